@@ -1,0 +1,93 @@
+"""Shared fixtures: ``app``, ``client``, ``runner`` and ``db_session`` (as in flaskr).
+
+The database is SQLite by default. Set ``URNA_TEST_DATABASE_URL`` (for example
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to run the same suite on
+PostgreSQL. The schema is built once per run with the Alembic migrations;
+each test then starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask
+from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
+from flask_migrate import upgrade
+
+from voting import create_app
+from voting.extensions import db
+
+POSTGRES_URL = os.environ.get("URNA_TEST_DATABASE_URL", "")
+
+
+def _config(database_url: str, instance: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "URNA_INSTANCE": str(instance),
+        "URNA_LOG_KEY_PATH": str(instance / "log-signing.key"),
+        "WTF_CSRF_ENABLED": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database URL whose schema is at Alembic head (built once per run)."""
+    instance = tmp_path_factory.mktemp("template")
+    url = POSTGRES_URL or f"sqlite:///{instance / 'template.sqlite'}"
+    app = create_app(_config(url, instance))
+    with app.app_context():
+        if POSTGRES_URL:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture()
+def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
+    if POSTGRES_URL:
+        url = migrated_database
+    else:
+        template = Path(migrated_database.removeprefix("sqlite:///"))
+        copy = tmp_path / "urna.sqlite"
+        shutil.copyfile(template, copy)
+        url = f"sqlite:///{copy}"
+    app = create_app(_config(url, tmp_path))
+    with app.app_context():
+        if POSTGRES_URL:
+            _empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    names = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if names:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> so.Session:
+    return db.session

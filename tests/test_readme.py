@@ -1,0 +1,23 @@
+"""The README's two set-up commands stay true and .ci/run runs the test one."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"^    (\S.*)$", text, flags=re.MULTILINE)
+
+
+def test_readme_opens_with_exactly_two_commands() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2
+    assert "flask --app app demo" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert _readme_commands()[1] in ci.splitlines()

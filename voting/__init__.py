@@ -1,0 +1,51 @@
+"""Urna's web application, domain services and command-line tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from voting.config import default_config
+from voting.extensions import db
+from voting.extensions import migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Args:
+        config: settings that override the defaults (tests pass their own
+            database URL here).
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_relative_config=True,
+    )
+    instance = Path(app.instance_path)
+    if config is not None and "URNA_INSTANCE" in config:
+        instance = Path(config["URNA_INSTANCE"])
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(default_config(instance))
+    if config is not None:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+
+    from voting import models  # noqa: F401  (registers the tables)
+    from voting.cli import register_commands
+    from voting.errors import register_error_handlers
+    from voting.views import register_blueprints
+
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app

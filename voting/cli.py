@@ -1,0 +1,26 @@
+"""``flask --app app ...`` commands. Each command group lives in its own module."""
+
+import click
+from flask import Flask
+from flask import current_app
+from flask_migrate import upgrade
+
+
+@click.command("demo")
+@click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
+@click.option("--port", default=5000, show_default=True)
+def demo_command(serve: bool, port: int) -> None:
+    """Create the SQLite database, load the demo data and serve the site."""
+    upgrade()
+    current_app.config["URNA_DEMO"] = True
+    from voting.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+    if serve:
+        current_app.run(host="127.0.0.1", port=port)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    app.cli.add_command(demo_command)

@@ -1,0 +1,13 @@
+"""Flask extensions, created here and bound to the app in :func:`voting.create_app`."""
+
+import sqlalchemy.orm as so
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+
+class Base(so.DeclarativeBase):
+    """Declarative base of every Urna model."""
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
