@@ -9,12 +9,15 @@ __all__ = [
     "CryptoError",
     "DecryptionError",
     "InvalidConsistencyProof",
+    "InvalidCosignature",
     "InvalidEncoding",
     "InvalidInclusionProof",
     "InvalidProof",
+    "InvalidProofOfPossession",
     "InvalidShare",
     "InvalidSignature",
     "MalformedBallot",
+    "NotEnoughCosignatures",
     "ProofRefused",
     "VerificationError",
 ]
@@ -69,3 +72,15 @@ class InvalidInclusionProof(VerificationError):
 
 class InvalidConsistencyProof(VerificationError):
     """A Merkle consistency proof does not verify."""
+
+
+class InvalidProofOfPossession(VerificationError):
+    """A witness's BLS proof of possession does not verify for its public key."""
+
+
+class InvalidCosignature(VerificationError):
+    """A witness cosignature (single, aggregate or ``cosignature/v1``) is malformed or wrong."""
+
+
+class NotEnoughCosignatures(InvalidCosignature):
+    """Fewer witnesses than required cosigned a checkpoint."""
