@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import nacl.bindings as sodium
-from nacl.exceptions import RuntimeError as SodiumRuntimeError
 
 from crypto.errors import InvalidEncoding
 
@@ -29,7 +28,6 @@ POINT_SIZE = 32
 SCALAR_SIZE = 32
 
 _IDENTITY_BYTES = b"\x01" + b"\x00" * 31
-_L_PLUS_ONE = (L + 1).to_bytes(SCALAR_SIZE, "little")
 
 RandomBytes = Callable[[int], bytes]
 """A source of uniformly random bytes: ``rng(n)`` returns ``n`` bytes."""
@@ -124,11 +122,14 @@ class Point:
     def from_bytes(cls, data: bytes) -> Point:
         """Decode and validate a point received from outside.
 
-        Refuses: a length other than 32; a non-canonical encoding (y >= p);
-        a point not on the curve; the identity and every other small-order
-        point; a point with a torsion component (not in the prime-order
-        subgroup). The subgroup membership is checked twice, by libsodium and
-        by an independent multiplication by L + 1 (libsodium CVE-2025-69277).
+        Refuses: a length other than 32; a non-canonical encoding (y >= p,
+        checked here before libsodium sees the bytes); a point not on the
+        curve; the identity and every other small-order point; a point with a
+        torsion component (not in the prime-order subgroup). libsodium's
+        subgroup check let points with an order-2 component through before
+        CVE-2025-69277 was fixed; PyNaCl >= 1.6.2 bundles the fixed library
+        and tests/crypto/test_group.py fails on any build that accepts a valid
+        point plus any of the seven non-trivial torsion points.
 
         Raises:
             InvalidEncoding: the bytes are not a valid group element.
@@ -143,12 +144,6 @@ class Point:
                 "not a valid group element: off the curve, of small order, "
                 "or outside the prime-order subgroup"
             )
-        try:
-            again = sodium.crypto_scalarmult_ed25519_noclamp(_L_PLUS_ONE, data)
-        except SodiumRuntimeError as exc:
-            raise InvalidEncoding("point is not in the prime-order subgroup") from exc
-        if again != data:
-            raise InvalidEncoding("point has a torsion component: not in the prime-order subgroup")
         return cls(data)
 
     @classmethod
