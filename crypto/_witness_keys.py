@@ -1,0 +1,216 @@
+"""Witness keys and cosignatures with BLS12-381 (docs/witnesses.md).
+
+Signatures follow the IETF BLS signature draft (draft-irtf-cfrg-bls-signature-05),
+proof-of-possession ciphersuite ``BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_``
+as implemented by ``py_ecc.bls.G2ProofOfPossession``: public keys are 48-byte
+compressed G1 points, signatures 96-byte compressed G2 points.
+
+Every witness signs the same message for a checkpoint,
+``urna/v1/witness-cosignature\\n`` followed by the checkpoint's note text (its
+body, with the final newline, without signature lines), so that the log can
+add the signatures into one aggregate (:mod:`crypto._witness_roster`). Because
+all witnesses sign one message, a rogue-key attack must be stopped by proofs of
+possession: a public key joins a roster only with a verified proof.
+
+A single witness's cosignature is written as a C2SP signed-note signature line
+``— <witness name> base64(key ID ‖ 96-byte signature)`` with
+``key ID = SHA-256(name ‖ 0x0A ‖ 0xFF ‖ "urna/v1/bls12-381-cosignature" ‖ public key)[:4]``
+(signature type 0xFF: "without an identifier byte", followed by a longer one).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from py_ecc.bls import G2ProofOfPossession as _Bls
+from py_ecc.bls.g2_primitives import signature_to_G2
+from py_ecc.bls.g2_primitives import subgroup_check
+from py_ecc.optimized_bls12_381 import curve_order
+
+from crypto.encoding import unhex
+from crypto.errors import InvalidCosignature
+from crypto.errors import InvalidEncoding
+from crypto.errors import InvalidProofOfPossession
+from crypto.group import RandomBytes
+from crypto.group import secure_random
+
+__all__ = [
+    "COSIGNATURE_CONTEXT",
+    "PUBLIC_KEY_SIZE",
+    "SIGNATURE_SIZE",
+    "WitnessPublicKey",
+    "WitnessSecretKey",
+    "check_key_name",
+    "cosignature_key_id",
+    "cosignature_line",
+    "cosignature_message",
+    "parse_signature",
+    "prove_possession",
+    "sign_checkpoint",
+    "verify_checkpoint_cosignature",
+    "verify_possession",
+]
+
+COSIGNATURE_CONTEXT = b"urna/v1/witness-cosignature\n"
+"""Domain separation prefix of the message every witness signs."""
+PUBLIC_KEY_SIZE = 48
+SIGNATURE_SIZE = 96
+SECRET_KEY_SIZE = 32
+SIGNATURE_TYPE_OTHER = b"\xff"
+"""signed-note signature type for schemes without an assigned identifier byte."""
+_COSIGNATURE_ID = b"urna/v1/bls12-381-cosignature"
+_MAX_KEY_NAME = 256
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessPublicKey:
+    """A validated BLS12-381 public key (compressed G1 point, not the identity, in G1)."""
+
+    data: bytes
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> WitnessPublicKey:
+        """Validate a 48-byte public key.
+
+        Raises:
+            InvalidEncoding: wrong length, not a point, the identity, or outside G1.
+        """
+        if not isinstance(data, bytes) or len(data) != PUBLIC_KEY_SIZE:
+            size = len(data) if isinstance(data, bytes) else type(data).__name__
+            raise InvalidEncoding(f"a witness public key is {PUBLIC_KEY_SIZE} bytes, got {size}")
+        if not _Bls.KeyValidate(data):
+            raise InvalidEncoding("witness public key is not a valid BLS12-381 G1 point")
+        return cls(data)
+
+    @classmethod
+    def from_hex(cls, text: object) -> WitnessPublicKey:
+        """Validate a public key given as 96 lowercase hex digits."""
+        return cls.from_bytes(unhex(text, PUBLIC_KEY_SIZE, what="witness public key"))
+
+    def hex(self) -> str:
+        return self.data.hex()
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessSecretKey:
+    """A BLS12-381 secret key: an integer in [1, r). Its repr never shows the value."""
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.value < curve_order:
+            raise InvalidEncoding("witness secret key is out of range")
+
+    def __repr__(self) -> str:
+        return "WitnessSecretKey(<secret>)"
+
+    @classmethod
+    def generate(cls, *, rng: RandomBytes = secure_random) -> WitnessSecretKey:
+        """KeyGen from 32 bytes of input keying material drawn from ``rng``."""
+        return cls(_Bls.KeyGen(rng(SECRET_KEY_SIZE)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> WitnessSecretKey:
+        """Decode 32 big-endian bytes (the draft's I2OSP encoding)."""
+        if not isinstance(data, bytes) or len(data) != SECRET_KEY_SIZE:
+            raise InvalidEncoding(f"a witness secret key is {SECRET_KEY_SIZE} bytes")
+        return cls(int.from_bytes(data, "big"))
+
+    def to_bytes(self) -> bytes:
+        return self.value.to_bytes(SECRET_KEY_SIZE, "big")
+
+    def public_key(self) -> WitnessPublicKey:
+        return WitnessPublicKey(_Bls.SkToPk(self.value))
+
+
+def check_key_name(name: object, *, what: str = "key name") -> str:
+    """Return ``name`` if it is a valid signed-note key name.
+
+    Raises:
+        InvalidEncoding: empty, too long, or containing spaces, ``+`` or control characters.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidEncoding(f"{what} must be a non-empty string")
+    if len(name) > _MAX_KEY_NAME:
+        raise InvalidEncoding(f"{what} is longer than {_MAX_KEY_NAME} characters")
+    if any(c.isspace() or c == "+" or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise InvalidEncoding(f"{what} must not contain spaces, '+' or control characters")
+    return name
+
+
+def prove_possession(secret: WitnessSecretKey) -> bytes:
+    """PopProve: the 96-byte proof that the holder of ``secret`` registers its public key."""
+    return bytes(_Bls.PopProve(secret.value))
+
+
+def verify_possession(public_key: WitnessPublicKey, proof: bytes) -> None:
+    """PopVerify.
+
+    Raises:
+        InvalidProofOfPossession: the proof is malformed or does not match the key.
+    """
+    if not isinstance(proof, bytes) or len(proof) != SIGNATURE_SIZE:
+        raise InvalidProofOfPossession(f"a proof of possession is {SIGNATURE_SIZE} bytes")
+    if not _Bls.PopVerify(public_key.data, proof):
+        raise InvalidProofOfPossession("proof of possession does not verify for this public key")
+
+
+def cosignature_message(checkpoint_text: str) -> bytes:
+    """The message every witness signs for a checkpoint (its note text)."""
+    _check_note_text(checkpoint_text)
+    return COSIGNATURE_CONTEXT + checkpoint_text.encode()
+
+
+def sign_checkpoint(secret: WitnessSecretKey, checkpoint_text: str) -> bytes:
+    """Sign :func:`cosignature_message` of ``checkpoint_text``; 96 bytes, deterministic."""
+    return bytes(_Bls.Sign(secret.value, cosignature_message(checkpoint_text)))
+
+
+def verify_checkpoint_cosignature(
+    public_key: WitnessPublicKey, checkpoint_text: str, signature: bytes
+) -> None:
+    """Verify one witness's BLS cosignature of a checkpoint.
+
+    Raises:
+        InvalidCosignature: the signature is malformed or does not verify.
+    """
+    signature = parse_signature(signature)
+    if not _Bls.Verify(public_key.data, cosignature_message(checkpoint_text), signature):
+        raise InvalidCosignature("witness cosignature does not verify for this checkpoint")
+
+
+def parse_signature(signature: object) -> bytes:
+    """Check that ``signature`` is 96 bytes encoding a point of G2.
+
+    Raises:
+        InvalidCosignature: wrong type or length, or not a valid G2 point.
+    """
+    if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
+        raise InvalidCosignature(f"a BLS signature is {SIGNATURE_SIZE} bytes")
+    try:
+        point = signature_to_G2(signature)
+    except (ValueError, AssertionError) as exc:
+        raise InvalidCosignature("BLS signature is not a valid G2 point encoding") from exc
+    if not subgroup_check(point):
+        raise InvalidCosignature("BLS signature is not in the G2 subgroup")
+    return signature
+
+
+def cosignature_key_id(name: str, public_key: WitnessPublicKey) -> bytes:
+    """The 4-byte signed-note key ID of a witness's single BLS cosignature line."""
+    check_key_name(name, what="witness name")
+    material = name.encode() + b"\n" + SIGNATURE_TYPE_OTHER + _COSIGNATURE_ID
+    return hashlib.sha256(material + public_key.data).digest()[:4]
+
+
+def cosignature_line(name: str, public_key: WitnessPublicKey, signature: bytes) -> str:
+    """The signed-note line ``— <name> base64(key ID ‖ signature)`` with its newline."""
+    payload = cosignature_key_id(name, public_key) + parse_signature(signature)
+    return f"— {name} {base64.b64encode(payload).decode()}\n"
+
+
+def _check_note_text(text: object) -> None:
+    if not isinstance(text, str) or not text.endswith("\n") or "\n\n" in text:
+        raise InvalidEncoding("a checkpoint text is non-empty lines, each ending in a newline")

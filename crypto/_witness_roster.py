@@ -1,0 +1,204 @@
+"""Rosters of BLS witnesses and the aggregate cosignature line (docs/witnesses.md).
+
+A roster is the ordered, append-only list of witnesses registered with a log,
+each with a public key whose proof of possession was verified at
+registration. The log adds the cosignatures of one checkpoint into one BLS
+aggregate and writes a single C2SP signed-note signature line::
+
+    — <roster name> base64(key ID ‖ bitmap ‖ 96-byte aggregate signature)
+
+- ``key ID = SHA-256(roster name ‖ 0x0A ‖ 0xFF ‖ "urna/v1/bls12-381-aggregate")[:4]``:
+  signature type 0xFF ("without an identifier byte") followed by a longer
+  identifier. It names the roster and the scheme, not the members, because
+  the roster only grows and a verifier holds its members itself.
+- ``bitmap``: bit ``i`` stands for roster member ``i`` and is
+  ``bitmap[i // 8] & (0x80 >> (i % 8))`` (most significant bit first). It is
+  as short as possible: at least one byte, and its last byte is not zero.
+
+One ``FastAggregateVerify`` over the marked members' keys checks the line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from py_ecc.bls import G2ProofOfPossession as _Bls
+
+from crypto._witness_keys import SIGNATURE_SIZE
+from crypto._witness_keys import SIGNATURE_TYPE_OTHER
+from crypto._witness_keys import WitnessPublicKey
+from crypto._witness_keys import check_key_name
+from crypto._witness_keys import cosignature_message
+from crypto._witness_keys import parse_signature
+from crypto.errors import InvalidCosignature
+from crypto.errors import InvalidEncoding
+from crypto.errors import NotEnoughCosignatures
+
+__all__ = [
+    "AggregateCosignature",
+    "Roster",
+    "RosterMember",
+    "aggregate_cosignatures",
+    "decode_bitmap",
+    "encode_bitmap",
+    "find_roster_payloads",
+    "roster_key_id",
+    "verify_aggregate_cosignature",
+]
+
+_AGGREGATE_ID = b"urna/v1/bls12-381-aggregate"
+
+
+@dataclass(frozen=True, slots=True)
+class RosterMember:
+    """One registered witness: its name and its (proof-of-possession checked) key."""
+
+    name: str
+    public_key: WitnessPublicKey
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """The ordered witnesses of one log; ``name`` is the aggregate line's key name.
+
+    Build it only from keys whose proofs of possession were verified
+    (:func:`crypto.witness.verify_possession`): the aggregate is not safe
+    against rogue keys otherwise.
+    """
+
+    name: str
+    members: tuple[RosterMember, ...]
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name, what="roster name")
+        names = [m.name for m in self.members]
+        keys = [m.public_key.data for m in self.members]
+        if len(set(names)) != len(names) or len(set(keys)) != len(keys):
+            raise InvalidEncoding("a roster lists each witness name and key once")
+
+    @property
+    def key_id(self) -> bytes:
+        return roster_key_id(self.name)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateCosignature:
+    """The decoded aggregate line: who signed (roster indexes) and the aggregate signature."""
+
+    signers: tuple[int, ...]
+    signature: bytes
+
+    def line(self, roster_name: str) -> str:
+        """Format as a signed-note signature line, newline included."""
+        payload = roster_key_id(roster_name) + encode_bitmap(self.signers) + self.signature
+        return f"— {roster_name} {base64.b64encode(payload).decode()}\n"
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> AggregateCosignature:
+        """Decode ``bitmap ‖ signature`` (the line's bytes after the key ID).
+
+        Raises:
+            InvalidCosignature: too short, a non-canonical bitmap or a bad signature point.
+        """
+        if len(payload) < 1 + SIGNATURE_SIZE:
+            raise InvalidCosignature("aggregate cosignature is too short")
+        bitmap, signature = payload[:-SIGNATURE_SIZE], payload[-SIGNATURE_SIZE:]
+        return cls(decode_bitmap(bitmap), parse_signature(signature))
+
+
+def roster_key_id(roster_name: str) -> bytes:
+    """The 4-byte signed-note key ID of a roster's aggregate line."""
+    check_key_name(roster_name, what="roster name")
+    material = roster_name.encode() + b"\n" + SIGNATURE_TYPE_OTHER + _AGGREGATE_ID
+    return hashlib.sha256(material).digest()[:4]
+
+
+def encode_bitmap(signers: Iterable[int]) -> bytes:
+    """The shortest bitmap with bit ``i`` set for each index (MSB first).
+
+    Raises:
+        InvalidEncoding: no signer, or a negative index.
+    """
+    indexes = sorted(set(signers))
+    if not indexes or indexes[0] < 0:
+        raise InvalidEncoding("an aggregate needs at least one signer, with indexes >= 0")
+    bitmap = bytearray(indexes[-1] // 8 + 1)
+    for i in indexes:
+        bitmap[i // 8] |= 0x80 >> (i % 8)
+    return bytes(bitmap)
+
+
+def decode_bitmap(bitmap: bytes) -> tuple[int, ...]:
+    """The indexes whose bits are set, in increasing order.
+
+    Raises:
+        InvalidCosignature: empty, or not the shortest encoding (last byte zero).
+    """
+    if not bitmap or bitmap[-1] == 0:
+        raise InvalidCosignature("roster bitmap is empty or has a trailing zero byte")
+    return tuple(i for i in range(8 * len(bitmap)) if bitmap[i // 8] & (0x80 >> (i % 8)))
+
+
+def aggregate_cosignatures(cosignatures: dict[int, bytes]) -> AggregateCosignature:
+    """Aggregate single cosignatures keyed by roster index (each already verified).
+
+    Raises:
+        InvalidEncoding: no cosignature or a negative index.
+        InvalidCosignature: a signature that is not a G2 point.
+    """
+    if not cosignatures:
+        raise InvalidEncoding("nothing to aggregate")
+    signers = tuple(sorted(cosignatures))
+    encode_bitmap(signers)
+    signature = _Bls.Aggregate([parse_signature(cosignatures[i]) for i in signers])
+    return AggregateCosignature(signers, bytes(signature))
+
+
+def verify_aggregate_cosignature(
+    roster: Roster, checkpoint_text: str, aggregate: AggregateCosignature, required: int
+) -> tuple[RosterMember, ...]:
+    """Check that at least ``required`` members of ``roster`` cosigned ``checkpoint_text``.
+
+    Returns:
+        the members who signed, in roster order.
+
+    Raises:
+        ValueError: ``required`` is below 1.
+        NotEnoughCosignatures: fewer than ``required`` signers are marked.
+        InvalidCosignature: a marked index outside the roster, or the aggregate
+            signature does not verify for the marked keys.
+    """
+    if required < 1:
+        raise ValueError("required must be at least 1")
+    # (1) every marked index is a member of the roster
+    if aggregate.signers[-1] >= len(roster):
+        raise InvalidCosignature(
+            f"bitmap marks witness {aggregate.signers[-1]} but the roster has {len(roster)}"
+        )
+    # (2) enough of them
+    if len(aggregate.signers) < required:
+        raise NotEnoughCosignatures(
+            f"{len(aggregate.signers)} of {len(roster)} witnesses cosigned, {required} required"
+        )
+    # (3) one FastAggregateVerify over their keys and the common message
+    signers = tuple(roster.members[i] for i in aggregate.signers)
+    keys = [m.public_key.data for m in signers]
+    message = cosignature_message(checkpoint_text)
+    if not _Bls.FastAggregateVerify(keys, message, aggregate.signature):
+        raise InvalidCosignature(
+            f"aggregate signature of roster {roster.name!r} does not verify for the "
+            f"{len(signers)} witnesses its bitmap marks"
+        )
+    return signers
+
+
+def find_roster_payloads(roster: Roster, lines: Sequence[tuple[str, bytes]]) -> list[bytes]:
+    """The payloads (after the key ID) of the lines that carry this roster's name and key ID."""
+    return [p[4:] for name, p in lines if name == roster.name and p[:4] == roster.key_id]

@@ -1,0 +1,71 @@
+"""C2SP cosignature/v1 (Ed25519) lines of outside witnesses (crypto.cosignature)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import nacl.signing
+import pytest
+
+from crypto.cosignature import CosignerKey
+from crypto.cosignature import cosignature_v1_line
+from crypto.cosignature import cosignature_v1_message
+from crypto.cosignature import verify_cosignature_v1
+from crypto.errors import InvalidCosignature
+from crypto.errors import InvalidEncoding
+from crypto.note import Checkpoint
+from crypto.note import NoteSigner
+from crypto.note import add_signatures
+from crypto.note import sign_checkpoint
+
+ORIGIN = "urna.example/log/2026-11-29"
+WITNESS = nacl.signing.SigningKey(b"\x05" * 32)
+KEY = CosignerKey("witness.example/w1", bytes(WITNESS.verify_key))
+
+
+@pytest.fixture()
+def note() -> str:
+    log = NoteSigner(ORIGIN, b"\x01" * 32)
+    return sign_checkpoint(Checkpoint(ORIGIN, 3, hashlib.sha256(b"r").digest()), log)
+
+
+def test_message_layout() -> None:
+    assert cosignature_v1_message("o\n1\nr\n", 1679315147) == (
+        b"cosignature/v1\ntime 1679315147\no\n1\nr\n"
+    )
+    with pytest.raises(InvalidEncoding):
+        cosignature_v1_message("o\n1\nr\n", -1)
+
+
+def test_vkey_round_trip_and_key_id() -> None:
+    assert CosignerKey.from_vkey(KEY.vkey()) == KEY
+    material = b"witness.example/w1\n\x04" + KEY.public_key
+    assert KEY.key_id == hashlib.sha256(material).digest()[:4]
+    wrong_id = KEY.vkey().replace(KEY.key_id.hex(), "00000000")
+    with pytest.raises(InvalidEncoding, match="key ID"):
+        CosignerKey.from_vkey(wrong_id)
+
+
+def test_sign_and_verify(note: str) -> None:
+    text = note[: note.rindex("\n\n") + 1]
+    line = cosignature_v1_line(WITNESS, KEY.name, text, 1_700_000_000)
+    payload = base64.b64decode(line.split()[2])
+    assert payload[:4] == KEY.key_id and int.from_bytes(payload[4:12], "big") == 1_700_000_000
+    cosigned = add_signatures(note, [line])
+    assert verify_cosignature_v1(cosigned, KEY) == 1_700_000_000
+
+
+def test_tampered_or_missing_line_fails(note: str) -> None:
+    text = note[: note.rindex("\n\n") + 1]
+    line = cosignature_v1_line(WITNESS, KEY.name, text, 1_700_000_000)
+    with pytest.raises(InvalidCosignature, match="no cosignature/v1 line"):
+        verify_cosignature_v1(note, KEY)
+    payload = bytearray(base64.b64decode(line.split()[2]))
+    payload[11] ^= 1  # another timestamp than the one signed
+    tampered = f"— {KEY.name} {base64.b64encode(bytes(payload)).decode()}\n"
+    with pytest.raises(InvalidCosignature, match="does not verify"):
+        verify_cosignature_v1(add_signatures(note, [tampered]), KEY)
+    other = CosignerKey(KEY.name, bytes(nacl.signing.SigningKey(b"\x06" * 32).verify_key))
+    with pytest.raises(InvalidCosignature, match="no cosignature/v1 line"):
+        verify_cosignature_v1(add_signatures(note, [line]), other)
