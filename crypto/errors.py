@@ -18,6 +18,7 @@ __all__ = [
     "InvalidSignature",
     "MalformedBallot",
     "NotEnoughCosignatures",
+    "NotEnoughShares",
     "ProofRefused",
     "VerificationError",
 ]
@@ -84,3 +85,7 @@ class InvalidCosignature(VerificationError):
 
 class NotEnoughCosignatures(InvalidCosignature):
     """Fewer witnesses than required cosigned a checkpoint."""
+
+
+class NotEnoughShares(DecryptionError):
+    """Fewer valid decryption shares than the threshold t were given."""
