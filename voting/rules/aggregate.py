@@ -135,9 +135,8 @@ def aggregate(
                 sums_c[parent][channel] = sums_c[parent].get(channel, Counts()) + value
     result = {code: UnitTotals(code, sums_e[code], sums_c[code]) for code in parents}
     for code, totals in result.items():
-        if totals.total.ballots_cast > totals.electorate:
-            raise RulesError(
-                f"counts.{code}",
-                f"{totals.total.ballots_cast} ballots cast exceed the electorate {totals.electorate}",
-            )
+        cast = totals.total.ballots_cast
+        if cast > totals.electorate:
+            message = f"{cast} ballots cast exceed the electorate {totals.electorate}"
+            raise RulesError(f"counts.{code}", message)
     return result

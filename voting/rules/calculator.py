@@ -216,7 +216,9 @@ def calculate(document: object) -> dict[str, Any]:
 def main(argv: Sequence[str]) -> int:
     """Command-line entry point; returns the exit status."""
     if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print("usage: python -m voting.rules COUNTS.json   (format: docs/rules.md)", file=sys.stderr)
+        print(
+            "usage: python -m voting.rules COUNTS.json   (format: docs/rules.md)", file=sys.stderr
+        )
         return EXIT_INVALID
     try:
         text = Path(argv[0]).read_text(encoding="utf-8")

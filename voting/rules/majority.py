@@ -242,7 +242,10 @@ def _check_quorum(quorum: Quorum, electorate: int | None, cast: int, yes: int) -
     if electorate is None:
         raise RulesError("units.electorate", "every unit needs an electorate when a quorum is set")
     met, notes = True, []
-    for name, threshold, part in (("turnout", quorum.turnout, cast), ("approval", quorum.approval, yes)):
+    for name, threshold, part in (
+        ("turnout", quorum.turnout, cast),
+        ("approval", quorum.approval, yes),
+    ):
         if threshold is None:
             continue
         ok = threshold.is_met(part, electorate)
