@@ -14,6 +14,7 @@ __all__ = [
     "InvalidInclusionProof",
     "InvalidProof",
     "InvalidProofOfPossession",
+    "InvalidReceipt",
     "InvalidShare",
     "InvalidSignature",
     "MalformedBallot",
@@ -89,3 +90,7 @@ class NotEnoughCosignatures(InvalidCosignature):
 
 class NotEnoughShares(DecryptionError):
     """Fewer valid decryption shares than the threshold t were given."""
+
+
+class InvalidReceipt(VerificationError):
+    """A ballot receipt is malformed or does not match the log's checkpoints."""
