@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from py_ecc.bls import G2ProofOfPossession as _Bls
@@ -42,6 +43,7 @@ __all__ = [
     "SIGNATURE_SIZE",
     "WitnessPublicKey",
     "WitnessSecretKey",
+    "aggregate_signatures",
     "check_key_name",
     "cosignature_key_id",
     "cosignature_line",
@@ -179,6 +181,18 @@ def verify_checkpoint_cosignature(
     signature = parse_signature(signature)
     if not _Bls.Verify(public_key.data, cosignature_message(checkpoint_text), signature):
         raise InvalidCosignature("witness cosignature does not verify for this checkpoint")
+
+
+def aggregate_signatures(signatures: Sequence[bytes]) -> bytes:
+    """Aggregate: the sum of the signatures (each checked to be a point of G2).
+
+    Raises:
+        InvalidEncoding: no signature.
+        InvalidCosignature: one that is not a valid G2 point.
+    """
+    if not signatures:
+        raise InvalidEncoding("nothing to aggregate")
+    return bytes(_Bls.Aggregate([parse_signature(s) for s in signatures]))
 
 
 def parse_signature(signature: object) -> bytes:

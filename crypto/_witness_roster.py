@@ -31,6 +31,7 @@ from py_ecc.bls import G2ProofOfPossession as _Bls
 from crypto._witness_keys import SIGNATURE_SIZE
 from crypto._witness_keys import SIGNATURE_TYPE_OTHER
 from crypto._witness_keys import WitnessPublicKey
+from crypto._witness_keys import aggregate_signatures
 from crypto._witness_keys import check_key_name
 from crypto._witness_keys import cosignature_message
 from crypto._witness_keys import parse_signature
@@ -153,12 +154,10 @@ def aggregate_cosignatures(cosignatures: dict[int, bytes]) -> AggregateCosignatu
         InvalidEncoding: no cosignature or a negative index.
         InvalidCosignature: a signature that is not a G2 point.
     """
-    if not cosignatures:
-        raise InvalidEncoding("nothing to aggregate")
     signers = tuple(sorted(cosignatures))
     encode_bitmap(signers)
-    signature = _Bls.Aggregate([parse_signature(cosignatures[i]) for i in signers])
-    return AggregateCosignature(signers, bytes(signature))
+    signature = aggregate_signatures([cosignatures[i] for i in signers])
+    return AggregateCosignature(signers, signature)
 
 
 def verify_aggregate_cosignature(

@@ -20,6 +20,7 @@ from crypto._witness_keys import PUBLIC_KEY_SIZE
 from crypto._witness_keys import SIGNATURE_SIZE
 from crypto._witness_keys import WitnessPublicKey
 from crypto._witness_keys import WitnessSecretKey
+from crypto._witness_keys import aggregate_signatures
 from crypto._witness_keys import check_key_name
 from crypto._witness_keys import cosignature_key_id
 from crypto._witness_keys import cosignature_line
@@ -56,6 +57,7 @@ __all__ = [
     "WitnessPublicKey",
     "WitnessSecretKey",
     "aggregate_cosignatures",
+    "aggregate_signatures",
     "check_key_name",
     "cosignature_key_id",
     "cosignature_line",
