@@ -5,6 +5,8 @@ from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 
+from voting.cli_jurisdictions import jurisdictions_group
+
 
 @click.command("demo")
 @click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
@@ -24,3 +26,4 @@ def demo_command(serve: bool, port: int) -> None:
 def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     app.cli.add_command(demo_command)
+    app.cli.add_command(jurisdictions_group)

@@ -1,0 +1,47 @@
+"""``flask --app app jurisdictions ...``: import and inspect the jurisdiction tree."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from voting.extensions import db
+from voting.services.jurisdictions import canton_electorates
+from voting.services.jurisdictions import import_file
+from voting.tier_errors import ImportRejected
+from voting.tier_errors import UnitNotFound
+
+
+@click.group("jurisdictions")
+def jurisdictions_group() -> None:
+    """The tree nation → canton → district → municipality → village/quarter."""
+
+
+@jurisdictions_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Import FILE (Urna JSON, CSV, or BFS sd-t-17-02 JSON; see docs/jurisdictions.md).
+
+    The file is imported whole or not at all.
+    """
+    started = time.perf_counter()
+    try:
+        summary = import_file(db.session, file)
+    except ImportRejected as exc:
+        raise click.ClickException(f"nothing imported: {exc.message}") from exc
+    click.echo(f"{summary} in {time.perf_counter() - started:.2f} s")
+
+
+@jurisdictions_group.command("cantons")
+@click.option("--nation", default="CH", show_default=True)
+def cantons_command(nation: str) -> None:
+    """Print each canton's electorate (the sum of its leaf units)."""
+    try:
+        totals = canton_electorates(db.session, nation)
+    except UnitNotFound as exc:
+        raise click.ClickException(exc.message) from exc
+    for code, electorate in totals.items():
+        click.echo(f"{code}\t{electorate}")
+
