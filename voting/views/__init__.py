@@ -5,5 +5,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from voting.views import home
+    from voting.views import log_api
 
     app.register_blueprint(home.bp)
+    app.register_blueprint(log_api.bp)

@@ -1,0 +1,473 @@
+"""The bulletin board: one append-only RFC 9162 Merkle log per vote day (docs/log.md).
+
+Appends are serialized per log across processes (see :func:`locked_log`) and
+committed durably before they return. Every read (an entry, a past root, an
+inclusion or consistency proof) costs O(log n) rows. Checkpoints are C2SP
+tlog-checkpoint notes signed by the log key, issued at most about once per
+:data:`CHECKPOINT_INTERVAL` and only from the stored tree, so two
+inconsistent checkpoints are never signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from crypto import merkle
+from crypto.encoding import canonical_json
+from crypto.errors import InvalidEncoding
+from crypto.note import Checkpoint
+from crypto.note import sign_checkpoint
+from crypto.receipt import Receipt
+from voting.errors import Conflict
+from voting.errors import InvalidRequest
+from voting.errors import NotFound
+from voting.models.log import Log
+from voting.models.log import LogCheckpoint
+from voting.models.log import LogLeaf
+from voting.services import _log_tree as tree
+from voting.services._log_tree import LogCorrupted
+from voting.services._log_tree import LogNotFound
+from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
+from voting.services.log_keys import LogSigning
+
+__all__ = [
+    "CHECKPOINT_INTERVAL",
+    "Appended",
+    "Entry",
+    "LockedLog",
+    "LogCorrupted",
+    "LogNotFound",
+    "StoredCheckpoint",
+    "append",
+    "append_many",
+    "consistency_proof",
+    "create_log",
+    "find_index",
+    "get_checkpoint",
+    "get_entries",
+    "get_entry",
+    "inclusion_proof",
+    "issue_checkpoint",
+    "latest_checkpoint_note",
+    "locked_log",
+    "log_origin",
+    "log_size",
+    "receipt_for",
+    "root_at",
+]
+
+CHECKPOINT_INTERVAL = dt.timedelta(seconds=1)
+MAX_PAGE = 1000
+MAX_RECORD_BYTES = 1 << 20
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class InvalidRecord(InvalidRequest):
+    code = "invalid_record"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where a record landed: its leaf index and RFC 9162 leaf hash."""
+
+    index: int
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored leaf: index, leaf hash and the canonical JSON bytes."""
+
+    index: int
+    leaf_hash: bytes
+    data: bytes
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return json.loads(self.data)
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint the log signed: its size, root and note text."""
+
+    log: str
+    size: int
+    root_hash: bytes
+    note: str
+    created_at: dt.datetime
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """The canonical JSON (RFC 8785) of a record with a ``type``.
+
+    Raises:
+        InvalidRecord: not an object with a non-empty string ``type``, a float,
+            or larger than :data:`MAX_RECORD_BYTES`.
+    """
+    if not isinstance(record, Mapping) or not isinstance(record.get("type"), str):
+        raise InvalidRecord("a log record is a JSON object with a string 'type'")
+    if not record["type"]:
+        raise InvalidRecord("a log record's 'type' must not be empty")
+    try:
+        data = canonical_json(dict(record))
+    except InvalidEncoding as exc:
+        raise InvalidRecord(f"log record cannot be encoded: {exc}") from exc
+    if len(data) > MAX_RECORD_BYTES:
+        raise InvalidRecord(f"a log record is at most {MAX_RECORD_BYTES} bytes")
+    return data
+
+
+# --- creating and appending -------------------------------------------------------
+
+
+def create_log(
+    session: so.Session, name: str, *, origin: str | None = None, now: dt.datetime | None = None
+) -> None:
+    """Create an empty log and commit.
+
+    Raises:
+        InvalidRequest: the name is not a slug (lowercase letters, digits, ``.-_``).
+        Conflict: a log of that name exists.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidRequest(f"a log name is a lowercase slug of at most 64 characters: {name!r}")
+    origin = origin or DEFAULT_ORIGIN_TEMPLATE.format(name=name)
+    session.add(Log(name=name, origin=origin, size=0, right_edge=b"", created_at=now or _now()))
+    try:
+        session.commit()
+    except sa.exc.IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"a log named {name!r} already exists") from exc
+
+
+class LockedLog:
+    """A log whose append lock the current transaction holds."""
+
+    _FLUSH_ROWS = 5000
+
+    def __init__(self, session: so.Session, state: tree.LogState) -> None:
+        self._session = session
+        self._state = state
+        self._leaves: list[tuple[int, bytes, bytes]] = []
+        self._nodes: list[tuple[int, int, bytes]] = []
+
+    @property
+    def name(self) -> str:
+        return self._state.name
+
+    @property
+    def log_id(self) -> int:
+        return self._state.id
+
+    @property
+    def origin(self) -> str:
+        return self._state.origin
+
+    @property
+    def size(self) -> int:
+        """The size including the appends of this transaction."""
+        return self._state.size
+
+    def root(self) -> bytes:
+        """The root hash at :attr:`size`."""
+        return tree.edge_root(self._state.right_edge)
+
+    def append(self, record: Mapping[str, Any]) -> Appended:
+        """Append one record (written at :meth:`flush` or when the context ends)."""
+        data = encode_record(record)
+        leaf = merkle.leaf_hash(data)
+        index = self._state.size
+        tree.push_leaf(self._state.right_edge, index, leaf, self._nodes)
+        self._leaves.append((index, leaf, data))
+        self._state.size = index + 1
+        if len(self._leaves) >= self._FLUSH_ROWS:
+            self.flush()
+        return Appended(index, leaf)
+
+    def append_many(self, records: Iterable[Mapping[str, Any]]) -> list[Appended]:
+        return [self.append(record) for record in records]
+
+    def flush(self) -> None:
+        """Write the pending leaves, subtree hashes and the log row."""
+        tree.write_rows(self._session, self._state.id, self._leaves, self._nodes)
+        tree.write_state(self._session, self._state)
+        self._leaves.clear()
+        self._nodes.clear()
+
+
+@contextmanager
+def locked_log(
+    session: so.Session,
+    name: str,
+    *,
+    commit: bool = True,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> Iterator[LockedLog]:
+    """Hold the log's append lock for the rest of the transaction.
+
+    Use it to append together with your own checks and rows, atomically::
+
+        with bulletin.locked_log(session, "2026-03-08-ch") as log:
+            ...  # check, session.add(...), log.append(record)
+
+    On leaving, the appends are written and (with ``commit``, the default) the
+    transaction is committed: when the block returns, the records are durable.
+    With ``signing``, a checkpoint is issued in the same transaction if the
+    latest is older than :data:`CHECKPOINT_INTERVAL`. On an exception the
+    transaction is rolled back.
+
+    Raises:
+        LogNotFound: no log has that name.
+    """
+    try:
+        log = LockedLog(session, tree.read_log(session, name, lock=True))
+        yield log
+        log.flush()
+        if signing is not None:
+            _checkpoint_locked(session, log, signing, now or _now(), CHECKPOINT_INTERVAL)
+        if commit:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def append(
+    session: so.Session, name: str, record: Mapping[str, Any], *, signing: LogSigning | None = None
+) -> Appended:
+    """Append one record and commit (durable on return)."""
+    with locked_log(session, name, signing=signing) as log:
+        return log.append(record)
+
+
+def append_many(
+    session: so.Session,
+    name: str,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    signing: LogSigning | None = None,
+) -> list[Appended]:
+    """Append records in one transaction and commit (durable on return)."""
+    with locked_log(session, name, signing=signing) as log:
+        return log.append_many(records)
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def log_size(session: so.Session, name: str) -> int:
+    return tree.read_log(session, name).size
+
+
+def log_origin(session: so.Session, name: str) -> str:
+    """The log's origin line, which is also its key name."""
+    return tree.read_log(session, name).origin
+
+
+def _check_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequest(f"{what} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _check_size(state: tree.LogState, size: int, what: str = "size") -> int:
+    _check_int(size, what)
+    if size > state.size:
+        raise InvalidRequest(f"{what} {size} is beyond the log's size {state.size}")
+    return size
+
+
+def get_entries(session: so.Session, name: str, start: int, end: int) -> list[Entry]:
+    """Entries ``start <= index < end`` (at most :data:`MAX_PAGE`)."""
+    state = tree.read_log(session, name)
+    _check_int(start, "start")
+    _check_size(state, end, "end")
+    if start > end or end - start > MAX_PAGE:
+        raise InvalidRequest(f"an entry range is start <= end with at most {MAX_PAGE} entries")
+    stmt = (
+        sa.select(LogLeaf.idx, LogLeaf.leaf_hash, LogLeaf.data)
+        .where(LogLeaf.log_id == state.id, LogLeaf.idx >= start, LogLeaf.idx < end)
+        .order_by(LogLeaf.idx)
+    )
+    entries = [Entry(row.idx, row.leaf_hash, row.data) for row in session.execute(stmt)]
+    if len(entries) != end - start:
+        raise LogCorrupted(f"entries {start}..{end} of log {name!r} are incomplete")
+    return entries
+
+
+def get_entry(session: so.Session, name: str, index: int) -> Entry:
+    state = tree.read_log(session, name)
+    _check_int(index, "index")
+    if index >= state.size:
+        raise NotFound(f"log {name!r} has {state.size} entries; there is no entry {index}")
+    return get_entries(session, name, index, index + 1)[0]
+
+
+def find_index(session: so.Session, name: str, leaf_hash: bytes) -> int:
+    """The first index whose leaf hash is ``leaf_hash``."""
+    state = tree.read_log(session, name)
+    stmt = sa.select(sa.func.min(LogLeaf.idx)).where(
+        LogLeaf.log_id == state.id, LogLeaf.leaf_hash == leaf_hash
+    )
+    index = session.execute(stmt).scalar()
+    if index is None:
+        raise NotFound(f"log {name!r} has no entry with leaf hash {leaf_hash.hex()}")
+    return int(index)
+
+
+def root_at(session: so.Session, name: str, size: int) -> bytes:
+    """The root hash of the first ``size`` leaves."""
+    state = tree.read_log(session, name)
+    return tree.root_at(session, state.id, _check_size(state, size))
+
+
+def inclusion_proof(session: so.Session, name: str, index: int, size: int) -> list[bytes]:
+    """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
+    state = tree.read_log(session, name)
+    _check_size(state, size)
+    if _check_int(index, "index") >= size:
+        raise InvalidRequest(f"index {index} is not below size {size}")
+    return tree.range_hashes(session, state.id, merkle.inclusion_proof_ranges(index, size))
+
+
+def consistency_proof(session: so.Session, name: str, old_size: int, new_size: int) -> list[bytes]:
+    """RFC 9162 consistency proof from ``old_size`` to ``new_size``."""
+    state = tree.read_log(session, name)
+    _check_size(state, new_size, "new size")
+    if _check_int(old_size, "old size") > new_size:
+        raise InvalidRequest(f"old size {old_size} is larger than new size {new_size}")
+    ranges = merkle.consistency_proof_ranges(old_size, new_size)
+    return tree.range_hashes(session, state.id, ranges)
+
+
+# --- checkpoints --------------------------------------------------------------------
+
+
+def _stored(name: str, row: LogCheckpoint) -> StoredCheckpoint:
+    return StoredCheckpoint(name, row.size, row.root_hash, row.note, _utc(row.created_at))
+
+
+def _latest_row(session: so.Session, log_id: int) -> LogCheckpoint | None:
+    stmt = (
+        sa.select(LogCheckpoint)
+        .where(LogCheckpoint.log_id == log_id)
+        .order_by(LogCheckpoint.size.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _checkpoint_locked(
+    session: so.Session,
+    log: LockedLog,
+    signing: LogSigning,
+    now: dt.datetime,
+    interval: dt.timedelta,
+) -> StoredCheckpoint:
+    """Sign the current tree if the latest checkpoint is older than ``interval``."""
+    latest = _latest_row(session, log.log_id)
+    if latest is not None and (latest.size == log.size or now - _utc(latest.created_at) < interval):
+        return _stored(log.name, latest)
+    root = log.root()
+    note = sign_checkpoint(Checkpoint(log.origin, log.size, root), signing.signer(log.origin))
+    row = LogCheckpoint(log_id=log.log_id, size=log.size, root_hash=root, note=note)
+    row.created_at = now
+    session.add(row)
+    session.flush()
+    return _stored(log.name, row)
+
+
+def issue_checkpoint(
+    session: so.Session,
+    name: str,
+    signing: LogSigning,
+    *,
+    interval: dt.timedelta = CHECKPOINT_INTERVAL,
+    now: dt.datetime | None = None,
+) -> StoredCheckpoint:
+    """Sign a checkpoint of the whole log unless the latest is recent; commit.
+
+    Returns the new checkpoint, or the latest one if it already covers the
+    whole log or is younger than ``interval``.
+    """
+    with locked_log(session, name) as log:
+        return _checkpoint_locked(session, log, signing, now or _now(), interval)
+
+
+def get_checkpoint(session: so.Session, name: str, size: int | None = None) -> StoredCheckpoint:
+    """The latest checkpoint, or the one at ``size``.
+
+    Raises:
+        NotFound: the log has no (such) checkpoint yet.
+    """
+    state = tree.read_log(session, name)
+    if size is None:
+        row = _latest_row(session, state.id)
+    else:
+        stmt = sa.select(LogCheckpoint).where(
+            LogCheckpoint.log_id == state.id, LogCheckpoint.size == _check_int(size, "size")
+        )
+        row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"log {name!r} has no checkpoint" + ("" if size is None else f" at {size}"))
+    return _stored(name, row)
+
+
+def latest_checkpoint_note(
+    session: so.Session,
+    name: str,
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """The note of the latest checkpoint, as the ``checkpoint`` endpoint serves it.
+
+    With ``signing``, first issue a new checkpoint if the tree has grown and
+    the latest is older than :data:`CHECKPOINT_INTERVAL` (lazy batching).
+    """
+    if signing is not None and _checkpoint_due(session, name, now or _now()):
+        issue_checkpoint(session, name, signing, now=now)
+    return get_checkpoint(session, name).note
+
+
+def _checkpoint_due(session: so.Session, name: str, now: dt.datetime) -> bool:
+    state = tree.read_log(session, name)
+    latest = _latest_row(session, state.id)
+    if latest is None:
+        return True
+    return latest.size < state.size and now - _utc(latest.created_at) >= CHECKPOINT_INTERVAL
+
+
+def receipt_for(session: so.Session, name: str, index: int) -> Receipt:
+    """The receipt of entry ``index``, with the latest checkpoint if it covers it."""
+    entry = get_entry(session, name, index)
+    try:
+        latest: StoredCheckpoint | None = get_checkpoint(session, name)
+    except NotFound:
+        latest = None
+    if latest is None or latest.size <= index:
+        return Receipt(name, index, entry.leaf_hash, None, ())
+    proof = inclusion_proof(session, name, index, latest.size)
+    return Receipt(name, index, entry.leaf_hash, latest.note, tuple(proof))

@@ -1,0 +1,97 @@
+"""The log's Ed25519 signing key: kept in a file outside the database.
+
+The file holds the 32-byte Ed25519 seed as 64 hex digits and a newline. It
+is created on first use with mode 0600 (written aside and hard-linked into
+place, so two workers starting at once cannot both create it) and is never
+logged or shown. One key signs the checkpoints of every log of the
+deployment; each log signs under its own key name, its origin (default
+``urna.local/log/<name>``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from crypto.note import NoteSigner
+from crypto.note import VerifierKey
+
+DEFAULT_ORIGIN_TEMPLATE = "urna.local/log/{name}"
+SEED_SIZE = 32
+
+
+class LogKeyError(Exception):
+    """The key file is unreadable, malformed or readable by others."""
+
+
+@dataclass(frozen=True)
+class LogSigning:
+    """The log key and the origin template of new logs."""
+
+    seed: bytes = field(repr=False)
+    origin_template: str = DEFAULT_ORIGIN_TEMPLATE
+
+    def origin_for(self, name: str) -> str:
+        """The origin (key name) a new log called ``name`` gets."""
+        return self.origin_template.format(name=name)
+
+    def signer(self, origin: str) -> NoteSigner:
+        return NoteSigner(origin, self.seed)
+
+    def verifier_key(self, origin: str) -> VerifierKey:
+        return self.signer(origin).verifier
+
+
+def load_log_signing(
+    path: str | Path, origin_template: str = DEFAULT_ORIGIN_TEMPLATE
+) -> LogSigning:
+    """Read the key file, creating it (mode 0600) with a fresh key if it is missing.
+
+    Raises:
+        LogKeyError: the file is malformed or readable by group or others.
+    """
+    if "{name}" not in origin_template:
+        raise LogKeyError("the log origin template must contain '{name}'")
+    return LogSigning(_read_or_create(Path(path)), origin_template)
+
+
+def _read_or_create(path: Path) -> bytes:
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seed = secrets.token_bytes(SEED_SIZE)
+    # Write a private temporary file, then link it into place: the key file
+    # appears complete or not at all, and a concurrent creator loses cleanly.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(seed.hex() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    except FileExistsError:  # another worker created it first
+        return _read(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return seed
+
+
+def _read(path: Path) -> bytes:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise LogKeyError(f"log key file {path} must not be accessible by group or others")
+    text = path.read_text().strip()
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        seed = b""
+    if len(seed) != SEED_SIZE or text != text.lower():
+        raise LogKeyError(f"log key file {path} must hold {2 * SEED_SIZE} lowercase hex digits")
+    return seed

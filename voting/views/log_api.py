@@ -1,0 +1,149 @@
+"""JSON API of the bulletin board under ``/api/logs/<name>/`` (docs/api.md, "Log").
+
+Read-only endpoints: the latest signed checkpoint (text), the log's verifier
+key, entries, inclusion and consistency proofs. Every bad input is a 4xx JSON
+error raised as a :class:`voting.errors.VotingError` and rendered in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from crypto.encoding import unhex
+from crypto.errors import InvalidEncoding
+from voting.errors import InvalidRequest
+from voting.extensions import db
+from voting.services import bulletin
+from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
+from voting.services.log_keys import LogSigning
+from voting.services.log_keys import load_log_signing
+
+bp = Blueprint("log_api", __name__, url_prefix="/api/logs/<name>")
+
+_SIGNING_KEY = "urna.log_signing"
+
+
+def log_signing(app: Flask | None = None) -> LogSigning:
+    """The log key of the application (``URNA_LOG_KEY_PATH``), loaded once.
+
+    The origin template of new logs is ``URNA_LOG_ORIGIN`` (with ``{name}``).
+    """
+    app = app or current_app
+    signing = app.extensions.get(_SIGNING_KEY)
+    if signing is None:
+        template = app.config.get("URNA_LOG_ORIGIN") or DEFAULT_ORIGIN_TEMPLATE
+        signing = load_log_signing(app.config["URNA_LOG_KEY_PATH"], template)
+        app.extensions[_SIGNING_KEY] = signing
+    return signing
+
+
+def _int(text: str | None, what: str) -> int:
+    if text is None:
+        raise InvalidRequest(f"the query parameter {what!r} is required")
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:
+        raise InvalidRequest(f"{what} must be a non-negative decimal integer, got {text!r}")
+    return int(text)
+
+
+def _arg(what: str) -> int:
+    return _int(request.args.get(what), what)
+
+
+def _optional_arg(what: str) -> int | None:
+    text = request.args.get(what)
+    return None if text is None else _int(text, what)
+
+
+def _checkpoint_size(name: str) -> int:
+    return bulletin.get_checkpoint(db.session, name).size
+
+
+def _entry_json(entry: bulletin.Entry) -> dict[str, Any]:
+    return {"index": entry.index, "leaf_hash": entry.leaf_hash.hex(), "data": entry.data.decode()}
+
+
+@bp.get("/checkpoint")
+def checkpoint(name: str) -> ResponseReturnValue:
+    note = bulletin.latest_checkpoint_note(db.session, name, signing=log_signing())
+    return note, 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/key")
+def key(name: str) -> ResponseReturnValue:
+    origin = bulletin.log_origin(db.session, name)
+    verifier = log_signing().verifier_key(origin)
+    return jsonify({"log": name, "origin": origin, "verifier_key": str(verifier)})
+
+
+@bp.get("/entries")
+def entries(name: str) -> ResponseReturnValue:
+    start = _arg("start")
+    end = _optional_arg("end")
+    if end is None:
+        end = max(start, min(start + bulletin.MAX_PAGE, bulletin.log_size(db.session, name)))
+    found = bulletin.get_entries(db.session, name, start, end)
+    return jsonify(
+        {"log": name, "start": start, "end": end, "entries": [_entry_json(e) for e in found]}
+    )
+
+
+@bp.get("/entries/<index>")
+def entry(name: str, index: str) -> ResponseReturnValue:
+    found = bulletin.get_entry(db.session, name, _int(index, "index"))
+    return jsonify({"log": name, **_entry_json(found)})
+
+
+@bp.get("/proof/inclusion")
+def inclusion(name: str) -> ResponseReturnValue:
+    size = _optional_arg("size")
+    if size is None:
+        size = _checkpoint_size(name)
+    leaf_text = request.args.get("leaf_hash")
+    if leaf_text is not None:
+        if "index" in request.args:
+            raise InvalidRequest("give either index or leaf_hash, not both")
+        try:
+            leaf = unhex(leaf_text, 32, what="leaf_hash")
+        except InvalidEncoding as exc:
+            raise InvalidRequest(str(exc)) from exc
+        index = bulletin.find_index(db.session, name, leaf)
+    else:
+        index = _arg("index")
+    proof = bulletin.inclusion_proof(db.session, name, index, size)
+    entry = bulletin.get_entry(db.session, name, index)
+    return jsonify(
+        {
+            "log": name,
+            "index": index,
+            "size": size,
+            "leaf_hash": entry.leaf_hash.hex(),
+            "root_hash": bulletin.root_at(db.session, name, size).hex(),
+            "proof": [h.hex() for h in proof],
+        }
+    )
+
+
+@bp.get("/proof/consistency")
+def consistency(name: str) -> ResponseReturnValue:
+    old = _arg("old")
+    new = _optional_arg("new")
+    if new is None:
+        new = _checkpoint_size(name)
+    proof = bulletin.consistency_proof(db.session, name, old, new)
+    return jsonify(
+        {
+            "log": name,
+            "old": old,
+            "new": new,
+            "old_root_hash": bulletin.root_at(db.session, name, old).hex(),
+            "new_root_hash": bulletin.root_at(db.session, name, new).hex(),
+            "proof": [h.hex() for h in proof],
+        }
+    )
