@@ -1,0 +1,148 @@
+"""The witness's C2SP tlog-witness ``add-checkpoint`` endpoint (``serve``)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from crypto.cosignature import CosignerKey
+from crypto.cosignature import verify_cosignature_v1
+from crypto.merkle import consistency_proof
+from crypto.merkle import leaf_hash
+from crypto.note import NoteSigner
+from crypto.note import add_signatures
+from crypto.witness import cosignature_key_id
+from crypto.witness import verify_checkpoint_cosignature
+from tests.voting.witness_fakes import ORIGIN
+from tests.voting.witness_fakes import FakeLog
+from voting.witness.core import BadRequest
+from voting.witness.core import Witness
+from voting.witness.server import answer
+from voting.witness.server import make_server
+from voting.witness.server import parse_add_checkpoint
+from voting.witness.state import WitnessDirectory
+
+NAME = "zurich.test/witness"
+
+
+@pytest.fixture()
+def log() -> FakeLog:
+    log = FakeLog()
+    log.append(*[bytes([i]) for i in range(6)])
+    return log
+
+
+@pytest.fixture()
+def witness(tmp_path: Path, log: FakeLog) -> Witness:
+    directory = WitnessDirectory(tmp_path / "w")
+    directory.initialise(NAME, rng_seed=bytes(range(1, 65)))
+    return Witness(directory, {ORIGIN: log.signer.verifier}, clock=lambda: 1_800_000_000.0)
+
+
+def _body(old: int, proof: list[bytes], note: str) -> bytes:
+    lines = [f"old {old}", *(base64.b64encode(h).decode() for h in proof)]
+    return ("\n".join(lines) + "\n\n" + note).encode()
+
+
+def _proof(log: FakeLog, old: int, new: int) -> list[bytes]:
+    return consistency_proof(log.leaves[:new], old)
+
+
+def test_first_checkpoint_then_an_extension(witness: Witness, log: FakeLog) -> None:
+    note3 = log.note_at(3)
+    status, _, body = answer(witness, _body(0, [], note3))
+    assert status == 200
+    bls_line, v1_line = body.decode().splitlines(keepends=True)
+    # the BLS line: key ID then a signature that verifies; the cosignature/v1 line verifies
+    key = witness.keys.bls.public_key()
+    payload = base64.b64decode(bls_line.split()[2])
+    assert bls_line.split()[1] == NAME and payload[:4] == cosignature_key_id(NAME, key)
+    verify_checkpoint_cosignature(key, note3[: note3.rindex("\n\n") + 1], payload[4:])
+    cosigner = CosignerKey(NAME, bytes(witness.keys.ed25519.verify_key))
+    assert verify_cosignature_v1(add_signatures(note3, [v1_line]), cosigner) == 1_800_000_000
+    status, _, _ = answer(witness, _body(3, _proof(log, 3, 6), log.note_at(6)))
+    assert status == 200
+    assert witness.directory.load()[ORIGIN].size == 6
+
+
+def test_old_size_mismatch_is_409_with_the_size(witness: Witness, log: FakeLog) -> None:
+    assert answer(witness, _body(0, [], log.note_at(4)))[0] == 200
+    status, content_type, body = answer(witness, _body(2, _proof(log, 2, 6), log.note_at(6)))
+    assert (status, content_type, body) == (409, "text/x.tlog.size", b"4\n")
+
+
+def test_bad_proof_is_422_and_kept(witness: Witness, log: FakeLog) -> None:
+    assert answer(witness, _body(0, [], log.note_at(4)))[0] == 200
+    proof = _proof(log, 4, 6)
+    proof[0] = leaf_hash(b"wrong")
+    status, _, body = answer(witness, _body(4, proof, log.note_at(6)))
+    assert status == 422 and b"does not extend" in body
+    assert len(list(witness.directory.evidence_dir.iterdir())) == 1
+    assert witness.directory.load()[ORIGIN].size == 4
+
+
+def test_same_size_other_root_is_409(witness: Witness, log: FakeLog) -> None:
+    assert answer(witness, _body(0, [], log.note_at(3)))[0] == 200
+    forked = [leaf_hash(b"x"), leaf_hash(b"y"), leaf_hash(b"z")]
+    status, content_type, body = answer(witness, _body(3, [], log.note_at(3, forked)))
+    assert status == 409 and content_type.startswith("text/plain") and b"fork" in body
+
+
+def test_old_size_above_checkpoint_is_400(witness: Witness, log: FakeLog) -> None:
+    assert answer(witness, _body(0, [], log.note_at(5)))[0] == 200
+    assert answer(witness, _body(5, [], log.note_at(2)))[0] == 400
+
+
+def test_unknown_origin_404_and_bad_signature_403(witness: Witness, log: FakeLog) -> None:
+    stranger = FakeLog(signer=NoteSigner("other.test/log", b"\x22" * 32))
+    stranger.append(b"a")
+    assert answer(witness, _body(0, [], stranger.served or ""))[0] == 404
+    impostor = FakeLog(signer=NoteSigner(ORIGIN, b"\x33" * 32))
+    impostor.append(b"a")
+    assert answer(witness, _body(0, [], impostor.served or ""))[0] == 403
+    assert witness.directory.load() == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"old 01\n\nx",
+        b"old -1\n\nx",
+        b"new 1\n\nx",
+        b"old 1\nnot base64!\n\nx",
+        b"old 1\n" + base64.b64encode(b"short") + b"\n\nx",
+        b"old 0\n",
+        b"\xff\xfe",
+        b"old 0\n" + b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n" * 64 + b"\nx",
+    ],
+)
+def test_malformed_bodies_are_400(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        parse_add_checkpoint(body)
+
+
+@pytest.fixture()
+def server(witness: Witness) -> Iterator[str]:
+    httpd = make_server(witness, "127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+def test_live_server_on_loopback(server: str, log: FakeLog) -> None:
+    url = f"{server}/add-checkpoint"
+    first = requests.post(url, data=_body(0, [], log.note_at(2)), timeout=30)
+    assert first.status_code == 200
+    assert first.text.count("— zurich.test/witness ") == 2
+    stale = requests.post(url, data=_body(0, [], log.note_at(2)), timeout=30)
+    assert (stale.status_code, stale.text) == (409, "2\n")
+    assert stale.headers["Content-Type"] == "text/x.tlog.size"
+    assert requests.post(f"{server}/other", data=b"x", timeout=30).status_code == 404

@@ -1,0 +1,110 @@
+"""``python -m voting.witness {init,register,follow,serve}`` (docs/witnesses.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from crypto.errors import InvalidEncoding
+from crypto.note import VerifierKey
+from crypto.witness import check_key_name
+from voting.witness.core import Misbehaviour
+from voting.witness.core import Refusal
+from voting.witness.core import Witness
+from voting.witness.follow import FollowError
+from voting.witness.follow import LogClient
+from voting.witness.follow import RequestsTransport
+from voting.witness.follow import Transport
+from voting.witness.follow import follow
+from voting.witness.follow import follow_once
+from voting.witness.server import make_server
+from voting.witness.state import StateError
+from voting.witness.state import WitnessDirectory
+
+EXIT_ERROR = 1
+EXIT_MISBEHAVIOUR = 3
+"""exit status when the log showed a rollback or a fork (evidence kept)"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m voting.witness", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser("init", help="create the witness's keys and state")
+    init.add_argument("--state", required=True, help="the witness's directory")
+    init.add_argument("--name", required=True, help="key name, e.g. bern.ch/urna-witness")
+    register = commands.add_parser("register", help="register with a log")
+    register.add_argument("--state", required=True)
+    register.add_argument("--log", required=True, help="e.g. https://host/api/logs/<name>")
+    fol = commands.add_parser("follow", help="poll a log and cosign its checkpoints")
+    fol.add_argument("--state", required=True)
+    fol.add_argument("--log", required=True)
+    fol.add_argument("--log-key", required=True, help="the log's verifier key")
+    fol.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
+    fol.add_argument("--once", action="store_true", help="one round, then exit")
+    serve = commands.add_parser("serve", help="answer tlog-witness add-checkpoint requests")
+    serve.add_argument("--state", required=True)
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--log-key", action="append", default=[], help="a trusted log key")
+    return parser
+
+
+def _witness(state: str, log_keys: Sequence[str]) -> Witness:
+    keys = [VerifierKey.parse(k) for k in log_keys]
+    return Witness(WitnessDirectory(state), {k.name: k for k in keys})
+
+
+def _run(args: argparse.Namespace, transport: Transport) -> int:
+    if args.command == "init":
+        keys = WitnessDirectory(args.state).initialise(check_key_name(args.name))
+        print(json.dumps(keys.registration(), indent=1))
+        return 0
+    if args.command == "register":
+        keys = WitnessDirectory(args.state).load_keys()
+        answer = LogClient(args.log, transport).register(keys.registration())
+        print(json.dumps(answer, indent=1))
+        return 0
+    if args.command == "follow":
+        witness = _witness(args.state, [args.log_key])
+        log_key = VerifierKey.parse(args.log_key)
+        client = LogClient(args.log, transport)
+        if args.once:
+            result = follow_once(witness, client, log_key)
+            print(
+                f"{log_key.name}: size {result.size}, cosigned"
+                if result.cosigned
+                else f"{log_key.name}: size {result.size}, nothing new"
+            )
+            return 0
+        follow(
+            witness,
+            client,
+            log_key,
+            interval=args.interval,
+            report=lambda line: print(line, flush=True),
+        )
+        return 0
+    witness = _witness(args.state, args.log_key)
+    server = make_server(witness, args.host, args.port)
+    print(f"witness {witness.keys.name} listening on {args.host}:{args.port}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, transport: Transport | None = None) -> int:
+    """Run one command; returns the exit status (3 = the log misbehaved)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args, transport or RequestsTransport())
+    except Misbehaviour as exc:
+        print(f"REFUSED, the log misbehaved: {exc}", file=sys.stderr)
+        return EXIT_MISBEHAVIOUR
+    except (StateError, FollowError, Refusal, InvalidEncoding) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

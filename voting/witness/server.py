@@ -1,0 +1,106 @@
+"""``serve``: the C2SP tlog-witness ``add-checkpoint`` endpoint.
+
+``POST /add-checkpoint`` with the body::
+
+    old <size>\\n
+    <base64 consistency proof hash>\\n      (zero to 63 lines)
+    \\n
+    <signed checkpoint note>
+
+Answers (C2SP tlog-witness): 200 with the cosignature lines (this witness's
+BLS line and its Ed25519 ``cosignature/v1`` line); 400 for a malformed body
+or an old size above the checkpoint's; 403 when no trusted signature
+verifies; 404 for an unknown origin; 409 with ``text/x.tlog.size`` (the last
+cosigned size) when the old size does not match, or 409 for a same-size fork;
+422 when the consistency proof does not verify. The state is written before
+the 200 is sent; the directory lock makes check-and-persist atomic.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+from voting.witness.core import BadRequest
+from voting.witness.core import OldSizeMismatch
+from voting.witness.core import Refusal
+from voting.witness.core import Witness
+
+MAX_BODY = 1 << 16
+MAX_PROOF_LINES = 63
+
+
+def parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
+    """Split an ``add-checkpoint`` body into old size, proof hashes and the note.
+
+    Raises:
+        BadRequest: not UTF-8, no ``old`` line, a non-canonical size, a proof
+            line that is not 32 bytes of base64, more than 63 lines, no blank line.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request body is not UTF-8") from exc
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise BadRequest("request body needs a blank line before the checkpoint")
+    lines = head.split("\n")
+    size_text = lines[0].removeprefix("old ")
+    if lines[0] == size_text or not size_text.isdigit() or str(int(size_text)) != size_text:
+        raise BadRequest("the first line must be 'old <size>' in canonical decimal")
+    if len(lines) - 1 > MAX_PROOF_LINES:
+        raise BadRequest(f"at most {MAX_PROOF_LINES} consistency proof lines")
+    proof = []
+    for line in lines[1:]:
+        try:
+            node = base64.b64decode(line, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("a consistency proof line is not base64") from exc
+        if len(node) != 32:
+            raise BadRequest("a consistency proof line must encode 32 bytes")
+        proof.append(node)
+    return int(size_text), proof, note
+
+
+def answer(witness: Witness, body: bytes) -> tuple[int, str, bytes]:
+    """The (status, content type, body) of an ``add-checkpoint`` request."""
+    try:
+        old, proof, note = parse_add_checkpoint(body)
+        cosigned = witness.add_checkpoint(note, old, proof)
+    except OldSizeMismatch as exc:
+        return 409, "text/x.tlog.size", f"{exc.size}\n".encode()
+    except Refusal as exc:
+        return exc.status, "text/plain; charset=utf-8", f"{exc}\n".encode()
+    return 200, "text/plain; charset=utf-8", "".join(cosigned.lines).encode()
+
+
+def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server answering ``POST /add-checkpoint`` for ``witness``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            if self.path.rstrip("/") != "/add-checkpoint":
+                self._send(404, "text/plain; charset=utf-8", b"only POST /add-checkpoint\n")
+                return
+            length_text = self.headers.get("Content-Length") or "0"
+            length = int(length_text) if length_text.isdigit() else 0
+            if not 0 < length <= MAX_BODY:
+                self._send(400, "text/plain; charset=utf-8", b"body missing or too large\n")
+                return
+            self._send(*answer(witness, self.rfile.read(length)))
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # requests are not logged: a witness keeps no log of who asked
+
+    return ThreadingHTTPServer((host, port), Handler)
