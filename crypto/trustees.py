@@ -1,0 +1,90 @@
+"""Trustees, t-of-n: key ceremony (Feldman VSS / Pedersen DKG) and threshold decryption.
+
+DESIGN.md section 3; byte and JSON layouts, domain tags and the adjudication
+rules in docs/trustees.md. The protocol, for trustees 1..n and threshold t:
+
+1. Each trustee i makes a NaCl ``Box`` key pair and a random polynomial f_i of
+   degree t − 1 (:func:`new_trustee`; the result stays on its machine).
+2. It publishes C_ik = a_ik·G for k = 0..t−1, each with a Schnorr proof of
+   knowledge bound to the ceremony, i, its box key and k (:func:`commit`).
+3. Everybody checks every commitment (:func:`verify_commitment(s)`).
+4. Trustee i boxes f_i(j) for every other j (:func:`deal_shares`); j opens and
+   checks f_i(j)·G = Σ_k j^k·C_ik (:func:`open_share(s)`), or complains.
+5. The accused answers a complaint by revealing f_i(j)
+   (:func:`reveal_share`); anyone decides it (:func:`resolve_complaint`). A
+   trustee that fails is disqualified; the rest are the qualified set QUAL.
+6. Anyone computes h = Σ_{i∈QUAL} C_i0 and X_j = Σ_{i∈QUAL} Σ_k j^k·C_ik
+   (:func:`derive_threshold_key`).
+7. Trustee j keeps x_j = Σ_{i∈QUAL} f_i(j) (:func:`derive_key_share`).
+8. To decrypt (α, β), trustee j publishes D_j = x_j·α with a Chaum–Pedersen
+   proof (:func:`decrypt_share`), checked by :func:`verify_decryption_share`.
+9. Any t valid shares give m·G = β − Σ λ_j·D_j (:func:`combine_decryption_shares`).
+
+This module only re-exports; the code lives in :mod:`crypto._dkg` (steps 1-3),
+:mod:`crypto._dkg_messages` and :mod:`crypto._dkg_shares` (steps 4-5),
+:mod:`crypto._dkg_keys` (steps 6-7) and :mod:`crypto._threshold` (steps 8-9).
+"""
+
+from crypto._dkg import CEREMONY_TAG
+from crypto._dkg import COEFFICIENT_TAG
+from crypto._dkg import Ceremony
+from crypto._dkg import TrusteeCommitment
+from crypto._dkg import TrusteeSecrets
+from crypto._dkg import commit
+from crypto._dkg import new_trustee
+from crypto._dkg import verify_commitment
+from crypto._dkg import verify_commitments
+from crypto._dkg_keys import KeyShare
+from crypto._dkg_keys import ThresholdKey
+from crypto._dkg_keys import derive_key_share
+from crypto._dkg_keys import derive_threshold_key
+from crypto._dkg_messages import REASONS
+from crypto._dkg_messages import Complaint
+from crypto._dkg_messages import EncryptedShare
+from crypto._dkg_messages import ReceivedShares
+from crypto._dkg_messages import RevealedShare
+from crypto._dkg_shares import deal_shares
+from crypto._dkg_shares import open_share
+from crypto._dkg_shares import open_shares
+from crypto._dkg_shares import resolve_complaint
+from crypto._dkg_shares import reveal_share
+from crypto._dkg_shares import verify_revealed_share
+from crypto._threshold import DECRYPTION_TAG
+from crypto._threshold import DecryptionShare
+from crypto._threshold import combine_decryption_shares
+from crypto._threshold import decrypt_share
+from crypto._threshold import lagrange_coefficient
+from crypto._threshold import verify_decryption_share
+
+__all__ = [
+    "CEREMONY_TAG",
+    "COEFFICIENT_TAG",
+    "DECRYPTION_TAG",
+    "REASONS",
+    "Ceremony",
+    "Complaint",
+    "DecryptionShare",
+    "EncryptedShare",
+    "KeyShare",
+    "ReceivedShares",
+    "RevealedShare",
+    "ThresholdKey",
+    "TrusteeCommitment",
+    "TrusteeSecrets",
+    "combine_decryption_shares",
+    "commit",
+    "deal_shares",
+    "decrypt_share",
+    "derive_key_share",
+    "derive_threshold_key",
+    "lagrange_coefficient",
+    "new_trustee",
+    "open_share",
+    "open_shares",
+    "resolve_complaint",
+    "reveal_share",
+    "verify_commitment",
+    "verify_commitments",
+    "verify_decryption_share",
+    "verify_revealed_share",
+]
