@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 
 import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from nacl.public import Box
+from nacl.public import PublicKey
 
 from crypto.elgamal import Ciphertext
 from crypto.elgamal import discrete_log
@@ -219,7 +222,7 @@ def test_flipped_proof_byte_names_the_trustee(
     data = partials[1].to_json()
     proof = data["proofs"][1]
     raw = bytearray(bytes.fromhex(proof["c"] + proof["s"]))
-    raw[position] ^= 0x01  # the low bit of the top byte keeps the scalar canonical
+    raw[position] ^= 0x01  # stays below L: the top byte of c and s is below 0x10 here
     data["proofs"][1] = {"c": raw[:32].hex(), "s": raw[32:].hex()}
     bad = DecryptionShare.from_json(data)
     with pytest.raises(InvalidShare, match="ciphertext 1") as info:
@@ -428,3 +431,47 @@ def _recommit(ceremony: Ceremony, done: CeremonyResult) -> list:
 def test_new_trustee_refuses_unknown_names(done: CeremonyResult) -> None:
     with pytest.raises(ValueError, match="not a trustee"):
         new_trustee(done.ceremony, "mallory")
+
+
+# --- the byte layouts of docs/trustees.md, recomputed independently -----------------
+
+
+def _lp(*parts: bytes) -> bytes:
+    return b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+
+
+def _h(*parts: bytes) -> Scalar:
+    return Scalar.from_int(int.from_bytes(hashlib.sha512(_lp(*parts)).digest(), "little"))
+
+
+def test_layouts_match_the_documentation(
+    done: CeremonyResult, totals: list[Ciphertext], partials: list[DecryptionShare]
+) -> None:
+    c = done.ceremony
+    names = [n.encode() for n in c.trustees]
+    h_c = hashlib.sha512(
+        _lp(b"urna/v1/trustee-ceremony", c.ceremony_id, b"\0\0\0\3", b"\0\0\0\5", *names)
+    ).digest()
+    assert c.digest() == h_c
+    # Step 2: the Schnorr challenge of C_21.
+    bob = done.commitments[1]
+    proof, point = bob.proofs[1], bob.coefficients[1]
+    a = Point.base_times(proof.response) - point * proof.challenge
+    ctx = [b"urna/v1/trustee-coefficient", h_c, b"\0\0\0\2", bob.box_public, b"\0\0\0\1"]
+    assert _h(b"urna/v1/schnorr", *ctx, point.encoded, a.encoded) == proof.challenge
+    # Step 4: the box plaintext from alice to bob.
+    share = next(s for s in done.shares if (s.sender_index, s.recipient_index) == (1, 2))
+    box = Box(done.secrets[1].box_key, PublicKey(done.commitments[0].box_public))
+    plain = box.decrypt(share.ciphertext[24:], share.ciphertext[:24])
+    assert plain[:72] == h_c + b"\0\0\0\1\0\0\0\2"
+    assert plain[72:] == done.secrets[0].evaluate(2).to_bytes()
+    # Step 8: the Chaum–Pedersen challenge of carol's share of the second total.
+    carol, ct = partials[2], totals[1]
+    d, proof2 = carol.shares[1], carol.proofs[1]
+    x3 = done.key.verification_key(3)
+    a1 = Point.base_times(proof2.response) - x3 * proof2.challenge
+    a2 = ct.pad * proof2.response - d * proof2.challenge
+    ctx2 = [b"urna/v1/decryption-share", MANIFEST_HASH, done.key.public_key.encoded, b"\0\0\0\3"]
+    statement = [ct.pad.encoded + ct.data.encoded, ct.pad.encoded, x3.encoded, d.encoded]
+    challenge = _h(b"urna/v1/chaum-pedersen", *ctx2, *statement, a1.encoded, a2.encoded)
+    assert challenge == proof2.challenge
