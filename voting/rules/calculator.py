@@ -198,7 +198,7 @@ def calculate(document: object) -> dict[str, Any]:
         RulesError: the document is invalid; ``field`` names the offending field.
     """
     data = _mapping(document, "document")
-    _only(data, {"rule", "quorum", "units"}, "document")
+    _only(data, {"rule", "quorum", "units", "source"}, "document")
     rule = data.get("rule")
     if rule not in RULES:
         raise RulesError("rule", f"must be one of {', '.join(RULES)}, got {rule!r}")
