@@ -6,6 +6,8 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from voting.views import home
     from voting.views import log_api
+    from voting.views import witness_api
 
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
+    app.register_blueprint(witness_api.bp)

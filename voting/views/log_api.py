@@ -21,6 +21,7 @@ from crypto.errors import InvalidEncoding
 from voting.errors import InvalidRequest
 from voting.extensions import db
 from voting.services import bulletin
+from voting.services import witnesses
 from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
 from voting.services.log_keys import LogSigning
 from voting.services.log_keys import load_log_signing
@@ -72,6 +73,7 @@ def _entry_json(entry: bulletin.Entry) -> dict[str, Any]:
 @bp.get("/checkpoint")
 def checkpoint(name: str) -> ResponseReturnValue:
     note = bulletin.latest_checkpoint_note(db.session, name, signing=log_signing())
+    note = witnesses.cosigned_note(db.session, name, note)  # + the witnesses' aggregate line
     return note, 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 

@@ -1,0 +1,72 @@
+"""Witness tables: each log's roster, the cosignatures received, their aggregates.
+
+See docs/witnesses.md. The roster is append-only: a witness's ``position`` is
+its bit in the aggregate line's bitmap and never changes.
+``witness_aggregates`` is a cache of the aggregate of each checkpoint's
+cosignatures; it is rebuilt whenever its ``signer_count`` differs from the
+number of stored cosignatures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from voting.extensions import db
+
+
+class LogWitness(db.Model):
+    """A witness registered with a log, with its verified proof of possession."""
+
+    __tablename__ = "witnesses"
+    __table_args__ = (
+        sa.UniqueConstraint("log_id", "position", name="uq_witnesses_position"),
+        sa.UniqueConstraint("log_id", "name", name="uq_witnesses_name"),
+        sa.UniqueConstraint("log_id", "public_key", name="uq_witnesses_public_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    log_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("logs.id", ondelete="CASCADE")
+    )
+    position: so.Mapped[int] = so.mapped_column(sa.Integer)
+    """Index in the roster = bit in the aggregate's bitmap."""
+    name: so.Mapped[str] = so.mapped_column(sa.String(256))
+    public_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(48))
+    proof_of_possession: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
+    registered_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+
+
+class WitnessCosignature(db.Model):
+    """One witness's verified BLS cosignature of one signed checkpoint."""
+
+    __tablename__ = "witness_cosignatures"
+    __table_args__ = (
+        sa.UniqueConstraint("checkpoint_id", "witness_id", name="uq_witness_cosignatures_once"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    checkpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("log_checkpoints.id", ondelete="CASCADE")
+    )
+    witness_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("witnesses.id", ondelete="CASCADE"), index=True
+    )
+    signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+
+
+class WitnessAggregate(db.Model):
+    """Cached aggregate of a checkpoint's cosignatures (bitmap and BLS signature)."""
+
+    __tablename__ = "witness_aggregates"
+
+    checkpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("log_checkpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    signer_count: so.Mapped[int] = so.mapped_column(sa.Integer)
+    bitmap: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+    signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
+    updated_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
