@@ -104,20 +104,20 @@ def entry(name: str, index: str) -> ResponseReturnValue:
 
 @bp.get("/proof/inclusion")
 def inclusion(name: str) -> ResponseReturnValue:
-    size = _optional_arg("size")
-    if size is None:
-        size = _checkpoint_size(name)
     leaf_text = request.args.get("leaf_hash")
-    if leaf_text is not None:
-        if "index" in request.args:
-            raise InvalidRequest("give either index or leaf_hash, not both")
+    if leaf_text is not None and "index" in request.args:
+        raise InvalidRequest("give either index or leaf_hash, not both")
+    size = _optional_arg("size")
+    if leaf_text is None:
+        index = _arg("index")
+    else:
         try:
             leaf = unhex(leaf_text, 32, what="leaf_hash")
         except InvalidEncoding as exc:
             raise InvalidRequest(str(exc)) from exc
         index = bulletin.find_index(db.session, name, leaf)
-    else:
-        index = _arg("index")
+    if size is None:
+        size = _checkpoint_size(name)
     proof = bulletin.inclusion_proof(db.session, name, index, size)
     entry = bulletin.get_entry(db.session, name, index)
     return jsonify(
