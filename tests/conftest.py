@@ -21,8 +21,11 @@ from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 from flask_migrate import upgrade
 
+from tests.official_actions import OfficialActions
 from voting import create_app
 from voting.extensions import db
+
+pytest_plugins = ["tests.fixtures_casting"]
 
 POSTGRES_URL = os.environ.get("URNA_TEST_DATABASE_URL", "")
 
@@ -91,3 +94,9 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture()
 def db_session(app: Flask) -> so.Session:
     return db.session
+
+
+@pytest.fixture()
+def official_actions(client: FlaskClient) -> OfficialActions:
+    """Create officials and log in as one (tests/official_actions.py)."""
+    return OfficialActions(client)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from voting.config import default_config
+from voting.extensions import csrf
 from voting.extensions import db
 from voting.extensions import migrate
 
@@ -39,13 +40,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    csrf.init_app(app)
 
     from voting import models  # noqa: F401  (registers the tables)
     from voting.cli import register_commands
     from voting.errors import register_error_handlers
+    from voting.security import init_security
     from voting.views import register_blueprints
 
     register_error_handlers(app)
+    init_security(app, config or {})
     register_blueprints(app)
     register_commands(app)
     return app

@@ -6,6 +6,7 @@ from flask import current_app
 from flask_migrate import upgrade
 
 from voting.cli_jurisdictions import jurisdictions_group
+from voting.cli_officials import officials_group
 
 
 @click.command("demo")
@@ -27,3 +28,4 @@ def register_commands(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     app.cli.add_command(demo_command)
     app.cli.add_command(jurisdictions_group)
+    app.cli.add_command(officials_group)

@@ -3,6 +3,7 @@
 import sqlalchemy.orm as so
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 
 class Base(so.DeclarativeBase):
@@ -11,3 +12,4 @@ class Base(so.DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+csrf = CSRFProtect()

@@ -3,7 +3,10 @@
 Models only persist data; the rules live in :mod:`voting.services`.
 """
 
+from voting.models import credentials  # noqa: F401
+from voting.models import elections  # noqa: F401
 from voting.models import jurisdictions  # noqa: F401
 from voting.models import log  # noqa: F401
+from voting.models import officials  # noqa: F401
 from voting.models import votedays  # noqa: F401
 from voting.models import witness  # noqa: F401

@@ -1,0 +1,113 @@
+"""HTTP security for every response: headers, session cookies and the CSRF policy.
+
+docs/security.md explains each choice. In short:
+
+- ``Content-Security-Policy``: only this origin's scripts, styles, images and
+  connections; no inline scripts or styles, no plug-ins, no framing, forms post
+  only here. ``X-Frame-Options: DENY`` for older browsers.
+- ``Referrer-Policy: same-origin``: nothing leaves for other sites, while
+  same-origin form posts keep the ``Referer`` that Flask-WTF's strict HTTPS
+  check needs (``no-referrer`` would break every form over HTTPS).
+- ``Strict-Transport-Security`` on HTTPS requests (behind a proxy, configure
+  ``ProxyFix`` so that Flask sees the scheme; docs/operations.md).
+- Session cookie: ``Secure`` (except in debug and testing), ``HttpOnly``,
+  ``SameSite=Lax``, and the ``__Host-`` prefix when Secure.
+- CSRF (Flask-WTF): every POST/PUT/PATCH/DELETE needs a token, except JSON API
+  routes under ``/api/`` that do not act on an official's session (voters'
+  ballots and witnesses' cosignatures authenticate by signature and send no
+  cookie). Official routes under ``/api/`` still need the token, in the
+  ``X-CSRFToken`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import current_app
+from flask import request
+from flask import session
+
+from voting.extensions import csrf
+
+OFFICIAL_ROUTE_ATTR = "urna_official_route"
+"""Set on a view function by :func:`voting.views._auth.official_required`."""
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), geolocation=(), microphone=(), payment=(), usb=()",
+}
+
+HSTS_SECONDS = 2 * 365 * 24 * 3600
+
+
+def init_security(app: Flask, overrides: Mapping[str, Any]) -> None:
+    """Configure cookies and CSRF and add the header hook.
+
+    Args:
+        overrides: the configuration the caller gave ``create_app``; a setting
+            named there is left as given.
+    """
+    secure = not (app.debug or app.testing)
+    defaults: dict[str, Any] = {
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "__Host-urna" if secure else "urna",
+        "URNA_HSTS_SECONDS": HSTS_SECONDS,
+    }
+    for key, value in defaults.items():
+        if key not in overrides:
+            app.config[key] = value
+    # Flask-WTF's own hook checks every endpoint; ours applies the /api/ policy.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(_protect_from_csrf)
+    app.after_request(add_security_headers)
+
+
+def is_official_view(view: Callable[..., Any] | None) -> bool:
+    """Whether a view acts on an official's session (marked by ``official_required``)."""
+    return view is not None and getattr(view, OFFICIAL_ROUTE_ATTR, None) is not None
+
+
+def _protect_from_csrf() -> None:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if request.path.startswith("/api/") and not is_official_view(view):
+        return
+    csrf.protect(apply_exemptions=True)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the headers above (a view may set its own value first)."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        seconds = int(current_app.config.get("URNA_HSTS_SECONDS", HSTS_SECONDS))
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+    if session.get("official_token"):
+        # Pages of a logged-in official carry personal data and CSRF tokens.
+        response.headers["Cache-Control"] = "no-store"
+    return response

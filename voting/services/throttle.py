@@ -1,0 +1,103 @@
+"""Rate limits shared by every worker: counters in the database.
+
+A fixed-window counter per key (``login-user:alice``, ``login-ip:192.0.2.1``).
+:func:`hit` reserves one attempt with a single atomic upsert *before* the
+expensive or sensitive work (a password check), so concurrent requests in
+several gunicorn workers can never together exceed the limit. A successful
+login gives its attempt back (:func:`release`) or clears the key
+(:func:`clear`). Other rate limits (code entry, casting) can reuse this module
+with their own key prefix.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from voting.models.officials import RateCounter
+from voting.official_errors import TooManyAttempts
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``attempts`` hits per key in a window of ``window`` seconds."""
+
+    attempts: int
+    window: int
+
+
+def hit(session: so.Session, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
+    """Count one attempt under ``key`` and commit; return the count in the window.
+
+    Raises:
+        TooManyAttempts: the attempt is over the limit (it is still counted).
+    """
+    now = int(time.time()) if now is None else now
+    count, window_start = _upsert(session, key, limit, now)
+    session.commit()
+    if count > limit.attempts:
+        wait = max(1, window_start + limit.window - now)
+        minutes = -(-wait // 60)
+        raise TooManyAttempts(
+            f"too many {what}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
+            retry_after=wait,
+        )
+    return count
+
+
+def release(session: so.Session, key: str) -> None:
+    """Give back one attempt (a success that should not count) and commit."""
+    table = RateCounter.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.key == key, table.c.count > 0)
+        .values(count=table.c.count - 1)
+    )
+    session.commit()
+
+
+def clear(session: so.Session, key: str) -> None:
+    """Forget every attempt under ``key`` and commit."""
+    session.execute(sa.delete(RateCounter).where(RateCounter.key == key))
+    session.commit()
+
+
+def purge(session: so.Session, *, older_than: int, now: int | None = None) -> int:
+    """Delete counters whose window started more than ``older_than`` seconds ago."""
+    now = int(time.time()) if now is None else now
+    result = session.execute(
+        sa.delete(RateCounter).where(RateCounter.window_start <= now - older_than)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _upsert(session: so.Session, key: str, limit: Limit, now: int) -> tuple[int, int]:
+    table = RateCounter.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert = postgresql.insert(table)
+    elif dialect == "sqlite":
+        insert = sqlite.insert(table)
+    else:  # pragma: no cover - Urna supports these two databases
+        raise NotImplementedError(f"rate limits need SQLite or PostgreSQL, not {dialect}")
+    expired = table.c.window_start <= now - limit.window
+    stmt = (
+        insert.values(key=key, window_start=now, count=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            # Both SET expressions see the row's old values (SQL semantics).
+            set_={
+                "count": sa.case((expired, 1), else_=table.c.count + 1),
+                "window_start": sa.case((expired, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.count, table.c.window_start)
+    )
+    count, window_start = session.execute(stmt).one()
+    return int(count), int(window_start)

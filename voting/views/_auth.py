@@ -1,0 +1,145 @@
+"""Who is logged in, and the ``official_required`` decorator for official routes.
+
+Every official route is wrapped by :func:`official_required`, which marks the
+view (``urna_official_route``) so that the CSRF policy and the route-walking
+tests (tests/web/test_official_routes.py) find it. Anonymous users get a
+redirect to the login page (HTML) or a 401 JSON answer (``/api/``); an
+official without the role, or with it for another jurisdiction, gets 403.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from typing import TypeVar
+
+from flask import current_app
+from flask import g
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from voting.extensions import db
+from voting.models.jurisdictions import Jurisdiction
+from voting.models.officials import ROLES
+from voting.models.officials import Official
+from voting.official_errors import LoginRequired
+from voting.security import OFFICIAL_ROUTE_ATTR
+from voting.services import officials
+from voting.services.jurisdictions import get_unit
+
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+JurisdictionFrom = Callable[..., Jurisdiction | None] | str | None
+
+SESSION_TOKEN = "official_token"  # noqa: S105 (a session key name, not a secret)
+SESSION_SEEN = "seen"
+IDLE_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialRoute:
+    """What an official route requires: one of ``roles`` (None: any logged-in official)."""
+
+    roles: tuple[str, ...] | None
+    jurisdiction_from: JurisdictionFrom
+
+
+def current_official() -> Official | None:
+    """The official of this request's session, or None (an ended session is cleared)."""
+    if "official" in g:
+        return g.official  # type: ignore[no-any-return]
+    g.official = None
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
+        return None
+    now = int(time.time())
+    idle = int(current_app.config.get("URNA_SESSION_IDLE_SECONDS", IDLE_SECONDS))
+    seen = session.get(SESSION_SEEN)
+    if not isinstance(seen, int) or now - seen > idle:
+        _drop_session(token)
+        return None
+    try:
+        g.official = officials.resume_session(db.session, token)
+    except LoginRequired:
+        session.clear()
+        return None
+    if now - seen >= 60:  # refresh the idle clock at most once a minute
+        session[SESSION_SEEN] = now
+    return g.official  # type: ignore[no-any-return]
+
+
+def _drop_session(token: str) -> None:
+    officials.end_session(db.session, token)
+    session.clear()
+
+
+def official_required(
+    role: str | Iterable[str] | None, *, jurisdiction_from: JurisdictionFrom = None
+) -> Callable[[View], View]:
+    """Restrict a view to officials holding ``role`` (or one of several roles).
+
+    Args:
+        role: a role name, several (any one suffices), or None for any
+            logged-in official.
+        jurisdiction_from: the jurisdiction the action applies to: the name of
+            a URL variable holding ``level:code`` (for example ``"unit"``), or
+            a function of the view's keyword arguments returning a
+            :class:`Jurisdiction` (or None when the action is not scoped).
+    """
+    roles = _roles(role)
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(**kwargs: Any) -> ResponseReturnValue:
+            official = current_official()
+            if official is None:
+                return _refuse_anonymous()
+            if roles is not None:
+                unit = _jurisdiction(jurisdiction_from, kwargs)
+                officials.require(official, roles, unit)
+            return view(**kwargs)
+
+        setattr(wrapped, OFFICIAL_ROUTE_ATTR, OfficialRoute(roles, jurisdiction_from))
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _roles(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if role is None:
+        return None
+    roles = (role,) if isinstance(role, str) else tuple(role)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"official_required: unknown roles {unknown}; roles are {ROLES}")
+    return roles
+
+
+def _jurisdiction(source: JurisdictionFrom, kwargs: dict[str, Any]) -> Jurisdiction | None:
+    if source is None:
+        return None
+    if isinstance(source, str):
+        return get_unit(db.session, str(kwargs[source]))
+    return source(**kwargs)
+
+
+def _refuse_anonymous() -> ResponseReturnValue:
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        raise LoginRequired("please log in as an official")
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target), code=303)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (no open redirect), else None."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch in target for ch in "\r\n\\"):
+        return None
+    return target
