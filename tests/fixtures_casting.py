@@ -1,0 +1,116 @@
+"""Fixtures for casting: an open demo vote day with credentials, and a live server.
+
+Registered as a pytest plugin by tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from crypto.credentials import derive_credential
+from crypto.credentials import generate_code
+from crypto.testing import deterministic_rng
+from voting.demo import load_demo
+from voting.extensions import db
+from voting.models.credentials import Credential
+from voting.models.jurisdictions import Jurisdiction
+from voting.models.votedays import VoteDay
+from voting.services.credentials_registry import credential_records
+from voting.services.lifecycle import open_vote_day
+from voting.simulation import LocalTrustees
+from voting.simulation import run_local_ceremony
+from voting.views.log_api import log_signing
+
+DEMO_VOTE_DAY = "2026-06-14-ch"
+TRUSTEES = ("alice", "bob", "carol")
+
+
+@dataclass
+class OpenVoteDay:
+    vote_day: str
+    trustees: LocalTrustees
+    codes: dict[str, list[str]]
+    """voting codes by unit ref (e.g. ``municipality:230``)"""
+
+    def code(self, unit: str = "municipality:230", n: int = 0) -> str:
+        return self.codes[unit][n]
+
+
+def register_codes(vote_day: str, voters: dict[str, int], seed: bytes) -> dict[str, list[str]]:
+    """Make codes for ``voters`` per unit ref and register their public keys."""
+    rng = deterministic_rng(seed)
+    codes: dict[str, list[str]] = {}
+    for ref, count in voters.items():
+        level, code = ref.split(":")
+        unit = db.session.scalars(
+            sa.select(Jurisdiction).where(Jurisdiction.level == level, Jurisdiction.code == code)
+        ).one()
+        codes[ref] = [generate_code(rng=rng) for _ in range(count)]
+        for voting_code in codes[ref]:
+            key = derive_credential(voting_code, vote_day).public_key.hex()
+            db.session.add(
+                Credential(vote_day_id=vote_day, public_key=key, jurisdiction_id=unit.id)
+            )
+    db.session.commit()
+    return codes
+
+
+@pytest.fixture()
+def prepare_vote_day(app: Flask) -> Callable[..., OpenVoteDay]:
+    """Factory: the demo vote day through its ceremony, credentials and (by default) opening."""
+
+    def prepare(
+        *,
+        voters: dict[str, int] | None = None,
+        revote_policy: str = "first-counts",
+        open_it: bool = True,
+    ) -> OpenVoteDay:
+        list(load_demo())
+        vote_day = DEMO_VOTE_DAY
+        db.session.get_one(VoteDay, vote_day).revote_policy = revote_policy
+        db.session.commit()
+        signing = log_signing(app)
+        trustees = run_local_ceremony(
+            db.session,
+            vote_day,
+            trustees=TRUSTEES,
+            threshold=2,
+            signing=signing,
+            rng=deterministic_rng(b"ceremony"),
+        )
+        codes = register_codes(
+            vote_day, voters or {"municipality:230": 4, "municipality:219": 2}, b"codes"
+        )
+        if open_it:
+            origin = signing.origin_for(vote_day)
+            open_vote_day(
+                db.session,
+                vote_day,
+                credential_records=credential_records(db.session, vote_day),
+                log_key=str(signing.verifier_key(origin)),
+                signing=signing,
+            )
+        return OpenVoteDay(vote_day, trustees, codes)
+
+    return prepare
+
+
+@pytest.fixture()
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (a werkzeug thread)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -1,0 +1,56 @@
+"""Election parameters of a vote day and the index of its cast ballots.
+
+The log is the record: every row here is also (or derives from) a leaf of the
+vote day's log. The rows exist so that the server answers in O(1) whether a
+credential has voted and what its receipt was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from voting.extensions import db
+
+
+class Election(db.Model):  # type: ignore[name-defined,misc]
+    """The cryptographic set-up and schedule of one vote day."""
+
+    __tablename__ = "elections"
+
+    vote_day_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("vote_days.id", ondelete="CASCADE"), primary_key=True
+    )
+    threshold: so.Mapped[int] = so.mapped_column(sa.Integer)
+    trustees: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    """``[{"index": 1, "name": "..."}, ...]`` as logged at the ceremony's start."""
+    public_key: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    """The joint election key h (hex), once the key ceremony is complete."""
+    manifest_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    """SHA-256 of the canonical manifest (hex), once the vote day is open."""
+    manifest_index: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    """The manifest's leaf index on the vote day's log."""
+    opens_at: so.Mapped[dt.datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    closes_at: so.Mapped[dt.datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+
+class CastBallot(db.Model):  # type: ignore[name-defined,misc]
+    """A ballot accepted onto the log (spoiled ballots are on the log only)."""
+
+    __tablename__ = "cast_ballots"
+    __table_args__ = (
+        sa.UniqueConstraint("vote_day_id", "leaf_index", name="uq_cast_ballots_leaf"),
+        sa.Index("ix_cast_ballots_credential", "vote_day_id", "credential"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    vote_day_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("vote_days.id", ondelete="CASCADE")
+    )
+    credential: so.Mapped[str] = so.mapped_column(sa.String(64))
+    leaf_index: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    leaf_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    cast_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))

@@ -1,0 +1,271 @@
+"""Casting: check a ballot completely, append it to the log, answer with a receipt.
+
+A ballot (docs/spec.md section 6) is accepted only if the vote day is open,
+the credential is registered and may vote under the re-vote policy, the
+ballot answers exactly the questions of the credential's unit, and the
+signature and every proof verify. Cheap checks run first; the expensive proof
+verification runs before the log's append lock is taken, so server workers
+verify in parallel; under the lock only the re-vote policy is checked again
+and the leaf and the index row are written and committed together. A refused
+ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from crypto.ballot import Ballot
+from crypto.ballot import BallotSecrets
+from crypto.ballot import ElectionContext
+from crypto.ballot import QuestionSpec
+from crypto.ballot import check_ballot_shape
+from crypto.ballot import verify_audit
+from crypto.ballot import verify_ballot
+from crypto.errors import InvalidEncoding
+from crypto.errors import InvalidProof
+from crypto.errors import InvalidSignature
+from crypto.errors import MalformedBallot
+from crypto.receipt import Receipt
+from voting.errors import VotingError
+from voting.models.elections import CastBallot
+from voting.models.elections import Election
+from voting.models.jurisdictions import Jurisdiction
+from voting.services import bulletin
+from voting.services.credentials_registry import credential_unit
+from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import get_vote_day
+from voting.services.lifecycle import now_utc
+from voting.services.log_keys import LogSigning
+from voting.services.manifest import election_context
+from voting.services.votedays import ballot_for_unit
+
+MAX_BALLOT_BYTES = 64 * 1024
+
+
+class BallotRefused(VotingError):
+    """Base of every refusal of a ballot; nothing is stored."""
+
+    code = "ballot_refused"
+    status = 400
+
+
+class VoteDayNotOpen(BallotRefused):
+    code = "vote_day_not_open"
+    status = 409
+
+
+class UnknownCredential(BallotRefused):
+    code = "unknown_credential"
+    status = 403
+
+
+class DuplicateBallot(BallotRefused):
+    """Under ``first-counts`` the first ballot stands; its receipt is returned again."""
+
+    code = "duplicate_ballot"
+    status = 409
+
+
+class MalformedBallotError(BallotRefused):
+    code = "malformed_ballot"
+
+
+class WrongQuestions(BallotRefused):
+    code = "wrong_questions"
+
+
+class BadSignature(BallotRefused):
+    code = "bad_signature"
+
+
+class InvalidBallotProof(BallotRefused):
+    code = "invalid_proof"
+
+
+class BallotTooLarge(BallotRefused):
+    code = "ballot_too_large"
+    status = 413
+
+
+@dataclass(frozen=True)
+class CastResult:
+    """An accepted ballot: its receipt (the checkpoint and proof follow later)."""
+
+    receipt: Receipt
+
+
+def parse_ballot_body(body: bytes) -> Any:
+    """Decode a request body as JSON, refusing oversize or malformed input early."""
+    if len(body) > MAX_BALLOT_BYTES:
+        raise BallotTooLarge(f"a ballot is at most {MAX_BALLOT_BYTES} bytes, got {len(body)}")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedBallotError(f"the ballot is not valid JSON: {exc}") from exc
+
+
+def cast_ballot(
+    session: so.Session,
+    vote_day_id: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> CastResult:
+    """Check and record one ballot (``data`` is the parsed JSON).
+
+    Raises:
+        BallotRefused: a subclass naming the reason; nothing was stored.
+    """
+    now = now or now_utc()
+    context = _open_context(session, vote_day_id, now, signing)
+    ballot = _parse(data)
+    unit = _registered_unit(session, vote_day_id, ballot)
+    policy = get_vote_day(session, vote_day_id).revote_policy
+    _check_revote(session, vote_day_id, ballot.credential.hex(), policy)  # (1) cheap refusal
+    questions = questions_for_unit(session, vote_day_id, unit)
+    _verify(ballot, questions, context)  # (2) expensive checks, no lock held
+    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
+        _check_revote(session, vote_day_id, ballot.credential.hex(), policy)  # (3) race-free
+        appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
+        session.add(
+            CastBallot(
+                vote_day_id=vote_day_id,
+                credential=ballot.credential.hex(),
+                leaf_index=appended.index,
+                leaf_hash=appended.leaf_hash.hex(),
+                cast_at=now,
+            )
+        )
+    # The transaction is committed: the ballot is durably on the log.
+    return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+def spoil_ballot(
+    session: so.Session,
+    vote_day_id: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> CastResult:
+    """Log a Benaloh-audited ballot as spoiled; it is never counted.
+
+    ``data`` is ``{"ballot": ..., "secrets": {"selections": ..., "nonces": ...}}``.
+
+    Raises:
+        BallotRefused: the ballot is invalid, or the revealed values do not match it.
+    """
+    now = now or now_utc()
+    context = _open_context(session, vote_day_id, now, signing)
+    if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
+        raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
+    ballot = _parse(data["ballot"])
+    unit = _registered_unit(session, vote_day_id, ballot)
+    _verify(ballot, questions_for_unit(session, vote_day_id, unit), context)
+    try:
+        secrets = BallotSecrets.from_json(data["secrets"])
+        verify_audit(ballot, secrets, election=context)
+    except InvalidEncoding as exc:
+        raise MalformedBallotError(str(exc)) from exc
+    except InvalidProof as exc:
+        raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
+    record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
+    appended = bulletin.append(session, vote_day_id, record, signing=signing)
+    return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+def questions_for_unit(
+    session: so.Session, vote_day_id: str, unit: Jurisdiction
+) -> list[QuestionSpec]:
+    """The ballot's questions for a voter of ``unit``, in ballot order."""
+    tiers = ballot_for_unit(session, vote_day_id, unit)
+    return [
+        QuestionSpec(q.key, len(q.options), q.min_selections, q.max_selections)
+        for tier in tiers
+        for q in tier.questions
+    ]
+
+
+def _open_context(
+    session: so.Session, vote_day_id: str, now: dt.datetime, signing: LogSigning | None
+) -> ElectionContext:
+    vote_day = get_vote_day(session, vote_day_id)
+    election = session.get(Election, vote_day_id)
+    if vote_day.status == "open" and election is not None and election.closes_at is not None:
+        closes_at = election.closes_at
+        if (closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=dt.UTC)) <= now:
+            close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
+    if vote_day.status != "open" or election is None:
+        raise VoteDayNotOpen(
+            f"vote day {vote_day_id!r} is {vote_day.status}: ballots are accepted only while open",
+            status=vote_day.status,
+        )
+    return election_context(vote_day_id, election)
+
+
+def _parse(data: Any) -> Ballot:
+    try:
+        return Ballot.from_json(data)
+    except InvalidEncoding as exc:
+        raise MalformedBallotError(str(exc)) from exc
+
+
+def _registered_unit(session: so.Session, vote_day_id: str, ballot: Ballot) -> Jurisdiction:
+    if ballot.vote_day_id != vote_day_id:
+        raise WrongQuestions(f"the ballot is for vote day {ballot.vote_day_id!r}")
+    unit = credential_unit(session, vote_day_id, ballot.credential.hex())
+    if unit is None:
+        raise UnknownCredential("this voting credential is not registered for the vote day")
+    return unit
+
+
+def _check_revote(session: so.Session, vote_day_id: str, credential: str, policy: str) -> None:
+    if policy != "first-counts":
+        return
+    first = session.execute(
+        sa.select(CastBallot.leaf_index, CastBallot.leaf_hash)
+        .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential == credential)
+        .order_by(CastBallot.leaf_index)
+        .limit(1)
+    ).first()
+    if first is not None:
+        receipt = Receipt(vote_day_id, first.leaf_index, bytes.fromhex(first.leaf_hash), None, ())
+        raise DuplicateBallot(
+            "a ballot was already cast with this credential; the first ballot counts",
+            receipt=receipt.to_json(),
+        )
+
+
+def _verify(ballot: Ballot, questions: Sequence[QuestionSpec], context: ElectionContext) -> None:
+    try:
+        check_ballot_shape(ballot, questions=questions, election=context)
+    except MalformedBallot as exc:
+        raise WrongQuestions(str(exc)) from exc
+    try:
+        verify_ballot(ballot, questions=questions, election=context)
+    except InvalidSignature as exc:
+        raise BadSignature(str(exc)) from exc
+    except InvalidProof as exc:
+        raise InvalidBallotProof(str(exc)) from exc
+
+
+def counted_ballots(session: so.Session, vote_day_id: str, policy: str) -> list[int]:
+    """Leaf indexes of the ballots that count under the re-vote policy, in log order."""
+    rows = session.execute(
+        sa.select(CastBallot.credential, CastBallot.leaf_index)
+        .where(CastBallot.vote_day_id == vote_day_id)
+        .order_by(CastBallot.leaf_index)
+    ).all()
+    chosen: dict[str, int] = {}
+    for credential, index in rows:
+        if policy == "last-counts" or credential not in chosen:
+            chosen[credential] = index
+    return sorted(chosen.values())

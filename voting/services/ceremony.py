@@ -1,0 +1,319 @@
+"""The trustees' key ceremony, run through the vote day's log (docs/trustees.md).
+
+Every message of the ceremony is a public log record, so the resulting
+election key can be re-derived and checked from the record alone:
+
+    key-ceremony          the trustees and the threshold (leaf 0; its leaf
+                          hash is the ceremony id)
+    trustee-commitment    C_i0 … C_i,t−1 with proofs, and i's box key
+    trustee-shares        f_i(j) boxed for every other trustee j
+    trustee-complaint     j says i's share is missing or wrong
+    trustee-reveal        i answers a complaint with f_i(j) in the clear
+    trustee-ready         j has checked its shares (complaints, if any, are logged)
+    election-key          h and X_1 … X_n, derived from the qualified trustees
+
+The server checks every message before logging it (a bad commitment proof is
+refused and named) but never sees a trustee's secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy.orm as so
+
+from crypto.errors import InvalidEncoding
+from crypto.errors import InvalidShare
+from crypto.trustees import Ceremony
+from crypto.trustees import Complaint
+from crypto.trustees import EncryptedShare
+from crypto.trustees import RevealedShare
+from crypto.trustees import ThresholdKey
+from crypto.trustees import TrusteeCommitment
+from crypto.trustees import derive_threshold_key
+from crypto.trustees import resolve_complaint
+from crypto.trustees import verify_commitment
+from voting.errors import Conflict
+from voting.errors import InvalidRequest
+from voting.services import bulletin
+from voting.services.lifecycle import get_vote_day
+from voting.services.lifecycle import publish_election_key
+from voting.services.log_keys import LogSigning
+
+
+class CeremonyRefused(Conflict):
+    """A ceremony message that does not fit the ceremony's state."""
+
+    code = "ceremony_refused"
+
+
+class InvalidTrusteeMessage(InvalidRequest):
+    """A malformed trustee message, or one whose proofs fail (the trustee is named)."""
+
+    code = "invalid_trustee_message"
+
+
+@dataclass(frozen=True)
+class CeremonyState:
+    """What the log says about the ceremony so far."""
+
+    ceremony: Ceremony
+    commitments: dict[int, TrusteeCommitment]
+    shares: dict[int, list[EncryptedShare]]
+    complaints: list[Complaint]
+    reveals: list[RevealedShare]
+    ready: set[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ceremony": self.ceremony.to_json(),
+            "commitments": [c.to_json() for _, c in sorted(self.commitments.items())],
+            "shares": [s.to_json() for _, ss in sorted(self.shares.items()) for s in ss],
+            "complaints": [c.to_json() for c in self.complaints],
+            "reveals": [r.to_json() for r in self.reveals],
+            "ready": sorted(self.ready),
+        }
+
+
+def ceremony_state(session: so.Session, vote_day_id: str) -> CeremonyState:
+    """Rebuild the ceremony from the log's trustee records."""
+    records = list(_log_records(session, vote_day_id))
+    if not records or records[0][1].get("type") != "key-ceremony":
+        raise CeremonyRefused(f"vote day {vote_day_id!r} has no key ceremony on its log")
+    first_hash, first = records[0]
+    ceremony = Ceremony(
+        ceremony_id=first_hash,
+        threshold=first["threshold"],
+        trustees=tuple(t["name"] for t in first["trustees"]),
+    )
+    state = CeremonyState(ceremony, {}, {}, [], [], set())
+    for _, record in records[1:]:
+        _apply(state, record)
+    return state
+
+
+def _apply(state: CeremonyState, record: dict[str, Any]) -> None:
+    kind = record.get("type")
+    if kind == "trustee-commitment":
+        commitment = TrusteeCommitment.from_json(record["commitment"])
+        state.commitments[commitment.index] = commitment
+    elif kind == "trustee-shares":
+        shares = [EncryptedShare.from_json(s) for s in record["shares"]]
+        state.shares[record["index"]] = shares
+    elif kind == "trustee-complaint":
+        state.complaints.append(Complaint.from_json(record["complaint"]))
+    elif kind == "trustee-reveal":
+        state.reveals.append(RevealedShare.from_json(record["revealed"]))
+    elif kind == "trustee-ready":
+        state.ready.add(record["index"])
+
+
+def _log_records(session: so.Session, name: str) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    size = bulletin.log_size(session, name)
+    for start in range(0, size, bulletin.MAX_PAGE):
+        for entry in bulletin.get_entries(
+            session, name, start, min(size, start + bulletin.MAX_PAGE)
+        ):
+            yield entry.leaf_hash, entry.record
+
+
+def _in_ceremony(session: so.Session, vote_day_id: str) -> CeremonyState:
+    vote_day = get_vote_day(session, vote_day_id)
+    if vote_day.status != "key-ceremony":
+        raise CeremonyRefused(
+            f"vote day {vote_day_id!r} is {vote_day.status}: the key ceremony is not running"
+        )
+    return ceremony_state(session, vote_day_id)
+
+
+def _member(state: CeremonyState, trustee: str) -> int:
+    try:
+        return state.ceremony.index_of(trustee)
+    except ValueError as exc:
+        raise InvalidTrusteeMessage(f"{trustee!r} is not a trustee of this vote day") from exc
+
+
+def _decode(factory: Any, value: Any, what: str) -> Any:
+    try:
+        return factory(value)
+    except (InvalidEncoding, KeyError, TypeError) as exc:
+        raise InvalidTrusteeMessage(f"malformed {what}: {exc}") from exc
+
+
+def submit_commitment(
+    session: so.Session,
+    vote_day_id: str,
+    trustee: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+) -> None:
+    """Log trustee ``trustee``'s commitment after checking every proof."""
+    state = _in_ceremony(session, vote_day_id)
+    index = _member(state, trustee)
+    commitment: TrusteeCommitment = _decode(TrusteeCommitment.from_json, data, "commitment")
+    if (commitment.trustee, commitment.index) != (trustee, index):
+        raise InvalidTrusteeMessage(f"the commitment is not {trustee!r}'s (index {index})")
+    if index in state.commitments:
+        raise CeremonyRefused(f"trustee {trustee!r} has already committed")
+    if len(commitment.coefficients) != state.ceremony.threshold:
+        raise InvalidTrusteeMessage(
+            f"a commitment has {state.ceremony.threshold} coefficients (the threshold)"
+        )
+    try:
+        verify_commitment(state.ceremony, commitment)
+    except InvalidShare as exc:
+        raise InvalidTrusteeMessage(str(exc), trustee=exc.trustee) from exc
+    record = {"type": "trustee-commitment", "commitment": commitment.to_json()}
+    bulletin.append(session, vote_day_id, record, signing=signing)
+
+
+def submit_shares(
+    session: so.Session,
+    vote_day_id: str,
+    trustee: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+) -> None:
+    """Log trustee ``trustee``'s boxed shares: one for every other trustee."""
+    state = _in_ceremony(session, vote_day_id)
+    index = _member(state, trustee)
+    if len(state.commitments) != len(state.ceremony.trustees):
+        raise CeremonyRefused("shares are dealt once every trustee has committed")
+    if index in state.shares:
+        raise CeremonyRefused(f"trustee {trustee!r} has already dealt its shares")
+    if not isinstance(data, list):
+        raise InvalidTrusteeMessage("shares are a list of encrypted shares")
+    shares = [_decode(EncryptedShare.from_json, s, "encrypted share") for s in data]
+    expected = {j for j in range(1, len(state.ceremony.trustees) + 1) if j != index}
+    recipients = [s.recipient_index for s in shares]
+    if any(s.sender_index != index or s.sender != trustee for s in shares):
+        raise InvalidTrusteeMessage(f"every share must be sent by {trustee!r}")
+    if sorted(recipients) != sorted(expected):
+        raise InvalidTrusteeMessage("deal exactly one share to every other trustee")
+    record = {"type": "trustee-shares", "index": index, "shares": [s.to_json() for s in shares]}
+    bulletin.append(session, vote_day_id, record, signing=signing)
+
+
+def submit_complaint(
+    session: so.Session,
+    vote_day_id: str,
+    trustee: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+) -> None:
+    """Log trustee ``trustee``'s complaint about another trustee's share."""
+    state = _in_ceremony(session, vote_day_id)
+    index = _member(state, trustee)
+    complaint: Complaint = _decode(Complaint.from_json, data, "complaint")
+    if (complaint.accuser, complaint.accuser_index) != (trustee, index):
+        raise InvalidTrusteeMessage(f"a complaint by {trustee!r} must name it as the accuser")
+    if index in state.ready:
+        raise CeremonyRefused(f"trustee {trustee!r} has already declared itself ready")
+    record = {"type": "trustee-complaint", "complaint": complaint.to_json()}
+    bulletin.append(session, vote_day_id, record, signing=signing)
+
+
+def submit_reveal(
+    session: so.Session,
+    vote_day_id: str,
+    trustee: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
+) -> None:
+    """Log the accused trustee's public answer to a complaint."""
+    state = _in_ceremony(session, vote_day_id)
+    index = _member(state, trustee)
+    revealed: RevealedShare = _decode(RevealedShare.from_json, data, "revealed share")
+    if (revealed.sender, revealed.sender_index) != (trustee, index):
+        raise InvalidTrusteeMessage(f"{trustee!r} can only reveal its own shares")
+    if not any(
+        c.accused_index == index and c.accuser_index == revealed.recipient_index
+        for c in state.complaints
+    ):
+        raise CeremonyRefused("there is no complaint that this reveal answers")
+    record = {"type": "trustee-reveal", "revealed": revealed.to_json()}
+    bulletin.append(session, vote_day_id, record, signing=signing)
+
+
+def submit_ready(
+    session: so.Session, vote_day_id: str, trustee: str, *, signing: LogSigning | None = None
+) -> None:
+    """Log that trustee ``trustee`` has checked the shares it received."""
+    state = _in_ceremony(session, vote_day_id)
+    index = _member(state, trustee)
+    if len(state.shares) != len(state.ceremony.trustees):
+        raise CeremonyRefused("a trustee is ready once every trustee has dealt its shares")
+    if index in state.ready:
+        raise CeremonyRefused(f"trustee {trustee!r} is already ready")
+    bulletin.append(
+        session, vote_day_id, {"type": "trustee-ready", "index": index}, signing=signing
+    )
+
+
+def qualified_key(state: CeremonyState) -> tuple[ThresholdKey, list[str]]:
+    """Decide every complaint, then derive the key from the qualified trustees.
+
+    Returns:
+        The threshold key and the names of disqualified trustees.
+    """
+    qualified = dict(state.commitments)
+    disqualified: list[str] = []
+    for complaint in state.complaints:
+        answer = next(
+            (
+                r
+                for r in state.reveals
+                if (r.sender_index, r.recipient_index)
+                == (complaint.accused_index, complaint.accuser_index)
+            ),
+            None,
+        )
+        if complaint.accused_index not in qualified:
+            continue
+        try:
+            resolve_complaint(state.ceremony, complaint, list(qualified.values()), answer)
+        except InvalidShare:
+            qualified.pop(complaint.accused_index)
+            disqualified.append(complaint.accused)
+    if len(qualified) < state.ceremony.threshold:
+        raise CeremonyRefused(
+            f"only {len(qualified)} trustees are qualified; the threshold is "
+            f"{state.ceremony.threshold}"
+        )
+    return derive_threshold_key(state.ceremony, list(qualified.values())), disqualified
+
+
+def complete_key_ceremony(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> ThresholdKey:
+    """key-ceremony → credentials: derive and log the election key.
+
+    Raises:
+        CeremonyRefused: a trustee is not ready yet, or too few are qualified.
+    """
+    state = _in_ceremony(session, vote_day_id)
+    missing = [name for i, name in enumerate(state.ceremony.trustees, 1) if i not in state.ready]
+    if missing:
+        raise CeremonyRefused(f"waiting for trustees {missing} to check their shares")
+    key, disqualified = qualified_key(state)
+    publish_election_key(
+        session,
+        vote_day_id,
+        public_key=key.public_key,
+        verification_keys=dict(enumerate(key.verification_keys, start=1)),
+        disqualified=disqualified,
+        signing=signing,
+        now=now,
+    )
+    return key

@@ -1,0 +1,290 @@
+"""The vote-day lifecycle: an explicit state machine whose every step is logged.
+
+    draft → key-ceremony → credentials → open → closed → tallied → published
+
+Each transition appends a record to the vote day's log (docs/record.md) in the
+same transaction that changes the status, so the log and the database never
+disagree. Opening logs the credential lists and the manifest, whose hash binds
+every ballot proof, and freezes the questions. A refused transition raises
+:class:`TransitionRefused` and changes nothing. Opening and closing may be
+scheduled (:func:`apply_schedule`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from crypto.group import Point
+from voting.errors import Conflict
+from voting.errors import InvalidRequest
+from voting.models.elections import Election
+from voting.models.log import Log
+from voting.models.votedays import VoteDay
+from voting.services import bulletin
+from voting.services.log_keys import LogSigning
+from voting.services.manifest import build_manifest
+from voting.services.manifest import manifest_hash
+from voting.tier_errors import VoteDayNotFound
+
+TRANSITIONS: dict[str, str] = {
+    "draft": "key-ceremony",
+    "key-ceremony": "credentials",
+    "credentials": "open",
+    "open": "closed",
+    "closed": "tallied",
+    "tallied": "published",
+}
+MAX_TRUSTEES = 64
+
+
+class TransitionRefused(Conflict):
+    """A lifecycle step that does not apply to the vote day in its present state."""
+
+    code = "transition_refused"
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def get_vote_day(session: so.Session, vote_day_id: str) -> VoteDay:
+    vote_day = session.get(VoteDay, vote_day_id)
+    if vote_day is None:
+        raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
+    return vote_day
+
+
+def get_election(session: so.Session, vote_day_id: str) -> Election:
+    election = session.get(Election, vote_day_id)
+    if election is None:
+        raise TransitionRefused(f"vote day {vote_day_id!r} has no key ceremony yet")
+    return election
+
+
+def _expect(vote_day: VoteDay, status: str, action: str) -> None:
+    if vote_day.status != status:
+        raise TransitionRefused(
+            f"cannot {action} vote day {vote_day.id!r}: it is {vote_day.status}, "
+            f"and this step needs it to be {status}",
+            vote_day=vote_day.id,
+            status=vote_day.status,
+        )
+
+
+def _advance(
+    session: so.Session,
+    vote_day: VoteDay,
+    record: dict[str, Any],
+    *,
+    signing: LogSigning | None,
+    extra: Sequence[dict[str, Any]] = (),
+    on_logged: Callable[[list[bulletin.Appended]], None] = lambda _: None,
+) -> list[bulletin.Appended]:
+    """Log ``extra`` records and the transition record, set the next status, commit.
+
+    Returns where the ``extra`` records landed.
+    """
+    target = TRANSITIONS[vote_day.status]
+    with bulletin.locked_log(session, vote_day.id, signing=signing) as log:
+        appended = log.append_many(extra)
+        log.append({**record, "vote_day": vote_day.id, "status": target})
+        vote_day.status = target
+        on_logged(appended)
+    return appended
+
+
+def begin_key_ceremony(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    trustees: Sequence[str],
+    threshold: int,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """draft → key-ceremony: create the vote day's log and name the trustees.
+
+    Raises:
+        TransitionRefused: the vote day is not a draft.
+        InvalidRequest: bad trustee names or threshold (need 1 <= t <= n).
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "draft", "start the key ceremony of")
+    names = list(trustees)
+    if not 1 <= len(names) <= MAX_TRUSTEES or len(set(names)) != len(names):
+        raise InvalidRequest(f"name 1 to {MAX_TRUSTEES} distinct trustees")
+    if any(not isinstance(n, str) or not 1 <= len(n) <= 64 for n in names):
+        raise InvalidRequest("a trustee name is 1 to 64 characters")
+    if not 1 <= threshold <= len(names):
+        raise InvalidRequest(f"the threshold must be between 1 and {len(names)}, got {threshold}")
+    roster = [{"index": i, "name": n} for i, n in enumerate(names, start=1)]
+    session.add(Election(vote_day_id=vote_day_id, threshold=threshold, trustees=roster))
+    session.flush()
+    origin = signing.origin_for(vote_day_id) if signing is not None else None
+    bulletin.create_log(session, vote_day_id, origin=origin, now=now)  # commits the election too
+    when = (now or now_utc()).isoformat()
+    _advance(
+        session,
+        vote_day,
+        {"type": "key-ceremony", "trustees": roster, "threshold": threshold, "at": when},
+        signing=signing,
+    )
+
+
+def publish_election_key(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    public_key: Point,
+    verification_keys: dict[int, Point],
+    disqualified: Sequence[str] = (),
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """key-ceremony → credentials: log the joint election key.
+
+    The key and the trustees' verification keys are derived from the logged
+    commitments by :mod:`voting.services.ceremony`, which calls this.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "key-ceremony", "publish the election key of")
+    election = get_election(session, vote_day_id)
+    election.public_key = public_key.hex()
+    record = {
+        "type": "election-key",
+        "public_key": public_key.hex(),
+        "verification_keys": {str(i): k.hex() for i, k in sorted(verification_keys.items())},
+        "disqualified": list(disqualified),
+        "at": (now or now_utc()).isoformat(),
+    }
+    _advance(session, vote_day, record, signing=signing)
+
+
+def schedule(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    opens_at: dt.datetime | None,
+    closes_at: dt.datetime | None,
+) -> None:
+    """Set (or clear) the times at which :func:`apply_schedule` opens and closes the vote day.
+
+    Raises:
+        InvalidRequest: naive datetimes, or closing before opening.
+    """
+    election = get_election(session, vote_day_id)
+    for value in (opens_at, closes_at):
+        if value is not None and value.tzinfo is None:
+            raise InvalidRequest("scheduled times must carry a time zone")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise InvalidRequest("a vote day must close after it opens")
+    election.opens_at, election.closes_at = opens_at, closes_at
+    session.commit()
+
+
+def open_vote_day(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    credential_records: Sequence[dict[str, Any]],
+    log_key: str,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """credentials → open: log the credential lists and the manifest; freeze the questions.
+
+    Args:
+        credential_records: the ``credentials`` log records (one per unit and
+            chunk), as built by the credentials service.
+        log_key: the log's verifier key, named in the manifest.
+
+    Returns:
+        The manifest hash (hex).
+
+    Raises:
+        TransitionRefused: not in the credentials state, no question, or no credential.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "credentials", "open")
+    if not vote_day.questions:
+        raise TransitionRefused(f"vote day {vote_day_id!r} has no questions to open with")
+    if not credential_records:
+        raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
+    election = get_election(session, vote_day_id)
+    origin = session.scalars(sa.select(Log.origin).where(Log.name == vote_day_id)).one()
+    manifest = build_manifest(session, vote_day, election, log_origin=origin, log_key=log_key)
+    digest = manifest_hash(manifest)
+    election.manifest_hash = digest
+
+    def remember_manifest(appended: list[bulletin.Appended]) -> None:
+        election.manifest_index = appended[-1].index
+
+    record = {"type": "open", "manifest_hash": digest, "at": (now or now_utc()).isoformat()}
+    _advance(
+        session,
+        vote_day,
+        record,
+        signing=signing,
+        extra=[*credential_records, manifest],
+        on_logged=remember_manifest,
+    )
+    return digest
+
+
+def close_vote_day(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """open → closed: no ballot is accepted after the close record."""
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "open", "close")
+    _advance(
+        session,
+        vote_day,
+        {"type": "close", "at": (now or now_utc()).isoformat()},
+        signing=signing,
+    )
+
+
+def apply_schedule(
+    session: so.Session,
+    *,
+    now: dt.datetime,
+    open_vote_day_with: Any,
+    signing: LogSigning | None = None,
+) -> list[str]:
+    """Open and close the vote days whose scheduled time has come.
+
+    ``open_vote_day_with(session, vote_day_id)`` opens one vote day (it knows
+    where the credential lists and the log key come from).
+
+    Returns:
+        One line per transition made.
+    """
+    done: list[str] = []
+    due = session.execute(
+        sa.select(VoteDay.id, VoteDay.status, Election.opens_at, Election.closes_at).join(
+            Election, Election.vote_day_id == VoteDay.id
+        )
+    ).all()
+    for vote_day_id, status, opens_at, closes_at in due:
+        if status == "credentials" and opens_at is not None and _utc(opens_at) <= now:
+            open_vote_day_with(session, vote_day_id)
+            done.append(f"opened {vote_day_id}")
+        elif status == "open" and closes_at is not None and _utc(closes_at) <= now:
+            close_vote_day(session, vote_day_id, signing=signing, now=now)
+            done.append(f"closed {vote_day_id}")
+    return done
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

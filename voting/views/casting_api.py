@@ -1,0 +1,108 @@
+"""The citizens' JSON API under ``/api/vote-days/<vote_day>/`` (docs/api.md, "Casting").
+
+Everything a voting client needs: the manifest, the questions of a
+credential's ballot, casting, Benaloh audits and receipts. Voters carry no
+session: a ballot is authorised by its credential signature alone, so these
+routes take no cookies and need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask import jsonify
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from crypto.encoding import unhex
+from crypto.errors import InvalidEncoding
+from crypto.receipt import parse_tracking_code
+from voting.errors import InvalidRequest
+from voting.errors import NotFound
+from voting.extensions import db
+from voting.services import bulletin
+from voting.services import casting
+from voting.services.credentials_registry import credential_unit
+from voting.services.lifecycle import get_election
+from voting.services.lifecycle import get_vote_day
+from voting.services.votedays import ballot_for_unit
+from voting.views.log_api import log_signing
+
+bp = Blueprint("casting_api", __name__, url_prefix="/api/vote-days/<vote_day>")
+
+
+def _body() -> Any:
+    length = request.content_length
+    if length is not None and length > casting.MAX_BALLOT_BYTES:
+        raise casting.BallotTooLarge(f"a ballot is at most {casting.MAX_BALLOT_BYTES} bytes")
+    return casting.parse_ballot_body(request.get_data(cache=False))
+
+
+@bp.get("/manifest")
+def manifest(vote_day: str) -> ResponseReturnValue:
+    """The manifest logged at opening (404 before)."""
+    election = get_election(db.session, vote_day)
+    if election.manifest_index is None:
+        raise NotFound(f"vote day {vote_day!r} has not opened yet: it has no manifest")
+    entry = bulletin.get_entry(db.session, vote_day, election.manifest_index)
+    return entry.data, 200, {"Content-Type": "application/json"}
+
+
+@bp.get("/ballot")
+def ballot_questions(vote_day: str) -> ResponseReturnValue:
+    """What a credential must answer: ``?credential=<hex public key>``."""
+    try:
+        key = unhex(request.args.get("credential"), 32, what="credential").hex()
+    except InvalidEncoding as exc:
+        raise InvalidRequest(str(exc)) from exc
+    get_vote_day(db.session, vote_day)
+    unit = credential_unit(db.session, vote_day, key)
+    if unit is None:
+        raise casting.UnknownCredential("this voting credential is not registered")
+    election = get_election(db.session, vote_day)
+    tiers = ballot_for_unit(db.session, vote_day, unit)
+    return jsonify(
+        {
+            "vote_day": vote_day,
+            "unit": unit.ref,
+            "election_key": election.public_key,
+            "manifest_hash": election.manifest_hash,
+            "questions": [
+                {
+                    "id": q.key,
+                    "tier": tier.unit.ref,
+                    "options": len(q.options),
+                    "option_ids": q.option_ids,
+                    "min": q.min_selections,
+                    "max": q.max_selections,
+                }
+                for tier in tiers
+                for q in tier.questions
+            ],
+        }
+    )
+
+
+@bp.post("/ballots")
+def cast(vote_day: str) -> ResponseReturnValue:
+    result = casting.cast_ballot(db.session, vote_day, _body(), signing=log_signing())
+    return jsonify(result.receipt.to_json()), 201
+
+
+@bp.post("/audits")
+def audit(vote_day: str) -> ResponseReturnValue:
+    result = casting.spoil_ballot(db.session, vote_day, _body(), signing=log_signing())
+    return jsonify(result.receipt.to_json()), 201
+
+
+@bp.get("/receipts/<code>")
+def receipt(vote_day: str, code: str) -> ResponseReturnValue:
+    """The receipt of a tracking code (or leaf hash), with the latest covering proof."""
+    try:
+        leaf_hash = bytes.fromhex(code) if len(code) == 64 else parse_tracking_code(code)
+    except (InvalidEncoding, ValueError) as exc:
+        raise InvalidRequest(f"not a tracking code: {exc}") from exc
+    bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())
+    index = bulletin.find_index(db.session, vote_day, leaf_hash)
+    return jsonify(bulletin.receipt_for(db.session, vote_day, index).to_json())
