@@ -89,6 +89,22 @@ def _depths(parents: Mapping[str, str | None]) -> dict[str, int]:
     return depths
 
 
+def _own_counts(
+    parents: Mapping[str, str | None], counts: Mapping[str, Mapping[str, Counts]]
+) -> dict[str, dict[str, Counts]]:
+    own: dict[str, dict[str, Counts]] = {code: {} for code in parents}
+    for code, by_channel in counts.items():
+        if code not in parents:
+            raise RulesError(f"counts.{code}", "unknown unit")
+        for channel, tally in by_channel.items():
+            if channel not in CHANNELS:
+                raise RulesError(f"counts.{code}.{channel}", f"channel must be one of {CHANNELS}")
+            if not isinstance(tally, Counts):
+                raise RulesError(f"counts.{code}.{channel}", "must be a Counts value")
+            own[code][channel] = tally
+    return own
+
+
 def aggregate(
     parents: Mapping[str, str | None],
     electorate: Mapping[str, int],
@@ -107,20 +123,13 @@ def aggregate(
     """
     depths = _depths(parents)
     inner = {p for p in parents.values() if p is not None}
-    for code, value in electorate.items():
+    for code, size in electorate.items():
         if code not in parents:
             raise RulesError(f"electorate.{code}", "unknown unit")
         if code in inner:
             raise RulesError(f"electorate.{code}", "only leaf units carry an electorate")
-        check_count(value, f"electorate.{code}")
-    own: dict[str, dict[str, Counts]] = {code: {} for code in parents}
-    for code, by_channel in counts.items():
-        if code not in parents:
-            raise RulesError(f"counts.{code}", "unknown unit")
-        for channel, value in by_channel.items():
-            if channel not in CHANNELS:
-                raise RulesError(f"counts.{code}.{channel}", f"channel must be one of {CHANNELS}")
-            own[code][channel] = value
+        check_count(size, f"electorate.{code}")
+    own = _own_counts(parents, counts)
     sums_e = {code: 0 for code in parents}
     sums_c: dict[str, dict[str, Counts]] = {code: dict(own[code]) for code in parents}
     for code in sorted(parents, key=lambda c: depths[c], reverse=True):
@@ -131,8 +140,8 @@ def aggregate(
         parent = parents[code]
         if parent is not None:
             sums_e[parent] += sums_e[code]
-            for channel, value in sums_c[code].items():
-                sums_c[parent][channel] = sums_c[parent].get(channel, Counts()) + value
+            for channel, tally in sums_c[code].items():
+                sums_c[parent][channel] = sums_c[parent].get(channel, Counts()) + tally
     result = {code: UnitTotals(code, sums_e[code], sums_c[code]) for code in parents}
     for code, totals in result.items():
         cast = totals.total.ballots_cast
