@@ -18,7 +18,6 @@ from typing import Any
 from typing import TypeVar
 
 from flask import current_app
-from flask import g
 from flask import redirect
 from flask import request
 from flask import session
@@ -40,6 +39,7 @@ JurisdictionFrom = Callable[..., Jurisdiction | None] | str | None
 SESSION_TOKEN = "official_token"  # noqa: S105 (a session key name, not a secret)
 SESSION_SEEN = "seen"
 IDLE_SECONDS = 30 * 60
+_CACHE = "urna.official"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,14 @@ class OfficialRoute:
 
 def current_official() -> Official | None:
     """The official of this request's session, or None (an ended session is cleared)."""
-    if "official" in g:
-        return g.official  # type: ignore[no-any-return]
-    g.official = None
+    # Cached per request in the WSGI environ (``g`` may outlive one request in tests).
+    if _CACHE in request.environ:
+        return request.environ[_CACHE]  # type: ignore[no-any-return]
+    request.environ[_CACHE] = _load_official()
+    return request.environ[_CACHE]  # type: ignore[no-any-return]
+
+
+def _load_official() -> Official | None:
     token = session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         return None
@@ -65,18 +70,24 @@ def current_official() -> Official | None:
         _drop_session(token)
         return None
     try:
-        g.official = officials.resume_session(db.session, token)
+        official = officials.resume_session(db.session, token)
     except LoginRequired:
-        session.clear()
+        _forget_login()
         return None
     if now - seen >= 60:  # refresh the idle clock at most once a minute
         session[SESSION_SEEN] = now
-    return g.official  # type: ignore[no-any-return]
+    return official
 
 
 def _drop_session(token: str) -> None:
     officials.end_session(db.session, token)
-    session.clear()
+    _forget_login()
+
+
+def _forget_login() -> None:
+    # Only the login: the anonymous CSRF secret of a form being filled in stays.
+    session.pop(SESSION_TOKEN, None)
+    session.pop(SESSION_SEEN, None)
 
 
 def official_required(
@@ -101,8 +112,10 @@ def official_required(
             if official is None:
                 return _refuse_anonymous()
             if roles is not None:
+                officials.require(official, roles)  # (1) the role at all, before any lookup
                 unit = _jurisdiction(jurisdiction_from, kwargs)
-                officials.require(official, roles, unit)
+                if unit is not None:
+                    officials.require(official, roles, unit)  # (2) for this jurisdiction
             return view(**kwargs)
 
         setattr(wrapped, OFFICIAL_ROUTE_ATTR, OfficialRoute(roles, jurisdiction_from))

@@ -10,6 +10,7 @@ import time
 
 from flask import Blueprint
 from flask import current_app
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -75,7 +76,7 @@ def login() -> ResponseReturnValue:
     old = session.get(SESSION_TOKEN)
     if isinstance(old, str):
         officials.end_session(db.session, old)
-    session.clear()  # (1) drop everything of the anonymous session, its CSRF token too
+    _clear_session()  # (1) drop everything of the anonymous session, its CSRF secret too
     session[SESSION_TOKEN] = token  # (2) a fresh server-side session
     session[SESSION_SEEN] = int(time.time())
     return redirect(safe_next(form.next.data) or url_for("auth.account"), code=303)
@@ -98,8 +99,14 @@ def logout() -> ResponseReturnValue:
     token = session.get(SESSION_TOKEN)
     if isinstance(token, str):
         officials.end_session(db.session, token)
-    session.clear()
+    _clear_session()
     return redirect(url_for("auth.login"), code=303)
+
+
+def _clear_session() -> None:
+    session.clear()
+    # Flask-WTF caches this request's signed token in g; it belongs to the old secret.
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
 
 
 @bp.get("/officials/account")
