@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_relative_config=True,
     )
-    instance = Path(app.instance_path)
+    instance = Path(os.environ.get("URNA_INSTANCE") or app.instance_path)
     if config is not None and "URNA_INSTANCE" in config:
         instance = Path(config["URNA_INSTANCE"])
     instance.mkdir(parents=True, exist_ok=True)
