@@ -28,6 +28,7 @@ from crypto.witness import RosterMember
 from crypto.witness import WitnessPublicKey
 from crypto.witness import WitnessSecretKey
 from crypto.witness import aggregate_cosignatures
+from crypto.witness import aggregate_signatures
 from crypto.witness import cosignature_line
 from crypto.witness import cosignature_message
 from crypto.witness import decode_bitmap
@@ -218,6 +219,15 @@ def test_tampered_signature_fails(roster: Roster, note: str, signatures: list[by
     bad_line = f"— {roster.name} {base64.b64encode(bytes(blob)).decode()}\n"
     with pytest.raises(InvalidCosignature):
         verify_cosigned_checkpoint(add_signatures(note, [bad_line]), LOG.verifier, roster, 1)
+
+
+def test_aggregating_refuses_non_points(signatures: list[bytes]) -> None:
+    not_a_point = b"\x8f" + b"\xff" * 95
+    for bad in ([signatures[0], not_a_point], [signatures[0][:95]]):
+        with pytest.raises(InvalidCosignature):
+            aggregate_signatures(bad)
+    with pytest.raises(InvalidEncoding):
+        aggregate_signatures([])
 
 
 def test_checkpoint_changed_after_cosigning_fails(roster: Roster, signatures: list[bytes]) -> None:
