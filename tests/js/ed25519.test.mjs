@@ -1,0 +1,45 @@
+// The Ed25519 built from the vendored noble modules (static/js/urna/ed25519.js)
+// is RFC 8032's: its known answers (section 7.1, tests 1-3).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { hex, unhex } from '../../static/js/urna/bytes.js';
+import { ed25519, sha256, sha512 } from '../../static/js/urna/ed25519.js';
+
+const RFC8032 = [
+  ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+    'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '',
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
+  ['4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+    '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72',
+    '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
+  ['c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
+    'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82',
+    '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+];
+
+test('RFC 8032 test vectors: keys, signatures, verification', () => {
+  for (const [seed, pub, msg, sig] of RFC8032) {
+    assert.equal(hex(ed25519.getPublicKey(unhex(seed))), pub);
+    assert.equal(hex(ed25519.sign(unhex(msg), unhex(seed))), sig);
+    assert.ok(ed25519.verify(unhex(sig), unhex(msg), unhex(pub)));
+    assert.ok(!ed25519.verify(unhex(sig), Uint8Array.of(1, 2, 3), unhex(pub)));
+  }
+});
+
+test('verification is strict: non-canonical s and small-order keys fail', () => {
+  const [seed, pub, msg, sig] = RFC8032[1];
+  const s = BigInt(`0x${sig.slice(64).match(/../g).reverse().join('')}`);
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const sPlusL = (s + L).toString(16).padStart(64, '0').match(/../g).reverse().join('');
+  assert.ok(!ed25519.verify(unhex(sig.slice(0, 64) + sPlusL), unhex(msg), unhex(pub)));
+  const identity = `01${'00'.repeat(31)}`;
+  assert.ok(!ed25519.verify(unhex(`${identity}${'00'.repeat(32)}`), unhex(msg), unhex(identity)));
+  assert.ok(seed);
+});
+
+test('SHA-256 and SHA-512 known answers ("abc")', () => {
+  const abc = new TextEncoder().encode('abc');
+  assert.equal(hex(sha256(abc)), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(hex(sha512(abc)).slice(0, 32), 'ddaf35a193617abacc417349ae204131');
+});
