@@ -25,6 +25,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_typing import BLSPubkey
+from eth_typing import BLSSignature
 from py_ecc.bls import G2ProofOfPossession as _Bls
 from py_ecc.bls.g2_primitives import G2_to_signature
 from py_ecc.bls.g2_primitives import signature_to_G2
@@ -87,7 +89,7 @@ class WitnessPublicKey:
         if not isinstance(data, bytes) or len(data) != PUBLIC_KEY_SIZE:
             size = len(data) if isinstance(data, bytes) else type(data).__name__
             raise InvalidEncoding(f"a witness public key is {PUBLIC_KEY_SIZE} bytes, got {size}")
-        if not _Bls.KeyValidate(data):
+        if not _Bls.KeyValidate(BLSPubkey(data)):
             raise InvalidEncoding("witness public key is not a valid BLS12-381 G1 point")
         return cls(data)
 
@@ -160,7 +162,7 @@ def verify_possession(public_key: WitnessPublicKey, proof: bytes) -> None:
     """
     if not isinstance(proof, bytes) or len(proof) != SIGNATURE_SIZE:
         raise InvalidProofOfPossession(f"a proof of possession is {SIGNATURE_SIZE} bytes")
-    if not _Bls.PopVerify(public_key.data, proof):
+    if not _Bls.PopVerify(BLSPubkey(public_key.data), BLSSignature(proof)):
         raise InvalidProofOfPossession("proof of possession does not verify for this public key")
 
 
@@ -184,7 +186,8 @@ def verify_checkpoint_cosignature(
         InvalidCosignature: the signature is malformed or does not verify.
     """
     signature = parse_signature(signature)
-    if not _Bls.Verify(public_key.data, cosignature_message(checkpoint_text), signature):
+    message = cosignature_message(checkpoint_text)
+    if not _Bls.Verify(BLSPubkey(public_key.data), message, BLSSignature(signature)):
         raise InvalidCosignature("witness cosignature does not verify for this checkpoint")
 
 
@@ -212,7 +215,7 @@ def _decode_signature(signature: object) -> Optimized_Point3D[FQ2]:
     if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
         raise InvalidCosignature(f"a BLS signature is {SIGNATURE_SIZE} bytes")
     try:
-        return signature_to_G2(signature)
+        return signature_to_G2(BLSSignature(signature))
     except (ValueError, AssertionError) as exc:
         raise InvalidCosignature("BLS signature is not a valid G2 point encoding") from exc
 

@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_typing import BLSPubkey
+from eth_typing import BLSSignature
 from py_ecc.bls import G2ProofOfPossession as _Bls
 
 from crypto._witness_keys import SIGNATURE_SIZE
@@ -188,9 +190,9 @@ def verify_aggregate_cosignature(
         )
     # (3) one FastAggregateVerify over their keys and the common message
     signers = tuple(roster.members[i] for i in aggregate.signers)
-    keys = [m.public_key.data for m in signers]
+    keys = [BLSPubkey(m.public_key.data) for m in signers]
     message = cosignature_message(checkpoint_text)
-    if not _Bls.FastAggregateVerify(keys, message, aggregate.signature):
+    if not _Bls.FastAggregateVerify(keys, message, BLSSignature(aggregate.signature)):
         raise InvalidCosignature(
             f"aggregate signature of roster {roster.name!r} does not verify for the "
             f"{len(signers)} witnesses its bitmap marks"
