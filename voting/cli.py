@@ -5,6 +5,7 @@ from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 
+from voting.cli_credentials import credentials_group
 from voting.cli_jurisdictions import jurisdictions_group
 from voting.cli_officials import officials_group
 
@@ -29,3 +30,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(jurisdictions_group)
     app.cli.add_command(officials_group)
+    app.cli.add_command(credentials_group)

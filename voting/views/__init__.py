@@ -8,10 +8,12 @@ def register_blueprints(app: Flask) -> None:
     from voting.views import casting_api
     from voting.views import home
     from voting.views import log_api
+    from voting.views import registrar
     from voting.views import witness_api
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(casting_api.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
+    app.register_blueprint(registrar.bp)
     app.register_blueprint(witness_api.bp)
