@@ -2,13 +2,14 @@
 
 Private to :mod:`voting.services.bulletin`. Every read here costs O(log n)
 rows: a proof or a past root needs the hashes of O(log n) perfect subtrees
-(:func:`crypto.merkle.perfect_subtrees`), fetched with at most two queries.
+(:func:`crypto.merkle.perfect_subtrees`), fetched with one query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -29,6 +30,27 @@ leaves = LogLeaf.__table__
 nodes = LogNode.__table__
 
 Range = tuple[int, int]
+
+# The hot paths (every append, every proof) speak SQL to the driver directly:
+# SQLAlchemy's statement building and type processing cost more than the
+# queries. The statements use "?" placeholders, turned into "%s" for drivers
+# of the "format" family (psycopg); values are always passed as parameters.
+_READ_LOG = "SELECT id, origin, size, right_edge FROM logs WHERE name = ?"
+_INSERT_LEAF = "INSERT INTO log_leaves (log_id, idx, leaf_hash, data) VALUES (?, ?, ?, ?)"
+_INSERT_NODE = "INSERT INTO log_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)"
+_UPDATE_LOG = "UPDATE logs SET size = ?, right_edge = ? WHERE id = ?"
+
+
+def run(
+    session: so.Session, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]
+) -> sa.CursorResult[Any]:
+    """Execute driver-level SQL with "?" placeholders (a list of tuples: executemany)."""
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    if isinstance(params, list) and len(params) == 1:
+        params = params[0]  # one row: a plain execute is cheaper than executemany
+    return connection.exec_driver_sql(sql, params)
 
 
 class LogNotFound(NotFound):
@@ -87,19 +109,18 @@ def read_log(session: so.Session, name: str, *, lock: bool = False) -> LogState:
     Raises:
         LogNotFound: no log has that name.
     """
-    stmt = sa.select(logs.c.id, logs.c.origin, logs.c.size, logs.c.right_edge).where(
-        logs.c.name == name
-    )
+    sql = _READ_LOG
     if lock:
         connection = session.connection()
         if connection.dialect.name == "sqlite":
             _begin_immediate(connection)
         else:
-            stmt = stmt.with_for_update()
-    row = session.execute(stmt).one_or_none()
+            sql += " FOR UPDATE"
+    row = run(session, sql, (name,)).one_or_none()
     if row is None:
         raise LogNotFound(f"there is no log named {name!r}")
-    return LogState(row.id, name, row.origin, row.size, split_edge(row.right_edge, row.size))
+    log_id, origin, size, edge = row
+    return LogState(log_id, name, origin, size, split_edge(bytes(edge), size))
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -114,20 +135,38 @@ def _begin_immediate(connection: sa.Connection) -> None:
 def fetch_hashes(
     session: so.Session, log_id: int, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
-    """The hashes of the perfect subtrees ``(level, index)``; leaves are level 0."""
-    found: dict[tuple[int, int], bytes] = {}
-    leaf_ids = sorted({i for level, i in keys if level == 0})
-    node_keys = sorted({(level, i) for level, i in keys if level > 0})
-    if leaf_ids:
-        stmt = sa.select(leaves.c.idx, leaves.c.leaf_hash).where(
-            leaves.c.log_id == log_id, leaves.c.idx.in_(leaf_ids)
-        )
-        found.update(((0, row.idx), row.leaf_hash) for row in session.execute(stmt))
-    if node_keys:
-        stmt = sa.select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
-            nodes.c.log_id == log_id, sa.tuple_(nodes.c.level, nodes.c.idx).in_(node_keys)
-        )
-        found.update(((row.level, row.idx), row.hash) for row in session.execute(stmt))
+    """The hashes of the perfect subtrees ``(level, index)``; leaves are level 0.
+
+    One statement: a ``UNION ALL`` of one primary-key lookup per level, so
+    that every branch is an index search on SQLite and PostgreSQL alike (a
+    row-value ``IN`` scans all of a log's nodes on SQLite). It is written in
+    SQL with driver placeholders because it is the hot path of every proof:
+    building it with SQLAlchemy's expression language cost more than the
+    query (its shape varies, so it is compiled afresh each time).
+    """
+    by_level: dict[int, set[int]] = {}
+    for level, i in keys:
+        by_level.setdefault(level, set()).add(i)
+    if not by_level:
+        return {}
+    mark = "?"
+    parts: list[str] = []
+    params: list[int] = []
+    for level, ids in sorted(by_level.items()):
+        # Only placeholders are interpolated into the SQL text, never a value.
+        marks = ", ".join([mark] * len(ids))
+        if level == 0:
+            parts.append(f"SELECT 0, idx, leaf_hash FROM log_leaves WHERE log_id = {mark}")  # noqa: S608
+            params.append(log_id)
+        else:
+            parts.append(f"SELECT level, idx, hash FROM log_nodes WHERE log_id = {mark}")  # noqa: S608
+            parts[-1] += f" AND level = {mark}"
+            params += [log_id, level]
+        parts[-1] += f" AND idx IN ({marks})"
+        params += sorted(ids)
+    sql = " UNION ALL ".join(parts)
+    rows = run(session, sql, tuple(params))
+    found = {(row[0], row[1]): bytes(row[2]) for row in rows}
     missing = [key for key in keys if key not in found]
     if missing:
         raise LogCorrupted(f"stored subtree hashes are missing: (level, index) {missing[:5]}")
@@ -151,25 +190,15 @@ def root_at(session: so.Session, log_id: int, size: int) -> bytes:
 def write_rows(
     session: so.Session,
     log_id: int,
-    new_leaves: list[tuple[int, bytes, bytes]],
+    new_leaves: list[tuple[int, int, bytes, bytes]],
     new_nodes: list[tuple[int, int, bytes]],
 ) -> None:
-    """Insert leaves ``(index, leaf hash, data)`` and nodes ``(level, index, hash)``."""
+    """Insert leaves ``(log id, index, leaf hash, data)`` and nodes ``(level, index, hash)``."""
     if new_leaves:
-        session.execute(
-            leaves.insert(),
-            [{"log_id": log_id, "idx": i, "leaf_hash": h, "data": d} for i, h, d in new_leaves],
-        )
+        run(session, _INSERT_LEAF, new_leaves)
     if new_nodes:
-        session.execute(
-            nodes.insert(),
-            [{"log_id": log_id, "level": lv, "idx": i, "hash": h} for lv, i, h in new_nodes],
-        )
+        run(session, _INSERT_NODE, [(log_id, lv, i, h) for lv, i, h in new_nodes])
 
 
 def write_state(session: so.Session, state: LogState) -> None:
-    session.execute(
-        logs.update()
-        .where(logs.c.id == state.id)
-        .values(size=state.size, right_edge=b"".join(state.right_edge))
-    )
+    run(session, _UPDATE_LOG, (state.size, b"".join(state.right_edge), state.id))

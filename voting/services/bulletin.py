@@ -130,7 +130,7 @@ def encode_record(record: Mapping[str, Any]) -> bytes:
     if not record["type"]:
         raise InvalidRecord("a log record's 'type' must not be empty")
     try:
-        data = canonical_json(dict(record))
+        data = canonical_json(record if type(record) is dict else dict(record))
     except InvalidEncoding as exc:
         raise InvalidRecord(f"log record cannot be encoded: {exc}") from exc
     if len(data) > MAX_RECORD_BYTES:
@@ -169,7 +169,7 @@ class LockedLog:
     def __init__(self, session: so.Session, state: tree.LogState) -> None:
         self._session = session
         self._state = state
-        self._leaves: list[tuple[int, bytes, bytes]] = []
+        self._leaves: list[tuple[int, int, bytes, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
 
     @property
@@ -199,7 +199,7 @@ class LockedLog:
         leaf = merkle.leaf_hash(data)
         index = self._state.size
         tree.push_leaf(self._state.right_edge, index, leaf, self._nodes)
-        self._leaves.append((index, leaf, data))
+        self._leaves.append((self._state.id, index, leaf, data))
         self._state.size = index + 1
         if len(self._leaves) >= self._FLUSH_ROWS:
             self.flush()
