@@ -288,3 +288,46 @@ def apply_schedule(
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def mark_tallied(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    records: Sequence[dict[str, Any]],
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+    on_logged: Callable[[list[bulletin.Appended]], None] = lambda _: None,
+) -> list[bulletin.Appended]:
+    """closed → tallied: log the ``electronic-counts`` ``records`` and the ``tallied`` record.
+
+    Called by :mod:`voting.services.decryption` once every unit is decrypted;
+    ``on_logged`` runs in the same transaction. Returns where the ``records`` landed.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "closed", "mark as tallied")
+    record = {"type": "tallied", "at": (now or now_utc()).isoformat()}
+    return _advance(
+        session, vote_day, record, signing=signing, extra=records, on_logged=on_logged
+    )
+
+
+def mark_published(
+    session: so.Session,
+    vote_day_id: str,
+    *,
+    records: Sequence[dict[str, Any]],
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+    on_logged: Callable[[list[bulletin.Appended]], None] = lambda _: None,
+) -> list[bulletin.Appended]:
+    """tallied → published: log the ``result`` ``records`` and the ``published`` record.
+
+    Called by :mod:`voting.services.results`. Returns where the ``records`` landed.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    _expect(vote_day, "tallied", "publish the results of")
+    record = {"type": "published", "at": (now or now_utc()).isoformat()}
+    return _advance(
+        session, vote_day, record, signing=signing, extra=records, on_logged=on_logged
+    )
