@@ -7,6 +7,7 @@ from flask_migrate import upgrade
 
 from voting.cli_credentials import credentials_group
 from voting.cli_jurisdictions import jurisdictions_group
+from voting.cli_log import log_group
 from voting.cli_officials import officials_group
 
 
@@ -31,3 +32,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(jurisdictions_group)
     app.cli.add_command(officials_group)
     app.cli.add_command(credentials_group)
+    app.cli.add_command(log_group)

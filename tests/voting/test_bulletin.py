@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask.testing import FlaskCliRunner
 
 from crypto import merkle
+from crypto.note import VerifierKey
 from crypto.note import verify_checkpoint
 from crypto.receipt import verify_receipt
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
+from voting.models.log import LogLeaf
 from voting.models.log import LogNode
 from voting.services import _log_tree
 from voting.services import bulletin
@@ -289,3 +292,22 @@ def test_key_file_problems_are_refused(key_path: Path) -> None:
         load_log_signing(key_path)
     with pytest.raises(LogKeyError, match="must contain"):
         load_log_signing(key_path, "urna.example/log")
+
+
+# --- flask log ... ------------------------------------------------------------------
+
+
+def test_log_commands(runner: FlaskCliRunner, db_session: so.Session) -> None:
+    bulletin.create_log(db_session, NAME)
+    bulletin.append_many(db_session, NAME, _ballots(5))
+    key = runner.invoke(args=["log", "key", NAME])
+    assert key.exit_code == 0 and key.output.startswith(f"urna.local/log/{NAME}+")
+    note = runner.invoke(args=["log", "checkpoint", NAME])
+    assert note.exit_code == 0
+    assert verify_checkpoint(note.output, VerifierKey.parse(key.output.strip())).size == 5
+    audit = runner.invoke(args=["log", "audit", NAME])
+    assert audit.exit_code == 0 and "5 entries" in audit.output
+    db_session.execute(sa.update(LogLeaf).where(LogLeaf.idx == 2).values(data=b'{"type":"x"}'))
+    db_session.commit()
+    audit = runner.invoke(args=["log", "audit", NAME])
+    assert audit.exit_code == 1 and "leaf 2's hash is not the hash of its data" in audit.output
