@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { hex, unhex } from '../../static/js/urna/bytes.js';
-import { ed25519, sha256, sha512 } from '../../static/js/urna/ed25519.js';
+import { bigIntToBytesLE, bytesToBigIntLE, hex, unhex } from '../../static/js/urna/bytes.js';
+import { Point, ed25519, isValidSignature, sha256, sha512 } from '../../static/js/urna/ed25519.js';
 
 const RFC8032 = [
   ['9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
@@ -43,3 +43,41 @@ test('SHA-256 and SHA-512 known answers ("abc")', () => {
   assert.equal(hex(sha256(abc)), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   assert.equal(hex(sha512(abc)).slice(0, 32), 'ddaf35a193617abacc417349ae204131');
 });
+
+// A signature whose R carries an order-8 component, made with the secret
+// scalar: s·B − k·A = r·B ≠ R. The cofactored equation (noble's verify)
+// accepts it; libsodium (the Python side) and isValidSignature refuse it.
+function torsionSignature(seedHex, message) {
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const seed = unhex(seedHex);
+  const h = sha512(seed);
+  const head = h.slice(0, 32);
+  head[0] &= 248; head[31] &= 127; head[31] |= 64;
+  const a = bytesToBigIntLE(head) % L;
+  const publicKey = ed25519.getPublicKey(seed);
+  const torsion = Point.fromBytes(unhex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'), false);
+  const r = 123456789n;
+  const R = Point.BASE.multiply(r).add(torsion).toBytes();
+  const k = bytesToBigIntLE(sha512(new Uint8Array([...R, ...publicKey, ...message]))) % L;
+  const s = (r + k * a) % L;
+  return { signature: new Uint8Array([...R, ...bigIntToBytesLE(s, 32)]), publicKey };
+}
+
+test('isValidSignature follows libsodium: cofactorless, no small-order R or A, canonical s', () => {
+  for (const [, pub, msg, sig] of RFC8032) assert.ok(isValidSignature(unhex(sig), unhex(msg), unhex(pub)));
+  const [seed, pub, msg, sig] = RFC8032[2];
+  assert.ok(!isValidSignature(unhex(sig), unhex('af83'), unhex(pub)));
+  assert.ok(!isValidSignature(unhex(sig).slice(1), unhex(msg), unhex(pub)));
+  const flipped = unhex(sig);
+  flipped[40] ^= 1;
+  assert.ok(!isValidSignature(flipped, unhex(msg), unhex(pub)));
+  const crafted = torsionSignature(seed, unhex(msg));
+  assert.ok(ed25519.verify(crafted.signature, unhex(msg), crafted.publicKey), 'cofactored accepts');
+  assert.ok(!isValidSignature(crafted.signature, unhex(msg), crafted.publicKey), 'cofactorless refuses');
+  const identity = unhex(`01${'00'.repeat(31)}`);
+  assert.ok(!isValidSignature(new Uint8Array([...identity, ...new Uint8Array(32)]), unhex(msg), identity));
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const s = bytesToBigIntLE(unhex(sig).slice(32));
+  assert.ok(!isValidSignature(new Uint8Array([...unhex(sig).slice(0, 32), ...bigIntToBytesLE(s + L, 32)]), unhex(msg), unhex(pub)));
+});
+

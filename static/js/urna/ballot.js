@@ -11,7 +11,7 @@
  */
 import { InvalidProof, InvalidSignature, MalformedBallot, ProofRefused } from './errors.js';
 import { hex, int8, lengthPrefixed, utf8 } from './bytes.js';
-import { ed25519 } from './ed25519.js';
+import { isValidSignature } from './ed25519.js';
 import { modL, scalarToHex } from './group.js';
 import { canonicalJson } from './jcs.js';
 import { ciphertextToJson, ciphertextsEqual, encrypt, encryptWithNonce, sumCiphertexts } from './elgamal.js';
@@ -123,13 +123,9 @@ export function verifyBallot(ballotJson, questions, election) {
     credential: hex(ballot.credential),
     answers: ballot.answers.map(answerToJson), // re-encoded from what was parsed, as Python does
   };
-  let valid = false;
-  try {
-    valid = ed25519.verify(ballot.signature, signedMessage(unsigned), ballot.credential); // (3)
-  } catch {
-    valid = false;
+  if (!isValidSignature(ballot.signature, signedMessage(unsigned), ballot.credential)) { // (3)
+    throw new InvalidSignature("the ballot's credential signature does not verify");
   }
-  if (!valid) throw new InvalidSignature("the ballot's credential signature does not verify");
   questions.forEach((q, i) => verifyAnswer(ballot.answers[i], q, election, ballot.credential)); // (4)
   return ballot;
 }

@@ -8,13 +8,15 @@
  * hash-to-curve and X25519 (about 70 KB the ballot does not need). The RFC
  * 8032 known answers in tests/js/ed25519.test.mjs pin this construction.
  *
- * Signatures are verified the strict RFC 8032 way (zip215: false): canonical
- * encodings of A and R only, s < L, and no small-order public key.
+ * Signatures are checked by {@link isValidSignature} exactly as libsodium's
+ * crypto_sign_verify_detached (which the Python code uses) checks them, so
+ * that the server and every verifier accept the same ballots and notes.
  * @module
  */
 import { eddsa, edwards } from '../../vendor/noble-curves-2.4.0/abstract/edwards.js';
 import { isNegativeLE, mod, pow2 } from '../../vendor/noble-curves-2.4.0/abstract/modular.js';
 import { sha256, sha512 } from '../../vendor/noble-hashes-2.4.0/sha2.js';
+import { bytesToNumberLE, concatBytes, equalBytes } from '../../vendor/noble-curves-2.4.0/utils.js';
 
 export { sha256, sha512 };
 
@@ -83,3 +85,42 @@ export const Point = edwards(CURVE, { uvRatio });
 
 /** Ed25519 (RFC 8032, pure, no context) with strict verification. */
 export const ed25519 = eddsa(Point, sha512, { adjustScalarBytes, zip215: false });
+
+/**
+ * Ed25519 verification with libsodium's rules (crypto_sign_verify_detached,
+ * as in PyNaCl): s < L; R not of small order; A canonical (y < p), on the
+ * curve and not of small order; then the cofactorless equation: the encoding
+ * of s·B − k·A, k = SHA-512(R ‖ A ‖ M) mod L, must equal R byte for byte.
+ * noble's own verify uses the cofactored equation, which accepts some
+ * signatures with a torsion component that libsodium refuses.
+ * @param {Uint8Array} signature 64 bytes R ‖ s
+ * @param {Uint8Array} message
+ * @param {Uint8Array} publicKey 32 bytes A
+ * @returns {boolean}
+ */
+export function isValidSignature(signature, message, publicKey) {
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  const rBytes = signature.subarray(0, 32);
+  const s = bytesToNumberLE(signature.subarray(32));
+  if (s >= CURVE.n) return false;
+  let a;
+  try {
+    a = Point.fromBytes(publicKey, false); // refuses y >= p and points off the curve
+  } catch {
+    return false;
+  }
+  if (a.isSmallOrder() || hasSmallOrderEncoding(rBytes)) return false;
+  const k = bytesToNumberLE(sha512(concatBytes(rBytes, publicKey, message))) % CURVE.n;
+  const check = Point.BASE.multiplyUnsafe(s).subtract(a.multiplyUnsafe(k));
+  return equalBytes(check.toBytes(), rBytes);
+}
+
+/** @param {Uint8Array} bytes @returns {boolean} a decodable point of small order */
+function hasSmallOrderEncoding(bytes) {
+  try {
+    return Point.fromBytes(bytes, true).isSmallOrder();
+  } catch {
+    return false; // not a point at all: the final comparison fails anyway
+  }
+}

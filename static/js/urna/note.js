@@ -11,7 +11,7 @@
  * @module
  */
 import { InvalidEncoding, InvalidSignature, MalformedNote } from './errors.js';
-import { ed25519, sha256 } from './ed25519.js';
+import { isValidSignature, sha256 } from './ed25519.js';
 import { concat, equalBytes, hex, unhex, utf8 } from './bytes.js';
 import { pointFromBytes } from './group.js';
 
@@ -176,13 +176,9 @@ export function verifyNote(note, key) {
   let found = 0;
   for (const sig of parsed.signatures) {
     if (sig.name !== key.name || !equalBytes(sig.keyId, key.keyId)) continue; // unknown key: ignored
-    let valid = false;
-    try {
-      valid = ed25519.verify(sig.signature, message, key.publicKey);
-    } catch {
-      valid = false;
+    if (!isValidSignature(sig.signature, message, key.publicKey)) {
+      throw new InvalidSignature(`the signature of ${key.name} on the note is invalid`);
     }
-    if (!valid) throw new InvalidSignature(`the signature of ${key.name} on the note is invalid`);
     found += 1;
   }
   if (!found) throw new InvalidSignature(`the note carries no signature by ${key.name}+${hex(key.keyId)}`);
