@@ -9,6 +9,8 @@ from voting.cli_credentials import credentials_group
 from voting.cli_jurisdictions import jurisdictions_group
 from voting.cli_log import log_group
 from voting.cli_officials import officials_group
+from voting.cli_record import record_group
+from voting.cli_simulate import simulate_command
 
 
 @click.command("demo")
@@ -33,3 +35,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(officials_group)
     app.cli.add_command(credentials_group)
     app.cli.add_command(log_group)
+    app.cli.add_command(record_group)
+    app.cli.add_command(simulate_command)

@@ -1,0 +1,104 @@
+"""The independent verifier: re-check a whole election record with nothing but the record.
+
+``python -m voting.verify RECORD`` (docs/verifier.md). It imports only
+:mod:`crypto`, the pure outcome rules :mod:`voting.rules` and the standard
+library: no web framework, no database, no network (a test enforces it). It
+recomputes everything a voter, a party or a journalist must be able to check
+(DESIGN.md section 1): the log's Merkle root against the final cosigned
+checkpoint, the trustees' ceremony, the manifest and the credential lists,
+every ballot, the re-vote policy, the encrypted totals, every decryption
+proof, the counts, the clerks' signatures, the sums up the tree and every
+outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto import merkle
+from voting.verify.ballots import check_ballots
+from voting.verify.ceremony_checks import check_ceremony
+from voting.verify.log_checks import check_checkpoint
+from voting.verify.log_checks import check_merkle_root
+from voting.verify.log_checks import check_receipt
+from voting.verify.log_checks import check_witnesses
+from voting.verify.log_checks import parse_log_key
+from voting.verify.log_checks import unverified_checkpoint
+from voting.verify.manifest_checks import check_credentials
+from voting.verify.manifest_checks import check_manifest
+from voting.verify.record import UnusableRecord
+from voting.verify.record import load_record
+from voting.verify.report import Report
+from voting.verify.structure import check_sequence
+from voting.verify.structure import parse_entries
+from voting.verify.tally_checks import check_tally
+
+__all__ = ["Options", "Report", "UnusableRecord", "verify_record"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to verify."""
+
+    jobs: int = 1
+    receipt: Path | None = None
+    log_key: str | None = None
+    """the log's verifier key as the observer obtained it independently (optional)"""
+    witnesses: int = 1
+    """how many of the roster's witnesses must have cosigned the final checkpoint"""
+
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total)"""
+
+
+def verify_record(
+    path: str | Path, options: Options = Options(), progress: Progress | None = None
+) -> Report:
+    """Verify the record at ``path`` (a directory or a zip file).
+
+    Returns:
+        The report; ``report.valid`` is False if any check failed.
+
+    Raises:
+        UnusableRecord: a file is missing or unreadable (nothing could be checked).
+    """
+    tick = progress or (lambda stage, done, total: None)
+    files = load_record(path)
+    key = parse_log_key(files.log_key)
+    final = unverified_checkpoint(files.checkpoint)
+    report = Report()
+    report.facts["entries"] = len(files.entries)
+    tick("hashing", 0, len(files.entries))
+    leaf_hashes = [merkle.leaf_hash(data) for data in files.entries]
+    check_merkle_root(report, leaf_hashes, final)
+    signed = check_checkpoint(report, files.checkpoint, key, options.log_key)
+    check_witnesses(report, files, key, options.witnesses, signed)
+    entries = parse_entries(report, files.entries)
+    first = entries.records[0] if entries.records else None
+    check_sequence(report, entries, (first or {}).get("vote_day"))
+    ceremony = check_ceremony(report, entries, leaf_hashes)
+    facts = check_manifest(report, entries, ceremony, key)
+    if facts is not None:
+        check_credentials(report, entries, facts)
+        total = len(entries.of("ballot")) + len(entries.of("spoiled"))
+        done = 0
+
+        def ballot_progress(count: int) -> None:
+            nonlocal done
+            done += count
+            tick("ballots", done, total)
+
+        tick("ballots", 0, total)
+        sums = check_ballots(
+            report, entries, files.entries, facts, jobs=options.jobs, progress=ballot_progress
+        )
+        check_tally(report, entries, facts, ceremony, sums)
+    else:
+        for name in ("credentials", "ballots", "encrypted-totals", "results"):
+            report.skip(name, "no usable manifest")
+    if options.receipt is not None:
+        check_receipt(report, options.receipt, leaf_hashes, files, key)
+    return report

@@ -1,0 +1,112 @@
+"""``python -m voting.verify RECORD [--receipt FILE] [--jobs N] [--json]`` (docs/verifier.md).
+
+Exit codes: 0 the record is valid, 1 it is not (each failed check is named
+with the leaf indexes of the entries involved), 2 the input is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from voting.verify import Options
+from voting.verify import UnusableRecord
+from voting.verify import verify_record
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (stderr)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        filled = self.WIDTH * done // total if total else self.WIDTH
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        elapsed = now - self.started
+        self.stream.write(f"\r{stage:8} [{bar}] {done}/{total} {elapsed:6.1f} s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m voting.verify",
+        description="Verify an Urna election record (a directory or a zip file) with "
+        "nothing but the record itself.",
+    )
+    parser.add_argument("record", type=Path, help="the record directory or zip file")
+    parser.add_argument("--receipt", type=Path, help="also check that this receipt (JSON) is in it")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: all cores)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--log-key", help="the log's verifier key as you obtained it (else the record's is used)"
+    )
+    parser.add_argument(
+        "--witnesses",
+        type=int,
+        default=1,
+        help="how many witnesses must have cosigned the final checkpoint (default 1)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.jobs < 1 or args.witnesses < 0:
+        print("error: --jobs must be at least 1 and --witnesses at least 0", file=sys.stderr)
+        return EXIT_UNUSABLE
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    bar = ProgressBar(sys.stderr) if show else None
+    options = Options(
+        jobs=args.jobs, receipt=args.receipt, log_key=args.log_key, witnesses=args.witnesses
+    )
+    started = time.monotonic()
+    try:
+        report = verify_record(args.record, options, bar)
+    except UnusableRecord as exc:
+        if bar:
+            bar.close()
+        print(f"error: unusable record: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if bar:
+        bar.close()
+    report.facts["seconds"] = round(time.monotonic() - started, 3)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        sys.stdout.write(report.to_text())
+    return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The log itself: Merkle root, checkpoint signature, witnesses, a voter's receipt.
+
+RFC 9162 section 2.1 (tree hash, inclusion and consistency proofs), C2SP
+tlog-checkpoint and signed-note (the log's signature), docs/witnesses.md (the
+BLS aggregate cosignature line, checked by
+:func:`crypto.witness.verify_cosigned_checkpoint`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crypto import merkle
+from crypto.errors import CryptoError
+from crypto.errors import InvalidEncoding
+from crypto.note import Checkpoint
+from crypto.note import MalformedNote
+from crypto.note import VerifierKey
+from crypto.note import parse_checkpoint
+from crypto.note import parse_note
+from crypto.receipt import Receipt
+from crypto.receipt import verify_receipt
+from crypto.witness import Roster
+from crypto.witness import RosterMember
+from crypto.witness import WitnessPublicKey
+from crypto.witness import verify_cosigned_checkpoint
+from crypto.witness import verify_possession
+from voting.verify.record import RecordFiles
+from voting.verify.record import UnusableRecord
+from voting.verify.report import Report
+
+__all__ = ["check_checkpoint", "check_merkle_root", "check_receipt", "check_witnesses"]
+
+
+def parse_log_key(text: str) -> VerifierKey:
+    """The record's log key (an unparsable key makes the record unusable)."""
+    try:
+        return VerifierKey.parse(text)
+    except MalformedNote as exc:
+        raise UnusableRecord(f"log-key.txt is not a verifier key: {exc}") from exc
+
+
+def unverified_checkpoint(note: str) -> Checkpoint:
+    """The checkpoint body of the final note, before any signature check."""
+    try:
+        return parse_checkpoint(parse_note(note).text)
+    except MalformedNote as exc:
+        raise UnusableRecord(f"checkpoint.txt is not a checkpoint note: {exc}") from exc
+
+
+def check_merkle_root(report: Report, leaf_hashes: Sequence[bytes], checkpoint: Checkpoint) -> None:
+    """(1) The entries' RFC 9162 tree hash is the checkpoint's, at its size."""
+    if len(leaf_hashes) != checkpoint.size:
+        report.fail(
+            "merkle-root",
+            f"the record has {len(leaf_hashes)} entries but the final checkpoint covers "
+            f"{checkpoint.size}",
+        )
+    root = merkle.root_hash(leaf_hashes)
+    if root != checkpoint.root_hash:
+        report.fail(
+            "merkle-root",
+            f"the entries hash to root {root.hex()}, the final checkpoint says "
+            f"{checkpoint.root_hash.hex()}: an entry was changed, removed, added or moved",
+        )
+    report.done("merkle-root", f"{len(leaf_hashes)} entries, root {root.hex()[:16]}…")
+
+
+def check_checkpoint(report: Report, note: str, key: VerifierKey, pinned_key: str | None) -> bool:
+    """(2) The log's signature; the key is the one pinned by the observer, if any."""
+    if pinned_key is not None and pinned_key.strip() != str(key):
+        report.fail(
+            "checkpoint-signature",
+            f"the record's log key {key} is not the key you gave ({pinned_key.strip()})",
+        )
+    try:
+        from crypto.note import verify_checkpoint
+
+        checkpoint = verify_checkpoint(note, key)
+    except CryptoError as exc:
+        report.fail("checkpoint-signature", f"the final checkpoint: {exc}")
+        return False
+    report.done("checkpoint-signature", f"signed by {key.name} (key ID {key.key_id.hex()})")
+    report.facts["checkpoint"] = {"origin": checkpoint.origin, "size": checkpoint.size}
+    return not report.failed("checkpoint-signature")
+
+
+def _roster(data: dict[str, Any]) -> Roster:
+    members = []
+    for item in data.get("witnesses", []):
+        key = WitnessPublicKey.from_hex(item["public_key"])
+        pop = bytes.fromhex(item["proof_of_possession"])
+        _check_possession(key.data, pop)
+        members.append(RosterMember(item["name"], key))
+    return Roster(data["roster"], tuple(members))
+
+
+@functools.lru_cache(maxsize=256)
+def _check_possession(key: bytes, proof: bytes) -> None:
+    # A pure check, cached: a verifier run on several records in one process
+    # (the tests) verifies each witness's proof of possession once.
+    verify_possession(WitnessPublicKey(key), proof)
+
+
+@functools.lru_cache(maxsize=64)
+def _cosigned(note: str, key: str, roster: Roster, required: int) -> int:
+    return len(verify_cosigned_checkpoint(note, key, roster, required).witnesses)
+
+
+def check_witnesses(
+    report: Report, files: RecordFiles, key: VerifierKey, required: int, log_signed: bool
+) -> None:
+    """(3) The roster's proofs of possession and the aggregate cosignature line."""
+    try:
+        roster = _roster(files.witnesses)
+    except (CryptoError, KeyError, TypeError, ValueError) as exc:
+        report.fail("witnesses", f"the witness roster is not valid: {exc}")
+        return
+    report.facts["witness_roster"] = [m.name for m in roster.members]
+    if not roster.members:
+        if required > 0:
+            report.fail("witnesses", "the record has no witness: nobody else saw this log")
+        report.done("witnesses", "no witness roster")
+        return
+    if not log_signed:
+        report.skip("witnesses", "not checked: the log's own signature on the checkpoint failed")
+        return
+    try:
+        count = _cosigned(files.checkpoint, str(key), roster, max(required, 1))
+    except CryptoError as exc:
+        report.fail("witnesses", f"the final checkpoint's cosignatures: {exc}")
+        return
+    report.facts["witnesses_cosigned"] = count
+    report.done(
+        "witnesses", f"{count} of {len(roster.members)} witnesses cosigned the final checkpoint"
+    )
+
+
+def check_receipt(
+    report: Report,
+    receipt_path: Path,
+    leaf_hashes: Sequence[bytes],
+    files: RecordFiles,
+    key: VerifierKey,
+) -> None:
+    """A voter's receipt: its leaf is in the final tree, and its checkpoint is a prefix."""
+    try:
+        data = json.loads(receipt_path.read_text())
+        receipt = Receipt.from_json(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, CryptoError) as exc:
+        raise UnusableRecord(f"cannot read the receipt {receipt_path}: {exc}") from exc
+    final = unverified_checkpoint(files.checkpoint)
+    index = receipt.index
+    try:
+        if index >= len(leaf_hashes) or leaf_hashes[index] != receipt.leaf_hash:
+            raise InvalidEncoding(
+                f"the record has no entry with tracking code hash {receipt.leaf_hash.hex()} "
+                f"at leaf {index}"
+            )
+        if receipt.checkpoint is None:
+            proof = merkle.inclusion_proof(leaf_hashes, index)
+            verify_receipt(receipt, files.checkpoint, key, inclusion_proof=proof)
+        else:
+            own = unverified_checkpoint(receipt.checkpoint)
+            if own.size > len(leaf_hashes):
+                raise InvalidEncoding(
+                    f"the receipt's checkpoint (size {own.size}) is beyond the record's "
+                    f"{len(leaf_hashes)} entries"
+                )
+            proof = merkle.consistency_proof(leaf_hashes[: final.size], own.size)
+            verify_receipt(receipt, files.checkpoint, key, consistency_proof=proof)
+    except (CryptoError, UnusableRecord) as exc:
+        report.fail("receipt", f"the receipt is not in this record: {exc}", [index])
+        return
+    report.facts["receipt"] = {"index": index, "type": "found"}
+    report.done("receipt", f"the receipt's ballot is leaf {index} of the final checkpoint")

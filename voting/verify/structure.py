@@ -1,0 +1,186 @@
+"""The shape of the log: canonical entries of known types, and the lifecycle in order.
+
+docs/record.md lists the record types. The lifecycle records carry a
+``status`` and come once each, in this order (lifecycle.py)::
+
+    key-ceremony → election-key (credentials) → open → close (closed)
+                 → tallied → published
+
+The trustee ceremony's records come before the election key, the credential
+lists and the manifest between the election key and the opening, ballots and
+audits between the opening and the close record, and the tally after it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from crypto.encoding import canonical_json
+from crypto.errors import InvalidEncoding
+from voting.verify.report import Report
+
+__all__ = ["LIFECYCLE", "RECORD_TYPES", "Entries", "check_sequence", "parse_entries"]
+
+LIFECYCLE = (
+    ("key-ceremony", "key-ceremony"),
+    ("election-key", "credentials"),
+    ("open", "open"),
+    ("close", "closed"),
+    ("tallied", "tallied"),
+    ("published", "published"),
+)
+"""(record type, status) of the lifecycle records, in order."""
+
+CEREMONY_TYPES = frozenset(
+    {"trustee-commitment", "trustee-shares", "trustee-complaint", "trustee-reveal", "trustee-ready"}
+)
+OPENING_TYPES = frozenset({"credentials", "manifest"})
+CASTING_TYPES = frozenset({"ballot", "spoiled"})
+TALLY_TYPES = frozenset(
+    {
+        "encrypted-totals",
+        "decryption-shares",
+        "electronic-counts",
+        "channel-counts",
+        "result",
+    }
+)
+ANYTIME_TYPES = frozenset({"clerk-key"})
+RECORD_TYPES = (
+    frozenset(t for t, _ in LIFECYCLE)
+    | CEREMONY_TYPES
+    | OPENING_TYPES
+    | CASTING_TYPES
+    | TALLY_TYPES
+    | ANYTIME_TYPES
+)
+DEFERRED = CASTING_TYPES
+"""Types whose canonical form the ballot workers check (they parse them anyway)."""
+
+
+@dataclass
+class Entries:
+    """The parsed entries: each record (None if unparsable) and the indexes by type."""
+
+    records: list[dict[str, Any] | None]
+    by_type: dict[str, list[int]] = field(default_factory=dict)
+    lifecycle: dict[str, int] = field(default_factory=dict)
+    """leaf index of each lifecycle record type that is present"""
+
+    def of(self, kind: str) -> list[int]:
+        return self.by_type.get(kind, [])
+
+    def first(self, kind: str) -> int | None:
+        indexes = self.of(kind)
+        return indexes[0] if indexes else None
+
+
+def parse_entries(report: Report, raw: Sequence[bytes]) -> Entries:
+    """JSON-decode every entry; check the non-ballot ones are canonical with a known type."""
+    entries = Entries(records=[])
+    for index, data in enumerate(raw):
+        record = _decode(report, index, data)
+        entries.records.append(record)
+        if record is None:
+            continue
+        kind = record["type"]
+        if kind not in RECORD_TYPES:
+            report.fail("entries", f"entry of unknown type {kind!r}", [index])
+        entries.by_type.setdefault(kind, []).append(index)
+    report.done("entries", f"{len(raw)} entries")
+    return entries
+
+
+def _decode(report: Report, index: int, data: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        report.fail("entries", "entry is not JSON", [index])
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+        report.fail("entries", "entry is not a JSON object with a string 'type'", [index])
+        return None
+    if record["type"] not in DEFERRED:
+        check_canonical(report, index, record, data)
+    return record
+
+
+def check_canonical(report: Report, index: int, record: Any, data: bytes) -> None:
+    try:
+        canonical = canonical_json(record)
+    except InvalidEncoding as exc:
+        report.fail("entries", f"entry cannot be canonical JSON: {exc}", [index])
+        return
+    if canonical != data:
+        report.fail("entries", "entry is not in canonical JSON form (RFC 8785)", [index])
+
+
+def check_sequence(report: Report, entries: Entries, vote_day: str | None) -> None:
+    """Lifecycle records once each, in order, for one vote day; other records in their phase."""
+    records = entries.records
+    if not records or records[0] is None or records[0].get("type") != "key-ceremony":
+        report.fail("sequence", "leaf 0 must be the key-ceremony record", [0] if records else [])
+    previous = -1
+    for kind, status in LIFECYCLE:
+        found = entries.of(kind)
+        if len(found) > 1:
+            report.fail("sequence", f"the {kind} record appears {len(found)} times", found)
+        if not found:
+            continue
+        index = found[0]
+        entries.lifecycle[kind] = index
+        record = records[index] or {}
+        if record.get("status") != status or (vote_day and record.get("vote_day") != vote_day):
+            report.fail(
+                "sequence",
+                f"the {kind} record must have status {status!r} and vote day {vote_day!r}",
+                [index],
+            )
+        if index < previous:
+            report.fail("sequence", f"the {kind} record comes before an earlier step", [index])
+        previous = max(previous, index)
+    _check_missing_steps(report, entries)
+    _check_phases(report, entries)
+    reached = [kind for kind, _ in LIFECYCLE if kind in entries.lifecycle]
+    report.done("sequence", f"lifecycle: {' → '.join(reached) or 'none'}")
+
+
+def _check_missing_steps(report: Report, entries: Entries) -> None:
+    present = [kind in entries.lifecycle for kind, _ in LIFECYCLE]
+    for position, (kind, _) in enumerate(LIFECYCLE):
+        if not present[position] and any(present[position + 1 :]):
+            report.fail("sequence", f"the {kind} step is missing but later steps are present")
+
+
+def _check_phases(report: Report, entries: Entries) -> None:
+    size = len(entries.records)
+    key = entries.lifecycle.get("election-key", size)
+    opened = entries.lifecycle.get("open", size)
+    closed = entries.lifecycle.get("close", size)
+    tallied = entries.lifecycle.get("tallied", size)
+    published = entries.lifecycle.get("published", size)
+    phases = {
+        "ceremony": (CEREMONY_TYPES, 0, key),
+        "opening": (OPENING_TYPES, key, opened),
+        "tally": (TALLY_TYPES - {"result", "channel-counts"}, closed, tallied),
+        "results": (frozenset({"result"}), tallied, published),
+        "channels": (frozenset({"channel-counts"}), opened, tallied),
+    }
+    for name, (kinds, lo, hi) in phases.items():
+        for kind in kinds:
+            outside = [i for i in entries.of(kind) if not lo < i < hi]
+            if outside:
+                report.fail("sequence", f"{kind} records outside the {name} phase", outside)
+    for kind in CASTING_TYPES:
+        early = [i for i in entries.of(kind) if i < opened]
+        if early:
+            report.fail("sequence", f"{kind} records before the vote day opened", early)
+        late = [i for i in entries.of(kind) if i > closed]
+        if late:
+            report.fail("after-close", f"{len(late)} {kind} records after the close record", late)
+    if "after-close" not in report.checks:
+        report.done("after-close", "no ballot after the close record")
