@@ -190,16 +190,16 @@ class CardWriter:
     def _qr(self, url: str, x: float, y: float) -> None:
         size, runs = qr_runs(url)
         module = QR_SIZE / (size + 2 * QUIET_ZONE)
-        left, top = x + QUIET_ZONE * module, y + QR_SIZE - QUIET_ZONE * module
-        path = self._canvas.beginPath()
-        overlap = module * 0.02  # hides hairline seams between rows in some viewers
+        c = self._canvas
+        c.saveState()
+        # One unit = one module, y downwards from the code's top-left corner: every
+        # rectangle then has small whole-number coordinates (short and fast to write).
+        c.translate(x + QUIET_ZONE * module, y + QR_SIZE - QUIET_ZONE * module)
+        c.scale(module, -module)
+        path = c.beginPath()
         for row, column, length in runs:
-            path.rect(
-                left + column * module,
-                top - (row + 1) * module - overlap,
-                length * module,
-                module + overlap,
-            )
-        self._canvas.setFillColorRGB(0, 0, 0)
-        self._canvas.drawPath(path, stroke=0, fill=1)
-        self._canvas.linkURL(url, (x, y, x + QR_SIZE, y + QR_SIZE), relative=0, thickness=0)
+            path.rect(column, row, length, 1)
+        c.setFillColorRGB(0, 0, 0)
+        c.drawPath(path, stroke=0, fill=1)
+        c.restoreState()
+        c.linkURL(url, (x, y, x + QR_SIZE, y + QR_SIZE), relative=0, thickness=0)
