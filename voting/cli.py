@@ -11,6 +11,7 @@ from voting.cli_log import log_group
 from voting.cli_officials import officials_group
 from voting.cli_record import record_group
 from voting.cli_simulate import simulate_command
+from voting.cli_tally import tally_group
 
 
 @click.command("demo")
@@ -37,3 +38,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(log_group)
     app.cli.add_command(record_group)
     app.cli.add_command(simulate_command)
+    app.cli.add_command(tally_group)

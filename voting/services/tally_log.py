@@ -70,6 +70,14 @@ class Manifest:
             node = self.parents.get(node)
         return chain
 
+    def electorate_of(self, unit: str) -> int:
+        """The electorate of ``unit``: its own, or the sum of its subtree's leaves."""
+        total = 0
+        for entry in self.record["jurisdictions"]:
+            if entry["electorate"] is not None and unit in self.ancestors_or_self(entry["ref"]):
+                total += entry["electorate"]
+        return total
+
     def questions_for(self, unit: str) -> list[dict[str, Any]]:
         """The questions on a ballot of ``unit``, in manifest order."""
         chain = set(self.ancestors_or_self(unit))

@@ -9,6 +9,8 @@ def register_blueprints(app: Flask) -> None:
     from voting.views import home
     from voting.views import log_api
     from voting.views import registrar
+    from voting.views import results_api
+    from voting.views import tally_api
     from voting.views import witness_api
 
     app.register_blueprint(auth.bp)
@@ -16,4 +18,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
     app.register_blueprint(registrar.bp)
+    app.register_blueprint(results_api.bp)
+    app.register_blueprint(tally_api.bp)
     app.register_blueprint(witness_api.bp)
