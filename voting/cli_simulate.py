@@ -60,7 +60,8 @@ def simulate_command(
     click.echo(
         f"Vote day {summary.vote_day} ({summary.status}): {summary.voters} voters cast "
         f"{summary.ballots_cast} ballots, {summary.audits} audits, {summary.refused_second} "
-        f"second ballots refused; {summary.units} units tallied by 2 of 3 trustees."
+        f"second ballots refused; {summary.postal_ballots} postal ballots in Bern; "
+        f"{summary.units} units tallied by 2 of 3 trustees."
     )
     click.echo(
         f"Record: {summary.record} ({summary.entries} entries, final checkpoint cosigned by "

@@ -52,6 +52,8 @@ from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
 from voting.rehearsal_steps import close_and_tally
 from voting.rehearsal_steps import cosign_final_checkpoint
+from voting.rehearsal_steps import enter_postal_counts
+from voting.rehearsal_steps import register_postal_clerk
 from voting.rehearsal_steps import register_witnesses
 from voting.rehearsal_voters import VOTER_UNITS
 from voting.rehearsal_voters import Voter
@@ -63,6 +65,7 @@ from voting.rehearsal_voters import script_voters
 from voting.services.credentials_registry import credential_records
 from voting.services.lifecycle import open_vote_day
 from voting.services.record_export import export_record
+from voting.services.results import publish_results
 from voting.simulation import run_local_ceremony
 from voting.views.log_api import log_signing
 
@@ -90,6 +93,7 @@ class RehearsalSummary:
     witnesses_cosigned: int = 0
     status: str = ""
     units: int = 0
+    postal_ballots: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     receipts: list[dict[str, Any]] = field(default_factory=list)
     """a few voters' receipts (as the cast request answered), for checking"""
@@ -145,6 +149,7 @@ def rehearse(
                     signing=signing,
                 )
                 summary.witness_secrets = register_witnesses(db.session, VOTE_DAY, witnesses, seed)
+                clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)
             with clock("voting"), _served(app) as url:
                 _vote(summary, url, script_voters(codes), seed, pool)
             db.session.commit()
@@ -158,6 +163,13 @@ def rehearse(
                     seed=seed,
                     summary=summary,
                 )
+            with clock("results"):
+                summary.postal_ballots = 20 + voters // 10
+                rnd = random.Random(seed)  # noqa: S311 (invented postal counts, not secrets)
+                enter_postal_counts(
+                    db.session, VOTE_DAY, clerk, signing, ballots=summary.postal_ballots, rnd=rnd
+                )
+                publish_results(db.session, VOTE_DAY, signing=signing)
             with clock("record"):
                 cosign_final_checkpoint(db.session, VOTE_DAY, summary.witness_secrets, signing)
                 exported = export_record(db.session, VOTE_DAY, record, signing=signing)

@@ -6,25 +6,118 @@ web API or command line, so the log a rehearsal writes is the real thing.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy.orm as so
+from nacl.signing import SigningKey
 
+from crypto.clerk_signature import new_clerk_key
+from crypto.clerk_signature import sign_counts
 from crypto.note import parse_note
 from crypto.witness import WitnessSecretKey
 from crypto.witness import prove_possession
 from crypto.witness import sign_checkpoint
+from voting.models.officials import Official
 from voting.rehearsal_voters import rng_for
 from voting.services import bulletin
+from voting.services import officials
 from voting.services import witnesses
+from voting.services.channels import register_clerk_key
+from voting.services.channels import submit_channel_counts
 from voting.services.decryption import submit_decryption_shares
 from voting.services.decryption import trustee_shares
 from voting.services.lifecycle import close_vote_day
 from voting.services.log_keys import LogSigning
 from voting.services.tally import start_tally
+from voting.services.tally_log import read_manifest
 from voting.simulation import LocalTrustees
 
-__all__ = ["close_and_tally", "cosign_final_checkpoint", "register_witnesses"]
+__all__ = [
+    "POSTAL_UNIT",
+    "PostalClerk",
+    "close_and_tally",
+    "cosign_final_checkpoint",
+    "enter_postal_counts",
+    "register_postal_clerk",
+    "register_witnesses",
+]
+
+POSTAL_UNIT = "municipality:351"
+"""Bern: its postal ballots are counted by hand and entered by a clerk."""
+
+
+@dataclass(frozen=True)
+class PostalClerk:
+    official: Official
+    key: SigningKey
+
+
+def register_postal_clerk(
+    session: so.Session, vote_day: str, signing: LogSigning, seed: bytes | None
+) -> PostalClerk:
+    """An official with the clerk role for :data:`POSTAL_UNIT` registers its key."""
+    official = officials.create_official(
+        session, "rehearsal-clerk", secrets.token_urlsafe(24), display_name="Rehearsal clerk"
+    )
+    officials.grant_role(session, official, "clerk", POSTAL_UNIT)
+    key = new_clerk_key(rng=rng_for(seed, "clerk"))
+    public = bytes(key.verify_key).hex()
+    register_clerk_key(session, vote_day, official, POSTAL_UNIT, public, signing=signing)
+    return PostalClerk(official, key)
+
+
+def enter_postal_counts(
+    session: so.Session,
+    vote_day: str,
+    clerk: PostalClerk,
+    signing: LogSigning,
+    *,
+    ballots: int,
+    rnd: random.Random,
+) -> int:
+    """The clerk signs and enters the postal counts, then a correction of them."""
+    questions = read_manifest(session, vote_day).questions_for(POSTAL_UNIT)
+    first = _postal_record(vote_day, clerk, questions, ballots, rnd, replaces=None)
+    index = submit_channel_counts(
+        session, vote_day, clerk.official, sign_counts(first, clerk.key), signing=signing
+    )
+    corrected = _postal_record(vote_day, clerk, questions, ballots + 1, rnd, replaces=index)
+    return submit_channel_counts(
+        session, vote_day, clerk.official, sign_counts(corrected, clerk.key), signing=signing
+    )
+
+
+def _postal_record(
+    vote_day: str,
+    clerk: PostalClerk,
+    questions: list[dict[str, Any]],
+    ballots: int,
+    rnd: random.Random,
+    *,
+    replaces: int | None,
+) -> dict[str, Any]:
+    counts = {}
+    for q in questions:  # single-choice: options + blank + invalid = ballots
+        invalid, blank = rnd.randint(0, 2), rnd.randint(0, 3)
+        left = ballots - invalid - blank
+        options = [0] * len(q["options"])
+        for _ in range(left):
+            options[0 if rnd.random() < 0.55 else rnd.randrange(len(options))] += 1
+        counts[q["id"]] = {"options": options, "blank": blank, "invalid": invalid}
+    return {
+        "type": "channel-counts",
+        "vote_day": vote_day,
+        "unit": POSTAL_UNIT,
+        "channel": "postal",
+        "clerk": clerk.official.username,
+        "ballots_cast": ballots,
+        "questions": counts,
+        "replaces": replaces,
+    }
 
 
 def register_witnesses(
@@ -72,8 +165,6 @@ def cosign_final_checkpoint(
     session: so.Session, vote_day: str, secrets: list[bytes], signing: LogSigning
 ) -> None:
     """Sign a checkpoint of the whole log; every local witness cosigns it."""
-    import datetime as dt
-
     checkpoint = bulletin.issue_checkpoint(session, vote_day, signing, interval=dt.timedelta(0))
     text = parse_note(checkpoint.note).text
     for i, raw in enumerate(secrets, start=1):

@@ -167,8 +167,9 @@ def _check_phases(report: Report, entries: Entries) -> None:
         "ceremony": (CEREMONY_TYPES, 0, key),
         "opening": (OPENING_TYPES, key, opened),
         "tally": (TALLY_TYPES - {"result", "channel-counts"}, closed, tallied),
+        "counting": (frozenset({"channel-counts"}), closed, published),
         "results": (frozenset({"result"}), tallied, published),
-        "channels": (frozenset({"channel-counts"}), opened, tallied),
+        "any": (ANYTIME_TYPES, 0, published),
     }
     for name, (kinds, lo, hi) in phases.items():
         for kind in kinds:
