@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 
 import pytest
@@ -26,6 +27,7 @@ from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
 from voting.services import bulletin
 from voting.services import decryption
+from voting.services.casting import counted_ballots
 from voting.services.lifecycle import close_vote_day
 from voting.services.tally import encrypted_totals
 from voting.services.tally import start_tally
@@ -194,3 +196,22 @@ def test_tally_steps_out_of_order_are_refused(app: Flask, cast: OpenVoteDay) -> 
     with pytest.raises(TallyRefused, match="3 units"):
         decryption.finish_tally(db.session, cast.vote_day, signing=signing)
     assert bulletin.log_size(db.session, cast.vote_day) == size + 3
+
+
+def test_a_corrupted_ballot_leaf_stops_the_tally(app: Flask, cast: OpenVoteDay) -> None:
+    from voting.models.log import Log
+    from voting.models.log import LogLeaf
+
+    close_vote_day(db.session, cast.vote_day, signing=log_signing(app))
+    index = max(counted_ballots(db.session, cast.vote_day, "last-counts"))
+    log_id = db.session.scalar(sa.select(Log.id).where(Log.name == cast.vote_day))
+    leaf = db.session.get_one(LogLeaf, (log_id, index))
+    record = json.loads(leaf.data)
+    record["ballot"]["answers"][0]["ciphertexts"][0]["pad"] = "02" * 32  # off the curve
+    leaf.data = json.dumps(record).encode()
+    db.session.commit()
+    size = bulletin.log_size(db.session, cast.vote_day)
+    with pytest.raises(bulletin.LogCorrupted, match=f"ballot {index}"):
+        start_tally(db.session, cast.vote_day, signing=log_signing(app))
+    assert bulletin.log_size(db.session, cast.vote_day) == size
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TallyUnit)) == 0
