@@ -13,6 +13,7 @@ outcome.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +93,11 @@ def verify_record(
             tick("ballots", done, total)
 
         tick("ballots", 0, total)
+        started = time.perf_counter()
         sums = check_ballots(
             report, entries, files.entries, facts, jobs=options.jobs, progress=ballot_progress
         )
+        report.facts["ballot_seconds"] = round(time.perf_counter() - started, 3)
         check_tally(report, entries, facts, ceremony, sums)
     else:
         for name in ("credentials", "ballots", "encrypted-totals", "results"):

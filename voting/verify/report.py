@@ -122,9 +122,12 @@ class Report:
             "failed": [c.name for c in self.ordered() if c.status == "failed"],
         }
 
+    def _fact_lines(self) -> list[str]:
+        return _facts_text(self.facts)
+
     def to_text(self) -> str:
         """The readable report."""
-        lines = []
+        lines = self._fact_lines()
         for result in self.ordered():
             mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[result.status]
             lines.append(f"[{mark}] {result.name:20} {result.detail or CHECKS[result.name]}")
@@ -141,6 +144,21 @@ class Report:
             f"The record is {verdict}" + (f": failed {', '.join(failed)}" if failed else ".")
         )
         return "\n".join(lines) + "\n"
+
+
+def _facts_text(facts: dict[str, Any]) -> list[str]:
+    lines = []
+    if "vote_day" in facts:
+        lines.append(f"Vote day {facts['vote_day']}: {facts.get('entries', '?')} log entries")
+    ballots = facts.get("ballots")
+    if ballots:
+        lines.append(
+            f"Ballots: {ballots['cast']} cast, {ballots['counted']} counted, "
+            f"{ballots['audited']} audited (not counted)"
+        )
+    for question, outcome in (facts.get("outcomes") or {}).items():
+        lines.append(f"  {question}: {outcome}")
+    return [*lines, ""] if lines else []
 
 
 def _leaves_text(leaves: tuple[int, ...]) -> str:
