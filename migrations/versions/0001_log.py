@@ -32,11 +32,12 @@ def upgrade() -> None:
         ),
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("hash_prefix", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("log_id", "idx"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_log_leaves_hash", "log_leaves", ["log_id", "leaf_hash"])
+    op.create_index("ix_log_leaves_prefix", "log_leaves", ["log_id", "hash_prefix"])
     op.create_table(
         "log_nodes",
         sa.Column(
@@ -65,6 +66,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("log_checkpoints")
     op.drop_table("log_nodes")
-    op.drop_index("ix_log_leaves_hash", table_name="log_leaves")
+    op.drop_index("ix_log_leaves_prefix", table_name="log_leaves")
     op.drop_table("log_leaves")
     op.drop_table("logs")

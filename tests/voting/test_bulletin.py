@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from crypto import merkle
@@ -20,6 +23,7 @@ from crypto.receipt import verify_receipt
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
+from voting.extensions import db
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
 from voting.services import _log_tree
@@ -311,3 +315,23 @@ def test_log_commands(runner: FlaskCliRunner, db_session: so.Session) -> None:
     db_session.commit()
     audit = runner.invoke(args=["log", "audit", NAME])
     assert audit.exit_code == 1 and "leaf 2's hash is not the hash of its data" in audit.output
+
+
+def test_migration_matches_the_models(app: Flask) -> None:
+    tables = {"logs", "log_leaves", "log_nodes", "log_checkpoints"}
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert [d for d in differences if _table_of(d) in tables] == []
+
+
+def _table_of(difference: object) -> str | None:
+    if isinstance(difference, list):  # modify_* operations come as lists
+        difference = difference[0]
+    for item in difference:  # type: ignore[attr-defined]
+        if isinstance(item, sa.Table):
+            return item.name
+        if isinstance(item, sa.Index | sa.UniqueConstraint | sa.ForeignKeyConstraint):
+            return item.table.name
+    name = difference[2]  # type: ignore[index]
+    return name if isinstance(name, str) else None

@@ -36,7 +36,9 @@ Range = tuple[int, int]
 # queries. The statements use "?" placeholders, turned into "%s" for drivers
 # of the "format" family (psycopg); values are always passed as parameters.
 _READ_LOG = "SELECT id, origin, size, right_edge FROM logs WHERE name = ?"
-_INSERT_LEAF = "INSERT INTO log_leaves (log_id, idx, leaf_hash, data) VALUES (?, ?, ?, ?)"
+_INSERT_LEAF = (
+    "INSERT INTO log_leaves (log_id, idx, leaf_hash, hash_prefix, data) VALUES (?, ?, ?, ?, ?)"
+)
 _INSERT_NODE = "INSERT INTO log_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)"
 _UPDATE_LOG = "UPDATE logs SET size = ?, right_edge = ? WHERE id = ?"
 
@@ -73,6 +75,11 @@ class LogState:
     origin: str
     size: int
     right_edge: list[bytes]
+
+
+def hash_prefix(leaf_hash: bytes) -> int:
+    """The indexed prefix of a leaf hash: its first 8 bytes, signed big-endian."""
+    return int.from_bytes(leaf_hash[:8], "big", signed=True)
 
 
 def split_edge(blob: bytes, size: int) -> list[bytes]:
@@ -190,10 +197,10 @@ def root_at(session: so.Session, log_id: int, size: int) -> bytes:
 def write_rows(
     session: so.Session,
     log_id: int,
-    new_leaves: list[tuple[int, int, bytes, bytes]],
+    new_leaves: list[tuple[int, int, bytes, int, bytes]],
     new_nodes: list[tuple[int, int, bytes]],
 ) -> None:
-    """Insert leaves ``(log id, index, leaf hash, data)`` and nodes ``(level, index, hash)``."""
+    """Insert leaves ``(log id, index, leaf hash, hash prefix, data)`` and nodes."""
     if new_leaves:
         run(session, _INSERT_LEAF, new_leaves)
     if new_nodes:

@@ -169,7 +169,7 @@ class LockedLog:
     def __init__(self, session: so.Session, state: tree.LogState) -> None:
         self._session = session
         self._state = state
-        self._leaves: list[tuple[int, int, bytes, bytes]] = []
+        self._leaves: list[tuple[int, int, bytes, int, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
 
     @property
@@ -199,7 +199,7 @@ class LockedLog:
         leaf = merkle.leaf_hash(data)
         index = self._state.size
         tree.push_leaf(self._state.right_edge, index, leaf, self._nodes)
-        self._leaves.append((self._state.id, index, leaf, data))
+        self._leaves.append((self._state.id, index, leaf, tree.hash_prefix(leaf), data))
         self._state.size = index + 1
         if len(self._leaves) >= self._FLUSH_ROWS:
             self.flush()
@@ -302,7 +302,7 @@ def _check_size(state: tree.LogState, size: int, what: str = "size") -> int:
 def get_entries(session: so.Session, name: str, start: int, end: int) -> list[Entry]:
     """Entries ``start <= index < end`` (at most :data:`MAX_PAGE`)."""
     state = tree.read_log(session, name)
-    _check_int(start, "start")
+    _check_size(state, start, "start")
     _check_size(state, end, "end")
     if start > end or end - start > MAX_PAGE:
         raise InvalidRequest(f"an entry range is start <= end with at most {MAX_PAGE} entries")
@@ -329,7 +329,9 @@ def find_index(session: so.Session, name: str, leaf_hash: bytes) -> int:
     """The first index whose leaf hash is ``leaf_hash``."""
     state = tree.read_log(session, name)
     stmt = sa.select(sa.func.min(LogLeaf.idx)).where(
-        LogLeaf.log_id == state.id, LogLeaf.leaf_hash == leaf_hash
+        LogLeaf.log_id == state.id,
+        LogLeaf.hash_prefix == tree.hash_prefix(leaf_hash),
+        LogLeaf.leaf_hash == leaf_hash,
     )
     index = session.execute(stmt).scalar()
     if index is None:
