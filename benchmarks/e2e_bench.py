@@ -71,7 +71,7 @@ def _proofs(record: Path) -> tuple[int, int]:
     return ballots, proofs
 
 
-def bench(voters: int, jobs: int, workdir: Path) -> dict[str, Any]:
+def bench(voters: int, jobs: int, workdir: Path, witnesses: int = 2) -> dict[str, Any]:
     record = workdir / "record"
     load_before = os.getloadavg()
     simulate_s, output = _run(
@@ -88,6 +88,8 @@ def bench(voters: int, jobs: int, workdir: Path) -> dict[str, Any]:
             str(record),
             "--seed",
             "e2e-bench",
+            "--witnesses",
+            str(witnesses),
             "--workdir",
             str(workdir / "instance"),
         ]
@@ -102,6 +104,8 @@ def bench(voters: int, jobs: int, workdir: Path) -> dict[str, Any]:
             str(jobs),
             "--json",
             "--no-progress",
+            "--witnesses",
+            str(min(witnesses, 1)),
         ]
     )
     report = json.loads(report_text)
@@ -133,10 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--voters", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--witnesses", type=int, default=2, help="witnesses cosigning (default 2)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="urna-e2e-") as tmp:
-        figures = bench(args.voters, args.jobs, Path(tmp))
+        figures = bench(args.voters, args.jobs, Path(tmp), args.witnesses)
     emit(
         figures,
         as_json=args.json,
