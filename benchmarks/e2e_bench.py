@@ -11,6 +11,8 @@
    second of the ballot phase; ``verify_reference_ballots_per_s`` the same in
    reference ballots (issue 2: three yes/no questions = 9 range proofs), since
    the rehearsal's ballots carry 4 to 6 questions (12 to 19 range proofs).
+   ``verify_reference_ballots_per_cpu_s`` divides by the CPU time the workers
+   actually got: on a shared machine, jobs × that figure is what idle cores give.
 
 Bars (issue 6): the 1,000-voter rehearsal within 180 s; at least 150
 reference ballots per second with 2 jobs. The machine's load average is
@@ -111,6 +113,7 @@ def bench(voters: int, jobs: int, workdir: Path, witnesses: int = 2) -> dict[str
     report = json.loads(report_text)
     ballots, proofs = _proofs(record)
     ballot_s = report["facts"]["ballot_seconds"]
+    cpu_s = report["facts"]["ballot_cpu_seconds"]
     return {
         "voters": voters,
         "simulate_s": round(simulate_s, 2),
@@ -125,6 +128,8 @@ def bench(voters: int, jobs: int, workdir: Path, witnesses: int = 2) -> dict[str
         "verify_ballots_per_s": round(ballots / ballot_s, 1),
         "verify_reference_ballots_per_s": round(proofs / REFERENCE_PROOFS / ballot_s, 1),
         "verify_ballots_per_s_whole_run": round(ballots / verify_s, 1),
+        "verify_ballot_cpu_s": cpu_s,
+        "verify_reference_ballots_per_cpu_s": round(proofs / REFERENCE_PROOFS / cpu_s, 1),
         "entries": report["facts"]["entries"],
         "witnesses_cosigned": report["facts"].get("witnesses_cosigned"),
         "load_average_before": [round(x, 2) for x in load_before],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class _ChunkResult:
     failures: list[tuple[str, str, int]] = field(default_factory=list)
     sums: Sums = field(default_factory=dict)
     checked: int = 0
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -100,6 +102,7 @@ def check_ballots(
             report.fail(check, message, [index])
         _add_sums(total.sums, result.sums)
         total.checked += result.checked
+        total.cpu_seconds += result.cpu_seconds
         progress(result.checked)
     counted: dict[str, int] = {}
     for leaf in counted_leaves:
@@ -108,6 +111,7 @@ def check_ballots(
             counted[unit] = counted.get(unit, 0) + 1
     ballots, spoiled = len(entries.of("ballot")), len(entries.of("spoiled"))
     report.facts["ballots"] = {"cast": ballots, "counted": len(counted_leaves), "audited": spoiled}
+    report.facts["ballot_cpu_seconds"] = round(total.cpu_seconds, 3)
     report.done("ballots", f"{ballots} ballots verified")
     report.done("spoiled", f"{spoiled} audited ballots verified, none counted")
     return BallotSums(counted=counted, sums={u: _decode(s) for u, s in total.sums.items()})
@@ -180,6 +184,7 @@ def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
         context.vote_day, context.manifest_hash, Point.from_bytes(context.public_key)
     )
     result = _ChunkResult()
+    started = time.process_time()
     for task in chunk:
         check = "ballots" if task.kind == "ballot" else "spoiled"
         try:
@@ -190,6 +195,7 @@ def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
         if ballot is not None and task.counted and task.unit is not None:
             _accumulate(result.sums.setdefault(task.unit, {}), ballot)
         result.checked += 1
+    result.cpu_seconds = time.process_time() - started
     return result
 
 
