@@ -71,6 +71,7 @@ class QuestionSpec:
     max_selections: int
 
     def __post_init__(self) -> None:
+        _identifier(self.question_id, "question id")
         if not 1 <= self.options <= MAX_OPTIONS:
             raise ValueError(f"a question has 1 to {MAX_OPTIONS} options, got {self.options}")
         if not 0 <= self.min_selections <= self.max_selections <= self.options:

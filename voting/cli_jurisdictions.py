@@ -44,4 +44,3 @@ def cantons_command(nation: str) -> None:
         raise click.ClickException(exc.message) from exc
     for code, electorate in totals.items():
         click.echo(f"{code}\t{electorate}")
-

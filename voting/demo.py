@@ -31,7 +31,8 @@ def _data(name: str) -> str:
     return resources.files("voting.data").joinpath(name).read_text(encoding="utf-8")
 
 
-def _load_tree() -> Iterator[str]:
+def load_demo_tree() -> Iterator[str]:
+    """Load the Swiss demo jurisdictions idempotently (also used by benchmarks)."""
     exists = db.session.scalar(
         sa.select(Jurisdiction).where(Jurisdiction.level == "nation", Jurisdiction.code == "CH")
     )
@@ -70,6 +71,6 @@ def _load_vote_day() -> Iterator[str]:
 
 def load_demo() -> Iterator[str]:
     """Load the demo data idempotently, yielding lines to show in the terminal."""
-    yield from _load_tree()
+    yield from load_demo_tree()
     yield from _load_vote_day()
     yield "Urna demo database is ready."

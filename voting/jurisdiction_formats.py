@@ -99,7 +99,7 @@ def parse_text(text: str, *, name: str = "input") -> list[UnitRecord]:
 
 def _names(value: object, where: str) -> dict[str, str]:
     if not isinstance(value, dict) or not value:
-        raise ImportRejected(f"{where}: names must be an object such as {{\"de\": \"Bern\"}}")
+        raise ImportRejected(f'{where}: names must be an object such as {{"de": "Bern"}}')
     for language, text in value.items():
         if language not in LANGUAGES:
             raise ImportRejected(f"{where}: unknown name language {language!r} ({LANGUAGES})")

@@ -1,0 +1,160 @@
+"""Ballots per second cast through the HTTP API under gunicorn.
+
+The reference three-question ballot; ballots are prepared (encrypted,
+proved, signed) before the timed phase, so the clients do not steal the
+server's CPU. Then many concurrent clients on loopback post them, each ballot
+once, bounded in count (``--ballots``) and time (``--max-seconds``).
+
+    python benchmarks/cast_bench.py [--workers 2] [--clients 32] [--ballots 2000]
+        [--database-url URL] [--json]
+
+SQLite in a temporary folder by default; ``--database-url`` points at
+PostgreSQL (its schema is rebuilt: use a scratch database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import emit  # noqa: E402
+from benchmarks._vote_day import make_ballot  # noqa: E402
+from benchmarks._vote_day import prepare  # noqa: E402
+from voting import create_app  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+        "--log-level", "warning", "app:app",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("gunicorn did not start within 60 s")
+
+
+def _post_all(
+    url: str, bodies: list[bytes], clients: int, max_seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    queue = iter(bodies)
+    stop_at = time.monotonic() + max_seconds
+
+    def client() -> None:
+        session = requests.Session()
+        headers = {"Content-Type": "application/json"}
+        while time.monotonic() < stop_at:
+            with lock:
+                body = next(queue, None)
+            if body is None:
+                return
+            start = time.perf_counter()
+            response = session.post(url, data=body, headers=headers, timeout=60)
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - start
+
+
+def run(
+    workers: int, clients: int, ballots: int, database_url: str | None, max_seconds: float
+) -> dict:
+    with tempfile.TemporaryDirectory(prefix="urna-cast-bench-") as tmp:
+        url = database_url or f"sqlite:///{tmp}/urna.sqlite"
+        if url.startswith("postgresql"):
+            _reset_postgres(url)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "URNA_INSTANCE": tmp})
+        prepared = prepare(app, ballots)
+        jobs = [(prepared.election, prepared.questions, code) for code in prepared.codes]
+        start = time.perf_counter()
+        with multiprocessing.Pool(os.cpu_count() or 2) as pool:
+            bodies = pool.map(make_ballot, jobs, chunksize=32)
+        prepare_s = time.perf_counter() - start
+        env = {**os.environ, "DATABASE_URL": url, "URNA_INSTANCE": tmp}
+        port = _free_port()
+        server = _start_gunicorn(port, workers, env)
+        try:
+            endpoint = f"http://127.0.0.1:{port}/api/vote-days/{prepared.vote_day}/ballots"
+            latencies, statuses, elapsed = _post_all(endpoint, bodies, clients, max_seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    accepted = statuses.get(201, 0)
+    ordered = sorted(latencies)
+    return {
+        "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+        "workers": workers,
+        "clients": clients,
+        "ballots_sent": len(latencies),
+        "ballots_accepted": accepted,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "elapsed_s": round(elapsed, 3),
+        "ballots_per_s": round(accepted / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1)
+        if ordered
+        else None,
+        "prepare_ballots_s": round(prepare_s, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--ballots", type=int, default=2000)
+    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--database-url", help="PostgreSQL scratch database (schema is rebuilt)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = run(args.workers, args.clients, args.ballots, args.database_url, args.max_seconds)
+    emit({"cast": figures}, as_json=args.json, title="Urna cast benchmark (gunicorn, loopback)")
+
+
+if __name__ == "__main__":
+    main()
