@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from crypto.group import G
 from crypto.group import Point
 from tests.voting.record_tamper import Keys
@@ -264,3 +266,30 @@ def test_electronic_counts_altered(record_copy: Record, rehearsed: Rehearsed) ->
     assert code == 1
     assert "electronic-counts" in report["failed"]
     assert record["unit"] in messages(report, "electronic-counts")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "manifest",
+        "credentials",
+        "election-key",
+        "spoiled",
+        "encrypted-totals",
+        "electronic-counts",
+        "channel-counts",
+        "result",
+    ],
+)
+def test_malformed_records_fail_without_crashing(
+    record_copy: Record, rehearsed: Rehearsed, kind: str
+) -> None:
+    leaf = record_copy.indexes(kind)[0]
+    record_copy.set_record(leaf, {"type": kind, "unit": 7, "questions": "none", "ballot": []})
+    record_copy.reseal_as_insider(rehearsed[1])
+    code, report = run_verifier(record_copy.path)
+    assert code == 1, report
+    assert (
+        any(leaf in f["leaves"] for c in report["failed"] for f in failures(report, c))
+        or (report["failed"])
+    )

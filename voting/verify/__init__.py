@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from crypto import merkle
 from voting.verify.ballots import check_ballots
+from voting.verify.ceremony_checks import CeremonyOutcome
 from voting.verify.ceremony_checks import check_ceremony
 from voting.verify.log_checks import check_checkpoint
 from voting.verify.log_checks import check_merkle_root
@@ -27,11 +30,15 @@ from voting.verify.log_checks import check_receipt
 from voting.verify.log_checks import check_witnesses
 from voting.verify.log_checks import parse_log_key
 from voting.verify.log_checks import unverified_checkpoint
+from voting.verify.manifest_checks import ElectionFacts
 from voting.verify.manifest_checks import check_credentials
 from voting.verify.manifest_checks import check_manifest
+from voting.verify.record import RecordFiles
 from voting.verify.record import UnusableRecord
 from voting.verify.record import load_record
 from voting.verify.report import Report
+from voting.verify.results_checks import check_channels_and_results
+from voting.verify.structure import Entries
 from voting.verify.structure import check_sequence
 from voting.verify.structure import parse_entries
 from voting.verify.tally_checks import check_tally
@@ -76,32 +83,69 @@ def verify_record(
     leaf_hashes = [merkle.leaf_hash(data) for data in files.entries]
     check_merkle_root(report, leaf_hashes, final)
     signed = check_checkpoint(report, files.checkpoint, key, options.log_key)
-    check_witnesses(report, files, key, options.witnesses, signed)
+    with _stage(report, "witnesses"):
+        check_witnesses(report, files, key, options.witnesses, signed)
     entries = parse_entries(report, files.entries)
     first = entries.records[0] if entries.records else None
-    check_sequence(report, entries, (first or {}).get("vote_day"))
-    ceremony = check_ceremony(report, entries, leaf_hashes)
-    facts = check_manifest(report, entries, ceremony, key)
+    with _stage(report, "sequence"):
+        check_sequence(report, entries, (first or {}).get("vote_day"))
+    ceremony = CeremonyOutcome(None, None)
+    with _stage(report, "ceremony"):
+        ceremony = check_ceremony(report, entries, leaf_hashes)
+    facts = None
+    with _stage(report, "manifest"):
+        facts = check_manifest(report, entries, ceremony, key)
     if facts is not None:
-        check_credentials(report, entries, facts)
-        total = len(entries.of("ballot")) + len(entries.of("spoiled"))
-        done = 0
-
-        def ballot_progress(count: int) -> None:
-            nonlocal done
-            done += count
-            tick("ballots", done, total)
-
-        tick("ballots", 0, total)
-        started = time.perf_counter()
-        sums = check_ballots(
-            report, entries, files.entries, facts, jobs=options.jobs, progress=ballot_progress
-        )
-        report.facts["ballot_seconds"] = round(time.perf_counter() - started, 3)
-        check_tally(report, entries, facts, ceremony, sums)
+        _check_election(report, files, entries, facts, ceremony, options.jobs, tick)
     else:
         for name in ("credentials", "ballots", "encrypted-totals", "results"):
             report.skip(name, "no usable manifest")
     if options.receipt is not None:
         check_receipt(report, options.receipt, leaf_hashes, files, key)
     return report
+
+
+def _check_election(
+    report: Report,
+    files: RecordFiles,
+    entries: Entries,
+    facts: ElectionFacts,
+    ceremony: CeremonyOutcome,
+    jobs: int,
+    tick: Progress,
+) -> None:
+    """Everything that rests on the manifest: credentials, ballots, tally, results."""
+    with _stage(report, "credentials"):
+        check_credentials(report, entries, facts)
+    total = len(entries.of("ballot")) + len(entries.of("spoiled"))
+    done = 0
+
+    def ballot_progress(count: int) -> None:
+        nonlocal done
+        done += count
+        tick("ballots", done, total)
+
+    tick("ballots", 0, total)
+    started = time.perf_counter()
+    sums = None
+    with _stage(report, "ballots"):
+        sums = check_ballots(
+            report, entries, files.entries, facts, jobs=jobs, progress=ballot_progress
+        )
+    report.facts["ballot_seconds"] = round(time.perf_counter() - started, 3)
+    if sums is not None:
+        with _stage(report, "encrypted-totals"):
+            check_tally(report, entries, facts, ceremony, sums)
+    with _stage(report, "results"):
+        check_channels_and_results(report, entries, facts)
+
+
+@contextmanager
+def _stage(report: Report, check: str) -> Iterator[None]:
+    """Run a check; content it cannot even read fails it (the verifier never crashes on it)."""
+    try:
+        yield
+    except UnusableRecord:
+        raise
+    except Exception as exc:
+        report.fail(check, f"cannot be checked: malformed content ({type(exc).__name__}: {exc})")

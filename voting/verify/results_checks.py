@@ -33,9 +33,8 @@ Vector = list[int]
 TEXT_FIELDS = frozenset({"reason", "group_reason"})
 
 
-def check_channels_and_results(
-    report: Report, entries: Entries, facts: ElectionFacts, counts: dict[str, Any]
-) -> None:
+def check_channels_and_results(report: Report, entries: Entries, facts: ElectionFacts) -> None:
+    """Check the channel counts, then recompute every result and outcome and compare."""
     in_force = check_channel_counts(report, entries, facts)
     if not entries.of("result"):
         if "published" in entries.lifecycle:

@@ -27,7 +27,6 @@ from voting.verify.ballots import BallotSums
 from voting.verify.ceremony_checks import CeremonyOutcome
 from voting.verify.manifest_checks import ElectionFacts
 from voting.verify.report import Report
-from voting.verify.results_checks import check_channels_and_results
 from voting.verify.structure import Entries
 
 __all__ = ["check_tally"]
@@ -42,15 +41,13 @@ def check_tally(
     ceremony: CeremonyOutcome,
     sums: BallotSums,
 ) -> None:
-    """Check the totals, the decryptions and the counts; then the channels and results."""
+    """Check the encrypted totals, every decryption share and the electronic counts."""
     if "close" not in entries.lifecycle:
         for name in ("encrypted-totals", "decryption-shares", "electronic-counts"):
             report.skip(name, "the vote day has not closed: nothing to tally yet")
-        check_channels_and_results(report, entries, facts, {})
         return
     totals = _check_totals(report, entries, facts, sums)
-    counts = _check_decryptions(report, entries, facts, ceremony, totals)
-    check_channels_and_results(report, entries, facts, counts)
+    _check_decryptions(report, entries, facts, ceremony, totals)
 
 
 def manifest_questions(facts: ElectionFacts, unit: str) -> list[dict[str, Any]]:
