@@ -16,6 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,19 +33,20 @@ from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProof
 from crypto.errors import InvalidSignature
 from crypto.errors import MalformedBallot
+from crypto.group import Point
 from crypto.receipt import Receipt
 from voting.errors import VotingError
+from voting.models.credentials import Credential
 from voting.models.elections import CastBallot
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.votedays import VoteDay
 from voting.services import bulletin
-from voting.services.credentials_registry import credential_unit
 from voting.services.lifecycle import close_vote_day
-from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import now_utc
 from voting.services.log_keys import LogSigning
-from voting.services.manifest import election_context
 from voting.services.votedays import ballot_for_unit
+from voting.tier_errors import VoteDayNotFound
 
 MAX_BALLOT_BYTES = 64 * 1024
 
@@ -125,20 +127,21 @@ def cast_ballot(
         BallotRefused: a subclass naming the reason; nothing was stored.
     """
     now = now or now_utc()
-    context = _open_context(session, vote_day_id, now, signing)
+    election = _open_election(session, vote_day_id, now, signing)
     ballot = _parse(data)
-    unit = _registered_unit(session, vote_day_id, ballot)
-    policy = get_vote_day(session, vote_day_id).revote_policy
-    _check_revote(session, vote_day_id, ballot.credential.hex(), policy)  # (1) cheap refusal
-    questions = questions_for_unit(session, vote_day_id, unit)
-    _verify(ballot, questions, context)  # (2) expensive checks, no lock held
+    unit_id = _registered_unit_id(session, vote_day_id, ballot)
+    credential = ballot.credential.hex()
+    _check_revote(session, vote_day_id, credential, election.policy)  # (1) cheap refusal
+    questions = _questions(session, election, unit_id)
+    _verify(ballot, questions, election.context)  # (2) expensive checks, no lock held
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
-        _check_revote(session, vote_day_id, ballot.credential.hex(), policy)  # (3) race-free
+        _still_open(session, vote_day_id)  # (3) the close record takes this lock too
+        _check_revote(session, vote_day_id, credential, election.policy)  # (4) race-free
         appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-        session.add(
-            CastBallot(
+        session.execute(
+            sa.insert(CastBallot).values(
                 vote_day_id=vote_day_id,
-                credential=ballot.credential.hex(),
+                credential=credential,
                 leaf_index=appended.index,
                 leaf_hash=appended.leaf_hash.hex(),
                 cast_at=now,
@@ -164,21 +167,23 @@ def spoil_ballot(
         BallotRefused: the ballot is invalid, or the revealed values do not match it.
     """
     now = now or now_utc()
-    context = _open_context(session, vote_day_id, now, signing)
+    election = _open_election(session, vote_day_id, now, signing)
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
     ballot = _parse(data["ballot"])
-    unit = _registered_unit(session, vote_day_id, ballot)
-    _verify(ballot, questions_for_unit(session, vote_day_id, unit), context)
+    unit_id = _registered_unit_id(session, vote_day_id, ballot)
+    _verify(ballot, _questions(session, election, unit_id), election.context)
     try:
         secrets = BallotSecrets.from_json(data["secrets"])
-        verify_audit(ballot, secrets, election=context)
+        verify_audit(ballot, secrets, election=election.context)
     except InvalidEncoding as exc:
         raise MalformedBallotError(str(exc)) from exc
     except InvalidProof as exc:
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
-    appended = bulletin.append(session, vote_day_id, record, signing=signing)
+    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
+        _still_open(session, vote_day_id)
+        appended = log.append(record)
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
 
@@ -194,21 +199,82 @@ def questions_for_unit(
     ]
 
 
-def _open_context(
+@dataclass(frozen=True)
+class OpenElection:
+    """What casting needs of an open vote day, read in one query."""
+
+    vote_day_id: str
+    manifest_hash: str
+    context: ElectionContext
+    policy: str
+
+
+def _open_election(
     session: so.Session, vote_day_id: str, now: dt.datetime, signing: LogSigning | None
-) -> ElectionContext:
-    vote_day = get_vote_day(session, vote_day_id)
-    election = session.get(Election, vote_day_id)
-    if vote_day.status == "open" and election is not None and election.closes_at is not None:
-        closes_at = election.closes_at
-        if (closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=dt.UTC)) <= now:
-            close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
-    if vote_day.status != "open" or election is None:
-        raise VoteDayNotOpen(
-            f"vote day {vote_day_id!r} is {vote_day.status}: ballots are accepted only while open",
-            status=vote_day.status,
+) -> OpenElection:
+    """The open vote day's election parameters; a passed closing time closes it.
+
+    Raises:
+        VoteDayNotOpen: the vote day is not open (or has just closed).
+    """
+    row = session.execute(
+        sa.select(
+            VoteDay.status,
+            VoteDay.revote_policy,
+            Election.manifest_hash,
+            Election.public_key,
+            Election.closes_at,
         )
-    return election_context(vote_day_id, election)
+        .select_from(VoteDay)
+        .outerjoin(Election, Election.vote_day_id == VoteDay.id)
+        .where(VoteDay.id == vote_day_id)
+    ).first()
+    if row is None:
+        raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
+    status, policy, digest, public_key, closes_at = row
+    if status == "open" and closes_at is not None and _utc(closes_at) <= now:
+        close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
+        status = "closed"
+    if status != "open" or digest is None or public_key is None:
+        raise VoteDayNotOpen(
+            f"vote day {vote_day_id!r} is {status}: ballots are accepted only while open",
+            status=status,
+        )
+    return OpenElection(vote_day_id, digest, _context(vote_day_id, digest, public_key), policy)
+
+
+@lru_cache(maxsize=64)
+def _context(vote_day_id: str, manifest_hash: str, public_key: str) -> ElectionContext:
+    # A manifest hash fixes the key and the questions for good: safe to keep.
+    return ElectionContext(vote_day_id, bytes.fromhex(manifest_hash), Point.from_hex(public_key))
+
+
+def _still_open(session: so.Session, vote_day_id: str) -> None:
+    status = session.scalar(sa.select(VoteDay.status).where(VoteDay.id == vote_day_id))
+    if status != "open":
+        raise VoteDayNotOpen(
+            f"vote day {vote_day_id!r} closed while the ballot was checked", status=status
+        )
+
+
+def _questions(session: so.Session, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
+    key = (election.vote_day_id, election.manifest_hash, unit_id)
+    cached = _QUESTIONS.get(key)
+    if cached is None:
+        unit = session.get_one(Jurisdiction, unit_id)
+        cached = questions_for_unit(session, election.vote_day_id, unit)
+        if len(_QUESTIONS) > 10_000:
+            _QUESTIONS.clear()
+        _QUESTIONS[key] = cached
+    return cached
+
+
+_QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
+"""Questions per (vote day, manifest hash, unit): frozen once the vote day is open."""
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _parse(data: Any) -> Ballot:
@@ -218,13 +284,18 @@ def _parse(data: Any) -> Ballot:
         raise MalformedBallotError(str(exc)) from exc
 
 
-def _registered_unit(session: so.Session, vote_day_id: str, ballot: Ballot) -> Jurisdiction:
+def _registered_unit_id(session: so.Session, vote_day_id: str, ballot: Ballot) -> int:
     if ballot.vote_day_id != vote_day_id:
         raise WrongQuestions(f"the ballot is for vote day {ballot.vote_day_id!r}")
-    unit = credential_unit(session, vote_day_id, ballot.credential.hex())
-    if unit is None:
+    unit_id = session.scalar(
+        sa.select(Credential.jurisdiction_id).where(
+            Credential.vote_day_id == vote_day_id,
+            Credential.public_key == ballot.credential.hex(),
+        )
+    )
+    if unit_id is None:
         raise UnknownCredential("this voting credential is not registered for the vote day")
-    return unit
+    return int(unit_id)
 
 
 def _check_revote(session: so.Session, vote_day_id: str, credential: str, policy: str) -> None:

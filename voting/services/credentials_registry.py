@@ -1,7 +1,6 @@
-"""Reading the registered public credentials: who may vote where, and what is logged.
+"""The ``credentials`` log records: the registered public keys, logged at opening.
 
-The registrar's upload (``voting.services.credentials``) fills the table;
-casting asks it for a credential's home unit, and opening logs the lists.
+The registrar's upload (``voting.services.credentials``) fills the table.
 """
 
 from __future__ import annotations
@@ -19,15 +18,6 @@ KEYS_PER_RECORD = 5000
 """Credentials per ``credentials`` log record (about 330 KB of canonical JSON)."""
 
 
-def credential_unit(session: so.Session, vote_day_id: str, public_key: str) -> Jurisdiction | None:
-    """The home unit of a registered credential, or None if it is not registered."""
-    return session.scalars(
-        sa.select(Jurisdiction)
-        .join(Credential, Credential.jurisdiction_id == Jurisdiction.id)
-        .where(Credential.vote_day_id == vote_day_id, Credential.public_key == public_key)
-    ).one_or_none()
-
-
 def credential_records(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
     """The ``credentials`` log records: each unit's sorted keys, in chunks."""
     return list(_records(session, vote_day_id))
@@ -36,6 +26,7 @@ def credential_records(session: so.Session, vote_day_id: str) -> list[dict[str, 
 def _records(session: so.Session, vote_day_id: str) -> Iterator[dict[str, Any]]:
     rows = session.execute(
         sa.select(Jurisdiction.level, Jurisdiction.code, Credential.public_key)
+        .select_from(Credential)
         .join(Jurisdiction, Credential.jurisdiction_id == Jurisdiction.id)
         .where(Credential.vote_day_id == vote_day_id)
         .order_by(Jurisdiction.level, Jurisdiction.code, Credential.public_key)

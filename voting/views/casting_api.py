@@ -23,7 +23,7 @@ from voting.errors import NotFound
 from voting.extensions import db
 from voting.services import bulletin
 from voting.services import casting
-from voting.services.credentials_registry import credential_unit
+from voting.services.credentials import unit_of_credential
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
 from voting.services.votedays import ballot_for_unit
@@ -57,9 +57,7 @@ def ballot_questions(vote_day: str) -> ResponseReturnValue:
     except InvalidEncoding as exc:
         raise InvalidRequest(str(exc)) from exc
     get_vote_day(db.session, vote_day)
-    unit = credential_unit(db.session, vote_day, key)
-    if unit is None:
-        raise casting.UnknownCredential("this voting credential is not registered")
+    unit = unit_of_credential(db.session, vote_day, key)
     election = get_election(db.session, vote_day)
     tiers = ballot_for_unit(db.session, vote_day, unit)
     return jsonify(

@@ -1,0 +1,112 @@
+"""Casting service edge cases: races with closing, and the schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from crypto.ballot import encrypt_ballot
+from crypto.credentials import derive_credential
+from tests.fixtures_casting import OpenVoteDay
+from voting.extensions import db
+from voting.models.elections import Election
+from voting.models.votedays import VoteDay
+from voting.services import bulletin
+from voting.services import casting
+from voting.services.jurisdictions import get_unit
+from voting.services.lifecycle import apply_schedule
+from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import schedule
+from voting.services.manifest import election_context
+from voting.views.log_api import log_signing
+
+
+def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
+    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
+    questions = casting.questions_for_unit(
+        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
+    )
+    ballot, _ = encrypt_ballot(
+        {q.question_id: [0] * q.options for q in questions},
+        questions=questions,
+        election=election,
+        credential=derive_credential(opened.code(n=n), opened.vote_day),
+    )
+    return ballot.to_json()
+
+
+def test_close_during_verification_refuses_the_ballot(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened = prepare_vote_day()
+    ballot = _ballot(opened)
+    original = casting._verify
+
+    def verify_then_close(*args: Any) -> None:
+        original(*args)
+        close_vote_day(db.session, opened.vote_day, signing=log_signing(app))
+
+    monkeypatch.setattr(casting, "_verify", verify_then_close)
+    size = bulletin.log_size(db.session, opened.vote_day)
+    with pytest.raises(casting.VoteDayNotOpen, match="closed while"):
+        casting.cast_ballot(db.session, opened.vote_day, ballot, signing=log_signing(app))
+    # Only the close record was added: no ballot after the close.
+    assert bulletin.log_size(db.session, opened.vote_day) == size + 1
+    last = bulletin.get_entry(db.session, opened.vote_day, size)
+    assert last.record["type"] == "close"
+
+
+def test_scheduled_close_applies_at_casting(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    opened = prepare_vote_day()
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    with pytest.raises(casting.VoteDayNotOpen):
+        casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
+    assert db.session.get_one(VoteDay, opened.vote_day).status == "closed"
+
+
+def test_apply_schedule_opens_and_closes(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    opened_with: list[str] = []
+    prepared = prepare_vote_day(open_it=False)
+    now = dt.datetime.now(dt.UTC)
+    schedule(
+        db.session,
+        prepared.vote_day,
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=1),
+    )
+
+    def open_with(session: Any, vote_day_id: str) -> None:
+        opened_with.append(vote_day_id)
+        db.session.get_one(VoteDay, vote_day_id).status = "open"
+        db.session.commit()
+
+    done = apply_schedule(db.session, now=now, open_vote_day_with=open_with)
+    assert done == [f"opened {prepared.vote_day}"]
+    later = now + dt.timedelta(hours=2)
+    done = apply_schedule(db.session, now=later, open_vote_day_with=open_with)
+    assert done == [f"closed {prepared.vote_day}"]
+    assert db.session.get_one(VoteDay, prepared.vote_day).status == "closed"
+
+
+def test_schedule_refuses_naive_or_inverted_times(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    from voting.errors import InvalidRequest
+
+    prepared = prepare_vote_day(open_it=False)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(InvalidRequest, match="time zone"):
+        schedule(db.session, prepared.vote_day, opens_at=dt.datetime(2026, 1, 1), closes_at=None)
+    with pytest.raises(InvalidRequest, match="close after"):
+        schedule(db.session, prepared.vote_day, opens_at=now, closes_at=now)
