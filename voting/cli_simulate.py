@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from voting.rehearsal import rehearse
+from voting.rehearsal import RehearsalRefused
+from voting.rehearsal import rehearse as _run
 
 
 @click.command("simulate")
@@ -47,16 +48,19 @@ def simulate_command(
     if record.exists():
         raise click.ClickException(f"{record} exists: choose a new record path")
     with tempfile.TemporaryDirectory(prefix="urna-rehearsal-") as tmp:
-        summary = rehearse(
-            voters=voters,
-            record=record,
-            workdir=workdir or Path(tmp),
-            seed=seed.encode() if seed is not None else None,
-            database_url=database,
-            witnesses=witnesses,
-            jobs=jobs,
-            echo=click.echo,
-        )
+        try:
+            summary = _run(
+                voters=voters,
+                record=record,
+                workdir=workdir or Path(tmp),
+                seed=seed.encode() if seed is not None else None,
+                database_url=database,
+                witnesses=witnesses,
+                jobs=jobs,
+                echo=click.echo,
+            )
+        except RehearsalRefused as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"Vote day {summary.vote_day} ({summary.status}): {summary.voters} voters cast "
         f"{summary.ballots_cast} ballots, {summary.audits} audits, {summary.refused_second} "

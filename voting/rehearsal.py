@@ -50,6 +50,7 @@ from voting.demo import load_demo
 from voting.extensions import db
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.votedays import VoteDay
 from voting.rehearsal_steps import close_and_tally
 from voting.rehearsal_steps import cosign_final_checkpoint
 from voting.rehearsal_steps import enter_postal_counts
@@ -69,7 +70,7 @@ from voting.services.results import publish_results
 from voting.simulation import run_local_ceremony
 from voting.views.log_api import log_signing
 
-__all__ = ["RehearsalSummary", "rehearse"]
+__all__ = ["RehearsalRefused", "RehearsalSummary", "rehearse"]
 
 VOTE_DAY = "2026-06-14-ch"
 TRUSTEES = ("alice", "bob", "carol")
@@ -127,6 +128,7 @@ def rehearse(
             with clock("setup"):
                 upgrade()
                 list(load_demo())
+                _check_fresh()
             signing = log_signing(app)
             summary.log_key_path = Path(app.config["URNA_LOG_KEY_PATH"])
             with clock("ceremony"):
@@ -191,6 +193,20 @@ class _Clock:
         yield
         self.summary.seconds[phase] = round(time.perf_counter() - started, 2)
         self.echo(f"{phase:9} {self.summary.seconds[phase]:7.2f} s")
+
+
+class RehearsalRefused(Exception):
+    """The database is not fresh: it already holds the rehearsal's vote day beyond its draft."""
+
+
+def _check_fresh() -> None:
+    vote_day = db.session.get(VoteDay, VOTE_DAY)
+    if vote_day is None or vote_day.status != "draft":
+        status = None if vote_day is None else vote_day.status
+        raise RehearsalRefused(
+            f"the database already holds vote day {VOTE_DAY} ({status}): a rehearsal needs an "
+            "empty database"
+        )
 
 
 def _app(workdir: Path, database_url: str | None) -> Flask:
