@@ -8,6 +8,7 @@ routes take no cookies and need no CSRF token.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint
@@ -23,6 +24,7 @@ from voting.errors import NotFound
 from voting.extensions import db
 from voting.services import bulletin
 from voting.services import casting
+from voting.services import witnesses
 from voting.services.credentials import unit_of_credential
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
@@ -103,4 +105,8 @@ def receipt(vote_day: str, code: str) -> ResponseReturnValue:
         raise InvalidRequest(f"not a tracking code: {exc}") from exc
     bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())
     index = bulletin.find_index(db.session, vote_day, leaf_hash)
-    return jsonify(bulletin.receipt_for(db.session, vote_day, index).to_json())
+    found = bulletin.receipt_for(db.session, vote_day, index)
+    if found.checkpoint is not None:  # with the witnesses' aggregate cosignature line
+        note = witnesses.cosigned_note(db.session, vote_day, found.checkpoint)
+        found = dataclasses.replace(found, checkpoint=note)
+    return jsonify(found.to_json())
