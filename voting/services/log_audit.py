@@ -47,26 +47,35 @@ def audit_log(session: so.Session, name: str) -> AuditReport:
             )
         ).all()
     )
+    if 0 in checkpoints:
+        _check_root(checkpoints, 0, merkle.EMPTY_ROOT)
+    size, edge, node_count = _recompute(session, state.id, checkpoints)
+    _check_totals(session, state, size, edge, node_count, checkpoints)
+    return AuditReport(size, node_count, len(checkpoints))
+
+
+def _recompute(
+    session: so.Session, log_id: int, checkpoints: dict[int, bytes]
+) -> tuple[int, list[bytes], int]:
+    """Stream the leaves: return the size, the right edge and the nodes compared."""
     edge: list[bytes] = []
     computed: list[tuple[int, int, bytes]] = []
     size = node_count = 0
-    if 0 in checkpoints:
-        _check_root(checkpoints, 0, merkle.EMPTY_ROOT)
-    for index, leaf_hash, data in _stream_leaves(session, state.id):
-        if index != size:
-            raise LogCorrupted(f"leaf {size} is missing (next stored leaf is {index})")
-        if merkle.leaf_hash(data) != leaf_hash:
-            raise LogCorrupted(f"leaf {index}'s hash is not the hash of its data")
-        tree.push_leaf(edge, size, leaf_hash, computed)
-        size += 1
-        if size in checkpoints:
-            _check_root(checkpoints, size, tree.edge_root(edge))
-        if len(computed) >= _BATCH:
-            node_count += _compare_nodes(session, state.id, computed)
-            computed.clear()
-    node_count += _compare_nodes(session, state.id, computed)
-    _check_totals(session, state, size, edge, node_count, checkpoints)
-    return AuditReport(size, node_count, len(checkpoints))
+    with _stream_leaves(session, log_id) as rows:  # closes the server-side cursor on errors
+        for index, leaf_hash, data in rows:
+            if index != size:
+                raise LogCorrupted(f"leaf {size} is missing (next stored leaf is {index})")
+            if merkle.leaf_hash(data) != leaf_hash:
+                raise LogCorrupted(f"leaf {index}'s hash is not the hash of its data")
+            tree.push_leaf(edge, size, leaf_hash, computed)
+            size += 1
+            if size in checkpoints:
+                _check_root(checkpoints, size, tree.edge_root(edge))
+            if len(computed) >= _BATCH:
+                node_count += _compare_nodes(session, log_id, computed)
+                computed.clear()
+    node_count += _compare_nodes(session, log_id, computed)
+    return size, edge, node_count
 
 
 def _stream_leaves(session: so.Session, log_id: int) -> sa.Result:
