@@ -11,7 +11,6 @@ inconsistent checkpoints are never signed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -34,17 +33,30 @@ from voting.errors import InvalidRequest
 from voting.errors import NotFound
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
-from voting.models.log import LogLeaf
 from voting.services import _log_tree as tree
 from voting.services._log_tree import LogCorrupted
 from voting.services._log_tree import LogNotFound
 from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
 from voting.services.log_keys import LogSigning
+from voting.services.log_reads import MAX_PAGE
+from voting.services.log_reads import Entry
+from voting.services.log_reads import consistency_proof
+from voting.services.log_reads import find_index
+from voting.services.log_reads import get_entries
+from voting.services.log_reads import get_entry
+from voting.services.log_reads import inclusion_proof
+from voting.services.log_reads import log_origin
+from voting.services.log_reads import log_size
+from voting.services.log_reads import non_negative
+from voting.services.log_reads import root_at
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
+    "MAX_PAGE",
+    "MAX_RECORD_BYTES",
     "Appended",
     "Entry",
+    "InvalidRecord",
     "LockedLog",
     "LogCorrupted",
     "LogNotFound",
@@ -53,6 +65,7 @@ __all__ = [
     "append_many",
     "consistency_proof",
     "create_log",
+    "encode_record",
     "find_index",
     "get_checkpoint",
     "get_entries",
@@ -68,7 +81,6 @@ __all__ = [
 ]
 
 CHECKPOINT_INTERVAL = dt.timedelta(seconds=1)
-MAX_PAGE = 1000
 MAX_RECORD_BYTES = 1 << 20
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -83,19 +95,6 @@ class Appended:
 
     index: int
     leaf_hash: bytes
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A stored leaf: index, leaf hash and the canonical JSON bytes."""
-
-    index: int
-    leaf_hash: bytes
-    data: bytes
-
-    @property
-    def record(self) -> dict[str, Any]:
-        return json.loads(self.data)
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,8 @@ def _now() -> dt.datetime:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
+    # SQLite hands back naive datetimes; everything is stored in UTC, and a
+    # naive ``now`` from a caller is taken to be UTC as well.
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -274,96 +274,6 @@ def append_many(
         return log.append_many(records)
 
 
-# --- reading ------------------------------------------------------------------------
-
-
-def log_size(session: so.Session, name: str) -> int:
-    return tree.read_log(session, name).size
-
-
-def log_origin(session: so.Session, name: str) -> str:
-    """The log's origin line, which is also its key name."""
-    return tree.read_log(session, name).origin
-
-
-def _check_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequest(f"{what} must be a non-negative integer, got {value!r}")
-    return value
-
-
-def _check_size(state: tree.LogState, size: int, what: str = "size") -> int:
-    _check_int(size, what)
-    if size > state.size:
-        raise InvalidRequest(f"{what} {size} is beyond the log's size {state.size}")
-    return size
-
-
-def get_entries(session: so.Session, name: str, start: int, end: int) -> list[Entry]:
-    """Entries ``start <= index < end`` (at most :data:`MAX_PAGE`)."""
-    state = tree.read_log(session, name)
-    _check_size(state, start, "start")
-    _check_size(state, end, "end")
-    if start > end or end - start > MAX_PAGE:
-        raise InvalidRequest(f"an entry range is start <= end with at most {MAX_PAGE} entries")
-    stmt = (
-        sa.select(LogLeaf.idx, LogLeaf.leaf_hash, LogLeaf.data)
-        .where(LogLeaf.log_id == state.id, LogLeaf.idx >= start, LogLeaf.idx < end)
-        .order_by(LogLeaf.idx)
-    )
-    entries = [Entry(row.idx, row.leaf_hash, row.data) for row in session.execute(stmt)]
-    if len(entries) != end - start:
-        raise LogCorrupted(f"entries {start}..{end} of log {name!r} are incomplete")
-    return entries
-
-
-def get_entry(session: so.Session, name: str, index: int) -> Entry:
-    state = tree.read_log(session, name)
-    _check_int(index, "index")
-    if index >= state.size:
-        raise NotFound(f"log {name!r} has {state.size} entries; there is no entry {index}")
-    return get_entries(session, name, index, index + 1)[0]
-
-
-def find_index(session: so.Session, name: str, leaf_hash: bytes) -> int:
-    """The first index whose leaf hash is ``leaf_hash``."""
-    state = tree.read_log(session, name)
-    stmt = sa.select(sa.func.min(LogLeaf.idx)).where(
-        LogLeaf.log_id == state.id,
-        LogLeaf.hash_prefix == tree.hash_prefix(leaf_hash),
-        LogLeaf.leaf_hash == leaf_hash,
-    )
-    index = session.execute(stmt).scalar()
-    if index is None:
-        raise NotFound(f"log {name!r} has no entry with leaf hash {leaf_hash.hex()}")
-    return int(index)
-
-
-def root_at(session: so.Session, name: str, size: int) -> bytes:
-    """The root hash of the first ``size`` leaves."""
-    state = tree.read_log(session, name)
-    return tree.root_at(session, state.id, _check_size(state, size))
-
-
-def inclusion_proof(session: so.Session, name: str, index: int, size: int) -> list[bytes]:
-    """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
-    state = tree.read_log(session, name)
-    _check_size(state, size)
-    if _check_int(index, "index") >= size:
-        raise InvalidRequest(f"index {index} is not below size {size}")
-    return tree.range_hashes(session, state.id, merkle.inclusion_proof_ranges(index, size))
-
-
-def consistency_proof(session: so.Session, name: str, old_size: int, new_size: int) -> list[bytes]:
-    """RFC 9162 consistency proof from ``old_size`` to ``new_size``."""
-    state = tree.read_log(session, name)
-    _check_size(state, new_size, "new size")
-    if _check_int(old_size, "old size") > new_size:
-        raise InvalidRequest(f"old size {old_size} is larger than new size {new_size}")
-    ranges = merkle.consistency_proof_ranges(old_size, new_size)
-    return tree.range_hashes(session, state.id, ranges)
-
-
 # --- checkpoints --------------------------------------------------------------------
 
 
@@ -389,6 +299,7 @@ def _checkpoint_locked(
     interval: dt.timedelta,
 ) -> StoredCheckpoint:
     """Sign the current tree if the latest checkpoint is older than ``interval``."""
+    now = _utc(now)
     latest = _latest_row(session, log.log_id)
     if latest is not None and (latest.size == log.size or now - _utc(latest.created_at) < interval):
         return _stored(log.name, latest)
@@ -429,7 +340,7 @@ def get_checkpoint(session: so.Session, name: str, size: int | None = None) -> S
         row = _latest_row(session, state.id)
     else:
         stmt = sa.select(LogCheckpoint).where(
-            LogCheckpoint.log_id == state.id, LogCheckpoint.size == _check_int(size, "size")
+            LogCheckpoint.log_id == state.id, LogCheckpoint.size == non_negative(size, "size")
         )
         row = session.execute(stmt).scalar_one_or_none()
     if row is None:
@@ -455,6 +366,7 @@ def latest_checkpoint_note(
 
 
 def _checkpoint_due(session: so.Session, name: str, now: dt.datetime) -> bool:
+    now = _utc(now)
     state = tree.read_log(session, name)
     latest = _latest_row(session, state.id)
     if latest is None:
