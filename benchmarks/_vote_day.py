@@ -26,7 +26,6 @@ from voting.extensions import db
 from voting.models.credentials import Credential
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
-from voting.services.credentials_registry import credential_records
 from voting.services.lifecycle import open_vote_day
 from voting.services.questions import QuestionDraft
 from voting.services.questions import add_question
@@ -99,7 +98,6 @@ def prepare(app: Flask, voters: int) -> PreparedVoteDay:
         open_vote_day(
             db.session,
             VOTE_DAY,
-            credential_records=credential_records(db.session, VOTE_DAY),
             log_key=str(signing.verifier_key(origin)),
             signing=signing,
         )

@@ -47,7 +47,6 @@ from voting.models.jurisdictions import Jurisdiction  # noqa: E402
 from voting.services import bulletin  # noqa: E402
 from voting.services import decryption  # noqa: E402
 from voting.services import results  # noqa: E402
-from voting.services.credentials_registry import credential_records  # noqa: E402
 from voting.services.lifecycle import close_vote_day  # noqa: E402
 from voting.services.lifecycle import open_vote_day  # noqa: E402
 from voting.services.tally import encrypted_totals  # noqa: E402
@@ -97,7 +96,6 @@ def _prepare(app: Any, voters: int) -> Any:
     open_vote_day(
         db.session,
         VOTE_DAY,
-        credential_records=credential_records(db.session, VOTE_DAY),
         log_key=str(signing.verifier_key(origin)),
         signing=signing,
     )

@@ -23,7 +23,6 @@ from voting.extensions import db
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
-from voting.services.credentials_registry import credential_records
 from voting.services.lifecycle import open_vote_day
 from voting.simulation import LocalTrustees
 from voting.simulation import run_local_ceremony
@@ -87,14 +86,15 @@ def prepare_vote_day(app: Flask) -> Callable[..., OpenVoteDay]:
             rng=deterministic_rng(b"ceremony"),
         )
         codes = register_codes(
-            vote_day, voters or {"municipality:230": 4, "municipality:219": 2}, b"codes"
+            vote_day,
+            {"municipality:230": 4, "municipality:219": 2} if voters is None else voters,
+            b"codes",
         )
         if open_it:
             origin = signing.origin_for(vote_day)
             open_vote_day(
                 db.session,
                 vote_day,
-                credential_records=credential_records(db.session, vote_day),
                 log_key=str(signing.verifier_key(origin)),
                 signing=signing,
             )

@@ -63,7 +63,6 @@ from voting.rehearsal_voters import form_data
 from voting.rehearsal_voters import prepare_ballot
 from voting.rehearsal_voters import rng_for
 from voting.rehearsal_voters import script_voters
-from voting.services.credentials_registry import credential_records
 from voting.services.lifecycle import open_vote_day
 from voting.services.record_export import export_record
 from voting.services.results import publish_results
@@ -146,7 +145,6 @@ def rehearse(
                 open_vote_day(
                     db.session,
                     VOTE_DAY,
-                    credential_records=credential_records(db.session, VOTE_DAY),
                     log_key=str(signing.verifier_key(origin)),
                     signing=signing,
                 )

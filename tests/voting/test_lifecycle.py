@@ -73,7 +73,7 @@ def test_refused_transitions_change_nothing(
     with pytest.raises(TransitionRefused, match="it is open"):
         begin_key_ceremony(db.session, prepared.vote_day, trustees=["x"], threshold=1)
     with pytest.raises(TransitionRefused, match="it is open"):
-        open_vote_day(db.session, prepared.vote_day, credential_records=[{}], log_key="k")
+        open_vote_day(db.session, prepared.vote_day, log_key="k")
     assert bulletin.log_size(db.session, prepared.vote_day) == size
     assert db.session.get_one(VoteDay, prepared.vote_day).status == "open"
 
@@ -92,9 +92,9 @@ def test_questions_freeze_at_opening(
 def test_cannot_open_without_credentials(
     app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
 ) -> None:
-    prepared = prepare_vote_day(open_it=False)
+    prepared = prepare_vote_day(open_it=False, voters={})
     with pytest.raises(TransitionRefused, match="credentials"):
-        open_vote_day(db.session, prepared.vote_day, credential_records=[], log_key="k")
+        open_vote_day(db.session, prepared.vote_day, log_key="k")
     assert db.session.get_one(VoteDay, DEMO_VOTE_DAY).status == "credentials"
 
 

@@ -24,9 +24,9 @@ from crypto.group import Point
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.models.elections import Election
-from voting.models.log import Log
 from voting.models.votedays import VoteDay
 from voting.services import bulletin
+from voting.services.credentials_registry import credential_records
 from voting.services.log_keys import LogSigning
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
@@ -192,16 +192,17 @@ def open_vote_day(
     session: so.Session,
     vote_day_id: str,
     *,
-    credential_records: Sequence[dict[str, Any]],
     log_key: str,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
 ) -> str:
     """credentials → open: log the credential lists and the manifest; freeze the questions.
 
+    Everything is read under the log's append lock and the vote day's row lock
+    (which a credential upload also takes), so the logged lists are exactly the
+    registered credentials.
+
     Args:
-        credential_records: the ``credentials`` log records (one per unit and
-            chunk), as built by the credentials service.
         log_key: the log's verifier key, named in the manifest.
 
     Returns:
@@ -210,30 +211,31 @@ def open_vote_day(
     Raises:
         TransitionRefused: not in the credentials state, no question, or no credential.
     """
-    vote_day = get_vote_day(session, vote_day_id)
-    _expect(vote_day, "credentials", "open")
-    if not vote_day.questions:
-        raise TransitionRefused(f"vote day {vote_day_id!r} has no questions to open with")
-    if not credential_records:
-        raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
-    election = get_election(session, vote_day_id)
-    origin = session.scalars(sa.select(Log.origin).where(Log.name == vote_day_id)).one()
-    manifest = build_manifest(session, vote_day, election, log_origin=origin, log_key=log_key)
-    digest = manifest_hash(manifest)
-    election.manifest_hash = digest
-
-    def remember_manifest(appended: list[bulletin.Appended]) -> None:
+    get_vote_day(session, vote_day_id)
+    with bulletin.locked_log(session, vote_day_id, signing=signing) as log:
+        vote_day = session.get_one(
+            VoteDay, vote_day_id, with_for_update=True, populate_existing=True
+        )
+        _expect(vote_day, "credentials", "open")
+        if not vote_day.questions:
+            raise TransitionRefused(f"vote day {vote_day_id!r} has no questions to open with")
+        records = credential_records(session, vote_day_id)
+        if not records:
+            raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
+        election = get_election(session, vote_day_id)
+        manifest = build_manifest(
+            session, vote_day, election, log_origin=log.origin, log_key=log_key
+        )
+        digest = manifest_hash(manifest)
+        appended = log.append_many([*records, manifest])
+        when = (now or now_utc()).isoformat()
+        log.append(
+            {"type": "open", "vote_day": vote_day_id, "status": "open", "manifest_hash": digest,
+             "at": when}
+        )  # fmt: skip
+        election.manifest_hash = digest
         election.manifest_index = appended[-1].index
-
-    record = {"type": "open", "manifest_hash": digest, "at": (now or now_utc()).isoformat()}
-    _advance(
-        session,
-        vote_day,
-        record,
-        signing=signing,
-        extra=[*credential_records, manifest],
-        on_logged=remember_manifest,
-    )
+        vote_day.status = "open"
     return digest
 
 
@@ -307,9 +309,7 @@ def mark_tallied(
     vote_day = get_vote_day(session, vote_day_id)
     _expect(vote_day, "closed", "mark as tallied")
     record = {"type": "tallied", "at": (now or now_utc()).isoformat()}
-    return _advance(
-        session, vote_day, record, signing=signing, extra=records, on_logged=on_logged
-    )
+    return _advance(session, vote_day, record, signing=signing, extra=records, on_logged=on_logged)
 
 
 def mark_published(
@@ -328,6 +328,4 @@ def mark_published(
     vote_day = get_vote_day(session, vote_day_id)
     _expect(vote_day, "tallied", "publish the results of")
     record = {"type": "published", "at": (now or now_utc()).isoformat()}
-    return _advance(
-        session, vote_day, record, signing=signing, extra=records, on_logged=on_logged
-    )
+    return _advance(session, vote_day, record, signing=signing, extra=records, on_logged=on_logged)
