@@ -10,6 +10,12 @@ docs/security.md explains each choice. In short:
   check needs (``no-referrer`` would break every form over HTTPS).
 - ``Strict-Transport-Security`` on HTTPS requests (behind a proxy, configure
   ``ProxyFix`` so that Flask sees the scheme; docs/operations.md).
+- ``URNA_PROXY_FIX``: the number of reverse proxies in front of the
+  application (default 0). With N > 0, werkzeug's ``ProxyFix`` takes the
+  client address, scheme, host and port from the last N hops of the
+  ``X-Forwarded-*`` headers, so that rate limits see the real client and
+  cookies and HSTS see HTTPS. Never set it higher than the real number of
+  proxies: a client could then forge its address.
 - Session cookie: ``Secure`` (except in debug and testing), ``HttpOnly``,
   ``SameSite=Lax``, and the ``__Host-`` prefix when Secure.
 - CSRF (Flask-WTF): every POST/PUT/PATCH/DELETE needs a token, except JSON API
@@ -30,6 +36,7 @@ from flask import Response
 from flask import current_app
 from flask import request
 from flask import session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.extensions import csrf
 
@@ -80,10 +87,30 @@ def init_security(app: Flask, overrides: Mapping[str, Any]) -> None:
     for key, value in defaults.items():
         if key not in overrides:
             app.config[key] = value
+    hops = proxy_hops(app.config.get("URNA_PROXY_FIX", 0))
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     # Flask-WTF's own hook checks every endpoint; ours applies the /api/ policy.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.before_request(_protect_from_csrf)
     app.after_request(add_security_headers)
+
+
+def proxy_hops(value: object) -> int:
+    """The ``URNA_PROXY_FIX`` setting as a number of trusted proxies (0 to 5).
+
+    Raises:
+        ValueError: not a whole number between 0 and 5.
+    """
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) > 5:
+        raise ValueError(
+            f"URNA_PROXY_FIX is the number of reverse proxies in front of Urna (0 to 5), "
+            f"got {value!r}"
+        )
+    return int(text)
 
 
 def is_official_view(view: Callable[..., Any] | None) -> bool:
