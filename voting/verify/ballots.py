@@ -106,9 +106,9 @@ def check_ballots(
         progress(result.checked)
     counted: dict[str, int] = {}
     for leaf in counted_leaves:
-        unit = facts.credentials.get(_credential(entries, leaf) or "")
-        if unit is not None:
-            counted[unit] = counted.get(unit, 0) + 1
+        home = facts.credentials.get(_credential(entries, leaf) or "")
+        if home is not None:
+            counted[home] = counted.get(home, 0) + 1
     ballots, spoiled = len(entries.of("ballot")), len(entries.of("spoiled"))
     report.facts["ballots"] = {"cast": ballots, "counted": len(counted_leaves), "audited": spoiled}
     report.facts["ballot_cpu_seconds"] = round(total.cpu_seconds, 3)
@@ -187,6 +187,7 @@ def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
     started = time.process_time()
     for task in chunk:
         check = "ballots" if task.kind == "ballot" else "spoiled"
+        ballot: Ballot | None
         try:
             ballot = _verify_one(task, context, election)
         except _Refused as exc:
