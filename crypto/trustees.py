@@ -21,7 +21,8 @@ rules in docs/trustees.md. The protocol, for trustees 1..n and threshold t:
 9. Any t valid shares give m·G = β − Σ λ_j·D_j (:func:`combine_decryption_shares`).
 
 This module only re-exports; the code lives in :mod:`crypto._dkg` (steps 1-3),
-:mod:`crypto._dkg_messages` and :mod:`crypto._dkg_shares` (steps 4-5),
+:mod:`crypto._dkg_messages`, :mod:`crypto._dkg_shares` and :mod:`crypto._dkg_qualify`
+(steps 4-5),
 :mod:`crypto._dkg_keys` (steps 6-7) and :mod:`crypto._threshold` (steps 8-9).
 """
 
@@ -43,6 +44,9 @@ from crypto._dkg_messages import Complaint
 from crypto._dkg_messages import EncryptedShare
 from crypto._dkg_messages import ReceivedShares
 from crypto._dkg_messages import RevealedShare
+from crypto._dkg_qualify import Qualification
+from crypto._dkg_qualify import answer_to
+from crypto._dkg_qualify import decide_complaints
 from crypto._dkg_shares import deal_shares
 from crypto._dkg_shares import open_share
 from crypto._dkg_shares import open_shares
@@ -66,14 +70,17 @@ __all__ = [
     "DecryptionShare",
     "EncryptedShare",
     "KeyShare",
+    "Qualification",
     "ReceivedShares",
     "RevealedShare",
     "ThresholdKey",
     "TrusteeCommitment",
     "TrusteeSecrets",
+    "answer_to",
     "combine_decryption_shares",
     "commit",
     "deal_shares",
+    "decide_complaints",
     "decrypt_share",
     "derive_key_share",
     "derive_threshold_key",

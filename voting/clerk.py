@@ -21,23 +21,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-import requests
 from nacl.signing import SigningKey
 
 from crypto.clerk_signature import new_clerk_key
 from crypto.clerk_signature import sign_counts
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
+from voting.official_http import OfficialSession
+from voting.official_http import Refused
+from voting.official_http import ServerError
 
 KEY_FORMAT = "urna-clerk-key/1"
-TIMEOUT_S = 30
-_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def write_key(path: Path, key: SigningKey) -> None:
@@ -122,39 +121,18 @@ def sign(counts: Path, key_path: Path, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
 
 
-def _token(http: requests.Session, server: str) -> str:
-    page = http.get(f"{server}/login", timeout=TIMEOUT_S)
-    match = _TOKEN.search(page.text)
-    if match is None:
-        raise click.ClickException(f"{server}/login carries no CSRF token")
-    return match.group(1)
-
-
-def log_in(server: str, username: str, password: str) -> requests.Session:
-    """A session logged in as ``username`` (fails with a ClickException)."""
-    http = requests.Session()
-    form = {"username": username, "password": password, "csrf_token": _token(http, server)}
-    answer = http.post(f"{server}/login", data=form, allow_redirects=False, timeout=TIMEOUT_S)
-    if answer.status_code != 303:
-        raise click.ClickException(f"login as {username!r} failed ({answer.status_code})")
-    return http
-
-
 def post_json(server: str, username: str, path: str, body: Any) -> dict[str, Any]:
     """POST ``body`` as the logged-in official; exit 1 with the server's message on refusal."""
     password = os.environ.get("URNA_PASSWORD") or click.prompt("Password", hide_input=True)
-    http = log_in(server, username, password)
-    answer = http.post(
-        f"{server}{path}",
-        json=body,
-        headers={"X-CSRFToken": _token(http, server)},
-        timeout=TIMEOUT_S,
-    )
-    reply: dict[str, Any] = answer.json() if answer.content else {}
-    if answer.status_code >= 400:
-        click.echo(f"refused ({answer.status_code}): {reply.get('message', reply)}", err=True)
+    http = OfficialSession(server)
+    try:
+        http.log_in(username, password)
+        return http.post_json(path, body)
+    except Refused as exc:
+        click.echo(str(exc), err=True)
         sys.exit(1)
-    return reply
+    except ServerError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command("register-key")

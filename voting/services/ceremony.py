@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy.orm as so
@@ -33,8 +34,9 @@ from crypto.trustees import EncryptedShare
 from crypto.trustees import RevealedShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import TrusteeCommitment
+from crypto.trustees import answer_to
+from crypto.trustees import decide_complaints
 from crypto.trustees import derive_threshold_key
-from crypto.trustees import resolve_complaint
 from crypto.trustees import verify_commitment
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
@@ -66,6 +68,8 @@ class CeremonyState:
     complaints: list[Complaint]
     reveals: list[RevealedShare]
     ready: set[int]
+    election_key: dict[str, Any] | None = None
+    """the ``election-key`` record once the ceremony is complete"""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,18 +83,20 @@ class CeremonyState:
 
 
 def ceremony_state(session: so.Session, vote_day_id: str) -> CeremonyState:
-    """Rebuild the ceremony from the log's trustee records."""
-    records = list(_log_records(session, vote_day_id))
-    if not records or records[0][1].get("type") != "key-ceremony":
+    """Rebuild the ceremony from the log's trustee records (read up to the election key)."""
+    records = _log_records(session, vote_day_id)
+    first_hash, first = next(records, (b"", {}))
+    if first.get("type") != "key-ceremony":
         raise CeremonyRefused(f"vote day {vote_day_id!r} has no key ceremony on its log")
-    first_hash, first = records[0]
     ceremony = Ceremony(
         ceremony_id=first_hash,
         threshold=first["threshold"],
         trustees=tuple(t["name"] for t in first["trustees"]),
     )
     state = CeremonyState(ceremony, {}, {}, [], [], set())
-    for _, record in records[1:]:
+    for _, record in records:
+        if record.get("type") == "election-key":  # the ceremony's last record
+            return replace(state, election_key=record)
         _apply(state, record)
     return state
 
@@ -215,6 +221,16 @@ def submit_complaint(
         raise InvalidTrusteeMessage(f"a complaint by {trustee!r} must name it as the accuser")
     if index in state.ready:
         raise CeremonyRefused(f"trustee {trustee!r} has already declared itself ready")
+    accused = state.commitments.get(complaint.accused_index)
+    if accused is None or accused.trustee != complaint.accused:
+        raise InvalidTrusteeMessage(
+            f"{complaint.accused!r} is not trustee #{complaint.accused_index} with a commitment"
+        )
+    if any(
+        (c.accuser_index, c.accused_index) == (index, complaint.accused_index)
+        for c in state.complaints
+    ):
+        raise CeremonyRefused(f"{trustee!r} has already complained about {complaint.accused!r}")
     record = {"type": "trustee-complaint", "complaint": complaint.to_json()}
     bulletin.append(session, vote_day_id, record, signing=signing)
 
@@ -238,6 +254,11 @@ def submit_reveal(
         for c in state.complaints
     ):
         raise CeremonyRefused("there is no complaint that this reveal answers")
+    if any(
+        (r.sender_index, r.recipient_index) == (index, revealed.recipient_index)
+        for r in state.reveals
+    ):
+        raise CeremonyRefused(f"{trustee!r} has already answered this complaint")
     record = {"type": "trustee-reveal", "revealed": revealed.to_json()}
     bulletin.append(session, vote_day_id, record, signing=signing)
 
@@ -263,31 +284,25 @@ def qualified_key(state: CeremonyState) -> tuple[ThresholdKey, list[str]]:
     Returns:
         The threshold key and the names of disqualified trustees.
     """
-    qualified = dict(state.commitments)
-    disqualified: list[str] = []
-    for complaint in state.complaints:
-        answer = next(
-            (
-                r
-                for r in state.reveals
-                if (r.sender_index, r.recipient_index)
-                == (complaint.accused_index, complaint.accuser_index)
-            ),
-            None,
-        )
-        if complaint.accused_index not in qualified:
-            continue
-        try:
-            resolve_complaint(state.ceremony, complaint, list(qualified.values()), answer)
-        except InvalidShare:
-            qualified.pop(complaint.accused_index)
-            disqualified.append(complaint.accused)
+    outcome = decide_complaints(
+        state.ceremony, list(state.commitments.values()), state.complaints, state.reveals
+    )
+    qualified = outcome.qualified
     if len(qualified) < state.ceremony.threshold:
         raise CeremonyRefused(
             f"only {len(qualified)} trustees are qualified; the threshold is "
             f"{state.ceremony.threshold}"
         )
-    return derive_threshold_key(state.ceremony, list(qualified.values())), disqualified
+    return derive_threshold_key(state.ceremony, qualified), list(outcome.disqualified)
+
+
+def unanswered_complaints(state: CeremonyState) -> list[Complaint]:
+    """Complaints against a committed trustee that its answer has not reached yet."""
+    return [
+        c
+        for c in state.complaints
+        if c.accused_index in state.commitments and answer_to(c, state.reveals) is None
+    ]
 
 
 def complete_key_ceremony(
@@ -296,16 +311,29 @@ def complete_key_ceremony(
     *,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
+    unanswered: bool = False,
 ) -> ThresholdKey:
     """key-ceremony → credentials: derive and log the election key.
 
+    A complaint left unanswered disqualifies its accused, so by default this
+    waits for every answer; pass ``unanswered=True`` once the deadline for
+    answers has passed.
+
     Raises:
-        CeremonyRefused: a trustee is not ready yet, or too few are qualified.
+        CeremonyRefused: a trustee is not ready yet, a complaint is unanswered
+            (without ``unanswered``), or too few are qualified.
     """
     state = _in_ceremony(session, vote_day_id)
     missing = [name for i, name in enumerate(state.ceremony.trustees, 1) if i not in state.ready]
     if missing:
         raise CeremonyRefused(f"waiting for trustees {missing} to check their shares")
+    waiting = sorted({c.accused for c in unanswered_complaints(state)})
+    if waiting and not unanswered:
+        raise CeremonyRefused(
+            f"complaints against {waiting} are unanswered; wait for their answers, or complete "
+            "with unanswered complaints once the deadline has passed (they are disqualified)",
+            unanswered=waiting,
+        )
     key, disqualified = qualified_key(state)
     publish_election_key(
         session,

@@ -1,0 +1,5 @@
+"""``python -m voting.trustee``."""
+
+from voting.trustee.cli import main
+
+main()
