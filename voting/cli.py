@@ -5,6 +5,7 @@ from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 
+from voting.cli_ceremony import ceremony_group
 from voting.cli_credentials import credentials_group
 from voting.cli_jurisdictions import jurisdictions_group
 from voting.cli_log import log_group
@@ -39,3 +40,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(record_group)
     app.cli.add_command(simulate_command)
     app.cli.add_command(tally_group)
+    app.cli.add_command(ceremony_group)
