@@ -46,10 +46,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from voting import models  # noqa: F401  (registers the tables)
     from voting.cli import register_commands
     from voting.errors import register_error_handlers
+    from voting.i18n import init_i18n
     from voting.security import init_security
     from voting.views import register_blueprints
 
     register_error_handlers(app)
+    init_i18n(app, str(PROJECT_ROOT / "translations"))
     init_security(app, config or {})
     register_blueprints(app)
     register_commands(app)

@@ -6,6 +6,7 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from voting.views import auth
     from voting.views import casting_api
+    from voting.views import citizen
     from voting.views import home
     from voting.views import log_api
     from voting.views import registrar
@@ -16,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(casting_api.bp)
+    app.register_blueprint(citizen.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
     app.register_blueprint(registrar.bp)

@@ -1,0 +1,118 @@
+/**
+ * "Check my receipt" (templates/citizen/check.html): verifies on this device
+ * that a ballot is in the public log. It fetches the latest (cosigned)
+ * checkpoint and checks the log's Ed25519 signature with the key of the
+ * manifest, then the RFC 9162 inclusion proof of the ballot's leaf; with a
+ * receipt file, also the consistency of the log since the receipt's own
+ * checkpoint (crypto/receipt.py, docs/log.md). Witness cosignature lines are
+ * counted; the command-line verifier checks their BLS signatures.
+ * @module
+ */
+import { parseReceipt, parseTrackingCode, trackingCode, verifyReceipt } from '../urna/receipt.js';
+import { parseNote, parseVerifierKey, verifyCheckpoint } from '../urna/note.js';
+import { verifyInclusion } from '../urna/merkle.js';
+import { hex, unhex } from '../urna/bytes.js';
+
+const form = /** @type {HTMLFormElement} */ (document.getElementById('check-form'));
+const result = /** @type {HTMLElement} */ (document.getElementById('check-result'));
+const codeInput = /** @type {HTMLInputElement} */ (document.getElementById('tracking'));
+const fileInput = /** @type {HTMLInputElement} */ (document.getElementById('receipt-file'));
+
+function message(key, values = {}) {
+  const el = document.querySelector(`#messages [data-key="${key}"]`);
+  let text = el ? el.textContent.trim() : key;
+  for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}
+
+function say(lines, className) {
+  result.replaceChildren(...lines.map((line) => {
+    const p = document.createElement('p');
+    p.textContent = line;
+    p.className = className;
+    return p;
+  }));
+  result.focus();
+}
+
+function fieldError(text) {
+  const error = document.getElementById('tracking-error');
+  error.textContent = text;
+  error.hidden = !text;
+  if (text) codeInput.setAttribute('aria-invalid', 'true');
+  else codeInput.removeAttribute('aria-invalid');
+}
+
+async function fetchFrom(url, accept) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: 'omit', headers: { Accept: accept } });
+  } catch {
+    throw new Error(message('network'));
+  }
+  return response;
+}
+
+/** The receipt of the chosen file (null without one). */
+async function receiptFromFile() {
+  const file = fileInput.files?.[0];
+  if (!file) return null;
+  const json = JSON.parse(await file.text());
+  parseReceipt(json);
+  return json;
+}
+
+async function check(event) {
+  event.preventDefault();
+  fieldError('');
+  let receipt = null;
+  let leaf;
+  try {
+    receipt = await receiptFromFile();
+  } catch (err) {
+    say([message('file-invalid', { reason: err.message })], 'error');
+    return;
+  }
+  try {
+    if (receipt !== null) leaf = unhex(receipt.leaf_hash, 32, 'leaf_hash');
+    else if (!codeInput.value.trim()) return fieldError(message('code-needed'));
+    else leaf = parseTrackingCode(codeInput.value);
+  } catch (err) {
+    codeInput.focus();
+    return fieldError(message('code-invalid', { reason: err.message }));
+  }
+  say([message('checking')], 'status');
+  try {
+    say(await verify(leaf, receipt), 'ok');
+  } catch (err) {
+    say([message('failed', { reason: err.message })], 'error');
+  }
+}
+
+/** Verify the leaf against the latest checkpoint; return what was shown. */
+async function verify(leaf, receipt) {
+  const base = form.dataset.logUrl;
+  const key = parseVerifierKey(form.dataset.logKey);
+  const note = await (await fetchFrom(`${base}/checkpoint`, 'text/plain')).text();
+  const checkpoint = verifyCheckpoint(note, key); // (1) the log's signature
+  const size = Number(checkpoint.size);
+  const response = await fetchFrom(`${base}/proof/inclusion?leaf_hash=${hex(leaf)}&size=${size}`, 'application/json');
+  if (response.status === 404 || response.status === 400) throw new Error(message('not-found'));
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const body = await response.json();
+  const proof = body.proof.map((h) => unhex(h, 32, 'proof hash'));
+  verifyInclusion(leaf, body.index, size, proof, checkpoint.rootHash); // (2) the ballot is in it
+  const lines = [message('verified', { code: trackingCode(leaf), index: body.index, size })];
+  if (receipt?.checkpoint) { // (3) the log only grew since the receipt's checkpoint
+    const own = verifyCheckpoint(receipt.checkpoint, key);
+    const consistency = await (await fetchFrom(`${base}/proof/consistency?old=${own.size}&new=${size}`, 'application/json')).json();
+    verifyReceipt(receipt, note, key, { consistencyProof: consistency.proof.map((h) => unhex(h, 32, 'proof hash')) });
+    lines.push(message('consistent', { size: own.size }));
+  }
+  const witnessLines = parseNote(note).signatures.filter((s) => s.name !== key.name).length;
+  if (witnessLines) lines.push(message('witnesses', { count: witnessLines }));
+  return lines;
+}
+
+form.addEventListener('submit', check);
+if (codeInput.value) form.requestSubmit();

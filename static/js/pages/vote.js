@@ -1,0 +1,316 @@
+/**
+ * The voting page (templates/citizen/vote_day.html): voting code → ballot →
+ * review → encryption, proofs and signature on this device → cast, or a
+ * Benaloh audit and a fresh encryption (DESIGN.md section 4, docs/spec.md
+ * sections 6 and 7).
+ *
+ * The voting code (typed, or from the card's QR link `#code=…`) never leaves
+ * the device: the credential is derived here and the server is asked for the
+ * ballot form with the credential's public key only. All texts come from the
+ * page (`#messages`), so they are in the page's language.
+ * @module
+ */
+import { deriveCredential } from '../urna/credentials.js';
+import { encryptBallot, parseElection, verifyAudit } from '../urna/ballot.js';
+import { hex } from '../urna/bytes.js';
+import { sha256 } from '../urna/ed25519.js';
+import { canonicalJson } from '../urna/jcs.js';
+
+const root = document.getElementById('vote');
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const STEPS = ['ballot-area', 'review', 'sealed', 'audit-area'];
+
+/** @type {{credential: any, election: any, questions: any[], selections: any, sealed: any}} */
+const state = { credential: null, election: null, questions: [], selections: null, sealed: null };
+
+/** A message of the page in its language, with `{name}` placeholders filled. */
+function message(key, values = {}) {
+  const el = root.querySelector(`#messages [data-key="${key}"]`);
+  let text = el ? el.textContent.trim() : key;
+  for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{${name}}`, String(value));
+  return text;
+}
+
+function setStatus(text) {
+  byId('status').textContent = text;
+}
+
+function setAlert(text) {
+  byId('alert').textContent = text;
+}
+
+/** Show one step (or none), focus its heading and clear old messages. */
+function showStep(id, focus) {
+  for (const step of STEPS) byId(step).hidden = step !== id;
+  byId('code-form').hidden = id !== null;
+  setAlert('');
+  if (focus) byId(focus).focus();
+}
+
+function codeError(text) {
+  const error = byId('code-error');
+  const input = /** @type {HTMLInputElement} */ (byId('code'));
+  error.textContent = text;
+  error.hidden = !text;
+  if (text) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    setStatus('');
+  } else {
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+/** The error message for a refused request (answers of the JSON API). */
+async function refusal(response) {
+  if (response.status === 429) return message('too-many');
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    // an HTML error page: the status says enough
+  }
+  if (body.error === 'vote_day_not_open') return message('not-open');
+  if (body.error === 'unknown_credential') return message('code-unknown');
+  return message('failed', { reason: body.message ?? `HTTP ${response.status}` });
+}
+
+async function request(url, options) {
+  try {
+    return await fetch(url, { credentials: 'omit', ...options });
+  } catch {
+    throw new Error(message('network'));
+  }
+}
+
+// (1) the voting code: derive the credential, fetch the ballot of its unit
+async function enterCode(raw) {
+  codeError('');
+  if (!raw.trim()) return codeError(message('code-empty'));
+  let credential;
+  try {
+    credential = deriveCredential(raw, root.dataset.voteDay);
+  } catch {
+    return codeError(message('code-invalid'));
+  }
+  setStatus(message('loading'));
+  let response;
+  try {
+    response = await request(`${root.dataset.ballotUrl}?credential=${hex(credential.publicKey)}`,
+      { headers: { Accept: 'text/html' } });
+  } catch (err) {
+    return codeError(err.message);
+  }
+  if (response.status === 403 || response.status === 404) return codeError(message('code-unknown'));
+  if (response.status === 429) return codeError(message('too-many'));
+  if (response.status === 409) return codeError(message('not-open'));
+  if (!response.ok) return codeError(message('failed', { reason: `HTTP ${response.status}` }));
+  showBallot(await response.text(), credential);
+}
+
+function showBallot(html, credential) {
+  const area = byId('ballot-area');
+  area.innerHTML = html; // the server's own template, escaped by Jinja
+  const form = /** @type {HTMLFormElement} */ (area.querySelector('#ballot-form'));
+  state.credential = credential;
+  state.election = parseElection({
+    vote_day: form.dataset.voteDay,
+    manifest_hash: form.dataset.manifestHash,
+    public_key: form.dataset.electionKey,
+  });
+  state.questions = [...form.querySelectorAll('fieldset[data-question]')].map((fs) => ({
+    id: fs.dataset.question,
+    options: Number(fs.dataset.options),
+    min: Number(fs.dataset.min),
+    max: Number(fs.dataset.max),
+  }));
+  /** @type {HTMLInputElement} */ (byId('code')).value = '';
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    review(form);
+  });
+  showStep('ballot-area', 'ballot-heading');
+  setStatus(message('ballot-ready'));
+}
+
+// (2) the choices: check the number of selections, then show them for review
+function fieldsetOf(id) {
+  return /** @type {HTMLFieldSetElement} */ (byId('ballot-area').querySelector(`fieldset[data-question="${id}"]`));
+}
+
+function chosenLabels(fieldset, chosen) {
+  const labels = chosen.flatMap((value, i) =>
+    value ? [fieldset.querySelector(`label[for="${fieldset.id}-${i}"]`).textContent.trim()] : []);
+  return labels.length ? labels : [message('blank')];
+}
+
+function readSelections() {
+  const selections = {};
+  let firstInvalid = null;
+  for (const q of state.questions) {
+    const fieldset = fieldsetOf(q.id);
+    const chosen = new Array(q.options).fill(0);
+    for (const input of fieldset.querySelectorAll('input:checked')) {
+      if (input.value !== 'blank') chosen[Number(input.value)] = 1;
+    }
+    const total = chosen.reduce((a, b) => a + b, 0);
+    const error = byId(`error-${q.id}`);
+    const problem = total < q.min ? message('too-few', { min: q.min })
+      : total > q.max ? message('too-many-choices', { max: q.max }) : '';
+    error.textContent = problem;
+    error.hidden = !problem;
+    fieldset.classList.toggle('invalid', Boolean(problem));
+    if (problem && !firstInvalid) firstInvalid = fieldset;
+    selections[q.id] = chosen;
+  }
+  return { selections, firstInvalid };
+}
+
+function review() {
+  const { selections, firstInvalid } = readSelections();
+  if (firstInvalid) {
+    setAlert(message('fix-errors'));
+    /** @type {HTMLElement} */ (firstInvalid.querySelector('input')).focus();
+    return;
+  }
+  state.selections = selections;
+  fillChoices(byId('review-list'), selections);
+  showStep('review', 'review-heading');
+}
+
+function fillChoices(list, selections) {
+  list.replaceChildren();
+  for (const q of state.questions) {
+    const fieldset = fieldsetOf(q.id);
+    const dt = document.createElement('dt');
+    dt.textContent = fieldset.querySelector('legend').textContent.trim();
+    const dd = document.createElement('dd');
+    dd.textContent = chosenLabels(fieldset, selections[q.id]).join(', ');
+    list.append(dt, dd);
+  }
+}
+
+// (3) encryption, proofs and signature, on this device
+async function encrypt() {
+  const button = /** @type {HTMLButtonElement} */ (byId('encrypt'));
+  button.disabled = true;
+  setStatus(message('encrypting'));
+  await new Promise((resolve) => setTimeout(resolve, 0)); // let the status show first
+  try {
+    performance.mark('urna-encrypt-start');
+    state.sealed = encryptBallot(state.selections, state.questions, state.election, state.credential);
+    performance.measure('urna-encrypt-sign', 'urna-encrypt-start');
+  } catch (err) {
+    setAlert(message('failed', { reason: err.message }));
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  const digest = hex(sha256(canonicalJson(state.sealed.ballot))).slice(0, 24);
+  byId('fingerprint').textContent = digest.match(/.{4}/g).join(' ');
+  showStep('sealed', 'sealed-heading');
+  setStatus(message('encrypted'));
+}
+
+async function post(url, body) {
+  return request(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+// (4a) cast: the receipt page follows
+async function cast() {
+  const button = /** @type {HTMLButtonElement} */ (byId('cast'));
+  button.disabled = true;
+  setStatus(message('casting'));
+  try {
+    const response = await post(root.dataset.castUrl, state.sealed.ballot);
+    if (response.status === 201) {
+      const receipt = await response.json();
+      state.credential = null;
+      location.assign(root.dataset.receiptUrl.replace('CODE', receipt.tracking_code));
+      return;
+    }
+    if (response.status === 409) {
+      const body = await response.clone().json().catch(() => ({}));
+      if (body.error === 'duplicate_ballot' && body.receipt) {
+        location.assign(`${root.dataset.receiptUrl.replace('CODE', body.receipt.tracking_code)}?duplicate=1`);
+        return;
+      }
+    }
+    setAlert(await refusal(response));
+  } catch (err) {
+    setAlert(err.message);
+  } finally {
+    button.disabled = false;
+  }
+  setStatus('');
+}
+
+// (4b) audit (Benaloh): reveal, verify here, publish as spoiled, encrypt afresh
+async function audit() {
+  const { ballot, secrets } = state.sealed;
+  state.sealed = null; // an audited encryption is never cast
+  const verdict = byId('audit-verdict');
+  try {
+    verifyAudit(ballot, secrets, state.election);
+    verdict.textContent = message('audit-ok');
+    verdict.className = 'ok';
+  } catch (err) {
+    verdict.textContent = message('audit-bad', { reason: err.message });
+    verdict.className = 'error';
+  }
+  fillChoices(byId('audit-choices'), secrets.selections);
+  const election = {
+    vote_day: root.dataset.voteDay,
+    manifest_hash: hex(state.election.manifestHash),
+    public_key: hex(state.election.publicKey.toBytes()),
+  };
+  /** @type {HTMLTextAreaElement} */ (byId('audit-json')).value = JSON.stringify({ election, ballot, secrets }, null, 2);
+  byId('audit-posted').textContent = '';
+  showStep('audit-area', 'audit-heading');
+  setStatus(message('auditing'));
+  try {
+    const response = await post(root.dataset.auditUrl, { ballot, secrets });
+    if (response.status !== 201) {
+      setAlert(await refusal(response));
+      setStatus('');
+      return;
+    }
+    const receipt = await response.json();
+    const posted = message('audit-posted', { index: receipt.index, code: receipt.tracking_code });
+    byId('audit-posted').textContent = posted;
+    setStatus(posted);
+  } catch (err) {
+    setAlert(err.message);
+    setStatus('');
+  }
+}
+
+function start() {
+  byId('code-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    enterCode(/** @type {HTMLInputElement} */ (byId('code')).value);
+  });
+  byId('review-back').addEventListener('click', () => showStep('ballot-area', 'ballot-heading'));
+  byId('sealed-back').addEventListener('click', () => {
+    state.sealed = null;
+    showStep('ballot-area', 'ballot-heading');
+  });
+  byId('encrypt').addEventListener('click', encrypt);
+  byId('cast').addEventListener('click', cast);
+  byId('audit').addEventListener('click', audit);
+  byId('fresh').addEventListener('click', encrypt);
+  // The card's QR link carries the code in the fragment: take it, then drop it from the address.
+  const match = /(?:^#|&)code=([^&]*)/.exec(location.hash);
+  if (match) {
+    history.replaceState(null, '', location.pathname + location.search);
+    const code = decodeURIComponent(match[1]);
+    /** @type {HTMLInputElement} */ (byId('code')).value = code;
+    enterCode(code);
+  }
+}
+
+start();

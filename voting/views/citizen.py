@@ -1,0 +1,186 @@
+"""The citizens' pages under ``/vote/`` (issue 7): read, vote, audit, receipt, check.
+
+Pages render on the server (Jinja2, every language of :mod:`voting.i18n`) and
+work with the keyboard alone; JavaScript (``static/js/pages/``) is used only
+for what must happen on the voter's device: deriving the credential from the
+voting code, encrypting, proving and signing the ballot, the Benaloh audit,
+and checking a receipt's proofs. The voting code never reaches the server:
+the ballot form is asked for with the credential's public key only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from crypto.encoding import unhex
+from crypto.errors import InvalidEncoding
+from crypto.receipt import parse_tracking_code
+from crypto.receipt import tracking_code
+from voting.errors import InvalidRequest
+from voting.extensions import db
+from voting.models.elections import Election
+from voting.models.jurisdictions import LEVEL_RANK
+from voting.models.jurisdictions import Jurisdiction
+from voting.models.votedays import Question
+from voting.models.votedays import VoteDay
+from voting.services import bulletin
+from voting.services import witnesses
+from voting.services.credentials import unit_of_credential
+from voting.services.votedays import ballot_for_unit
+from voting.services.votedays import get_vote_day
+from voting.views import citizen_limits
+from voting.views.log_api import log_signing
+
+bp = Blueprint("citizen", __name__, url_prefix="/vote")
+bp.before_app_request(citizen_limits.before_request)
+bp.after_app_request(citizen_limits.after_request)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """The questions of one unit, as shown on the pages."""
+
+    unit: Jurisdiction
+    questions: list[Question]
+
+
+def tiers_of(questions: Iterable[Question]) -> list[Tier]:
+    """Group questions by their unit, from the nation down (stable within a unit)."""
+    grouped: dict[int, Tier] = {}
+    for question in questions:
+        tier = grouped.setdefault(question.jurisdiction_id, Tier(question.jurisdiction, []))
+        tier.questions.append(question)
+    return sorted(grouped.values(), key=lambda t: (LEVEL_RANK[t.unit.level], t.unit.code))
+
+
+def _election(vote_day_id: str) -> Election | None:
+    return db.session.scalar(sa.select(Election).where(Election.vote_day_id == vote_day_id))
+
+
+def _log_key(election: Election | None) -> str | None:
+    """The log's verifier key as the manifest logged it at opening (None before)."""
+    if election is None or election.manifest_index is None:
+        return None
+    entry = bulletin.get_entry(db.session, election.vote_day_id, election.manifest_index)
+    manifest = json.loads(entry.data)
+    return str(manifest["log"]["key"])
+
+
+def _credential_arg() -> str:
+    try:
+        return unhex(request.args.get("credential"), 32, what="credential").hex()
+    except InvalidEncoding as exc:
+        raise InvalidRequest(str(exc)) from exc
+
+
+def _leaf_hash(code: str) -> bytes:
+    try:
+        return parse_tracking_code(code)
+    except InvalidEncoding as exc:
+        raise InvalidRequest(f"not a tracking code: {exc}") from exc
+
+
+@bp.get("/")
+def index() -> str:
+    """Every vote day, newest first."""
+    vote_days = db.session.scalars(sa.select(VoteDay).order_by(VoteDay.date.desc())).all()
+    return render_template("citizen/index.html", vote_days=vote_days)
+
+
+@bp.get("/<vote_day>")
+def vote_day_page(vote_day: str) -> str:
+    """The questions of the day, readable by anyone, and the voting code entry."""
+    day = get_vote_day(db.session, vote_day)
+    return render_template(
+        "citizen/vote_day.html",
+        vote_day=day,
+        tiers=tiers_of(day.questions),
+        is_open=day.status == "open",
+        demo=bool(current_app.config.get("URNA_DEMO")),
+    )
+
+
+@bp.get("/<vote_day>/ballot")
+def ballot_form(vote_day: str) -> Response:
+    """The ballot form of a credential's unit (an HTML fragment the page inserts)."""
+    credential = _credential_arg()
+    get_vote_day(db.session, vote_day)
+    unit = unit_of_credential(db.session, vote_day, credential)
+    election = _election(vote_day)
+    tiers = ballot_for_unit(db.session, vote_day, unit)
+    html = render_template(
+        "citizen/_ballot.html",
+        vote_day=vote_day,
+        unit=unit,
+        election=election,
+        tiers=[Tier(t.unit, t.questions) for t in tiers],
+    )
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _receipt_json(vote_day: str, code: str) -> dict[str, Any]:
+    """As ``GET /api/vote-days/<id>/receipts/<code>``: with the latest cosigned checkpoint."""
+    leaf_hash = _leaf_hash(code)
+    bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())
+    index = bulletin.find_index(db.session, vote_day, leaf_hash)
+    found = bulletin.receipt_for(db.session, vote_day, index)
+    if found.checkpoint is not None:
+        note = witnesses.cosigned_note(db.session, vote_day, found.checkpoint)
+        found = dataclasses.replace(found, checkpoint=note)
+    return found.to_json()
+
+
+@bp.get("/<vote_day>/receipt/<code>")
+def receipt_page(vote_day: str, code: str) -> str:
+    """A ballot's receipt: tracking code, position in the log, download and print."""
+    day = get_vote_day(db.session, vote_day)
+    receipt = _receipt_json(vote_day, code)
+    return render_template(
+        "citizen/receipt.html",
+        vote_day=day,
+        receipt=receipt,
+        log_key=_log_key(_election(vote_day)),
+        duplicate=request.args.get("duplicate") == "1",
+    )
+
+
+@bp.get("/<vote_day>/receipt/<code>/download")
+def receipt_download(vote_day: str, code: str) -> Response:
+    """The receipt as a JSON file (with the latest covering checkpoint and proof)."""
+    get_vote_day(db.session, vote_day)
+    receipt = _receipt_json(vote_day, code)
+    name = f"urna-receipt-{vote_day}-{receipt['tracking_code'][:9]}.json"
+    return Response(
+        json.dumps(receipt, indent=2) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/<vote_day>/check")
+def check_page(vote_day: str) -> str:
+    """Check a receipt in the browser against the latest signed checkpoint."""
+    day = get_vote_day(db.session, vote_day)
+    code = request.args.get("code", "")
+    if code:
+        code = tracking_code(_leaf_hash(code))
+    return render_template(
+        "citizen/check.html",
+        vote_day=day,
+        code=code,
+        log_key=_log_key(_election(vote_day)),
+        api_log=url_for("log_api.checkpoint", name=vote_day).rsplit("/", 1)[0],
+    )
