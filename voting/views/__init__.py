@@ -9,6 +9,12 @@ def register_blueprints(app: Flask) -> None:
     from voting.views import citizen
     from voting.views import home
     from voting.views import log_api
+    from voting.views import observer
+    from voting.views import observer_log
+    from voting.views import official_counts
+    from voting.views import official_lifecycle
+    from voting.views import official_pages
+    from voting.views import official_questions
     from voting.views import registrar
     from voting.views import results_api
     from voting.views import tally_api
@@ -20,6 +26,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(citizen.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
+    app.register_blueprint(observer.bp)
+    app.register_blueprint(observer_log.bp)
+    app.register_blueprint(official_counts.bp)
+    app.register_blueprint(official_lifecycle.bp)
+    app.register_blueprint(official_pages.bp)
+    app.register_blueprint(official_questions.bp)
     app.register_blueprint(registrar.bp)
     app.register_blueprint(results_api.bp)
     app.register_blueprint(tally_api.bp)

@@ -1,0 +1,68 @@
+"""What the official pages share: the roles of vote-day actions and the vote day's scope.
+
+A vote day's *jurisdiction* (the scope a returning officer must act for) is
+the root of its tree: once open, the root of the logged manifest (as the
+tally API has it, :func:`voting.views.tally_api.top_unit`); before, the top
+ancestor of its questions' jurisdictions, which is what the manifest will
+hold. A vote day without questions yet belongs to the single root of the
+jurisdiction tree; if several trees are loaded, only an administrator acts
+on it until it has a question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from voting.extensions import db
+from voting.models.elections import Election
+from voting.models.jurisdictions import Jurisdiction
+from voting.models.officials import Official
+from voting.official_errors import LoginRequired
+from voting.official_errors import RoleRequired
+from voting.services import officials
+from voting.services.jurisdictions import ancestors_or_self
+from voting.services.votedays import get_vote_day
+from voting.views._auth import current_official
+from voting.views.tally_api import top_unit
+
+OFFICERS = ("administrator", "returning_officer")
+"""Who runs a vote day's lifecycle (as the tally and results API routes require)."""
+
+
+def vote_day_unit(vote_day: str, **_: Any) -> Jurisdiction | None:
+    """The jurisdiction a vote-day action is scoped to (see the module docstring)."""
+    day = get_vote_day(db.session, vote_day)
+    election = db.session.get(Election, day.id)
+    if election is not None and election.manifest_index is not None:
+        return top_unit(vote_day)
+    if day.questions:
+        return ancestors_or_self(db.session, day.questions[0].jurisdiction)[0]
+    roots = db.session.scalars(
+        sa.select(Jurisdiction).where(Jurisdiction.parent_id.is_(None)).limit(2)
+    ).all()
+    if len(roots) == 1:
+        return roots[0]
+    officials.require(current_official(), "administrator")
+    return None
+
+
+def signed_in() -> Official:
+    """The logged-in official (the views run behind ``official_required``)."""
+    official = current_official()
+    if official is None:
+        raise LoginRequired("please log in as an official")
+    return official
+
+
+def may(roles: str | tuple[str, ...], unit: Jurisdiction | None = None) -> bool:
+    """Whether the logged-in official may act in ``roles`` (for ``unit``): for showing forms.
+
+    Only decides what a page offers; every action checks again when posted.
+    """
+    try:
+        officials.require(current_official(), roles, unit)
+    except (LoginRequired, RoleRequired):
+        return False
+    return True

@@ -1,0 +1,162 @@
+"""Turning one question's result (:func:`voting.services.results.results`) into what the page shows.
+
+The figures come unchanged from the result; this module only names things
+(question and option texts in the reader's language, unit names from the
+manifest), groups the units by tier, words the outcome, and draws the bar
+chart and, for questions decided by people and cantons, the canton grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from voting.models.jurisdictions import LEVEL_RANK
+from voting.models.votedays import Question
+from voting.rules import canton_accepts
+from voting.services.charts import CANTON_TILES
+from voting.services.charts import Bar
+from voting.services.charts import CantonTile
+from voting.services.charts import bar_chart
+from voting.services.charts import canton_grid
+from voting.services.charts import format_percent
+from voting.services.tally_log import Manifest
+
+LEVEL_NAMES = {
+    "nation": "Nation",
+    "canton": "Cantons",
+    "district": "Districts",
+    "municipality": "Municipalities",
+    "village": "Villages and quarters",
+    "quarter": "Villages and quarters",
+}
+OPTION_KINDS = {"yes": "yes", "no": "no"}
+
+
+def _text(texts: Mapping[str, str] | None, lang: str, fallback: str) -> str:
+    if not texts:
+        return fallback
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), fallback)
+
+
+def unit_name(manifest: Manifest, ref: str, lang: str) -> str:
+    unit = manifest.units().get(ref)
+    return _text(unit["names"] if unit else None, lang, ref)
+
+
+def _option_labels(result: Mapping[str, Any], stored: Question | None, lang: str) -> list[str]:
+    texts = {o["id"]: o.get("texts") for o in (stored.options if stored else [])}
+    return [_text(texts.get(option), lang, option) for option in result["options"]]
+
+
+def _bars(result: Mapping[str, Any], labels: list[str]) -> list[Bar]:
+    total = result["units"][0]["total"]
+    bars = [
+        Bar(label, count, OPTION_KINDS.get(option, "other"))
+        for option, label, count in zip(result["options"], labels, total["options"], strict=True)
+    ]
+    if total["blank"] is not None:
+        bars.append(Bar("Blank", total["blank"], "blank"))
+    if total["invalid"]:
+        bars.append(Bar("Invalid", total["invalid"], "blank"))
+    return bars
+
+
+def outcome_text(outcome: Mapping[str, Any]) -> str:
+    """One sentence: accepted or rejected (and why), a preference, or a consultation's lead."""
+    if "accepted" in outcome:
+        verdict = "Accepted" if outcome["accepted"] else "Rejected"
+        cantons = outcome.get("cantons")
+        extra = f"; cantons {cantons['yes']} yes to {cantons['no']} no" if cantons else ""
+        return f"{verdict}: {outcome['reason']}{extra}."
+    if "preferred" in outcome:
+        return f"Tie-break: {outcome['reason']}. In force: {outcome.get('winner') or 'neither'}."
+    return str(outcome.get("reason", "")).capitalize() + "."
+
+
+def _tiers(
+    manifest: Manifest, result: Mapping[str, Any], lang: str
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in result["units"]:
+        level = row["unit"].partition(":")[0]
+        total = row["total"]
+        grouped.setdefault(LEVEL_NAMES.get(level, level), []).append(
+            {
+                "unit": row["unit"],
+                "name": unit_name(manifest, row["unit"], lang),
+                "electorate": row["electorate"],
+                "ballots": total["ballots_cast"],
+                "turnout": format_percent(total["ballots_cast"], row["electorate"] or 0),
+                "options": total["options"],
+                "shares": [format_percent(n, sum(total["options"])) for n in total["options"]],
+                "blank": total["blank"],
+                "invalid": total["invalid"],
+                "channels": sorted(row["channels"]),
+            }
+        )
+    order = sorted(grouped, key=lambda name: min(_rank(r["unit"]) for r in grouped[name]))
+    return [(name, grouped[name]) for name in order]
+
+
+def _rank(ref: str) -> int:
+    return LEVEL_RANK.get(ref.partition(":")[0], 9)
+
+
+def _grid(manifest: Manifest, result: Mapping[str, Any], title: str, chart_id: str) -> str | None:
+    outcome = result["outcome"]
+    if not outcome.get("cantons") or result["options"] != ["yes", "no"]:
+        return None
+    root, units = result["jurisdiction"], manifest.units()
+    tiles: dict[str, CantonTile] = {}
+    summary = []
+    for row in result["units"]:
+        level, _, code = row["unit"].partition(":")
+        if manifest.parents.get(row["unit"]) != root or level != "canton":
+            continue
+        if code not in CANTON_TILES:
+            return None  # not the Swiss cantons: no grid
+        yes, no = row["total"]["options"]
+        accepted = canton_accepts(yes, no)
+        detail = f"yes {yes}, no {no}" + ("" if yes + no else " (no votes: a tie rejects)")
+        tiles[code] = CantonTile(
+            accepted, half=units[row["unit"]]["weight"] == "1/2", detail=detail
+        )
+        summary.append(f"{code} {'yes' if accepted else 'no'}")
+    described = "; ".join(summary) or "no canton has figures"
+    return canton_grid(
+        tiles,
+        chart_id=chart_id,
+        title=f"Cantons' votes: {title}",
+        description=f"Each canton's majority. {described}. Cantons not listed have no figures.",
+    )
+
+
+def question_view(
+    manifest: Manifest,
+    result: Mapping[str, Any],
+    stored: Question | None,
+    lang: str,
+    position: int,
+) -> dict[str, Any]:
+    """What the results page shows for one question."""
+    title = _text(stored.titles if stored else None, lang, result["question"])
+    labels = _option_labels(result, stored, lang)
+    bars = _bars(result, labels)
+    top = result["units"][0]
+    where = unit_name(manifest, top["unit"], lang)
+    description = f"Votes in {where}: " + ", ".join(f"{bar.label} {bar.value}" for bar in bars)
+    return {
+        "key": result["question"],
+        "title": title,
+        "jurisdiction": where,
+        "rule": result["rule"],
+        "labels": labels,
+        "outcome": outcome_text(result["outcome"]),
+        "accepted": result["outcome"].get("accepted"),
+        "chart": bar_chart(
+            bars, chart_id=f"q{position}-bars", title=title, description=description
+        ),
+        "grid": _grid(manifest, result, title, f"q{position}-cantons"),
+        "tiers": _tiers(manifest, result, lang),
+    }

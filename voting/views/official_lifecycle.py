@@ -1,0 +1,148 @@
+"""The vote-day lifecycle from the officials' pages: each button calls one service.
+
+    draft → key-ceremony → credentials → open → closed → tallied → published
+
+Each action is a POST with a CSRF token, restricted to an administrator or a
+returning officer for the vote day's jurisdiction
+(:func:`voting.views._official_common.vote_day_unit`). On success the
+official is sent back to the vote day's page (303); a refusal is shown on
+that page with the service's message and status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from voting.errors import InvalidRequest
+from voting.errors import VotingError
+from voting.extensions import db
+from voting.services import bulletin
+from voting.services import ceremony
+from voting.services import lifecycle
+from voting.services import results
+from voting.services import tally
+from voting.views import official_forms as forms
+from voting.views._auth import official_required
+from voting.views._official_common import OFFICERS
+from voting.views._official_common import vote_day_unit
+from voting.views.log_api import log_signing
+from voting.views.official_pages import render_overview
+
+bp = Blueprint(
+    "official_lifecycle", __name__, url_prefix="/officials/vote-days/<vote_day>/lifecycle"
+)
+
+
+def _act(vote_day: str, form: FlaskForm, action: Callable[[], str]) -> ResponseReturnValue:
+    """Run ``action`` if ``form`` validates; back to the vote day's page either way."""
+    if not form.validate_on_submit():
+        problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
+        return render_overview(vote_day, error=f"Nothing done: {problems}", status=400)
+    try:
+        message = action()
+    except VotingError as exc:
+        return render_overview(vote_day, error=exc.message, status=exc.status)
+    flash(message[0].upper() + message[1:] + ".")
+    return redirect(url_for("officials.vote_day", vote_day=vote_day), code=303)
+
+
+@bp.post("/begin-ceremony")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def begin_ceremony(vote_day: str) -> ResponseReturnValue:
+    form = forms.CeremonyForm()
+
+    def begin() -> str:
+        names = form.trustee_names()
+        lifecycle.begin_key_ceremony(
+            db.session,
+            vote_day,
+            trustees=names,
+            threshold=int(form.threshold.data or 0),
+            signing=log_signing(),
+        )
+        return f"key ceremony started with {len(names)} trustees"
+
+    return _act(vote_day, form, begin)
+
+
+@bp.post("/complete-ceremony")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def complete_ceremony(vote_day: str) -> ResponseReturnValue:
+    def complete() -> str:
+        ceremony.complete_key_ceremony(db.session, vote_day, signing=log_signing())
+        return "election key published"
+
+    return _act(vote_day, forms.ActionForm(), complete)
+
+
+@bp.post("/schedule")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def schedule(vote_day: str) -> ResponseReturnValue:
+    form = forms.ScheduleForm()
+
+    def set_times() -> str:
+        opens, closes = form.aware(form.opens_at.data), form.aware(form.closes_at.data)
+        lifecycle.schedule(db.session, vote_day, opens_at=opens, closes_at=closes)
+        return "schedule saved" if opens or closes else "schedule cleared"
+
+    return _act(vote_day, form, set_times)
+
+
+@bp.post("/open")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def open_vote_day(vote_day: str) -> ResponseReturnValue:
+    def open_now() -> str:
+        signing = log_signing()
+        try:
+            origin = bulletin.log_origin(db.session, vote_day)
+        except bulletin.LogNotFound as exc:
+            raise InvalidRequest("the vote day has no log yet: run the key ceremony") from exc
+        digest = lifecycle.open_vote_day(
+            db.session,
+            vote_day,
+            log_key=str(signing.verifier_key(origin)),
+            signing=signing,
+        )
+        return f"vote day opened (manifest {digest[:16]}…)"
+
+    return _act(vote_day, forms.ActionForm(), open_now)
+
+
+@bp.post("/close")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def close_vote_day(vote_day: str) -> ResponseReturnValue:
+    def close_now() -> str:
+        lifecycle.close_vote_day(db.session, vote_day, signing=log_signing())
+        return "vote day closed: no ballot is accepted any more"
+
+    return _act(vote_day, forms.ActionForm(), close_now)
+
+
+@bp.post("/tally")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def start_tally(vote_day: str) -> ResponseReturnValue:
+    def start() -> str:
+        summary = tally.start_tally(db.session, vote_day, signing=log_signing())
+        return (
+            f"encrypted totals of {summary.units} units ({summary.ballots} ballots) logged; "
+            "the trustees can now decrypt"
+        )
+
+    return _act(vote_day, forms.ActionForm(), start)
+
+
+@bp.post("/publish")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def publish(vote_day: str) -> ResponseReturnValue:
+    def publish_now() -> str:
+        count = results.publish_results(db.session, vote_day, signing=log_signing())
+        return f"results published ({count} result records on the log)"
+
+    return _act(vote_day, forms.ActionForm(), publish_now)
