@@ -19,12 +19,21 @@ from voting.cli_tally import tally_group
 @click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
 @click.option("--port", default=5000, show_default=True)
 def demo_command(serve: bool, port: int) -> None:
-    """Create the SQLite database, load the demo data and serve the site."""
+    """Create the SQLite database, load the demo data, open the demo vote day and serve."""
+    from voting.demo import load_demo
+    from voting.demo_vote import DemoRefused
+    from voting.demo_vote import check_demo_allowed
+    from voting.demo_vote import demo_lines
+
+    try:
+        check_demo_allowed(current_app)
+    except DemoRefused as exc:
+        raise click.ClickException(exc.message) from exc
     upgrade()
     current_app.config["URNA_DEMO"] = True
-    from voting.demo import load_demo
-
     for line in load_demo():
+        click.echo(line)
+    for line in demo_lines(current_app, base_url=f"http://127.0.0.1:{port}"):
         click.echo(line)
     if serve:
         current_app.run(host="127.0.0.1", port=port)

@@ -1,7 +1,52 @@
+"""The README's run command: ``flask --app app demo`` opens a vote day a newcomer can vote in."""
+
+import json
+import re
+import stat
+from pathlib import Path
+
+from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from crypto.credentials import derive_credential
+from voting.demo_vote import DEMO_VOTE_DAY
+from voting.demo_vote import demo_folder
+from voting.extensions import db
+from voting.models.votedays import VoteDay
+from voting.services.credentials import unit_of_credential
 
-def test_demo_command_prepares_database(runner: FlaskCliRunner) -> None:
+CODE_LINK = re.compile(r"^  (\S+)  .*/vote/2026-06-14-ch#code=(\S+)$", re.MULTILINE)
+
+
+def test_demo_command_opens_the_vote_day_and_prints_codes(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
-    assert "demo" in result.output
+    assert db.session.get_one(VoteDay, DEMO_VOTE_DAY).status == "open"
+    printed = CODE_LINK.findall(result.output)
+    assert len(printed) == 6
+    assert all(code == linked for code, linked in printed)
+    units = {unit_of_credential(db.session, DEMO_VOTE_DAY, _key(code)).ref for code, _ in printed}
+    assert units == {"quarter:10230", "quarter:20230", "municipality:219"}
+    folder = demo_folder(app)
+    shares = json.loads((folder / "trustee-key-shares.json").read_text())
+    assert len(shares["key_shares"]) == 3 and shares["threshold"] == 2
+    for name in ("trustee-key-shares.json", "voting-codes.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
+
+    again = runner.invoke(args=["demo", "--no-serve"])  # idempotent: the same codes again
+    assert again.exit_code == 0, again.output
+    assert CODE_LINK.findall(again.output) == printed
+
+
+def test_demo_refuses_a_database_that_is_not_sqlite(app: Flask, runner: FlaskCliRunner) -> None:
+    app.config.update(TESTING=False, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://x@192.0.2.1/real")
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code != 0
+    assert "only on the default SQLite database" in result.output
+    assert not Path(demo_folder(app)).exists()
+
+
+def _key(code: str) -> str:
+    return derive_credential(code, DEMO_VOTE_DAY).public_key.hex()
