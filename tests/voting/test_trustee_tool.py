@@ -11,6 +11,7 @@ a secret in clear.
 
 from __future__ import annotations
 
+import ast
 import json
 import stat
 from collections.abc import Iterator
@@ -244,3 +245,26 @@ def test_init_wrong_passphrase_and_no_secret_in_clear(
     alice.state.chmod(0o700)
     status = alice.run("status")
     assert status.exit_code == 0 and "election key: logged" in status.output
+
+
+def test_the_tool_imports_no_server_code() -> None:
+    """It runs on the trustee's machine: no web framework, database or server module."""
+    forbidden = (
+        "flask",
+        "sqlalchemy",
+        "werkzeug",
+        "voting.services",
+        "voting.models",
+        "voting.views",
+    )
+    root = Path(__file__).resolve().parents[2]
+    for path in [
+        *sorted((root / "voting" / "trustee").glob("*.py")),
+        root / "voting" / "official_http.py",
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(forbidden), f"{path.name} imports {name}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from crypto.errors import InvalidShare
 from crypto.group import Point
 from crypto.trustees import KeyShare
 from crypto.trustees import TrusteeSecrets
@@ -177,15 +178,15 @@ class CeremonyRun:
         qualification = public.qualification()
         if secrets.index not in {c.index for c in qualification.qualified}:
             raise CeremonyProblem(f"{self.name!r} was disqualified: it holds no key share")
-        received = dict(self.contents.received)
+        qualified = list(qualification.qualified)
+        opened = open_shares(public.ceremony, secrets, qualified, public.all_shares()).shares
+        received = {**opened, **self.contents.received}  # opened again: a restored backup
         for revealed in qualification.revealed:
             if revealed.recipient_index == secrets.index:
                 received[revealed.sender_index] = revealed.share
         try:
-            share = derive_key_share(
-                public.ceremony, secrets, list(qualification.qualified), received
-            )
-        except ValueError as exc:
+            share = derive_key_share(public.ceremony, secrets, qualified, received)
+        except (ValueError, InvalidShare) as exc:
             raise CeremonyProblem(f"cannot derive the key share: {exc}") from exc
         if Point.base_times(share.secret) != key.verification_key(secrets.index):
             raise ServerMisbehaves("the key share does not match the logged verification key")
