@@ -171,3 +171,14 @@ def test_missing_path_and_unreadable_receipt_exit_2(record_copy: Record, tmp_pat
     bad = tmp_path / "receipt.json"
     bad.write_text("{}")
     assert run_verifier(record_copy.path, "--receipt", str(bad))[0] == 2
+
+
+def test_pinned_log_key(rehearsed: Rehearsed) -> None:
+    summary, keys = rehearsed
+    from crypto.note import NoteSigner
+
+    real = str(NoteSigner(keys.origin, keys.log_seed).verifier)
+    assert run_verifier(summary.record, "--log-key", real)[0] == 0
+    other = str(NoteSigner(keys.origin, bytes(32)).verifier)
+    code, report = run_verifier(summary.record, "--log-key", other)
+    assert code == 1 and report["failed"] == ["checkpoint-signature"]

@@ -140,8 +140,10 @@ def test_attacker_replacing_the_log_key_too_is_caught_by_the_manifest(
     code, report = run_verifier(record_copy.path)
     assert code == 1
     assert {"manifest", "witnesses"} <= set(report["failed"])
-    code, report = run_verifier(record_copy.path, "--log-key", attacker_key.replace("+", "+0", 0))
+    real_key = str(NoteSigner(origin, rehearsed[1].log_seed).verifier)
+    code, report = run_verifier(record_copy.path, "--log-key", real_key)  # the observer's pin
     assert code == 1
+    assert "is not the key you gave" in messages(report, "checkpoint-signature")
 
 
 def test_decryption_share_replaced(record_copy: Record, rehearsed: Rehearsed) -> None:
