@@ -182,3 +182,12 @@ def test_pinned_log_key(rehearsed: Rehearsed) -> None:
     other = str(NoteSigner(keys.origin, bytes(32)).verifier)
     code, report = run_verifier(summary.record, "--log-key", other)
     assert code == 1 and report["failed"] == ["checkpoint-signature"]
+
+
+def test_progress_bar_on_stderr(rehearsed: Rehearsed, capsys: pytest.CaptureFixture[str]) -> None:
+    from voting.verify.__main__ import main
+
+    assert main([str(rehearsed[0].record), "--jobs", "2", "--progress", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "ballots  [" in captured.err and "27/27" in captured.err
+    assert json.loads(captured.out)["valid"] is True
