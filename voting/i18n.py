@@ -55,7 +55,11 @@ def select_language() -> str:
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
         return remembered
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    for value, _quality in request.accept_languages:  # best first; "fr-CH" counts as "fr"
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
