@@ -100,7 +100,9 @@ def audit(vote_day: str) -> ResponseReturnValue:
 def receipt(vote_day: str, code: str) -> ResponseReturnValue:
     """The receipt of a tracking code (or leaf hash), with the latest covering proof."""
     try:
-        leaf_hash = bytes.fromhex(code) if len(code) == 64 else parse_tracking_code(code)
+        # A tracking code (13 groups of 4 joined by "-") is 64 characters long too.
+        is_hex = len(code) == 64 and "-" not in code
+        leaf_hash = bytes.fromhex(code) if is_hex else parse_tracking_code(code)
     except (InvalidEncoding, ValueError) as exc:
         raise InvalidRequest(f"not a tracking code: {exc}") from exc
     bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())
