@@ -282,6 +282,7 @@ async function audit() {
     const receipt = await response.json();
     const posted = message('audit-posted', { index: receipt.index, code: receipt.tracking_code });
     byId('audit-posted').textContent = posted;
+    byId('audit-posted').dataset.trackingCode = receipt.tracking_code;
     setStatus(posted);
   } catch (err) {
     setAlert(err.message);

@@ -1,0 +1,136 @@
+"""A citizen votes in Chromium: QR link, three tiers, one audit, cast, receipt, check.
+
+The ballot the page encrypted is then checked by the Python verifier, as the
+server logged it (crypto.ballot.verify_ballot), and so is the audited one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+
+from crypto.ballot import Ballot
+from crypto.ballot import BallotSecrets
+from crypto.ballot import ElectionContext
+from crypto.ballot import verify_audit
+from crypto.ballot import verify_ballot
+from crypto.credentials import generate_code
+from crypto.group import Point
+from crypto.receipt import parse_tracking_code
+from tests.browser.conftest import VOTE_DAY
+from tests.browser.conftest import Site
+from voting.extensions import db
+from voting.models.elections import Election
+from voting.models.jurisdictions import Jurisdiction
+from voting.services.casting import questions_for_unit
+
+WINTERTHUR = "quarter:10230"
+
+
+def _logged(site: Site, leaf_hash: bytes) -> dict:  # type: ignore[type-arg]
+    """The log record whose leaf hash is ``leaf_hash``, read through the public API."""
+    api = f"{site.url}/api/logs/{VOTE_DAY}"
+    proof = requests.get(
+        f"{api}/proof/inclusion", params={"leaf_hash": leaf_hash.hex()}, timeout=10
+    )
+    proof.raise_for_status()
+    entry = requests.get(f"{api}/entries/{proof.json()['index']}", timeout=10).json()
+    return json.loads(entry["data"])
+
+
+def _verify_in_python(site: Site, ballot_json: dict) -> ElectionContext:  # type: ignore[type-arg]
+    with site.app.app_context():
+        election = db.session.get_one(Election, VOTE_DAY)
+        unit = db.session.query(Jurisdiction).filter_by(level="quarter", code="10230").one()
+        questions = questions_for_unit(db.session, VOTE_DAY, unit)
+        context = ElectionContext(
+            VOTE_DAY, bytes.fromhex(election.manifest_hash), Point.from_hex(election.public_key)
+        )
+        db.session.remove()
+    verify_ballot(Ballot.from_json(ballot_json), questions=questions, election=context)
+    return context
+
+
+def _choose(page: Page) -> None:
+    """Answer with the keyboard only: focus a choice, press Space."""
+    for choice in (
+        "#q-bike-paths-0",  # yes
+        "#q-housing-1",  # no
+        "#q-housing-counter-0",  # yes
+        "#q-housing-tiebreak-1",  # the counter-proposal
+        "#q-zh-tax-law-blank",  # blank, explicitly
+        "#q-winterthur-square-2",  # Töss Square
+    ):
+        page.focus(choice)
+        page.keyboard.press("Space")
+        expect(page.locator(choice)).to_be_checked()
+
+
+def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Site) -> None:
+    code = site.code(WINTERTHUR)
+    page.goto(f"{site.url}/vote/{VOTE_DAY}#code={code}")  # (1) the voting card's QR link
+    expect(page.locator("#ballot-heading")).to_be_focused()
+    assert "code=" not in page.url, "the code is dropped from the address"
+    tiers = page.locator("#ballot-form section.tier h4").all_inner_texts()
+    assert [t.split(" (")[0] for t in tiers] == ["Switzerland", "Zurich", "Winterthur"]
+
+    _choose(page)  # (2) three tiers, keyboard only, then review
+    page.focus("#ballot-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#review-heading")).to_be_focused()
+    review = page.locator("#review-list dd").all_inner_texts()
+    assert review == ["Yes", "No", "Yes", "Counter-proposal", "Blank (no answer)", "Töss Square"]
+
+    page.click("#encrypt")  # (3) encrypt and sign here, then audit once
+    expect(page.locator("#sealed-heading")).to_be_focused()
+    first = page.locator("#fingerprint").inner_text()
+    page.click("#audit")
+    expect(page.locator("#audit-verdict")).to_have_class("ok")
+    expect(page.locator("#audit-posted")).to_contain_text("spoiled")
+    audit = json.loads(page.locator("#audit-json").input_value())
+    assert audit["secrets"]["selections"]["winterthur-square"] == [0, 0, 1]
+    context = _verify_in_python(site, audit["ballot"])
+    verify_audit(
+        Ballot.from_json(audit["ballot"]),
+        BallotSecrets.from_json(audit["secrets"]),
+        election=context,
+    )
+    spoiled_code = page.locator("#audit-posted").get_attribute("data-tracking-code")
+
+    page.click("#fresh")  # (4) a fresh encryption, cast
+    expect(page.locator("#sealed-heading")).to_be_focused()
+    assert page.locator("#fingerprint").inner_text() != first
+    page.click("#cast")
+    page.wait_for_url(f"{site.url}/vote/{VOTE_DAY}/receipt/*")
+    expect(page.locator("#receipt-status")).to_have_class("status ok", timeout=20_000)
+    tracking = page.locator("#tracking-code").inner_text()
+
+    leaf_hash = parse_tracking_code(tracking)  # (5) the Python verifier on what was logged
+    record = _logged(site, leaf_hash)
+    assert record["type"] == "ballot"
+    _verify_in_python(site, record["ballot"])
+    assert _logged(site, parse_tracking_code(str(spoiled_code)))["type"] == "spoiled"
+
+    page.click("text=Check this receipt")  # (6) check the receipt in the browser
+    expect(page.locator("#check-result p.ok").first).to_contain_text(f"{tracking} is entry")
+
+
+def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site: Site) -> None:
+    page.goto(f"{site.url}/vote/{VOTE_DAY}?lang=de")
+    code = site.code(WINTERTHUR, 1)
+    typo = code[:-1] + ("A" if code[-1] != "A" else "B")  # the check symbol catches it
+    page.fill("#code", typo)
+    page.keyboard.press("Enter")
+    expect(page.locator("#code-error")).to_contain_text("kein gültiger Stimmcode")
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#code")).to_be_focused()
+    page.fill("#code", generate_code())  # well-formed, not registered
+    page.keyboard.press("Enter")
+    expect(page.locator("#code-error")).to_contain_text("nicht registriert")
+    page.fill("#code", code.lower().replace("-", " "))  # case and spacing do not matter
+    page.keyboard.press("Enter")
+    expect(page.locator("#ballot-heading")).to_be_focused()
+    expect(page.locator("#code-error")).to_be_hidden()
