@@ -253,3 +253,29 @@ def leaf_units_with_voters(session: so.Session) -> list[Jurisdiction]:
             .order_by(Jurisdiction.level, Jurisdiction.code)
         )
     )
+
+
+KEYS_PER_RECORD = 5000
+"""Credentials per ``credentials`` log record (about 330 KB of canonical JSON)."""
+
+
+def credential_records(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
+    """The ``credentials`` log records written at opening: each unit's sorted keys, in chunks.
+
+    docs/record.md: ``{"type": "credentials", "unit", "part", "parts", "keys"}``.
+    """
+    records: list[dict[str, Any]] = []
+    for unit, keys in credential_list(session, vote_day_id)["units"].items():
+        chunks = range(0, len(keys), KEYS_PER_RECORD)
+        for part, start in enumerate(chunks, start=1):
+            records.append(
+                {
+                    "type": "credentials",
+                    "unit": unit,
+                    "part": part,
+                    "parts": len(chunks),
+                    "keys": keys[start : start + KEYS_PER_RECORD],
+                }
+            )
+    return records
+

@@ -26,7 +26,7 @@ from voting.errors import InvalidRequest
 from voting.models.elections import Election
 from voting.models.votedays import VoteDay
 from voting.services import bulletin
-from voting.services.credentials_registry import credential_records
+from voting.services.credentials import credential_records
 from voting.services.log_keys import LogSigning
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
