@@ -1,20 +1,17 @@
 """Browser tests (Playwright, Debian's Chromium headless): an official opens and closes a vote
 day; the observer pages show the results of a simulated vote day.
 
-Chromium is ``/usr/bin/chromium`` (``.ci/run`` installs the Debian package if it is
-missing; never ``playwright install``). A missing browser, or a missing ``playwright``
-package (a collection error), FAILS these tests: they are part of the acceptance
-of the web pages, not optional.
+The browser is tests/browser/conftest.py's: Debian's ``/usr/bin/chromium`` (``.ci/run``
+installs the package if it is missing; never ``playwright install``). A missing browser,
+or a missing ``playwright`` package (a collection error), FAILS these tests. Each test
+uses its own app and live server (tests/fixtures_casting.py), not the shared demo site.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Callable
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,7 +20,6 @@ from playwright.sync_api import Browser
 from playwright.sync_api import ConsoleMessage
 from playwright.sync_api import Page
 from playwright.sync_api import Response
-from playwright.sync_api import sync_playwright
 
 from tests.fixtures_casting import OpenVoteDay
 from tests.official_actions import PASSWORD
@@ -32,29 +28,14 @@ from tests.web.test_observer_pages import simulate_vote_day
 from voting.extensions import db
 from voting.models.votedays import VoteDay
 
-CHROMIUM = os.environ.get("URNA_CHROMIUM", "/usr/bin/chromium")
 DAY = "2026-06-14-ch"
 TIMEOUT_MS = 15_000
 
 
-def _chromium() -> str:
-    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if not path:
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): apt-get install chromium")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=_chromium(), headless=True)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context; fails the test on a CSP violation, a script error or a 4xx/5xx."""
+def strict_page(browser: Browser) -> Iterator[Page]:
+    """A fresh context on conftest's Chromium; fails the test on a CSP violation, a script
+    error or any 4xx/5xx response (conftest's ``page`` lets 4xx through)."""
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     opened = context.new_page()
@@ -88,11 +69,11 @@ def test_an_official_logs_in_opens_and_closes_the_vote_day(
     client: FlaskClient,
     prepare_vote_day: Callable[..., OpenVoteDay],
     live_server: str,
-    page: Page,
+    strict_page: Page,
 ) -> None:
     prepare_vote_day(open_it=False)
     OfficialActions(client).create("otto", "returning_officer:nation:CH")
-    p = page
+    p = strict_page
     p.goto(f"{live_server}/officials/")
     assert "/login" in p.url
     p.get_by_label("User name").fill("otto")
@@ -122,10 +103,10 @@ def test_observer_pages_show_the_results_of_a_simulated_vote_day(
     app: Flask,
     prepare_vote_day: Callable[..., OpenVoteDay],
     live_server: str,
-    page: Page,
+    strict_page: Page,
 ) -> None:
     simulate_vote_day(app, prepare_vote_day)
-    p = page
+    p = strict_page
     p.goto(f"{live_server}/observe/")
     p.get_by_role("link", name=re.compile("Demo vote day")).click()
     p.get_by_role("link", name="Results per tier").click()
