@@ -4,6 +4,7 @@ import click
 from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from voting.cli_ceremony import ceremony_group
 from voting.cli_credentials import credentials_group
@@ -35,8 +36,9 @@ def demo_command(serve: bool, port: int) -> None:
         click.echo(line)
     for line in demo_lines(current_app, base_url=f"http://127.0.0.1:{port}"):
         click.echo(line)
-    if serve:
-        current_app.run(host="127.0.0.1", port=port)
+    if serve:  # app.run() is a no-op under the flask command: serve with werkzeug directly
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_simple("127.0.0.1", port, app, threaded=True)
 
 
 def register_commands(app: Flask) -> None:

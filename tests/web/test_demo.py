@@ -5,6 +5,7 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
@@ -41,7 +42,9 @@ def test_demo_command_opens_the_vote_day_and_prints_codes(
 
 
 def test_demo_refuses_a_database_that_is_not_sqlite(app: Flask, runner: FlaskCliRunner) -> None:
-    app.config.update(TESTING=False, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://x@192.0.2.1/real")
+    app.config.update(
+        TESTING=False, SQLALCHEMY_DATABASE_URI="postgresql+psycopg://x@192.0.2.1/real"
+    )
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0
     assert "only on the default SQLite database" in result.output
@@ -50,3 +53,17 @@ def test_demo_refuses_a_database_that_is_not_sqlite(app: Flask, runner: FlaskCli
 
 def _key(code: str) -> str:
     return derive_credential(code, DEMO_VOTE_DAY).public_key.hex()
+
+
+def test_demo_command_serves_the_site(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flask ignores app.run() under the flask command: the demo must really serve."""
+    served: list[tuple[str, int, Flask]] = []
+    monkeypatch.setattr(
+        "voting.cli.run_simple", lambda host, port, wsgi, **_: served.append((host, port, wsgi))
+    )
+    result = runner.invoke(args=["demo", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert served == [("127.0.0.1", 5099, app)]
+    assert "http://127.0.0.1:5099/vote/2026-06-14-ch#code=" in result.output
