@@ -23,7 +23,6 @@ from flask import current_app
 from flask import render_template
 from flask import request
 from flask import url_for
-from flask.typing import ResponseReturnValue
 
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
