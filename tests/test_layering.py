@@ -35,3 +35,20 @@ def test_services_know_nothing_of_flask(path: Path) -> None:
 def test_layering_test_sees_files() -> None:
     # Guard against the parametrised tests above silently collecting nothing.
     assert len(list((ROOT / "crypto").rglob("*.py"))) >= 5
+
+
+def test_observer_tools_load_without_flask_or_a_database() -> None:
+    # An observer runs the verifier with only crypto/ and voting.rules:
+    # importing them must not pull in the web application's stack.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, voting.verify, voting.rules; "
+        "loaded = {'flask', 'sqlalchemy', 'werkzeug', 'requests'} & set(sys.modules); "
+        "print(sorted(loaded))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,18 +1,20 @@
-"""Urna's web application, domain services and command-line tools."""
+"""Urna's web application, domain services and command-line tools.
+
+Flask and the database layer are imported inside :func:`create_app`, so that
+the parts an observer runs on their own machine (``python -m voting.verify``,
+``voting.rules``) need neither installed.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
-
-from voting.config import default_config
-from voting.extensions import csrf
-from voting.extensions import db
-from voting.extensions import migrate
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -25,6 +27,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         config: settings that override the defaults (tests pass their own
             database URL here).
     """
+    from flask import Flask
+
+    from voting.config import default_config
+    from voting.extensions import csrf
+    from voting.extensions import db
+    from voting.extensions import migrate
+
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
