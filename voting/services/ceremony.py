@@ -19,6 +19,7 @@ refused and named) but never sees a trustee's secret.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace
@@ -149,6 +150,24 @@ def _decode(factory: Any, value: Any, what: str) -> Any:
         raise InvalidTrusteeMessage(f"malformed {what}: {exc}") from exc
 
 
+def _submit(
+    session: so.Session,
+    vote_day_id: str,
+    trustee: str,
+    signing: LogSigning | None,
+    build: Callable[[CeremonyState, int], dict[str, Any]],
+) -> None:
+    """Check a trustee's message against the ceremony and log it, atomically.
+
+    The ceremony is read from the log while its append lock is held, so two
+    racing messages cannot both pass a check (two commitments of one trustee,
+    say). ``build`` checks the message and returns the record, or raises.
+    """
+    with bulletin.locked_log(session, vote_day_id, signing=signing) as log:
+        state = _in_ceremony(session, vote_day_id)
+        log.append(build(state, _member(state, trustee)))
+
+
 def submit_commitment(
     session: so.Session,
     vote_day_id: str,
@@ -158,8 +177,16 @@ def submit_commitment(
     signing: LogSigning | None = None,
 ) -> None:
     """Log trustee ``trustee``'s commitment after checking every proof."""
-    state = _in_ceremony(session, vote_day_id)
-    index = _member(state, trustee)
+    _submit(
+        session,
+        vote_day_id,
+        trustee,
+        signing,
+        lambda state, index: _commitment_record(state, trustee, index, data),
+    )
+
+
+def _commitment_record(state: CeremonyState, trustee: str, index: int, data: Any) -> dict[str, Any]:
     commitment: TrusteeCommitment = _decode(TrusteeCommitment.from_json, data, "commitment")
     if (commitment.trustee, commitment.index) != (trustee, index):
         raise InvalidTrusteeMessage(f"the commitment is not {trustee!r}'s (index {index})")
@@ -174,7 +201,7 @@ def submit_commitment(
     except InvalidShare as exc:
         raise InvalidTrusteeMessage(str(exc), trustee=exc.trustee) from exc
     record = {"type": "trustee-commitment", "commitment": commitment.to_json()}
-    bulletin.append(session, vote_day_id, record, signing=signing)
+    return record
 
 
 def submit_shares(
@@ -186,8 +213,16 @@ def submit_shares(
     signing: LogSigning | None = None,
 ) -> None:
     """Log trustee ``trustee``'s boxed shares: one for every other trustee."""
-    state = _in_ceremony(session, vote_day_id)
-    index = _member(state, trustee)
+    _submit(
+        session,
+        vote_day_id,
+        trustee,
+        signing,
+        lambda state, index: _shares_record(state, trustee, index, data),
+    )
+
+
+def _shares_record(state: CeremonyState, trustee: str, index: int, data: Any) -> dict[str, Any]:
     if len(state.commitments) != len(state.ceremony.trustees):
         raise CeremonyRefused("shares are dealt once every trustee has committed")
     if index in state.shares:
@@ -202,7 +237,7 @@ def submit_shares(
     if sorted(recipients) != sorted(expected):
         raise InvalidTrusteeMessage("deal exactly one share to every other trustee")
     record = {"type": "trustee-shares", "index": index, "shares": [s.to_json() for s in shares]}
-    bulletin.append(session, vote_day_id, record, signing=signing)
+    return record
 
 
 def submit_complaint(
@@ -214,8 +249,16 @@ def submit_complaint(
     signing: LogSigning | None = None,
 ) -> None:
     """Log trustee ``trustee``'s complaint about another trustee's share."""
-    state = _in_ceremony(session, vote_day_id)
-    index = _member(state, trustee)
+    _submit(
+        session,
+        vote_day_id,
+        trustee,
+        signing,
+        lambda state, index: _complaint_record(state, trustee, index, data),
+    )
+
+
+def _complaint_record(state: CeremonyState, trustee: str, index: int, data: Any) -> dict[str, Any]:
     complaint: Complaint = _decode(Complaint.from_json, data, "complaint")
     if (complaint.accuser, complaint.accuser_index) != (trustee, index):
         raise InvalidTrusteeMessage(f"a complaint by {trustee!r} must name it as the accuser")
@@ -232,7 +275,7 @@ def submit_complaint(
     ):
         raise CeremonyRefused(f"{trustee!r} has already complained about {complaint.accused!r}")
     record = {"type": "trustee-complaint", "complaint": complaint.to_json()}
-    bulletin.append(session, vote_day_id, record, signing=signing)
+    return record
 
 
 def submit_reveal(
@@ -244,8 +287,16 @@ def submit_reveal(
     signing: LogSigning | None = None,
 ) -> None:
     """Log the accused trustee's public answer to a complaint."""
-    state = _in_ceremony(session, vote_day_id)
-    index = _member(state, trustee)
+    _submit(
+        session,
+        vote_day_id,
+        trustee,
+        signing,
+        lambda state, index: _reveal_record(state, trustee, index, data),
+    )
+
+
+def _reveal_record(state: CeremonyState, trustee: str, index: int, data: Any) -> dict[str, Any]:
     revealed: RevealedShare = _decode(RevealedShare.from_json, data, "revealed share")
     if (revealed.sender, revealed.sender_index) != (trustee, index):
         raise InvalidTrusteeMessage(f"{trustee!r} can only reveal its own shares")
@@ -260,22 +311,22 @@ def submit_reveal(
     ):
         raise CeremonyRefused(f"{trustee!r} has already answered this complaint")
     record = {"type": "trustee-reveal", "revealed": revealed.to_json()}
-    bulletin.append(session, vote_day_id, record, signing=signing)
+    return record
 
 
 def submit_ready(
     session: so.Session, vote_day_id: str, trustee: str, *, signing: LogSigning | None = None
 ) -> None:
     """Log that trustee ``trustee`` has checked the shares it received."""
-    state = _in_ceremony(session, vote_day_id)
-    index = _member(state, trustee)
+    _submit(session, vote_day_id, trustee, signing, _ready_record)
+
+
+def _ready_record(state: CeremonyState, index: int) -> dict[str, Any]:
     if len(state.shares) != len(state.ceremony.trustees):
         raise CeremonyRefused("a trustee is ready once every trustee has dealt its shares")
     if index in state.ready:
-        raise CeremonyRefused(f"trustee {trustee!r} is already ready")
-    bulletin.append(
-        session, vote_day_id, {"type": "trustee-ready", "index": index}, signing=signing
-    )
+        raise CeremonyRefused(f"trustee {state.ceremony.name_of(index)!r} is already ready")
+    return {"type": "trustee-ready", "index": index}
 
 
 def qualified_key(state: CeremonyState) -> tuple[ThresholdKey, list[str]]:
