@@ -12,6 +12,7 @@ from voting.cli_jurisdictions import jurisdictions_group
 from voting.cli_log import log_group
 from voting.cli_officials import officials_group
 from voting.cli_record import record_group
+from voting.cli_schedule import schedule_group
 from voting.cli_simulate import simulate_command
 from voting.cli_tally import tally_group
 
@@ -52,3 +53,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(simulate_command)
     app.cli.add_command(tally_group)
     app.cli.add_command(ceremony_group)
+    app.cli.add_command(schedule_group)

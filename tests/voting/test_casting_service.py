@@ -110,3 +110,30 @@ def test_schedule_refuses_naive_or_inverted_times(
         schedule(db.session, prepared.vote_day, opens_at=dt.datetime(2026, 1, 1), closes_at=None)
     with pytest.raises(InvalidRequest, match="close after"):
         schedule(db.session, prepared.vote_day, opens_at=now, closes_at=now)
+
+
+def test_schedule_run_command_opens_and_closes(
+    app: Flask, runner: Any, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    prepared = prepare_vote_day(open_it=False)
+    now = dt.datetime.now(dt.UTC)
+    schedule(
+        db.session,
+        prepared.vote_day,
+        opens_at=now - dt.timedelta(minutes=5),
+        closes_at=now + dt.timedelta(hours=1),
+    )
+    result = runner.invoke(args=["schedule", "run"])
+    assert result.exit_code == 0, result.output
+    assert f"opened {prepared.vote_day}" in result.output
+    db.session.expire_all()
+    assert db.session.get_one(VoteDay, prepared.vote_day).status == "open"
+    types = [
+        e.record["type"]
+        for e in bulletin.get_entries(
+            db.session, prepared.vote_day, 0, bulletin.log_size(db.session, prepared.vote_day)
+        )
+    ]
+    assert types[-2:] == ["manifest", "open"]
+    again = runner.invoke(args=["schedule", "run"])
+    assert again.exit_code == 0 and again.output == ""

@@ -28,6 +28,7 @@ from voting.services import ceremony
 from voting.services import lifecycle
 from voting.services import results
 from voting.services import tally
+from voting.services import trustee_roster
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
@@ -60,7 +61,7 @@ def begin_ceremony(vote_day: str) -> ResponseReturnValue:
 
     def begin() -> str:
         names = form.trustee_names()
-        lifecycle.begin_key_ceremony(
+        trustee_roster.begin_ceremony(
             db.session,
             vote_day,
             trustees=names,

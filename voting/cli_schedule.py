@@ -1,0 +1,63 @@
+"""``flask --app app schedule run``: open and close vote days at their scheduled times.
+
+Run it from a timer (a systemd timer or cron, every minute) or with
+``--every SECONDS`` as a long-running process; docs/lifecycle.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+import sqlalchemy.orm as so
+from flask import current_app
+from flask.cli import with_appcontext
+
+from voting.errors import VotingError
+from voting.extensions import db
+from voting.services import bulletin
+from voting.services import lifecycle
+from voting.views.log_api import log_signing
+
+
+@click.group("schedule")
+def schedule_group() -> None:
+    """Apply the vote days' scheduled opening and closing times."""
+
+
+def _open(session: so.Session, vote_day_id: str) -> None:
+    signing = log_signing(current_app)
+    origin = bulletin.log_origin(session, vote_day_id)
+    lifecycle.open_vote_day(
+        session, vote_day_id, log_key=str(signing.verifier_key(origin)), signing=signing
+    )
+
+
+def apply_once() -> list[str]:
+    """One pass: the transitions that are due now."""
+    return lifecycle.apply_schedule(
+        db.session,
+        now=dt.datetime.now(dt.UTC),
+        open_vote_day_with=_open,
+        signing=log_signing(current_app),
+    )
+
+
+@schedule_group.command("run")
+@click.option("--every", type=click.IntRange(min=1), help="Keep running, one pass every N seconds.")
+@with_appcontext
+def run_command(every: int | None) -> None:
+    """Open and close what is due (once, or every N seconds)."""
+    while True:
+        try:
+            for line in apply_once():
+                click.echo(line)
+        except VotingError as exc:
+            db.session.rollback()
+            click.echo(f"refused: {exc.message}", err=True)
+            if every is None:
+                raise SystemExit(1) from exc
+        if every is None:
+            return
+        time.sleep(every)
