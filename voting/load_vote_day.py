@@ -115,6 +115,7 @@ def prepare(app: Flask, voters: int, *, migrate: bool = True) -> PreparedVoteDay
             "manifest_hash": election.manifest_hash,
             "public_key": election.public_key,
         }
+        db.session.remove()  # return the connection before closing the pool
         db.engine.dispose()
     questions = tuple((key, 2, 0, 1) for key, _ in QUESTIONS)
     return PreparedVoteDay(VOTE_DAY, context, questions, codes)
