@@ -42,7 +42,8 @@ def _int(name: str, default: int) -> int:
 wsgi_app = "app:app"
 bind = os.environ.get("URNA_BIND", "127.0.0.1:8000")
 workers = _int("URNA_WORKERS", max(2, os.cpu_count() or 1))
-worker_class = "sync"
+threads = _int("URNA_THREADS", 1)
+worker_class = os.environ.get("URNA_WORKER_CLASS") or ("gthread" if threads > 1 else "sync")
 timeout = _int("URNA_TIMEOUT", 30)
 graceful_timeout = 30
 keepalive = 5

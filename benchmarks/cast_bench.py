@@ -32,6 +32,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _cpu  # noqa: E402
 from benchmarks._common import emit  # noqa: E402
 from benchmarks._vote_day import make_ballot  # noqa: E402
 from benchmarks._vote_day import prepare  # noqa: E402
@@ -52,10 +53,13 @@ def _reset_postgres(url: str) -> None:
 
 
 def _start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # gunicorn.conf.py as deployed; the access log (on by default) is written
+    # to /dev/null so that it costs what it costs without garbling the output.
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-        "--log-level", "warning", "app:app",
+        sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", str(workers),
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app",
     ]  # fmt: skip
+    env = {"URNA_ACCESS_LOG": os.devnull, **env}
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -120,12 +124,27 @@ def run(
         server = _start_gunicorn(port, workers, env)
         try:
             endpoint = f"http://127.0.0.1:{port}/api/vote-days/{prepared.vote_day}/ballots"
+            # CPU before and after the timed phase: workers, database backends, clients.
+            worker_pids = _cpu.children(server.pid)
+            before = _cpu.cpu_of([*worker_pids, *_cpu.postgres_backends(url)])
+            machine_before, client_before = _cpu.MachineSample.now(), time.process_time()
+            load_before = os.getloadavg()[0]
             latencies, statuses, elapsed = _post_all(endpoint, bodies, clients, max_seconds)
+            client_cpu = time.process_time() - client_before
+            machine_cpu, machine_pct = _cpu.machine_busy(machine_before, _cpu.MachineSample.now())
+            workers_cpu = sum(_cpu.cpu_of(worker_pids).values()) - sum(
+                before.get(p, 0.0) for p in worker_pids
+            )
+            backends = _cpu.postgres_backends(url)
+            db_cpu = sum(v - before.get(p, 0.0) for p, v in _cpu.cpu_of(backends).items())
         finally:
             server.terminate()
             server.wait(timeout=30)
     accepted = statuses.get(201, 0)
     ordered = sorted(latencies)
+    ours = workers_cpu + db_cpu + client_cpu
+    cpu_ms = 1000 * ours / accepted if accepted else None
+    cores = os.cpu_count() or 1
     return {
         "database": "postgresql" if url.startswith("postgresql") else "sqlite",
         "workers": workers,
@@ -140,6 +159,21 @@ def run(
         if ordered
         else None,
         "prepare_ballots_s": round(prepare_s, 1),
+        "cpu_ms_per_ballot": {
+            "server_workers": round(1000 * workers_cpu / accepted, 2) if accepted else None,
+            "database": round(1000 * db_cpu / accepted, 2) if accepted else None,
+            "clients": round(1000 * client_cpu / accepted, 2) if accepted else None,
+            "total": round(cpu_ms, 2) if cpu_ms else None,
+        },
+        # What the same work would reach with every core free for it.
+        f"projected_ballots_per_s_on_{cores}_idle_cores": round(1000 * cores / cpu_ms, 1)
+        if cpu_ms
+        else None,
+        "machine": {
+            "load_average_1min_before": round(load_before, 2),
+            "cores_busy_pct": round(machine_pct, 1),
+            "other_processes_cpu_s": round(max(0.0, machine_cpu - ours), 1),
+        },
     }
 
 

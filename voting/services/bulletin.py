@@ -246,7 +246,7 @@ def locked_log(
         yield log
         log.flush()
         if signing is not None:
-            _checkpoint_locked(session, log, signing, now or _now(), CHECKPOINT_INTERVAL)
+            _checkpoint_if_due(session, log, signing, now or _now(), CHECKPOINT_INTERVAL)
         if commit:
             session.commit()
     except BaseException:
@@ -289,6 +289,35 @@ def _latest_row(session: so.Session, log_id: int) -> LogCheckpoint | None:
         .limit(1)
     )
     return session.execute(stmt).scalar_one_or_none()
+
+
+_LATEST_CHECKPOINT = (
+    "SELECT size, created_at FROM log_checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1"
+)
+
+
+def _checkpoint_if_due(
+    session: so.Session,
+    log: LockedLog,
+    signing: LogSigning,
+    now: dt.datetime,
+    interval: dt.timedelta,
+) -> None:
+    """Every append's check, in one cheap driver-level query: sign only when due."""
+    row = tree.run(session, _LATEST_CHECKPOINT, (log.log_id,)).first()
+    if row is not None:
+        size, created_at = row[0], _read_datetime(session, row[1])
+        if size == log.size or _utc(now) - _utc(created_at) < interval:
+            return
+    _checkpoint_locked(session, log, signing, now, interval)
+
+
+def _read_datetime(session: so.Session, value: Any) -> dt.datetime:
+    """A timestamp read by driver-level SQL, converted as SQLAlchemy would."""
+    dialect = session.get_bind().dialect
+    column_type = LogCheckpoint.__table__.c.created_at.type.dialect_impl(dialect)
+    convert = column_type.result_processor(dialect, None)
+    return value if convert is None else convert(value)
 
 
 def _checkpoint_locked(

@@ -36,11 +36,9 @@ from crypto.errors import MalformedBallot
 from crypto.group import Point
 from crypto.receipt import Receipt
 from voting.errors import VotingError
-from voting.models.credentials import Credential
 from voting.models.elections import CastBallot
-from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
-from voting.models.votedays import VoteDay
+from voting.services import _log_tree as bulletin_tree
 from voting.services import bulletin
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import now_utc
@@ -129,24 +127,17 @@ def cast_ballot(
     now = now or now_utc()
     election = _open_election(session, vote_day_id, now, signing)
     ballot = _parse(data)
-    unit_id = _registered_unit_id(session, vote_day_id, ballot)
     credential = ballot.credential.hex()
-    _check_revote(session, vote_day_id, credential, election.policy)  # (1) cheap refusal
+    unit_id, first = _registered_unit_id(session, vote_day_id, ballot)
+    _check_revote(vote_day_id, first, election.policy)  # (1) cheap refusal
     questions = _questions(session, election, unit_id)
     _verify(ballot, questions, election.context)  # (2) expensive checks, no lock held
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
-        _still_open(session, vote_day_id)  # (3) the close record takes this lock too
-        _check_revote(session, vote_day_id, credential, election.policy)  # (4) race-free
+        # (3) the close record takes this lock too; (4) the re-vote check is race-free
+        first = _still_open(session, vote_day_id, credential)
+        _check_revote(vote_day_id, first, election.policy)
         appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-        session.execute(
-            sa.insert(CastBallot).values(
-                vote_day_id=vote_day_id,
-                credential=credential,
-                leaf_index=appended.index,
-                leaf_hash=appended.leaf_hash.hex(),
-                cast_at=now,
-            )
-        )
+        _insert_cast_ballot(session, vote_day_id, credential, appended, now)
     # The transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -171,7 +162,7 @@ def spoil_ballot(
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
     ballot = _parse(data["ballot"])
-    unit_id = _registered_unit_id(session, vote_day_id, ballot)
+    unit_id, _ = _registered_unit_id(session, vote_day_id, ballot)
     _verify(ballot, _questions(session, election, unit_id), election.context)
     try:
         secrets = BallotSecrets.from_json(data["secrets"])
@@ -182,7 +173,7 @@ def spoil_ballot(
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
-        _still_open(session, vote_day_id)
+        _still_open(session, vote_day_id, ballot.credential.hex())
         appended = log.append(record)
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -217,21 +208,11 @@ def _open_election(
     Raises:
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
-    row = session.execute(
-        sa.select(
-            VoteDay.status,
-            VoteDay.revote_policy,
-            Election.manifest_hash,
-            Election.public_key,
-            Election.closes_at,
-        )
-        .select_from(VoteDay)
-        .outerjoin(Election, Election.vote_day_id == VoteDay.id)
-        .where(VoteDay.id == vote_day_id)
-    ).first()
+    row = _run(session, _OPEN_ELECTION, (vote_day_id,)).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
     status, policy, digest, public_key, closes_at = row
+    closes_at = _datetime(session, closes_at)
     if status == "open" and closes_at is not None and _utc(closes_at) <= now:
         close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
         status = "closed"
@@ -249,12 +230,15 @@ def _context(vote_day_id: str, manifest_hash: str, public_key: str) -> ElectionC
     return ElectionContext(vote_day_id, bytes.fromhex(manifest_hash), Point.from_hex(public_key))
 
 
-def _still_open(session: so.Session, vote_day_id: str) -> None:
-    status = session.scalar(sa.select(VoteDay.status).where(VoteDay.id == vote_day_id))
+def _still_open(session: so.Session, vote_day_id: str, credential: str) -> FirstBallot | None:
+    """Under the log lock: check the status; return the credential's first ballot if any."""
+    row = _run(session, _STILL_OPEN, (vote_day_id, credential, vote_day_id)).first()
+    status = None if row is None else row[0]
     if status != "open":
         raise VoteDayNotOpen(
             f"vote day {vote_day_id!r} closed while the ballot was checked", status=status
         )
+    return None if row[1] is None else FirstBallot(int(row[1]), row[2])
 
 
 def _questions(session: so.Session, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
@@ -273,6 +257,67 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 """Questions per (vote day, manifest hash, unit): frozen once the vote day is open."""
 
 
+# Every cast runs the statements below, so they are written in SQL for the
+# driver (as the log's hot paths are, voting/services/_log_tree.py): building
+# them with SQLAlchemy's expression language cost more CPU than running them.
+# Values are always parameters ("?" placeholders, adapted by tree.run).
+_OPEN_ELECTION = (
+    "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at"
+    " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id WHERE v.id = ?"
+)
+_CREDENTIAL = (
+    "SELECT c.jurisdiction_id, b.leaf_index, b.leaf_hash FROM credentials c"
+    " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
+    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " WHERE c.vote_day_id = ? AND c.public_key = ?"
+)
+_STILL_OPEN = (
+    "SELECT v.status, b.leaf_index, b.leaf_hash FROM vote_days v"
+    " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
+    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " WHERE v.id = ?"
+)
+_INSERT_CAST_BALLOT = (
+    "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_run = bulletin_tree.run
+
+
+@dataclass(frozen=True)
+class FirstBallot:
+    """The first ballot a credential cast: where it is on the log."""
+
+    leaf_index: int
+    leaf_hash: str
+
+
+def _insert_cast_ballot(
+    session: so.Session,
+    vote_day_id: str,
+    credential: str,
+    appended: bulletin.Appended,
+    now: dt.datetime,
+) -> None:
+    cast_at = _datetime_processors(session.get_bind().dialect)[0](now)
+    params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex(), cast_at)
+    _run(session, _INSERT_CAST_BALLOT, params)
+
+
+def _datetime(session: so.Session, value: Any) -> dt.datetime | None:
+    """A timestamp read by driver-level SQL, as SQLAlchemy would have returned it."""
+    return _datetime_processors(session.get_bind().dialect)[1](value)
+
+
+@lru_cache(maxsize=8)
+def _datetime_processors(dialect: sa.Dialect) -> tuple[Any, Any]:
+    """SQLAlchemy's own conversions of a DateTime(timezone=True) for this dialect."""
+    column_type = CastBallot.__table__.c.cast_at.type.dialect_impl(dialect)
+    to_db = column_type.bind_processor(dialect) or (lambda value: value)
+    from_db = column_type.result_processor(dialect, None) or (lambda value: value)
+    return to_db, from_db
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -284,35 +329,27 @@ def _parse(data: Any) -> Ballot:
         raise MalformedBallotError(str(exc)) from exc
 
 
-def _registered_unit_id(session: so.Session, vote_day_id: str, ballot: Ballot) -> int:
+def _registered_unit_id(
+    session: so.Session, vote_day_id: str, ballot: Ballot
+) -> tuple[int, FirstBallot | None]:
+    """The credential's unit, and its first ballot if it has cast one (one query)."""
     if ballot.vote_day_id != vote_day_id:
         raise WrongQuestions(f"the ballot is for vote day {ballot.vote_day_id!r}")
-    unit_id = session.scalar(
-        sa.select(Credential.jurisdiction_id).where(
-            Credential.vote_day_id == vote_day_id,
-            Credential.public_key == ballot.credential.hex(),
-        )
-    )
-    if unit_id is None:
+    credential = ballot.credential.hex()
+    row = _run(session, _CREDENTIAL, (vote_day_id, credential, vote_day_id, credential)).first()
+    if row is None:
         raise UnknownCredential("this voting credential is not registered for the vote day")
-    return int(unit_id)
+    return int(row[0]), None if row[1] is None else FirstBallot(int(row[1]), row[2])
 
 
-def _check_revote(session: so.Session, vote_day_id: str, credential: str, policy: str) -> None:
-    if policy != "first-counts":
+def _check_revote(vote_day_id: str, first: FirstBallot | None, policy: str) -> None:
+    if policy != "first-counts" or first is None:
         return
-    first = session.execute(
-        sa.select(CastBallot.leaf_index, CastBallot.leaf_hash)
-        .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential == credential)
-        .order_by(CastBallot.leaf_index)
-        .limit(1)
-    ).first()
-    if first is not None:
-        receipt = Receipt(vote_day_id, first.leaf_index, bytes.fromhex(first.leaf_hash), None, ())
-        raise DuplicateBallot(
-            "a ballot was already cast with this credential; the first ballot counts",
-            receipt=receipt.to_json(),
-        )
+    receipt = Receipt(vote_day_id, first.leaf_index, bytes.fromhex(first.leaf_hash), None, ())
+    raise DuplicateBallot(
+        "a ballot was already cast with this credential; the first ballot counts",
+        receipt=receipt.to_json(),
+    )
 
 
 def _verify(ballot: Ballot, questions: Sequence[QuestionSpec], context: ElectionContext) -> None:
