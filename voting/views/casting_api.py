@@ -22,6 +22,7 @@ from crypto.receipt import parse_tracking_code
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
 from voting.extensions import db
+from voting.models.elections import Election
 from voting.services import bulletin
 from voting.services import casting
 from voting.services import witnesses
@@ -44,8 +45,9 @@ def _body() -> Any:
 @bp.get("/manifest")
 def manifest(vote_day: str) -> ResponseReturnValue:
     """The manifest logged at opening (404 before)."""
-    election = get_election(db.session, vote_day)
-    if election.manifest_index is None:
+    get_vote_day(db.session, vote_day)  # 404 for an unknown vote day
+    election = db.session.get(Election, vote_day)
+    if election is None or election.manifest_index is None:
         raise NotFound(f"vote day {vote_day!r} has not opened yet: it has no manifest")
     entry = bulletin.get_entry(db.session, vote_day, election.manifest_index)
     return entry.data, 200, {"Content-Type": "application/json"}
