@@ -36,6 +36,15 @@ Range = tuple[int, int]
 # queries. The statements use "?" placeholders, turned into "%s" for drivers
 # of the "format" family (psycopg); values are always passed as parameters.
 _READ_LOG = "SELECT id, origin, size, right_edge FROM logs WHERE name = ?"
+# Under the lock, the latest checkpoint's size and time come in the same round
+# trip (every append checks whether a new checkpoint is due; checkpoints are
+# only written under this lock, so the value cannot change before the commit).
+_READ_LOG_LOCKED = (
+    "SELECT l.id, l.origin, l.size, l.right_edge, c.size, c.created_at FROM logs l"
+    " LEFT OUTER JOIN log_checkpoints c ON c.id = (SELECT id FROM log_checkpoints"
+    " WHERE log_id = l.id ORDER BY size DESC LIMIT 1)"
+    " WHERE l.name = ?"
+)
 _INSERT_LEAF = (
     "INSERT INTO log_leaves (log_id, idx, leaf_hash, hash_prefix, data) VALUES (?, ?, ?, ?, ?)"
 )
@@ -75,6 +84,8 @@ class LogState:
     origin: str
     size: int
     right_edge: list[bytes]
+    latest_checkpoint: tuple[int, Any] | None = None
+    """Read under the lock only: the latest checkpoint's size and raw created_at."""
 
 
 def hash_prefix(leaf_hash: bytes) -> int:
@@ -116,18 +127,24 @@ def read_log(session: so.Session, name: str, *, lock: bool = False) -> LogState:
     Raises:
         LogNotFound: no log has that name.
     """
-    sql = _READ_LOG
-    if lock:
-        connection = session.connection()
-        if connection.dialect.name == "sqlite":
-            _begin_immediate(connection)
-        else:
-            sql += " FOR UPDATE"
+    if not lock:
+        row = run(session, _READ_LOG, (name,)).one_or_none()
+        if row is None:
+            raise LogNotFound(f"there is no log named {name!r}")
+        log_id, origin, size, edge = row
+        return LogState(log_id, name, origin, size, split_edge(bytes(edge), size))
+    sql = _READ_LOG_LOCKED
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _begin_immediate(connection)
+    else:
+        sql += " FOR UPDATE OF l"  # the log row only (the checkpoint side may be NULL)
     row = run(session, sql, (name,)).one_or_none()
     if row is None:
         raise LogNotFound(f"there is no log named {name!r}")
-    log_id, origin, size, edge = row
-    return LogState(log_id, name, origin, size, split_edge(bytes(edge), size))
+    log_id, origin, size, edge, checkpoint_size, checkpoint_time = row
+    latest = None if checkpoint_size is None else (int(checkpoint_size), checkpoint_time)
+    return LogState(log_id, name, origin, size, split_edge(bytes(edge), size), latest)
 
 
 def _begin_immediate(connection: sa.Connection) -> None:

@@ -185,6 +185,11 @@ class LockedLog:
         return self._state.origin
 
     @property
+    def latest_checkpoint(self) -> tuple[int, Any] | None:
+        """The latest checkpoint's size and stored time, as read with the lock."""
+        return self._state.latest_checkpoint
+
+    @property
     def size(self) -> int:
         """The size including the appends of this transaction."""
         return self._state.size
@@ -291,11 +296,6 @@ def _latest_row(session: so.Session, log_id: int) -> LogCheckpoint | None:
     return session.execute(stmt).scalar_one_or_none()
 
 
-_LATEST_CHECKPOINT = (
-    "SELECT size, created_at FROM log_checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1"
-)
-
-
 def _checkpoint_if_due(
     session: so.Session,
     log: LockedLog,
@@ -303,10 +303,14 @@ def _checkpoint_if_due(
     now: dt.datetime,
     interval: dt.timedelta,
 ) -> None:
-    """Every append's check, in one cheap driver-level query: sign only when due."""
-    row = tree.run(session, _LATEST_CHECKPOINT, (log.log_id,)).first()
-    if row is not None:
-        size, created_at = row[0], _read_datetime(session, row[1])
+    """Every append's check: sign only when due.
+
+    The latest checkpoint was read with the lock (no checkpoint is written
+    without it, so it is still the latest).
+    """
+    latest = log.latest_checkpoint
+    if latest is not None:
+        size, created_at = latest[0], _read_datetime(session, latest[1])
         if size == log.size or _utc(now) - _utc(created_at) < interval:
             return
     _checkpoint_locked(session, log, signing, now, interval)

@@ -91,7 +91,7 @@ _UPSERT = (
 
 
 def _upsert(session: so.Session, key: str, limit: Limit, now: int) -> tuple[int, int]:
-    connection = session.connection()
+    connection = _connection(session)
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two supported
         raise NotImplementedError(f"rate limits need SQLite or PostgreSQL, not {dialect}")
@@ -99,3 +99,18 @@ def _upsert(session: so.Session, key: str, limit: Limit, now: int) -> tuple[int,
     sql = _UPSERT if connection.dialect.paramstyle == "qmark" else _UPSERT.replace("?", "%s")
     row = connection.exec_driver_sql(sql, (key, now, expired_before, expired_before, now)).one()
     return int(row[0]), int(row[1])
+
+
+def _connection(session: so.Session) -> sa.Connection:
+    """The session's connection; on PostgreSQL in autocommit when no transaction is open.
+
+    The upsert is one atomic statement, so a transaction around it only costs
+    two round trips (BEGIN, COMMIT) on every cast. SQLAlchemy puts the
+    connection back to the default isolation level when the session releases
+    it (at the commit in :func:`hit`), so the caller's next transaction is a
+    real one again.
+    """
+    inner = session.registry() if isinstance(session, so.scoped_session) else session
+    if inner.in_transaction() or inner.get_bind().dialect.name != "postgresql":
+        return session.connection()
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
