@@ -2,8 +2,8 @@
 
 tests/voting/test_migrations.py does the same on SQLite. This runs in every
 suite run (SQLite or PostgreSQL), in a schema of its own in the PostgreSQL
-database of ``URNA_TEST_DATABASE_URL`` (default: CI's ``test``), so it never
-touches the suite's tables.
+database of ``URNA_TEST_DATABASE_URL`` or ``URNA_TEST_POSTGRES_URL`` (default:
+CI's ``test``), so it never touches the suite's tables.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from flask_migrate import upgrade
 from voting import create_app
 from voting.extensions import db
 
-POSTGRES_URL = os.environ.get("URNA_TEST_DATABASE_URL") or (
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+POSTGRES_URL = (
+    os.environ.get("URNA_TEST_DATABASE_URL")
+    or os.environ.get("URNA_TEST_POSTGRES_URL")  # as tests/voting/test_log_backends.py
+    or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
 
