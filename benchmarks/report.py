@@ -126,6 +126,7 @@ def plot_cast(rows: list[dict[str, Any]], out: Path) -> None:
         ax.plot(workers, projected, marker=marker, color=color, linestyle="--", alpha=0.5,
                 label=f"{database}: CPU per ballot, idle cores")  # fmt: skip
     ax.axhline(100, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("gunicorn workers")
     ax.set_ylabel("ballots cast per second")
     ax.set_xticks(list(WORKERS))
@@ -145,6 +146,7 @@ def plot_verify(rows: list[dict[str, Any]], out: Path) -> None:
     ax.plot(ballots, [2 * r["verify_reference_ballots_per_cpu_s"] for r in rows], marker="s",
             linestyle="--", label="2 x reference ballots / CPU s")  # fmt: skip
     ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("ballots in the record")
     ax.set_ylabel("reference ballots verified per second")
     ax.set_title("Independent verifier (python -m voting.verify)")
