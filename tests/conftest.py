@@ -52,6 +52,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
             with db.engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
+        if POSTGRES_URL:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(_RESET_FUNCTION))
         db.engine.dispose()
     return url
 
@@ -74,11 +77,33 @@ def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+# Emptying the tables before each test on PostgreSQL: DELETE (children first)
+# and every sequence back to 1, as TRUNCATE ... RESTART IDENTITY would, but in
+# a few milliseconds instead of about 70 (TRUNCATE replaces each table's files;
+# the tables of a test hold a handful of rows).
+_RESET_FUNCTION = """
+CREATE OR REPLACE FUNCTION urna_test_reset(tables text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    name text;
+    seq regclass;
+BEGIN
+    FOREACH name IN ARRAY tables LOOP
+        EXECUTE format('DELETE FROM %I', name);
+    END LOOP;
+    FOR seq IN SELECT c.oid::regclass FROM pg_class c
+               WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace LOOP
+        PERFORM setval(seq, 1, false);
+    END LOOP;
+END $$
+"""
+
+
 def _empty_tables() -> None:
-    names = [t.name for t in reversed(db.metadata.sorted_tables)]
+    names = [t.name for t in reversed(db.metadata.sorted_tables)]  # children first
     if names:
         with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("SELECT urna_test_reset(:tables)"), {"tables": names})
 
 
 @pytest.fixture()
