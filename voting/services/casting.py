@@ -40,6 +40,7 @@ from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.services import _log_tree as bulletin_tree
 from voting.services import bulletin
+from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import now_utc
 from voting.services.log_keys import LogSigning
@@ -213,7 +214,7 @@ def _open_election(
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
     status, policy, digest, public_key, closes_at = row
     closes_at = _datetime(session, closes_at)
-    if status == "open" and closes_at is not None and _utc(closes_at) <= now:
+    if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
         close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
         status = "closed"
     if status != "open" or digest is None or public_key is None:
@@ -316,10 +317,6 @@ def _datetime_processors(dialect: sa.Dialect) -> tuple[Any, Any]:
     to_db = column_type.bind_processor(dialect) or (lambda value: value)
     from_db = column_type.result_processor(dialect, None) or (lambda value: value)
     return to_db, from_db
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _parse(data: Any) -> Ballot:

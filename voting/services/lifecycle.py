@@ -279,16 +279,17 @@ def apply_schedule(
         )
     ).all()
     for vote_day_id, status, opens_at, closes_at in due:
-        if status == "credentials" and opens_at is not None and _utc(opens_at) <= now:
+        if status == "credentials" and opens_at is not None and as_utc(opens_at) <= now:
             open_vote_day_with(session, vote_day_id)
             done.append(f"opened {vote_day_id}")
-        elif status == "open" and closes_at is not None and _utc(closes_at) <= now:
+        elif status == "open" and closes_at is not None and as_utc(closes_at) <= now:
             close_vote_day(session, vote_day_id, signing=signing, now=now)
             done.append(f"closed {vote_day_id}")
     return done
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones)."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
