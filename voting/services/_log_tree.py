@@ -24,6 +24,10 @@ from voting.errors import VotingError
 from voting.models.log import Log
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
+from voting.services._sql import Params
+from voting.services._sql import Rows
+from voting.services._sql import run
+from voting.services._sql import run_many
 
 logs = Log.__table__
 leaves = LogLeaf.__table__
@@ -31,10 +35,9 @@ nodes = LogNode.__table__
 
 Range = tuple[int, int]
 
-# The hot paths (every append, every proof) speak SQL to the driver directly:
-# SQLAlchemy's statement building and type processing cost more than the
-# queries. The statements use "?" placeholders, turned into "%s" for drivers
-# of the "format" family (psycopg); values are always passed as parameters.
+# The hot paths (every append, every proof) speak SQL to the driver directly
+# (voting/services/_sql.py): SQLAlchemy's statement building and execution
+# cost more than the queries. Values are always passed as parameters.
 _READ_LOG = "SELECT id, origin, size, right_edge FROM logs WHERE name = ?"
 # Under the lock, the latest checkpoint's size and time come in the same round
 # trip (every append checks whether a new checkpoint is due; checkpoints are
@@ -50,18 +53,6 @@ _INSERT_LEAF = (
 )
 _INSERT_NODE = "INSERT INTO log_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)"
 _UPDATE_LOG = "UPDATE logs SET size = ?, right_edge = ? WHERE id = ?"
-
-
-def run(
-    session: so.Session, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]
-) -> sa.CursorResult[Any]:
-    """Execute driver-level SQL with "?" placeholders (a list of tuples: executemany)."""
-    connection = session.connection()
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    if isinstance(params, list) and len(params) == 1:
-        params = params[0]  # one row: a plain execute is cheaper than executemany
-    return connection.exec_driver_sql(sql, params)
 
 
 class LogNotFound(NotFound):
@@ -117,34 +108,47 @@ def push_leaf(
     edge.append(carry)
 
 
-def read_log(session: so.Session, name: str, *, lock: bool = False) -> LogState:
-    """Read the log row; with ``lock``, first take the log's append lock.
-
-    On SQLite the lock is the database write lock (``BEGIN IMMEDIATE``, waiting
-    up to the busy timeout); on PostgreSQL it is the log row's lock
-    (``SELECT ... FOR UPDATE``). Both last until the transaction ends.
+def read_log(session: so.Session, name: str) -> LogState:
+    """Read the log row (no lock: a consistent snapshot of a committed size).
 
     Raises:
         LogNotFound: no log has that name.
     """
-    if not lock:
-        row = run(session, _READ_LOG, (name,)).one_or_none()
-        if row is None:
-            raise LogNotFound(f"there is no log named {name!r}")
-        log_id, origin, size, edge = row
-        return LogState(log_id, name, origin, size, split_edge(bytes(edge), size))
+    row = run(session, _READ_LOG, (name,)).one_or_none()
+    if row is None:
+        raise LogNotFound(f"there is no log named {name!r}")
+    log_id, origin, size, edge = row
+    return LogState(log_id, name, origin, size, split_edge(bytes(edge), size))
+
+
+def lock_log(
+    session: so.Session, name: str, read_with: tuple[str, Params] | None = None
+) -> tuple[LogState, Rows | None]:
+    """Take the log's append lock, then read the log row (and the caller's ``read_with``).
+
+    On SQLite the lock is the database write lock (``BEGIN IMMEDIATE``, waiting
+    up to the busy timeout); on PostgreSQL it is the log row's lock
+    (``SELECT ... FOR UPDATE``). Both last until the transaction ends.
+    ``read_with`` runs after the lock is taken, in the same round trip on
+    PostgreSQL; its rows are returned beside the log.
+
+    Raises:
+        LogNotFound: no log has that name.
+    """
     sql = _READ_LOG_LOCKED
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         _begin_immediate(connection)
     else:
         sql += " FOR UPDATE OF l"  # the log row only (the checkpoint side may be NULL)
-    row = run(session, sql, (name,)).one_or_none()
+    results = run_many(session, [(sql, (name,)), *([read_with] if read_with else [])])
+    row = results[0].one_or_none()
     if row is None:
         raise LogNotFound(f"there is no log named {name!r}")
     log_id, origin, size, edge, checkpoint_size, checkpoint_time = row
     latest = None if checkpoint_size is None else (int(checkpoint_size), checkpoint_time)
-    return LogState(log_id, name, origin, size, split_edge(bytes(edge), size), latest)
+    state = LogState(log_id, name, origin, size, split_edge(bytes(edge), size), latest)
+    return state, results[1] if read_with else None
 
 
 def _begin_immediate(connection: sa.Connection) -> None:
@@ -211,18 +215,22 @@ def root_at(session: so.Session, log_id: int, size: int) -> bytes:
     return range_hashes(session, log_id, [(0, size)])[0]
 
 
-def write_rows(
+def write(
     session: so.Session,
-    log_id: int,
+    state: LogState,
     new_leaves: list[tuple[int, int, bytes, int, bytes]],
     new_nodes: list[tuple[int, int, bytes]],
+    also: Sequence[tuple[str, Params]] = (),
 ) -> None:
-    """Insert leaves ``(log id, index, leaf hash, hash prefix, data)`` and nodes."""
+    """Write leaves ``(log id, index, leaf hash, hash prefix, data)``, nodes and the log row.
+
+    ``also`` are the caller's own writes, sent in the same batch (one round
+    trip on PostgreSQL).
+    """
+    statements: list[tuple[str, Params]] = []
     if new_leaves:
-        run(session, _INSERT_LEAF, new_leaves)
+        statements.append((_INSERT_LEAF, new_leaves))
     if new_nodes:
-        run(session, _INSERT_NODE, [(log_id, lv, i, h) for lv, i, h in new_nodes])
-
-
-def write_state(session: so.Session, state: LogState) -> None:
-    run(session, _UPDATE_LOG, (state.size, b"".join(state.right_edge), state.id))
+        statements.append((_INSERT_NODE, [(state.id, lv, i, h) for lv, i, h in new_nodes]))
+    statements.append((_UPDATE_LOG, (state.size, b"".join(state.right_edge), state.id)))
+    run_many(session, [*statements, *also])

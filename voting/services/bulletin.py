@@ -36,6 +36,7 @@ from voting.models.log import LogCheckpoint
 from voting.services import _log_tree as tree
 from voting.services._log_tree import LogCorrupted
 from voting.services._log_tree import LogNotFound
+from voting.services._sql import Rows
 from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
 from voting.services.log_keys import LogSigning
 from voting.services.log_reads import MAX_PAGE
@@ -166,11 +167,16 @@ class LockedLog:
 
     _FLUSH_ROWS = 5000
 
-    def __init__(self, session: so.Session, state: tree.LogState) -> None:
+    def __init__(
+        self, session: so.Session, state: tree.LogState, read_with: Rows | None = None
+    ) -> None:
         self._session = session
         self._state = state
+        self.read_with = read_with
+        """The rows of the caller's ``read_with`` query, read under the lock."""
         self._leaves: list[tuple[int, int, bytes, int, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
+        self._also: list[tuple[str, tuple[Any, ...]]] = []
 
     @property
     def name(self) -> str:
@@ -213,12 +219,20 @@ class LockedLog:
     def append_many(self, records: Iterable[Mapping[str, Any]]) -> list[Appended]:
         return [self.append(record) for record in records]
 
+    def write_with(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Run the caller's own write (driver-level SQL, ``?`` placeholders) with the next flush.
+
+        It goes to the database in the same batch as the log's rows: one
+        round trip for both on PostgreSQL. Values are always parameters.
+        """
+        self._also.append((sql, params))
+
     def flush(self) -> None:
-        """Write the pending leaves, subtree hashes and the log row."""
-        tree.write_rows(self._session, self._state.id, self._leaves, self._nodes)
-        tree.write_state(self._session, self._state)
+        """Write the pending leaves, subtree hashes, the log row and the caller's writes."""
+        tree.write(self._session, self._state, self._leaves, self._nodes, self._also)
         self._leaves.clear()
         self._nodes.clear()
+        self._also.clear()
 
 
 @contextmanager
@@ -229,6 +243,7 @@ def locked_log(
     commit: bool = True,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
+    read_with: tuple[str, tuple[Any, ...]] | None = None,
 ) -> Iterator[LockedLog]:
     """Hold the log's append lock for the rest of the transaction.
 
@@ -236,6 +251,10 @@ def locked_log(
 
         with bulletin.locked_log(session, "2026-03-08-ch") as log:
             ...  # check, session.add(...), log.append(record)
+
+    ``read_with`` is a query of the caller's (driver-level SQL, ``?``
+    placeholders), run once the lock is held, in the same round trip as the
+    log row on PostgreSQL; its rows are :attr:`LockedLog.read_with`.
 
     On leaving, the appends are written and (with ``commit``, the default) the
     transaction is committed: when the block returns, the records are durable.
@@ -247,7 +266,7 @@ def locked_log(
         LogNotFound: no log has that name.
     """
     try:
-        log = LockedLog(session, tree.read_log(session, name, lock=True))
+        log = LockedLog(session, *tree.lock_log(session, name, read_with))
         yield log
         log.flush()
         if signing is not None:

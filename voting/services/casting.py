@@ -38,7 +38,7 @@ from crypto.receipt import Receipt
 from voting.errors import VotingError
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
-from voting.services import _log_tree as bulletin_tree
+from voting.services import _sql as sql
 from voting.services import bulletin
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
@@ -126,19 +126,24 @@ def cast_ballot(
         BallotRefused: a subclass naming the reason; nothing was stored.
     """
     now = now or now_utc()
-    election = _open_election(session, vote_day_id, now, signing)
+    election, registration = _open_election(
+        session, vote_day_id, _credential_text(data), now, signing
+    )
     ballot = _parse(data)
     credential = ballot.credential.hex()
-    unit_id, first = _registered_unit_id(session, vote_day_id, ballot)
+    unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
     _check_revote(vote_day_id, first, election.policy)  # (1) cheap refusal
     questions = _questions(session, election, unit_id)
     _verify(ballot, questions, election.context)  # (2) expensive checks, no lock held
-    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
+    still_open = (_STILL_OPEN, (vote_day_id, credential, vote_day_id))
+    with bulletin.locked_log(
+        session, vote_day_id, signing=signing, now=now, read_with=still_open
+    ) as log:
         # (3) the close record takes this lock too; (4) the re-vote check is race-free
-        first = _still_open(session, vote_day_id, credential)
+        first = _still_open(vote_day_id, log.read_with)
         _check_revote(vote_day_id, first, election.policy)
         appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-        _insert_cast_ballot(session, vote_day_id, credential, appended, now)
+        log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
     # The transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -159,11 +164,14 @@ def spoil_ballot(
         BallotRefused: the ballot is invalid, or the revealed values do not match it.
     """
     now = now or now_utc()
-    election = _open_election(session, vote_day_id, now, signing)
+    ballot_data = data.get("ballot") if isinstance(data, dict) else None
+    election, registration = _open_election(
+        session, vote_day_id, _credential_text(ballot_data), now, signing
+    )
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
-    ballot = _parse(data["ballot"])
-    unit_id, _ = _registered_unit_id(session, vote_day_id, ballot)
+    ballot = _parse(ballot_data)
+    unit_id, _ = _registered_unit_id(vote_day_id, ballot, registration)
     _verify(ballot, _questions(session, election, unit_id), election.context)
     try:
         secrets = BallotSecrets.from_json(data["secrets"])
@@ -173,8 +181,11 @@ def spoil_ballot(
     except InvalidProof as exc:
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
-    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
-        _still_open(session, vote_day_id, ballot.credential.hex())
+    still_open = (_STILL_OPEN, (vote_day_id, ballot.credential.hex(), vote_day_id))
+    with bulletin.locked_log(
+        session, vote_day_id, signing=signing, now=now, read_with=still_open
+    ) as log:
+        _still_open(vote_day_id, log.read_with)
         appended = log.append(record)
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -201,18 +212,43 @@ class OpenElection:
     policy: str
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What the database holds of the credential a ballot names (read with the vote day)."""
+
+    credential: str
+    unit_id: int | None
+    """The credential's unit; None when it is not registered for the vote day."""
+    first: FirstBallot | None
+    """The credential's first ballot, if it has cast one."""
+
+
+def _credential_text(data: Any) -> str:
+    """The credential a ballot's JSON names, as given (checked when the ballot is parsed)."""
+    credential = data.get("credential") if isinstance(data, dict) else None
+    return credential if isinstance(credential, str) and len(credential) == 64 else ""
+
+
 def _open_election(
-    session: so.Session, vote_day_id: str, now: dt.datetime, signing: LogSigning | None
-) -> OpenElection:
-    """The open vote day's election parameters; a passed closing time closes it.
+    session: so.Session,
+    vote_day_id: str,
+    credential: str,
+    now: dt.datetime,
+    signing: LogSigning | None,
+) -> tuple[OpenElection, Registration]:
+    """The open vote day's election parameters and the credential's registration (one query).
+
+    A passed closing time closes the vote day.
 
     Raises:
+        VoteDayNotFound: there is no such vote day.
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
-    row = _run(session, _OPEN_ELECTION, (vote_day_id,)).first()
+    params = (credential, vote_day_id, credential, vote_day_id)
+    row = _run(session, _OPEN_ELECTION, params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
-    status, policy, digest, public_key, closes_at = row
+    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row
     closes_at = _datetime(session, closes_at)
     if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
         close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
@@ -222,7 +258,10 @@ def _open_election(
             f"vote day {vote_day_id!r} is {status}: ballots are accepted only while open",
             status=status,
         )
-    return OpenElection(vote_day_id, digest, _context(vote_day_id, digest, public_key), policy)
+    election = OpenElection(vote_day_id, digest, _context(vote_day_id, digest, public_key), policy)
+    first = None if first_index is None else FirstBallot(int(first_index), first_hash)
+    unit = None if unit_id is None else int(unit_id)
+    return election, Registration(credential, unit, first)
 
 
 @lru_cache(maxsize=64)
@@ -231,11 +270,14 @@ def _context(vote_day_id: str, manifest_hash: str, public_key: str) -> ElectionC
     return ElectionContext(vote_day_id, bytes.fromhex(manifest_hash), Point.from_hex(public_key))
 
 
-def _still_open(session: so.Session, vote_day_id: str, credential: str) -> FirstBallot | None:
-    """Under the log lock: check the status; return the credential's first ballot if any."""
-    row = _run(session, _STILL_OPEN, (vote_day_id, credential, vote_day_id)).first()
+def _still_open(vote_day_id: str, rows: sql.Rows | None) -> FirstBallot | None:
+    """Under the log lock: check the status; return the credential's first ballot if any.
+
+    ``rows`` are those of :data:`_STILL_OPEN`, read with the lock.
+    """
+    row = None if rows is None else rows.first()
     status = None if row is None else row[0]
-    if status != "open":
+    if row is None or status != "open":
         raise VoteDayNotOpen(
             f"vote day {vote_day_id!r} closed while the ballot was checked", status=status
         )
@@ -261,16 +303,17 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 # Every cast runs the statements below, so they are written in SQL for the
 # driver (as the log's hot paths are, voting/services/_log_tree.py): building
 # them with SQLAlchemy's expression language cost more CPU than running them.
-# Values are always parameters ("?" placeholders, adapted by tree.run).
+# Values are always parameters ("?" placeholders, voting/services/_sql.py).
+# The vote day, its election, the credential's registration and its first
+# ballot: one round trip before any ballot is parsed.
 _OPEN_ELECTION = (
-    "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at"
-    " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id WHERE v.id = ?"
-)
-_CREDENTIAL = (
-    "SELECT c.jurisdiction_id, b.leaf_index, b.leaf_hash FROM credentials c"
+    "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
+    " c.jurisdiction_id, b.leaf_index, b.leaf_hash"
+    " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
+    " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
     " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
-    " WHERE c.vote_day_id = ? AND c.public_key = ?"
+    " WHERE v.id = ?"
 )
 _STILL_OPEN = (
     "SELECT v.status, b.leaf_index, b.leaf_hash FROM vote_days v"
@@ -282,7 +325,7 @@ _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
     " VALUES (?, ?, ?, ?, ?)"
 )
-_run = bulletin_tree.run
+_run = sql.run
 
 
 @dataclass(frozen=True)
@@ -293,16 +336,17 @@ class FirstBallot:
     leaf_hash: str
 
 
-def _insert_cast_ballot(
+def _cast_ballot_row(
     session: so.Session,
     vote_day_id: str,
     credential: str,
     appended: bulletin.Appended,
     now: dt.datetime,
-) -> None:
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement recording where a credential's ballot landed on the log."""
     cast_at = _datetime_processors(session.get_bind().dialect)[0](now)
     params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex(), cast_at)
-    _run(session, _INSERT_CAST_BALLOT, params)
+    return _INSERT_CAST_BALLOT, params
 
 
 def _datetime(session: so.Session, value: Any) -> dt.datetime | None:
@@ -327,16 +371,19 @@ def _parse(data: Any) -> Ballot:
 
 
 def _registered_unit_id(
-    session: so.Session, vote_day_id: str, ballot: Ballot
+    vote_day_id: str, ballot: Ballot, registration: Registration
 ) -> tuple[int, FirstBallot | None]:
-    """The credential's unit, and its first ballot if it has cast one (one query)."""
+    """The credential's unit, and its first ballot if it has cast one.
+
+    Raises:
+        WrongQuestions: the ballot names another vote day.
+        UnknownCredential: the credential is not registered for the vote day.
+    """
     if ballot.vote_day_id != vote_day_id:
         raise WrongQuestions(f"the ballot is for vote day {ballot.vote_day_id!r}")
-    credential = ballot.credential.hex()
-    row = _run(session, _CREDENTIAL, (vote_day_id, credential, vote_day_id, credential)).first()
-    if row is None:
+    if registration.unit_id is None or registration.credential != ballot.credential.hex():
         raise UnknownCredential("this voting credential is not registered for the vote day")
-    return int(row[0]), None if row[1] is None else FirstBallot(int(row[1]), row[2])
+    return registration.unit_id, registration.first
 
 
 def _check_revote(vote_day_id: str, first: FirstBallot | None, policy: str) -> None:

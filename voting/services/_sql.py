@@ -1,0 +1,130 @@
+"""Driver-level SQL for the hot paths: every cast ballot, every log append and proof.
+
+SQLAlchemy's statement building, execution events and result objects cost
+about as much CPU as the queries themselves on these paths (measured: a
+one-row SELECT on PostgreSQL through ``Connection.exec_driver_sql`` takes
+about twice the CPU of the same statement on the driver's cursor). So the
+few statements run on every ballot go to the driver's cursor directly, inside
+the session's transaction (:meth:`Session.connection` begins it; the session
+commits or rolls it back as usual).
+
+Statements use ``?`` placeholders, turned into ``%s`` for drivers of the
+"format" family (psycopg). Values are always passed as parameters, never
+interpolated. :func:`run_many` sends several statements in one round trip on
+PostgreSQL (psycopg's pipeline mode); on SQLite, which has no round trips, it
+runs them one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy.orm as so
+
+Params = tuple[Any, ...] | list[tuple[Any, ...]]
+"""One row of parameters, or a list of rows (run as ``executemany``)."""
+
+
+class Rows:
+    """The rows a statement returned (none for a write)."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    def one_or_none(self) -> tuple[Any, ...] | None:
+        """The only row, or None; more than one is a programming error."""
+        if len(self._rows) > 1:
+            raise LookupError(f"expected at most one row, got {len(self._rows)}")
+        return self.first()
+
+    def one(self) -> tuple[Any, ...]:
+        """The only row; none or more than one is a programming error."""
+        if len(self._rows) != 1:
+            raise LookupError(f"expected exactly one row, got {len(self._rows)}")
+        return self._rows[0]
+
+
+def run(session: so.Session, sql: str, params: Params = ()) -> Rows:
+    """Execute one statement in the session's transaction and fetch its rows."""
+    raw, format_style = _driver_connection(session)
+    cursor = raw.cursor()
+    try:
+        _execute(cursor, _adapt(sql, format_style), params)
+        return Rows(cursor.fetchall() if cursor.description is not None else [])
+    finally:
+        cursor.close()
+
+
+def run_many(session: so.Session, statements: Sequence[tuple[str, Params]]) -> list[Rows]:
+    """Execute statements in order, in one round trip where the driver can (psycopg).
+
+    Each statement still runs after the one before it (a read after a lock
+    sees what the lock protects). An error in any statement is raised; the
+    transaction is then failed and must be rolled back, as after any error.
+    """
+    raw, format_style = _driver_connection(session)
+    if len(statements) < 2 or not _has_pipeline(raw):
+        return [run(session, sql, params) for sql, params in statements]
+    cursors = [raw.cursor() for _ in statements]
+    try:
+        with raw.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                _execute(cursor, _adapt(sql, format_style), params)
+        return [Rows(c.fetchall() if c.description is not None else []) for c in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _driver_connection(session: so.Session) -> tuple[Any, bool]:
+    """The driver's connection under the session's, and whether it wants ``%s``.
+
+    ``session.connection()`` begins the session's transaction if needed and
+    checks a connection out of the pool.
+    """
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    return raw, connection.dialect.paramstyle != "qmark"
+
+
+def _has_pipeline(raw: Any) -> bool:
+    """psycopg 3 with a libpq that supports pipeline mode (14 and later)."""
+    return hasattr(raw, "pipeline") and _libpq_has_pipeline()
+
+
+@lru_cache(maxsize=1)
+def _libpq_has_pipeline() -> bool:
+    from psycopg import Pipeline
+
+    return bool(Pipeline.is_supported())
+
+
+def _execute(cursor: Any, sql: str, params: Params) -> None:
+    if isinstance(params, list):
+        if len(params) == 1:
+            cursor.execute(sql, params[0])  # one row: cheaper than executemany
+        else:
+            cursor.executemany(sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+@lru_cache(maxsize=256)
+def _adapt_format(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+def _adapt(sql: str, format_style: bool) -> str:
+    return _adapt_format(sql) if format_style else sql
