@@ -67,18 +67,29 @@ def postgres_backends(url: str) -> list[int]:
 class MachineSample:
     busy: float
     total: float
+    steal: float = 0.0
+    """Time the hypervisor gave to other guests while ours wanted to run (a VM's noise)."""
 
     @classmethod
     def now(cls) -> MachineSample:
-        """Jiffies of the whole machine (all cores): busy and total, from /proc/stat."""
+        """Jiffies of the whole machine (all cores): busy, total and stolen, from /proc/stat."""
         values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         idle = values[3] + values[4]  # idle + iowait
         total = sum(values[:8])
-        return cls((total - idle) / TICKS, total / TICKS)
+        return cls((total - idle) / TICKS, total / TICKS, values[7] / TICKS)
 
 
 def machine_busy(before: MachineSample, after: MachineSample) -> tuple[float, float]:
-    """(busy CPU seconds of every process on the machine, percent of all cores busy)."""
+    """(busy CPU seconds of every process on the machine, percent of all cores busy).
+
+    Busy time includes stolen time (see :func:`stolen_pct`).
+    """
     busy = after.busy - before.busy
     total = after.total - before.total
     return busy, (100 * busy / total if total else 0.0)
+
+
+def stolen_pct(before: MachineSample, after: MachineSample) -> float:
+    """Percent of all cores' time stolen by the hypervisor between two samples."""
+    total = after.total - before.total
+    return 100 * (after.steal - before.steal) / total if total else 0.0

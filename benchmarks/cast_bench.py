@@ -147,7 +147,9 @@ def run(
             load_before = os.getloadavg()[0]
             latencies, statuses, elapsed = _post_all(endpoint, bodies, clients, max_seconds)
             client_cpu = time.process_time() - client_before
-            machine_cpu, machine_pct = _cpu.machine_busy(machine_before, _cpu.MachineSample.now())
+            machine_after = _cpu.MachineSample.now()
+            machine_cpu, machine_pct = _cpu.machine_busy(machine_before, machine_after)
+            stolen = _cpu.stolen_pct(machine_before, machine_after)
             workers_cpu = sum(_cpu.cpu_of(worker_pids).values()) - sum(
                 before.get(p, 0.0) for p in worker_pids
             )
@@ -188,6 +190,9 @@ def run(
         "machine": {
             "load_average_1min_before": round(load_before, 2),
             "cores_busy_pct": round(machine_pct, 1),
+            # A virtual machine's cores are shared with other guests: time stolen
+            # by the hypervisor is part of "busy" and is lost to every process here.
+            "stolen_pct": round(stolen, 1),
             "other_processes_cpu_s": round(max(0.0, machine_cpu - ours), 1),
         },
     }
