@@ -19,6 +19,7 @@ from voting.client import VotingClient
 from voting.demo import load_demo
 from voting.extensions import db
 from voting.i18n import LANGUAGES
+from voting.models.officials import RateCounter
 from voting.services import bulletin
 from voting.views.log_api import log_signing
 
@@ -175,6 +176,43 @@ def test_casting_is_rate_limited_per_credential(
     assert statuses == [201, 409, 429]
     other, _ = voter.prepare(VOTE_DAY, opened.code(n=1), ANSWERS)  # another code is not affected
     assert voter.cast(VOTE_DAY, other).index > 0
+
+
+def _cast_attempts(credential: str) -> int | None:
+    db.session.rollback()  # a fresh snapshot: the server committed in its own threads
+    row = db.session.get(RateCounter, f"cast:{credential}")
+    return None if row is None else row.count
+
+
+def test_every_cast_attempt_is_counted_once_whatever_the_answer(
+    app: Flask, live_server: str, opened: OpenVoteDay
+) -> None:
+    # On PostgreSQL the attempt is counted in the cast's own transaction and
+    # counted again after a refusal's rollback; on SQLite it is committed first.
+    app.config["URNA_CAST_LIMIT"] = (4, 900)
+    voter = VotingClient(live_server)
+    ballot, _ = voter.prepare(VOTE_DAY, opened.code(), ANSWERS)
+    credential = ballot.credential.hex()
+    url = f"{live_server}/api/vote-days/{VOTE_DAY}/ballots"
+    headers = {"Content-Type": "application/json"}
+    size = bulletin.log_size(db.session, VOTE_DAY)
+
+    def post(data: dict) -> int:
+        return voter.http.post(url, data=json.dumps(data), headers=headers).status_code
+
+    tampered = ballot.to_json()
+    tampered["answers"][0]["sum_proof"][0]["c"] = "00" * 32  # neither signature nor proof hold
+    assert post(tampered) == 400  # refused: counted, nothing stored
+    assert _cast_attempts(credential) == 1
+    assert bulletin.log_size(db.session, VOTE_DAY) == size
+    assert post(ballot.to_json()) == 201  # accepted: counted with the ballot
+    assert _cast_attempts(credential) == 2
+    assert post(ballot.to_json()) == 409  # the first ballot counts: refused, counted
+    assert _cast_attempts(credential) == 3
+    assert post(ballot.to_json()) == 409
+    assert post(ballot.to_json()) == 429  # the fifth attempt is over the limit of four
+    assert _cast_attempts(credential) == 5
+    assert bulletin.log_size(db.session, VOTE_DAY) == size + 1
 
 
 def test_receipt_page_download_and_check_page(

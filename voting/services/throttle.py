@@ -6,7 +6,9 @@ expensive or sensitive work (a password check), so concurrent requests in
 several gunicorn workers can never together exceed the limit. A successful
 login gives its attempt back (:func:`release`) or clears the key
 (:func:`clear`). Other rate limits (code entry, casting) can reuse this module
-with their own key prefix.
+with their own key prefix. On PostgreSQL an attempt can also be counted in the
+caller's own transaction (:func:`count`): casting does, to save a transaction
+and a round trip per ballot.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sqlalchemy.orm as so
 
 from voting.models.officials import RateCounter
 from voting.official_errors import TooManyAttempts
+from voting.services import _sql as sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +39,39 @@ def hit(session: so.Session, key: str, limit: Limit, *, what: str, now: int | No
         TooManyAttempts: the attempt is over the limit (it is still counted).
     """
     now = int(time.time()) if now is None else now
-    count, window_start = _upsert(session, key, limit, now)
+    count, window_start = _upsert(session, key, limit, now, own_transaction=True)
     session.commit()
+    _check(count, window_start, limit, what, now)
+    return count
+
+
+def count(session: so.Session, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
+    """Count one attempt under ``key`` in the caller's transaction (no commit).
+
+    The counter's row stays locked until the caller's transaction ends, so
+    concurrent attempts under the same key wait for it: use it only where that
+    lock is the row's alone (:func:`counts_in_transaction`). If the caller
+    rolls back, the attempt is not counted: count it again with :func:`hit`.
+
+    Raises:
+        TooManyAttempts: the attempt is over the limit (counted in the transaction).
+    """
+    now = int(time.time()) if now is None else now
+    count, window_start = _upsert(session, key, limit, now, own_transaction=False)
+    _check(count, window_start, limit, what, now)
+    return count
+
+
+def counts_in_transaction(session: so.Session) -> bool:
+    """Whether :func:`count` can hold a counter in a long transaction: on PostgreSQL.
+
+    PostgreSQL locks the counter's row only. SQLite's write lock is the whole
+    database's: there every attempt is counted and committed on its own (:func:`hit`).
+    """
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def _check(count: int, window_start: int, limit: Limit, what: str, now: int) -> None:
     if count > limit.attempts:
         wait = max(1, window_start + limit.window - now)
         minutes = -(-wait // 60)
@@ -45,7 +79,6 @@ def hit(session: so.Session, key: str, limit: Limit, *, what: str, now: int | No
             f"too many {what}; try again in {minutes} minute{'s' if minutes != 1 else ''}",
             retry_after=wait,
         )
-    return count
 
 
 def release(session: so.Session, key: str) -> None:
@@ -75,8 +108,9 @@ def purge(session: so.Session, *, older_than: int, now: int | None = None) -> in
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-# One statement, run by the driver (casting runs it on every ballot: building it
-# with SQLAlchemy's dialect-specific insert cost more than the query). It is the
+# One statement, run by the driver (voting/services/_sql.py; casting runs it on
+# every ballot: building it with SQLAlchemy's dialect-specific insert cost more
+# than the query). It is the
 # same SQL on SQLite (3.35+) and PostgreSQL; both SET expressions see the row's
 # old values (SQL semantics). Values are always parameters.
 _UPSERT = (
@@ -90,14 +124,16 @@ _UPSERT = (
 )
 
 
-def _upsert(session: so.Session, key: str, limit: Limit, now: int) -> tuple[int, int]:
-    connection = _connection(session)
+def _upsert(
+    session: so.Session, key: str, limit: Limit, now: int, *, own_transaction: bool
+) -> tuple[int, int]:
+    connection = _connection(session) if own_transaction else session.connection()
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two supported
         raise NotImplementedError(f"rate limits need SQLite or PostgreSQL, not {dialect}")
     expired_before = now - limit.window
-    sql = _UPSERT if connection.dialect.paramstyle == "qmark" else _UPSERT.replace("?", "%s")
-    row = connection.exec_driver_sql(sql, (key, now, expired_before, expired_before, now)).one()
+    params = (key, now, expired_before, expired_before, now)
+    row = sql.run(session, _UPSERT, params).one()  # on the connection chosen above
     return int(row[0]), int(row[1])
 
 

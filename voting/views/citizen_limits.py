@@ -10,7 +10,10 @@ worker; 429 ``too_many_attempts`` JSON, or the error page, when over):
   never get this far (the code's check symbol catches them in the browser).
 - casting: ``POST /api/vote-days/<id>/ballots`` and ``/audits`` count per
   credential, whatever the answer, so that one credential cannot flood the
-  log with audited ballots or re-votes.
+  log with audited ballots or re-votes. On PostgreSQL the attempt is counted
+  in the cast's own transaction (committed with the ballot; a refused ballot's
+  transaction is rolled back and the attempt counted again on its own, in
+  :func:`after_request`); on SQLite in a transaction of its own, first.
 
 The limits are ``URNA_CODE_LIMIT`` and ``URNA_CAST_LIMIT`` (``(attempts,
 window seconds)``) when configured, else the defaults below.
@@ -18,6 +21,7 @@ window seconds)``) when configured, else the defaults below.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -27,6 +31,7 @@ from flask import g
 from flask import request
 
 from voting.extensions import db
+from voting.official_errors import TooManyAttempts
 from voting.services import throttle
 from voting.services.casting import MAX_BALLOT_BYTES
 
@@ -34,6 +39,7 @@ CODE_LIMIT = throttle.Limit(attempts=20, window=15 * 60)
 CAST_LIMIT = throttle.Limit(attempts=20, window=15 * 60)
 CODE_ENDPOINTS = frozenset({"citizen.ballot_form", "casting_api.ballot_questions"})
 CAST_ENDPOINTS = frozenset({"casting_api.cast", "casting_api.audit"})
+CAST_WHAT = "ballots for this code"
 
 
 def _limit(name: str, default: throttle.Limit) -> throttle.Limit:
@@ -70,12 +76,24 @@ def before_request() -> None:
         credential = _credential_of(request.get_data(cache=True))
         if credential is not None:
             limit = _limit("URNA_CAST_LIMIT", CAST_LIMIT)
-            throttle.hit(db.session, f"cast:{credential}", limit, what="ballots for this code")
+            key = f"cast:{credential}"
+            if throttle.counts_in_transaction(db.session):
+                g.urna_cast_attempt = (key, limit)  # before counting: over the limit is a refusal
+                throttle.count(db.session, key, limit, what=CAST_WHAT)
+            else:
+                throttle.hit(db.session, key, limit, what=CAST_WHAT)
 
 
 def after_request(response: Response) -> Response:
-    """A recognised code gives its attempt back: only failures count."""
+    """A recognised code gives its attempt back; a refused ballot's attempt is counted."""
     key = g.pop("urna_code_key", None)
     if key is not None and response.status_code == 200:
         throttle.release(db.session, key)
+    attempt = g.pop("urna_cast_attempt", None)
+    if attempt is not None and response.status_code != 201:
+        # The attempt was counted in the cast's transaction, which a refusal
+        # rolls back: count it again, on its own (it may now be over the limit).
+        db.session.rollback()
+        with contextlib.suppress(TooManyAttempts):
+            throttle.hit(db.session, *attempt, what=CAST_WHAT)
     return response
