@@ -183,8 +183,8 @@ def _cast_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| database | workers | ballots/s | p50 ms | p99 ms "
         "| CPU ms/ballot (workers + db + clients) "
-        "| projected on idle cores | load before | cores busy | others' CPU s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| projected on idle cores | load before | cores busy | stolen | others' CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cpu = r["cpu_ms_per_ballot"]
@@ -193,7 +193,8 @@ def _cast_table(rows: list[dict[str, Any]]) -> list[str]:
             f"| {r['database']} | {r['workers']} | **{r['ballots_per_s']}** | {r['p50_ms']} "
             f"| {r['p99_ms']} | {cpu['total']} ({cpu['server_workers']} + {cpu['database']} "
             f"+ {cpu['clients']}) | {_projected(r)} | {m['load_average_1min_before']} "
-            f"| {m['cores_busy_pct']} % | {m['other_processes_cpu_s']} |"
+            f"| {m['cores_busy_pct']} % | {m.get('stolen_pct', '–')} % "
+            f"| {m['other_processes_cpu_s']} |"
         )
     return lines
 
@@ -211,7 +212,8 @@ def write_report(figures: dict[str, Any], out: Path) -> Path:
         f"Measured by `python benchmarks/report.py` on {env['date']} ({env['machine']}, "
         f"{env['cores']} cores, Python {env['python']}), in {env['report_minutes']} minutes.",
         "The machine is shared with other work: every cast figure carries the load",
-        "average before it, how busy the cores were and how much CPU other",
+        "average before it, how busy the cores were, the share of the cores the",
+        "hypervisor gave to other virtual machines (stolen) and how much CPU other",
         "processes took meanwhile; the CPU time each ballot cost (gunicorn workers,",
         "PostgreSQL backends and the load generator together) is what the same",
         "work needs on idle cores, whence the projection.",
