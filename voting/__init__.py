@@ -48,6 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
 
+    if app.config.get("URNA_LOG_ORIGIN"):  # refused at start, not at the first opening
+        from voting.services.log_keys import check_origin_template
+
+        check_origin_template(app.config["URNA_LOG_ORIGIN"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from crypto.note import MalformedNote
 from crypto.note import NoteSigner
 from crypto.note import VerifierKey
+from crypto.note import key_id
 
 DEFAULT_ORIGIN_TEMPLATE = "urna.local/log/{name}"
 SEED_SIZE = 32
@@ -53,10 +55,35 @@ def load_log_signing(
 
     Raises:
         LogKeyError: the file is malformed or readable by group or others.
+        LogKeyError: the origin template is unusable (see :func:`check_origin_template`).
     """
-    if "{name}" not in origin_template:
-        raise LogKeyError("the log origin template must contain '{name}'")
+    check_origin_template(origin_template)
     return LogSigning(_read_or_create(Path(path)), origin_template)
+
+
+def check_origin_template(template: object) -> str:
+    """Refuse an origin template that cannot name every log (``URNA_LOG_ORIGIN``).
+
+    A template is the deployment's public name for its logs with ``{name}``
+    once where the vote day's id goes, e.g. ``votes.example.ch/log/{name}``;
+    the origin it makes is a signed-note key name (no spaces, ``+`` or
+    control characters, at most 255 bytes with the longest log name).
+
+    Raises:
+        LogKeyError: a message saying what is wrong with the template.
+    """
+    if not isinstance(template, str) or template.count("{name}") != 1:
+        raise LogKeyError(f"the log origin template must contain '{{name}}' once: {template!r}")
+    if "{" in template.replace("{name}", "") or "}" in template.replace("{name}", ""):
+        raise LogKeyError(f"the log origin template may use no braces but '{{name}}': {template!r}")
+    longest = template.format(name="x" * 64)  # log names are at most 64 characters
+    if len(longest.encode()) > 255:
+        raise LogKeyError(f"the log origin template is too long: {template!r}")
+    try:
+        key_id(longest, 1, bytes(32))  # checks the key name's characters
+    except MalformedNote as exc:
+        raise LogKeyError(f"the log origin template makes a bad key name: {exc}") from exc
+    return template
 
 
 def _read_or_create(path: Path) -> bytes:

@@ -1,0 +1,40 @@
+"""URNA_LOG_ORIGIN: the deployment's public name for its logs, from the environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from voting import create_app
+from voting.services.log_keys import LogKeyError
+from voting.views.log_api import log_signing
+
+
+def test_the_environment_names_the_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("URNA_LOG_ORIGIN", "votes.example.ch/log/{name}")
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "URNA_INSTANCE": str(tmp_path)}
+    )
+    with app.app_context():
+        assert log_signing(app).origin_for("2026-06-14-ch") == "votes.example.ch/log/2026-06-14-ch"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("votes.example.ch/log", "'{name}' once"),
+        ("votes.example.ch/{name}/{name}", "'{name}' once"),
+        ("votes.example.ch/{0}/{name}", "no braces but"),
+        ("votes example/{name}", "bad key name"),
+        ("votes+example/{name}", "bad key name"),
+        ("x" * 200 + "/{name}", "too long"),
+    ],
+)
+def test_a_bad_log_origin_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template: str, message: str
+) -> None:
+    monkeypatch.setenv("URNA_LOG_ORIGIN", template)
+    with pytest.raises(LogKeyError, match=re.escape(message)):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "URNA_INSTANCE": str(tmp_path)})
