@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from crypto.ballot import encrypt_ballot
@@ -14,6 +16,8 @@ from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
 from voting.extensions import db
 from voting.models.elections import Election
+from voting.models.log import Log
+from voting.models.log import LogCheckpoint
 from voting.models.votedays import VoteDay
 from voting.services import bulletin
 from voting.services import casting
@@ -137,3 +141,62 @@ def test_schedule_run_command_opens_and_closes(
     assert types[-2:] == ["manifest", "open"]
     again = runner.invoke(args=["schedule", "run"])
     assert again.exit_code == 0 and again.output == ""
+
+
+def test_a_cast_costs_few_round_trips_to_the_database(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    tmp_path: Path,
+) -> None:
+    """Every round trip is time a worker waits (docs/performance.md): count them."""
+    opened = prepare_vote_day()
+    ballots = [_ballot(opened, n) for n in range(2)]
+    url = f"/api/vote-days/{opened.vote_day}/ballots"
+    client = app.test_client()
+    connections: list[Any] = []
+    statements: list[str] = []
+
+    def remember(dbapi_connection: Any, _record: Any) -> None:
+        connections.append(dbapi_connection)
+
+    sa.event.listen(db.engine, "connect", remember)
+    db.session.remove()
+    db.engine.dispose()  # every connection from now on is one of ours
+    assert client.post(url, json=ballots[0]).status_code == 201  # warms the caches
+    checkpoints = _checkpoints(opened.vote_day)
+    db.session.remove()  # the test's own reads are not counted
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as handle:
+        for connection in connections:  # libpq's protocol trace, or SQLite's statements
+            if db.engine.dialect.name == "postgresql":
+                connection.pgconn.trace(handle.fileno())
+            else:
+                connection.set_trace_callback(statements.append)
+        try:
+            assert client.post(url, json=ballots[1]).status_code == 201
+        finally:
+            for connection in connections:
+                if db.engine.dialect.name == "postgresql":
+                    connection.pgconn.untrace()
+                else:
+                    connection.set_trace_callback(None)
+    sa.event.remove(db.engine, "connect", remember)
+    extra = 2 if _checkpoints(opened.vote_day) > checkpoints else 0  # a checkpoint fell due
+    if db.engine.dialect.name == "postgresql":
+        # ping; BEGIN; rate counter; vote day and credential; lock and still open?;
+        # leaf, subtree hashes, log row and cast ballot; COMMIT
+        round_trips = trace.read_text().count("ReadyForQuery")
+        assert round_trips <= 7 + extra, trace.read_text()
+    else:  # SQLite: no round trips, but one write lock and few statements
+        assert sum(s.startswith("BEGIN IMMEDIATE") for s in statements) == 1
+        nodes = sum(s.startswith("INSERT INTO log_nodes") for s in statements)
+        # the counter in a transaction of its own (pings included), then the cast
+        assert len(statements) - nodes <= 13 + extra, "\n".join(s[:70] for s in statements)
+
+
+def _checkpoints(vote_day: str) -> int:
+    db.session.rollback()
+    log = db.session.execute(sa.select(Log.id).where(Log.name == vote_day)).scalar_one()
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(LogCheckpoint).where(LogCheckpoint.log_id == log)
+    ).scalar_one()

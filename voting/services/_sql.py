@@ -81,7 +81,10 @@ def run_many(session: so.Session, statements: Sequence[tuple[str, Params]]) -> l
     try:
         with raw.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                _execute(cursor, _adapt(sql, format_style), params)
+                # Rows one by one: executemany would open a pipeline of its own,
+                # whose end is one more round trip.
+                for row in params if isinstance(params, list) else [params]:
+                    cursor.execute(_adapt(sql, format_style), row)
         return [Rows(c.fetchall() if c.description is not None else []) for c in cursors]
     finally:
         for cursor in cursors:
