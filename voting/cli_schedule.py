@@ -10,7 +10,6 @@ import datetime as dt
 import time
 
 import click
-import sqlalchemy.orm as so
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -18,6 +17,7 @@ from voting.errors import VotingError
 from voting.extensions import db
 from voting.services import bulletin
 from voting.services import lifecycle
+from voting.session_types import DbSession
 from voting.views.log_api import log_signing
 
 
@@ -26,7 +26,7 @@ def schedule_group() -> None:
     """Apply the vote days' scheduled opening and closing times."""
 
 
-def _open(session: so.Session, vote_day_id: str) -> None:
+def _open(session: DbSession, vote_day_id: str) -> None:
     signing = log_signing(current_app)
     origin = bulletin.log_origin(session, vote_day_id)
     lifecycle.open_vote_day(

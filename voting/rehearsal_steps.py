@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy.orm as so
 from nacl.signing import SigningKey
 
 from crypto.clerk_signature import new_clerk_key
@@ -34,6 +33,7 @@ from voting.services.lifecycle import close_vote_day
 from voting.services.log_keys import LogSigning
 from voting.services.tally import start_tally
 from voting.services.tally_log import read_manifest
+from voting.session_types import DbSession
 from voting.simulation import LocalTrustees
 
 __all__ = [
@@ -57,7 +57,7 @@ class PostalClerk:
 
 
 def register_postal_clerk(
-    session: so.Session, vote_day: str, signing: LogSigning, seed: bytes | None
+    session: DbSession, vote_day: str, signing: LogSigning, seed: bytes | None
 ) -> PostalClerk:
     """An official with the clerk role for :data:`POSTAL_UNIT` registers its key."""
     official = officials.create_official(
@@ -71,7 +71,7 @@ def register_postal_clerk(
 
 
 def enter_postal_counts(
-    session: so.Session,
+    session: DbSession,
     vote_day: str,
     clerk: PostalClerk,
     signing: LogSigning,
@@ -121,7 +121,7 @@ def _postal_record(
 
 
 def register_witnesses(
-    session: so.Session, vote_day: str, count: int, seed: bytes | None
+    session: DbSession, vote_day: str, count: int, seed: bytes | None
 ) -> list[bytes]:
     """Register ``count`` local witnesses with the log; return their secret keys."""
     secrets = []
@@ -139,7 +139,7 @@ def register_witnesses(
 
 
 def close_and_tally(
-    session: so.Session,
+    session: DbSession,
     vote_day: str,
     trustees: LocalTrustees,
     signing: LogSigning,
@@ -162,7 +162,7 @@ def close_and_tally(
 
 
 def cosign_final_checkpoint(
-    session: so.Session, vote_day: str, secrets: list[bytes], signing: LogSigning
+    session: DbSession, vote_day: str, secrets: list[bytes], signing: LogSigning
 ) -> None:
     """Sign a checkpoint of the whole log; every local witness cosigns it."""
     checkpoint = bulletin.issue_checkpoint(session, vote_day, signing, interval=dt.timedelta(0))

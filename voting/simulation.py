@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlalchemy.orm as so
-
 from crypto.group import RandomBytes
 from crypto.group import secure_random
 from crypto.trustees import KeyShare
@@ -25,6 +23,7 @@ from crypto.trustees import open_shares
 from voting.services import ceremony as ceremony_service
 from voting.services.lifecycle import begin_key_ceremony
 from voting.services.log_keys import LogSigning
+from voting.session_types import DbSession
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class LocalTrustees:
 
 
 def run_local_ceremony(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     trustees: Sequence[str],

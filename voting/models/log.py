@@ -22,7 +22,7 @@ from voting import dbtune  # noqa: F401  (WAL, busy timeout and synchronous on S
 from voting.extensions import db
 
 
-class Log(db.Model):
+class Log(db.Model):  # type: ignore[name-defined,misc]
     """One append-only log (one per vote day), identified by ``name``."""
 
     __tablename__ = "logs"
@@ -37,7 +37,7 @@ class Log(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
 
 
-class LogLeaf(db.Model):
+class LogLeaf(db.Model):  # type: ignore[name-defined,misc]
     """One entry: its index, RFC 9162 leaf hash and canonical JSON bytes."""
 
     __tablename__ = "log_leaves"
@@ -61,7 +61,7 @@ class LogLeaf(db.Model):
     data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
 
 
-class LogNode(db.Model):
+class LogNode(db.Model):  # type: ignore[name-defined,misc]
     """The hash of a complete perfect subtree of ``2**level`` leaves (``level >= 1``)."""
 
     __tablename__ = "log_nodes"
@@ -75,7 +75,7 @@ class LogNode(db.Model):
     hash: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))
 
 
-class LogCheckpoint(db.Model):
+class LogCheckpoint(db.Model):  # type: ignore[name-defined,misc]
     """A signed checkpoint (C2SP tlog-checkpoint note) of the log at ``size``."""
 
     __tablename__ = "log_checkpoints"

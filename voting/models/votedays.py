@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 
 from voting.extensions import db
 from voting.models.jurisdictions import Jurisdiction
+from voting.session_types import DbSession
 from voting.tier_errors import QuestionsFrozen
 
 STATUSES = ("draft", "key-ceremony", "credentials", "open", "closed", "tallied", "published")
@@ -104,7 +105,7 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
         return None if text is None else Fraction(text.lstrip(">"))
 
 
-def _refuse_frozen_edits(session: so.Session, _context: object, _instances: object) -> None:
+def _refuse_frozen_edits(session: DbSession, _context: object, _instances: object) -> None:
     """Before every flush: no question of an open (or later) vote day may change."""
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, Question):

@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 from voting.extensions import db
 
 
-class LogWitness(db.Model):
+class LogWitness(db.Model):  # type: ignore[name-defined,misc]
     """A witness registered with a log, with its verified proof of possession."""
 
     __tablename__ = "witnesses"
@@ -39,7 +39,7 @@ class LogWitness(db.Model):
     registered_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
 
 
-class WitnessCosignature(db.Model):
+class WitnessCosignature(db.Model):  # type: ignore[name-defined,misc]
     """One witness's verified BLS cosignature of one signed checkpoint."""
 
     __tablename__ = "witness_cosignatures"
@@ -58,7 +58,7 @@ class WitnessCosignature(db.Model):
     received_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
 
 
-class WitnessAggregate(db.Model):
+class WitnessAggregate(db.Model):  # type: ignore[name-defined,misc]
     """Cached aggregate of a checkpoint's cosignatures (bitmap and BLS signature)."""
 
     __tablename__ = "witness_aggregates"

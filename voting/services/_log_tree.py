@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.merkle import EMPTY_ROOT
 from crypto.merkle import HASH_SIZE
@@ -28,6 +27,7 @@ from voting.services._sql import Params
 from voting.services._sql import Rows
 from voting.services._sql import run
 from voting.services._sql import run_many
+from voting.session_types import DbSession
 
 logs = Log.__table__
 leaves = LogLeaf.__table__
@@ -108,7 +108,7 @@ def push_leaf(
     edge.append(carry)
 
 
-def read_log(session: so.Session, name: str) -> LogState:
+def read_log(session: DbSession, name: str) -> LogState:
     """Read the log row (no lock: a consistent snapshot of a committed size).
 
     Raises:
@@ -122,7 +122,7 @@ def read_log(session: so.Session, name: str) -> LogState:
 
 
 def lock_log(
-    session: so.Session, name: str, read_with: tuple[str, Params] | None = None
+    session: DbSession, name: str, read_with: tuple[str, Params] | None = None
 ) -> tuple[LogState, Rows | None]:
     """Take the log's append lock, then read the log row (and the caller's ``read_with``).
 
@@ -161,7 +161,7 @@ def _begin_immediate(connection: sa.Connection) -> None:
 
 
 def fetch_hashes(
-    session: so.Session, log_id: int, keys: Sequence[tuple[int, int]]
+    session: DbSession, log_id: int, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
     """The hashes of the perfect subtrees ``(level, index)``; leaves are level 0.
 
@@ -201,14 +201,14 @@ def fetch_hashes(
     return found
 
 
-def range_hashes(session: so.Session, log_id: int, ranges: Sequence[Range]) -> list[bytes]:
+def range_hashes(session: DbSession, log_id: int, ranges: Sequence[Range]) -> list[bytes]:
     """MTH of each leaf range, read from the stored perfect subtrees."""
     parts = [perfect_subtrees(start, end) for start, end in ranges]
     found = fetch_hashes(session, log_id, [key for part in parts for key in part])
     return [fold_subtrees([found[key] for key in part]) for part in parts]
 
 
-def root_at(session: so.Session, log_id: int, size: int) -> bytes:
+def root_at(session: DbSession, log_id: int, size: int) -> bytes:
     """MTH of the first ``size`` leaves."""
     if size == 0:
         return EMPTY_ROOT
@@ -216,7 +216,7 @@ def root_at(session: so.Session, log_id: int, size: int) -> bytes:
 
 
 def write(
-    session: so.Session,
+    session: DbSession,
     state: LogState,
     new_leaves: list[tuple[int, int, bytes, int, bytes]],
     new_nodes: list[tuple[int, int, bytes]],

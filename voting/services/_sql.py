@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-import sqlalchemy.orm as so
+from voting.session_types import DbSession
 
 Params = tuple[Any, ...] | list[tuple[Any, ...]]
 """One row of parameters, or a list of rows (run as ``executemany``)."""
@@ -56,7 +56,7 @@ class Rows:
         return self._rows[0]
 
 
-def run(session: so.Session, sql: str, params: Params = ()) -> Rows:
+def run(session: DbSession, sql: str, params: Params = ()) -> Rows:
     """Execute one statement in the session's transaction and fetch its rows."""
     raw, format_style = _driver_connection(session)
     cursor = raw.cursor()
@@ -67,7 +67,7 @@ def run(session: so.Session, sql: str, params: Params = ()) -> Rows:
         cursor.close()
 
 
-def run_many(session: so.Session, statements: Sequence[tuple[str, Params]]) -> list[Rows]:
+def run_many(session: DbSession, statements: Sequence[tuple[str, Params]]) -> list[Rows]:
     """Execute statements in order, in one round trip where the driver can (psycopg).
 
     Each statement still runs after the one before it (a read after a lock
@@ -91,7 +91,7 @@ def run_many(session: so.Session, statements: Sequence[tuple[str, Params]]) -> l
             cursor.close()
 
 
-def _driver_connection(session: so.Session) -> tuple[Any, bool]:
+def _driver_connection(session: DbSession) -> tuple[Any, bool]:
     """The driver's connection under the session's, and whether it wants ``%s``.
 
     ``session.connection()`` begins the session's transaction if needed and

@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-import sqlalchemy.orm as so
-
 from voting.errors import Conflict
 from voting.jurisdiction_formats import BFS_CANTONS
 from voting.rules import canton_accepts
@@ -38,6 +36,7 @@ from voting.services.lifecycle import now_utc
 from voting.services.results import results
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import read_manifest
+from voting.session_types import DbSession
 
 NATION = "nation:CH"
 CANTON_NUMBERS = {code: number for number, (code, _, _) in BFS_CANTONS.items()}
@@ -58,7 +57,7 @@ SPATIAL_REFERENCE = [
 
 
 def bfs_document(
-    session: so.Session, vote_day_id: str, *, now: dt.datetime | None = None
+    session: DbSession, vote_day_id: str, *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """The vote day's federal results as an ``sd-t-17-02`` document.
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto import merkle
 from crypto.encoding import canonical_json
@@ -50,6 +49,7 @@ from voting.services.log_reads import log_origin
 from voting.services.log_reads import log_size
 from voting.services.log_reads import non_negative
 from voting.services.log_reads import root_at
+from voting.session_types import DbSession
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
@@ -143,7 +143,7 @@ def encode_record(record: Mapping[str, Any]) -> bytes:
 
 
 def create_log(
-    session: so.Session, name: str, *, origin: str | None = None, now: dt.datetime | None = None
+    session: DbSession, name: str, *, origin: str | None = None, now: dt.datetime | None = None
 ) -> None:
     """Create an empty log and commit.
 
@@ -168,7 +168,7 @@ class LockedLog:
     _FLUSH_ROWS = 5000
 
     def __init__(
-        self, session: so.Session, state: tree.LogState, read_with: Rows | None = None
+        self, session: DbSession, state: tree.LogState, read_with: Rows | None = None
     ) -> None:
         self._session = session
         self._state = state
@@ -237,7 +237,7 @@ class LockedLog:
 
 @contextmanager
 def locked_log(
-    session: so.Session,
+    session: DbSession,
     name: str,
     *,
     commit: bool = True,
@@ -279,7 +279,7 @@ def locked_log(
 
 
 def append(
-    session: so.Session, name: str, record: Mapping[str, Any], *, signing: LogSigning | None = None
+    session: DbSession, name: str, record: Mapping[str, Any], *, signing: LogSigning | None = None
 ) -> Appended:
     """Append one record and commit (durable on return)."""
     with locked_log(session, name, signing=signing) as log:
@@ -287,7 +287,7 @@ def append(
 
 
 def append_many(
-    session: so.Session,
+    session: DbSession,
     name: str,
     records: Iterable[Mapping[str, Any]],
     *,
@@ -305,7 +305,7 @@ def _stored(name: str, row: LogCheckpoint) -> StoredCheckpoint:
     return StoredCheckpoint(name, row.size, row.root_hash, row.note, _utc(row.created_at))
 
 
-def _latest_row(session: so.Session, log_id: int) -> LogCheckpoint | None:
+def _latest_row(session: DbSession, log_id: int) -> LogCheckpoint | None:
     stmt = (
         sa.select(LogCheckpoint)
         .where(LogCheckpoint.log_id == log_id)
@@ -316,7 +316,7 @@ def _latest_row(session: so.Session, log_id: int) -> LogCheckpoint | None:
 
 
 def _checkpoint_if_due(
-    session: so.Session,
+    session: DbSession,
     log: LockedLog,
     signing: LogSigning,
     now: dt.datetime,
@@ -335,7 +335,7 @@ def _checkpoint_if_due(
     _checkpoint_locked(session, log, signing, now, interval)
 
 
-def _read_datetime(session: so.Session, value: Any) -> dt.datetime:
+def _read_datetime(session: DbSession, value: Any) -> dt.datetime:
     """A timestamp read by driver-level SQL, converted as SQLAlchemy would."""
     dialect = session.get_bind().dialect
     column_type = LogCheckpoint.__table__.c.created_at.type.dialect_impl(dialect)
@@ -344,7 +344,7 @@ def _read_datetime(session: so.Session, value: Any) -> dt.datetime:
 
 
 def _checkpoint_locked(
-    session: so.Session,
+    session: DbSession,
     log: LockedLog,
     signing: LogSigning,
     now: dt.datetime,
@@ -365,7 +365,7 @@ def _checkpoint_locked(
 
 
 def issue_checkpoint(
-    session: so.Session,
+    session: DbSession,
     name: str,
     signing: LogSigning,
     *,
@@ -381,7 +381,7 @@ def issue_checkpoint(
         return _checkpoint_locked(session, log, signing, now or _now(), interval)
 
 
-def get_checkpoint(session: so.Session, name: str, size: int | None = None) -> StoredCheckpoint:
+def get_checkpoint(session: DbSession, name: str, size: int | None = None) -> StoredCheckpoint:
     """The latest checkpoint, or the one at ``size``.
 
     Raises:
@@ -401,7 +401,7 @@ def get_checkpoint(session: so.Session, name: str, size: int | None = None) -> S
 
 
 def latest_checkpoint_note(
-    session: so.Session,
+    session: DbSession,
     name: str,
     *,
     signing: LogSigning | None = None,
@@ -417,7 +417,7 @@ def latest_checkpoint_note(
     return get_checkpoint(session, name).note
 
 
-def _checkpoint_due(session: so.Session, name: str, now: dt.datetime) -> bool:
+def _checkpoint_due(session: DbSession, name: str, now: dt.datetime) -> bool:
     now = _utc(now)
     state = tree.read_log(session, name)
     latest = _latest_row(session, state.id)
@@ -426,7 +426,7 @@ def _checkpoint_due(session: so.Session, name: str, now: dt.datetime) -> bool:
     return latest.size < state.size and now - _utc(latest.created_at) >= CHECKPOINT_INTERVAL
 
 
-def receipt_for(session: so.Session, name: str, index: int) -> Receipt:
+def receipt_for(session: DbSession, name: str, index: int) -> Receipt:
     """The receipt of entry ``index``, with the latest checkpoint if it covers it."""
     entry = get_entry(session, name, index)
     try:

@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
@@ -45,6 +44,7 @@ from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import now_utc
 from voting.services.log_keys import LogSigning
 from voting.services.votedays import ballot_for_unit
+from voting.session_types import DbSession
 from voting.tier_errors import VoteDayNotFound
 
 MAX_BALLOT_BYTES = 64 * 1024
@@ -113,7 +113,7 @@ def parse_ballot_body(body: bytes) -> Any:
 
 
 def cast_ballot(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     data: Any,
     *,
@@ -149,7 +149,7 @@ def cast_ballot(
 
 
 def spoil_ballot(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     data: Any,
     *,
@@ -191,7 +191,7 @@ def spoil_ballot(
 
 
 def questions_for_unit(
-    session: so.Session, vote_day_id: str, unit: Jurisdiction
+    session: DbSession, vote_day_id: str, unit: Jurisdiction
 ) -> list[QuestionSpec]:
     """The ballot's questions for a voter of ``unit``, in ballot order."""
     tiers = ballot_for_unit(session, vote_day_id, unit)
@@ -230,7 +230,7 @@ def _credential_text(data: Any) -> str:
 
 
 def _open_election(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     credential: str,
     now: dt.datetime,
@@ -284,7 +284,7 @@ def _still_open(vote_day_id: str, rows: sql.Rows | None) -> FirstBallot | None:
     return None if row[1] is None else FirstBallot(int(row[1]), row[2])
 
 
-def _questions(session: so.Session, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
+def _questions(session: DbSession, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
     key = (election.vote_day_id, election.manifest_hash, unit_id)
     cached = _QUESTIONS.get(key)
     if cached is None:
@@ -337,7 +337,7 @@ class FirstBallot:
 
 
 def _cast_ballot_row(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     credential: str,
     appended: bulletin.Appended,
@@ -349,7 +349,7 @@ def _cast_ballot_row(
     return _INSERT_CAST_BALLOT, params
 
 
-def _datetime(session: so.Session, value: Any) -> dt.datetime | None:
+def _datetime(session: DbSession, value: Any) -> dt.datetime | None:
     """A timestamp read by driver-level SQL, as SQLAlchemy would have returned it."""
     return _datetime_processors(session.get_bind().dialect)[1](value)
 
@@ -409,7 +409,7 @@ def _verify(ballot: Ballot, questions: Sequence[QuestionSpec], context: Election
         raise InvalidBallotProof(str(exc)) from exc
 
 
-def counted_ballots(session: so.Session, vote_day_id: str, policy: str) -> list[int]:
+def counted_ballots(session: DbSession, vote_day_id: str, policy: str) -> list[int]:
     """Leaf indexes of the ballots that count under the re-vote policy, in log order."""
     rows = session.execute(
         sa.select(CastBallot.credential, CastBallot.leaf_index)

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
 
-import sqlalchemy.orm as so
-
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
 from crypto.trustees import Ceremony
@@ -45,6 +43,7 @@ from voting.services import bulletin
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import publish_election_key
 from voting.services.log_keys import LogSigning
+from voting.session_types import DbSession
 
 
 class CeremonyRefused(Conflict):
@@ -83,7 +82,7 @@ class CeremonyState:
         }
 
 
-def ceremony_state(session: so.Session, vote_day_id: str) -> CeremonyState:
+def ceremony_state(session: DbSession, vote_day_id: str) -> CeremonyState:
     """Rebuild the ceremony from the log's trustee records (read up to the election key)."""
     records = _log_records(session, vote_day_id)
     first_hash, first = next(records, (b"", {}))
@@ -118,7 +117,7 @@ def _apply(state: CeremonyState, record: dict[str, Any]) -> None:
         state.ready.add(record["index"])
 
 
-def _log_records(session: so.Session, name: str) -> Iterator[tuple[bytes, dict[str, Any]]]:
+def _log_records(session: DbSession, name: str) -> Iterator[tuple[bytes, dict[str, Any]]]:
     size = bulletin.log_size(session, name)
     for start in range(0, size, bulletin.MAX_PAGE):
         for entry in bulletin.get_entries(
@@ -127,7 +126,7 @@ def _log_records(session: so.Session, name: str) -> Iterator[tuple[bytes, dict[s
             yield entry.leaf_hash, entry.record
 
 
-def _in_ceremony(session: so.Session, vote_day_id: str) -> CeremonyState:
+def _in_ceremony(session: DbSession, vote_day_id: str) -> CeremonyState:
     vote_day = get_vote_day(session, vote_day_id)
     if vote_day.status != "key-ceremony":
         raise CeremonyRefused(
@@ -151,7 +150,7 @@ def _decode(factory: Any, value: Any, what: str) -> Any:
 
 
 def _submit(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     signing: LogSigning | None,
@@ -169,7 +168,7 @@ def _submit(
 
 
 def submit_commitment(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     data: Any,
@@ -205,7 +204,7 @@ def _commitment_record(state: CeremonyState, trustee: str, index: int, data: Any
 
 
 def submit_shares(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     data: Any,
@@ -241,7 +240,7 @@ def _shares_record(state: CeremonyState, trustee: str, index: int, data: Any) ->
 
 
 def submit_complaint(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     data: Any,
@@ -279,7 +278,7 @@ def _complaint_record(state: CeremonyState, trustee: str, index: int, data: Any)
 
 
 def submit_reveal(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     data: Any,
@@ -315,7 +314,7 @@ def _reveal_record(state: CeremonyState, trustee: str, index: int, data: Any) ->
 
 
 def submit_ready(
-    session: so.Session, vote_day_id: str, trustee: str, *, signing: LogSigning | None = None
+    session: DbSession, vote_day_id: str, trustee: str, *, signing: LogSigning | None = None
 ) -> None:
     """Log that trustee ``trustee`` has checked the shares it received."""
     _submit(session, vote_day_id, trustee, signing, _ready_record)
@@ -357,7 +356,7 @@ def unanswered_complaints(state: CeremonyState) -> list[Complaint]:
 
 
 def complete_key_ceremony(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     signing: LogSigning | None = None,

@@ -28,7 +28,6 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.clerk_signature import check_clerk_key
 from crypto.clerk_signature import verify_counts
@@ -49,6 +48,7 @@ from voting.services.log_keys import LogSigning
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
+from voting.session_types import DbSession
 
 ENTERED_CHANNELS = ("postal", "polling-station")
 RECORD_KEYS = frozenset(
@@ -88,7 +88,7 @@ class ChannelClosed(Conflict):
     code = "channel_closed"
 
 
-def _status(session: so.Session, vote_day_id: str, allowed: frozenset[str], what: str) -> None:
+def _status(session: DbSession, vote_day_id: str, allowed: frozenset[str], what: str) -> None:
     get_vote_day(session, vote_day_id)
     status = session.scalar(sa.select(VoteDay.status).where(VoteDay.id == vote_day_id))
     if status not in allowed:
@@ -100,7 +100,7 @@ def _status(session: so.Session, vote_day_id: str, allowed: frozenset[str], what
 
 
 def register_clerk_key(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     official: Official,
     unit: str,
@@ -148,7 +148,7 @@ def register_clerk_key(
 
 
 def submit_channel_counts(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     official: Official,
     data: Any,
@@ -271,7 +271,7 @@ def _check_question(question: dict[str, Any], counts: Any, cast: int) -> None:
         )
 
 
-def _check_signature(session: so.Session, vote_day_id: str, record: dict[str, Any]) -> None:
+def _check_signature(session: DbSession, vote_day_id: str, record: dict[str, Any]) -> None:
     key = session.scalars(
         sa.select(ClerkKey.public_key)
         .where(
@@ -296,7 +296,7 @@ def _check_signature(session: so.Session, vote_day_id: str, record: dict[str, An
 
 
 def _check_replaces(
-    session: so.Session, vote_day_id: str, record: dict[str, Any]
+    session: DbSession, vote_day_id: str, record: dict[str, Any]
 ) -> ChannelCountsRow | None:
     current = session.scalars(
         sa.select(ChannelCountsRow).where(
@@ -319,7 +319,7 @@ def _check_replaces(
     return current
 
 
-def current_channel_counts(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
+def current_channel_counts(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:
     """The ``channel-counts`` records in force (not replaced), each with its ``index``."""
     indexes = session.scalars(
         sa.select(ChannelCountsRow.leaf_index)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.errors import InvalidEncoding
 from crypto.group import Point
@@ -31,6 +30,7 @@ from voting.models.votedays import VoteDay
 from voting.official_errors import CredentialsFrozen
 from voting.official_errors import InvalidCredentialList
 from voting.official_errors import UnknownCredential
+from voting.session_types import DbSession
 from voting.tier_errors import VoteDayNotFound
 
 UPLOAD_STATUSES = frozenset({"draft", "key-ceremony", "credentials"})
@@ -102,7 +102,7 @@ def check_public_key(key: str, *, where: str = "public key") -> None:
 
 
 def store_credential_list(
-    session: so.Session, document: object, *, vote_day_id: str | None = None
+    session: DbSession, document: object, *, vote_day_id: str | None = None
 ) -> StoredList:
     """Validate an uploaded list and store it whole, then commit.
 
@@ -143,7 +143,7 @@ def store_credential_list(
     return StoredList(vote_day, {resolved[u].ref: len(keys) for u, keys in units.items()})
 
 
-def _leaf_unit(session: so.Session, name: str) -> Jurisdiction:
+def _leaf_unit(session: DbSession, name: str) -> Jurisdiction:
     """The unit named ``level:code``, or by a code that only one unit has; it must be a leaf."""
     level, colon, code = name.rpartition(":")
     query = sa.select(Jurisdiction).where(Jurisdiction.code == (code if colon else name))
@@ -168,7 +168,7 @@ def _leaf_unit(session: so.Session, name: str) -> Jurisdiction:
 
 
 def _refuse_units_with_credentials(
-    session: so.Session, vote_day: str, units: Iterable[Jurisdiction]
+    session: DbSession, vote_day: str, units: Iterable[Jurisdiction]
 ) -> None:
     by_id = {unit.id: unit for unit in units}
     taken = session.scalars(
@@ -183,7 +183,7 @@ def _refuse_units_with_credentials(
         )
 
 
-def _refuse_registered_keys(session: so.Session, vote_day: str, keys: list[str]) -> None:
+def _refuse_registered_keys(session: DbSession, vote_day: str, keys: list[str]) -> None:
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         clash = session.scalars(
@@ -195,7 +195,7 @@ def _refuse_registered_keys(session: so.Session, vote_day: str, keys: list[str])
             raise InvalidCredentialList(f"key {clash} is already registered for {vote_day}")
 
 
-def credential_list(session: so.Session, vote_day_id: str) -> dict[str, Any]:
+def credential_list(session: DbSession, vote_day_id: str) -> dict[str, Any]:
     """The stored list in its canonical form (units by ``level:code``, keys sorted).
 
     This is the document logged when the vote day opens.
@@ -213,7 +213,7 @@ def credential_list(session: so.Session, vote_day_id: str) -> dict[str, Any]:
     return {"vote_day": vote_day_id, "units": units}
 
 
-def credential_counts(session: so.Session, vote_day_id: str) -> dict[str, int]:
+def credential_counts(session: DbSession, vote_day_id: str) -> dict[str, int]:
     """Registered credentials per unit ``level:code``."""
     rows = session.execute(
         sa.select(Jurisdiction.level, Jurisdiction.code, sa.func.count())
@@ -226,7 +226,7 @@ def credential_counts(session: so.Session, vote_day_id: str) -> dict[str, int]:
     return {f"{level}:{code}": int(count) for level, code, count in rows}
 
 
-def unit_of_credential(session: so.Session, vote_day_id: str, public_key: str) -> Jurisdiction:
+def unit_of_credential(session: DbSession, vote_day_id: str, public_key: str) -> Jurisdiction:
     """The home unit of a registered credential (for casting).
 
     Raises:
@@ -242,7 +242,7 @@ def unit_of_credential(session: so.Session, vote_day_id: str, public_key: str) -
     return unit
 
 
-def leaf_units_with_voters(session: so.Session) -> list[Jurisdiction]:
+def leaf_units_with_voters(session: DbSession) -> list[Jurisdiction]:
     """Leaf units with a positive electorate, by level and code (for ``generate --units db``)."""
     parent = sa.orm.aliased(Jurisdiction)
     has_children = sa.exists().where(parent.parent_id == Jurisdiction.id)
@@ -259,7 +259,7 @@ KEYS_PER_RECORD = 5000
 """Credentials per ``credentials`` log record (about 330 KB of canonical JSON)."""
 
 
-def credential_records(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
+def credential_records(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:
     """The ``credentials`` log records written at opening: each unit's sorted keys, in chunks.
 
     docs/record.md: ``{"type": "credentials", "unit", "part", "parts", "keys"}``.
@@ -278,4 +278,3 @@ def credential_records(session: so.Session, vote_day_id: str) -> list[dict[str, 
                 }
             )
     return records
-

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
@@ -52,6 +51,7 @@ from voting.services.tally_log import read_manifest
 from voting.services.tally_log import read_threshold_key
 from voting.services.tally_log import records_at
 from voting.services.tally_log import totals_ciphertexts
+from voting.session_types import DbSession
 
 __all__ = [
     "DecryptionShareRefused",
@@ -85,7 +85,7 @@ class SharesAccepted:
 
 
 def submit_decryption_shares(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     trustee: str,
     data: Any,
@@ -133,7 +133,7 @@ def submit_decryption_shares(
     return SharesAccepted(len(items), remaining, remaining == 0)
 
 
-def _check_closed(session: so.Session, vote_day_id: str) -> None:
+def _check_closed(session: DbSession, vote_day_id: str) -> None:
     status = session.scalar(sa.select(VoteDay.status).where(VoteDay.id == vote_day_id))
     if status != "closed":
         raise TallyRefused(
@@ -181,7 +181,7 @@ def _parse_items(data: Any, trustee: str) -> dict[str, DecryptionShare]:
 
 
 def _verify(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     key: ThresholdKey,
     digest: bytes,
@@ -203,9 +203,7 @@ def _verify(
         ) from exc
 
 
-def _refuse_repeat(
-    session: so.Session, vote_day_id: str, unit: str, share: DecryptionShare
-) -> None:
+def _refuse_repeat(session: DbSession, vote_day_id: str, unit: str, share: DecryptionShare) -> None:
     if session.get(DecryptionShareRow, (vote_day_id, unit, share.index)) is not None:
         raise DecryptionShareRefused(
             f"trustee {share.trustee!r} has already shared {unit}",
@@ -214,7 +212,7 @@ def _refuse_repeat(
         )
 
 
-def _incomplete_units(session: so.Session, vote_day_id: str, threshold: int) -> list[str]:
+def _incomplete_units(session: DbSession, vote_day_id: str, threshold: int) -> list[str]:
     shared = (
         sa.select(DecryptionShareRow.unit, sa.func.count().label("n"))
         .where(DecryptionShareRow.vote_day_id == vote_day_id)
@@ -233,7 +231,7 @@ def _incomplete_units(session: so.Session, vote_day_id: str, threshold: int) -> 
 
 
 def finish_tally(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     signing: LogSigning | None = None,
@@ -276,7 +274,7 @@ def finish_tally(
 
 
 def _first_shares(
-    session: so.Session, vote_day_id: str, threshold: int
+    session: DbSession, vote_day_id: str, threshold: int
 ) -> dict[str, list[tuple[int, DecryptionShare]]]:
     rows = session.execute(
         sa.select(DecryptionShareRow.unit, DecryptionShareRow.leaf_index)
@@ -352,7 +350,7 @@ def decrypt_totals(
 
 
 def trustee_shares(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     key_share: KeyShare,
     *,

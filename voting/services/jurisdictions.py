@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.jurisdiction_formats import UnitRecord
 from voting.jurisdiction_formats import read_file
@@ -22,6 +21,7 @@ from voting.jurisdiction_tree import StoredUnit
 from voting.jurisdiction_tree import validate_tree
 from voting.models.jurisdictions import LEVELS
 from voting.models.jurisdictions import Jurisdiction
+from voting.session_types import DbSession
 from voting.tier_errors import UnitNotFound
 
 
@@ -40,7 +40,7 @@ class ImportSummary:
         return f"imported {self.total} units ({', '.join(parts)})"
 
 
-def _stored_units(session: so.Session) -> dict[str, StoredUnit]:
+def _stored_units(session: DbSession) -> dict[str, StoredUnit]:
     rows = session.execute(
         sa.select(Jurisdiction.id, Jurisdiction.level, Jurisdiction.code, Jurisdiction.electorate)
     )
@@ -50,7 +50,7 @@ def _stored_units(session: so.Session) -> dict[str, StoredUnit]:
     }
 
 
-def import_records(session: so.Session, records: Sequence[UnitRecord]) -> ImportSummary:
+def import_records(session: DbSession, records: Sequence[UnitRecord]) -> ImportSummary:
     """Validate and store ``records`` in one transaction (all or nothing).
 
     Raises:
@@ -82,12 +82,12 @@ def import_records(session: so.Session, records: Sequence[UnitRecord]) -> Import
     return ImportSummary(dict(Counter(u.record.level for u in units)))
 
 
-def import_file(session: so.Session, path: Path) -> ImportSummary:
+def import_file(session: DbSession, path: Path) -> ImportSummary:
     """Read ``path`` (Urna JSON, CSV or BFS sd-t-17-02 JSON) and import it whole."""
     return import_records(session, read_file(path))
 
 
-def get_unit(session: so.Session, ref: str) -> Jurisdiction:
+def get_unit(session: DbSession, ref: str) -> Jurisdiction:
     """The unit ``level:code`` (for example ``canton:ZH``).
 
     Raises:
@@ -102,14 +102,14 @@ def get_unit(session: so.Session, ref: str) -> Jurisdiction:
     return unit
 
 
-def get_unit_by_id(session: so.Session, unit_id: int) -> Jurisdiction:
+def get_unit_by_id(session: DbSession, unit_id: int) -> Jurisdiction:
     unit = session.get(Jurisdiction, unit_id)
     if unit is None:
         raise UnitNotFound(f"no jurisdiction with id {unit_id}")
     return unit
 
 
-def ancestors_or_self(session: so.Session, unit: Jurisdiction) -> list[Jurisdiction]:
+def ancestors_or_self(session: DbSession, unit: Jurisdiction) -> list[Jurisdiction]:
     """The unit and all its ancestors, from the top tier down."""
     chain = [unit]
     while chain[-1].parent_id is not None:
@@ -119,7 +119,7 @@ def ancestors_or_self(session: so.Session, unit: Jurisdiction) -> list[Jurisdict
     return list(reversed(chain))
 
 
-def electorates(session: so.Session) -> dict[int, int]:
+def electorates(session: DbSession) -> dict[int, int]:
     """Every unit's electorate by id: its own for leaves, the sum of its leaves above."""
     rows = session.execute(
         sa.select(Jurisdiction.id, Jurisdiction.parent_id, Jurisdiction.electorate)
@@ -135,7 +135,7 @@ def electorates(session: so.Session) -> dict[int, int]:
     return totals
 
 
-def canton_electorates(session: so.Session, nation: str = "CH") -> dict[str, int]:
+def canton_electorates(session: DbSession, nation: str = "CH") -> dict[str, int]:
     """Each canton's electorate (sum of its leaves) by canton code."""
     nation_unit = get_unit(session, f"nation:{nation}")
     totals = electorates(session)

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.group import Point
 from voting.errors import Conflict
@@ -30,6 +29,7 @@ from voting.services.credentials import credential_records
 from voting.services.log_keys import LogSigning
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
+from voting.session_types import DbSession
 from voting.tier_errors import VoteDayNotFound
 
 TRANSITIONS: dict[str, str] = {
@@ -53,14 +53,14 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def get_vote_day(session: so.Session, vote_day_id: str) -> VoteDay:
+def get_vote_day(session: DbSession, vote_day_id: str) -> VoteDay:
     vote_day = session.get(VoteDay, vote_day_id)
     if vote_day is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
     return vote_day
 
 
-def get_election(session: so.Session, vote_day_id: str) -> Election:
+def get_election(session: DbSession, vote_day_id: str) -> Election:
     election = session.get(Election, vote_day_id)
     if election is None:
         raise TransitionRefused(f"vote day {vote_day_id!r} has no key ceremony yet")
@@ -78,7 +78,7 @@ def _expect(vote_day: VoteDay, status: str, action: str) -> None:
 
 
 def _advance(
-    session: so.Session,
+    session: DbSession,
     vote_day: VoteDay,
     record: dict[str, Any],
     *,
@@ -100,7 +100,7 @@ def _advance(
 
 
 def begin_key_ceremony(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     trustees: Sequence[str],
@@ -138,7 +138,7 @@ def begin_key_ceremony(
 
 
 def publish_election_key(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     public_key: Point,
@@ -167,7 +167,7 @@ def publish_election_key(
 
 
 def schedule(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     opens_at: dt.datetime | None,
@@ -189,7 +189,7 @@ def schedule(
 
 
 def open_vote_day(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     log_key: str,
@@ -240,7 +240,7 @@ def open_vote_day(
 
 
 def close_vote_day(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     signing: LogSigning | None = None,
@@ -258,7 +258,7 @@ def close_vote_day(
 
 
 def apply_schedule(
-    session: so.Session,
+    session: DbSession,
     *,
     now: dt.datetime,
     open_vote_day_with: Any,
@@ -294,7 +294,7 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 
 def mark_tallied(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     records: Sequence[dict[str, Any]],
@@ -314,7 +314,7 @@ def mark_tallied(
 
 
 def mark_published(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     records: Sequence[dict[str, Any]],

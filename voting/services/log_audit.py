@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto import merkle
 from voting.models.log import LogCheckpoint
@@ -21,6 +20,7 @@ from voting.models.log import LogLeaf
 from voting.models.log import LogNode
 from voting.services import _log_tree as tree
 from voting.services._log_tree import LogCorrupted
+from voting.session_types import DbSession
 
 _BATCH = 10_000
 
@@ -32,7 +32,7 @@ class AuditReport:
     checkpoints: int
 
 
-def audit_log(session: so.Session, name: str) -> AuditReport:
+def audit_log(session: DbSession, name: str) -> AuditReport:
     """Recompute the whole log and compare it with what is stored.
 
     Raises:
@@ -55,7 +55,7 @@ def audit_log(session: so.Session, name: str) -> AuditReport:
 
 
 def _recompute(
-    session: so.Session, log_id: int, checkpoints: dict[int, bytes]
+    session: DbSession, log_id: int, checkpoints: dict[int, bytes]
 ) -> tuple[int, list[bytes], int]:
     """Stream the leaves: return the size, the right edge and the nodes compared."""
     edge: list[bytes] = []
@@ -78,7 +78,7 @@ def _recompute(
     return size, edge, node_count
 
 
-def _stream_leaves(session: so.Session, log_id: int) -> sa.Result:
+def _stream_leaves(session: DbSession, log_id: int) -> sa.Result:
     stmt = (
         sa.select(LogLeaf.idx, LogLeaf.leaf_hash, LogLeaf.data)
         .where(LogLeaf.log_id == log_id)
@@ -93,7 +93,7 @@ def _check_root(checkpoints: dict[int, bytes], size: int, root: bytes) -> None:
         raise LogCorrupted(f"the checkpoint at size {size} does not match the recomputed root")
 
 
-def _compare_nodes(session: so.Session, log_id: int, computed: list[tuple[int, int, bytes]]) -> int:
+def _compare_nodes(session: DbSession, log_id: int, computed: list[tuple[int, int, bytes]]) -> int:
     if not computed:
         return 0
     stored = tree.fetch_hashes(session, log_id, [(level, i) for level, i, _ in computed])
@@ -104,7 +104,7 @@ def _compare_nodes(session: so.Session, log_id: int, computed: list[tuple[int, i
 
 
 def _check_totals(
-    session: so.Session,
+    session: DbSession,
     state: tree.LogState,
     size: int,
     edge: list[bytes],

@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -22,6 +21,7 @@ from voting.models.witness import LogWitness
 from voting.models.witness import WitnessCosignature
 from voting.services import bulletin
 from voting.services import witnesses
+from voting.session_types import DbSession
 
 __all__ = [
     "CheckpointView",
@@ -53,11 +53,11 @@ class EntrySummary:
     bytes: int
 
 
-def _log(session: so.Session, name: str) -> Log:
+def _log(session: DbSession, name: str) -> Log:
     return witnesses.get_log(session, name)
 
 
-def _view(session: so.Session, name: str, row: LogCheckpoint) -> CheckpointView:
+def _view(session: DbSession, name: str, row: LogCheckpoint) -> CheckpointView:
     cosigners = session.scalars(
         sa.select(LogWitness.name)
         .join(WitnessCosignature, WitnessCosignature.witness_id == LogWitness.id)
@@ -70,7 +70,7 @@ def _view(session: so.Session, name: str, row: LogCheckpoint) -> CheckpointView:
 
 
 def checkpoints(
-    session: so.Session, name: str, *, below: int | None = None, limit: int = CHECKPOINTS_PER_PAGE
+    session: DbSession, name: str, *, below: int | None = None, limit: int = CHECKPOINTS_PER_PAGE
 ) -> list[CheckpointView]:
     """The log's checkpoints, newest (largest) first; with ``below``, those smaller than it.
 
@@ -85,7 +85,7 @@ def checkpoints(
     return [_view(session, name, row) for row in rows]
 
 
-def checkpoint_at(session: so.Session, name: str, size: int) -> CheckpointView:
+def checkpoint_at(session: DbSession, name: str, size: int) -> CheckpointView:
     """The checkpoint of ``size``.
 
     Raises:
@@ -99,7 +99,7 @@ def checkpoint_at(session: so.Session, name: str, size: int) -> CheckpointView:
     return _view(session, name, row)
 
 
-def entry_summaries(session: so.Session, name: str, start: int, end: int) -> list[EntrySummary]:
+def entry_summaries(session: DbSession, name: str, start: int, end: int) -> list[EntrySummary]:
     """Entries ``[start, end)`` (at most :data:`bulletin.MAX_PAGE`) with their record type."""
     found = bulletin.get_entries(session, name, start, end)
     return [
@@ -116,6 +116,6 @@ def _record_type(data: bytes) -> str:
     return kind if isinstance(kind, str) else "?"
 
 
-def witness_roster(session: so.Session, name: str) -> list[LogWitness]:
+def witness_roster(session: DbSession, name: str) -> list[LogWitness]:
     """The log's registered witnesses, in roster order."""
     return witnesses.list_witnesses(session, _log(session, name))

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto import merkle
 from voting.errors import InvalidRequest
@@ -21,6 +20,7 @@ from voting.errors import NotFound
 from voting.models.log import LogLeaf
 from voting.services import _log_tree as tree
 from voting.services._log_tree import LogCorrupted
+from voting.session_types import DbSession
 
 MAX_PAGE = 1000
 
@@ -38,11 +38,11 @@ class Entry:
         return json.loads(self.data)
 
 
-def log_size(session: so.Session, name: str) -> int:
+def log_size(session: DbSession, name: str) -> int:
     return tree.read_log(session, name).size
 
 
-def log_origin(session: so.Session, name: str) -> str:
+def log_origin(session: DbSession, name: str) -> str:
     """The log's origin line, which is also its key name."""
     return tree.read_log(session, name).origin
 
@@ -61,7 +61,7 @@ def _check_size(state: tree.LogState, size: int, what: str = "size") -> int:
     return size
 
 
-def get_entries(session: so.Session, name: str, start: int, end: int) -> list[Entry]:
+def get_entries(session: DbSession, name: str, start: int, end: int) -> list[Entry]:
     """Entries ``start <= index < end`` (at most :data:`MAX_PAGE`)."""
     state = tree.read_log(session, name)
     _check_size(state, start, "start")
@@ -79,7 +79,7 @@ def get_entries(session: so.Session, name: str, start: int, end: int) -> list[En
     return entries
 
 
-def get_entry(session: so.Session, name: str, index: int) -> Entry:
+def get_entry(session: DbSession, name: str, index: int) -> Entry:
     state = tree.read_log(session, name)
     non_negative(index, "index")
     if index >= state.size:
@@ -87,7 +87,7 @@ def get_entry(session: so.Session, name: str, index: int) -> Entry:
     return get_entries(session, name, index, index + 1)[0]
 
 
-def find_index(session: so.Session, name: str, leaf_hash: bytes) -> int:
+def find_index(session: DbSession, name: str, leaf_hash: bytes) -> int:
     """The first index whose leaf hash is ``leaf_hash``."""
     state = tree.read_log(session, name)
     stmt = sa.select(sa.func.min(LogLeaf.idx)).where(
@@ -101,13 +101,13 @@ def find_index(session: so.Session, name: str, leaf_hash: bytes) -> int:
     return int(index)
 
 
-def root_at(session: so.Session, name: str, size: int) -> bytes:
+def root_at(session: DbSession, name: str, size: int) -> bytes:
     """The root hash of the first ``size`` leaves."""
     state = tree.read_log(session, name)
     return tree.root_at(session, state.id, _check_size(state, size))
 
 
-def inclusion_proof(session: so.Session, name: str, index: int, size: int) -> list[bytes]:
+def inclusion_proof(session: DbSession, name: str, index: int, size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
     state = tree.read_log(session, name)
     _check_size(state, size)
@@ -116,7 +116,7 @@ def inclusion_proof(session: so.Session, name: str, index: int, size: int) -> li
     return tree.range_hashes(session, state.id, merkle.inclusion_proof_ranges(index, size))
 
 
-def consistency_proof(session: so.Session, name: str, old_size: int, new_size: int) -> list[bytes]:
+def consistency_proof(session: DbSession, name: str, old_size: int, new_size: int) -> list[bytes]:
     """RFC 9162 consistency proof from ``old_size`` to ``new_size``."""
     state = tree.read_log(session, name)
     _check_size(state, new_size, "new size")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.ballot import ElectionContext
 from crypto.encoding import canonical_json
@@ -21,12 +20,13 @@ from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
+from voting.session_types import DbSession
 
 MANIFEST_VERSION = 1
 
 
 def build_manifest(
-    session: so.Session, vote_day: VoteDay, election: Election, *, log_origin: str, log_key: str
+    session: DbSession, vote_day: VoteDay, election: Election, *, log_origin: str, log_key: str
 ) -> dict[str, Any]:
     """The manifest record of a vote day that is about to open."""
     questions = sorted(vote_day.questions, key=lambda q: (q.position, q.key))
@@ -80,7 +80,7 @@ def _question(q: Question) -> dict[str, Any]:
     }
 
 
-def _jurisdictions(session: so.Session, questions: list[Question]) -> list[dict[str, Any]]:
+def _jurisdictions(session: DbSession, questions: list[Question]) -> list[dict[str, Any]]:
     """Every unit below the questions' jurisdictions, with its ancestors (the tally tree)."""
     roots = {q.jurisdiction_id for q in questions}
     units: dict[int, Jurisdiction] = {}

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import nacl.exceptions
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 from nacl.pwhash import argon2id
 
 from voting.models.jurisdictions import Jurisdiction
@@ -40,6 +39,7 @@ from voting.official_errors import OfficialNotFound
 from voting.official_errors import RoleRequired
 from voting.services import throttle
 from voting.services.jurisdictions import get_unit
+from voting.session_types import DbSession
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 MIN_PASSWORD = 12
@@ -150,7 +150,7 @@ def normalise_username(username: str) -> str:
 
 
 def create_official(
-    session: so.Session,
+    session: DbSession,
     username: str,
     password: str,
     *,
@@ -180,7 +180,7 @@ def create_official(
     return official
 
 
-def get_official(session: so.Session, username: str) -> Official:
+def get_official(session: DbSession, username: str) -> Official:
     """The official with this user name.
 
     Raises:
@@ -194,12 +194,12 @@ def get_official(session: so.Session, username: str) -> Official:
     return official
 
 
-def list_officials(session: so.Session) -> list[Official]:
+def list_officials(session: DbSession) -> list[Official]:
     return list(session.scalars(sa.select(Official).order_by(Official.username)))
 
 
 def set_password(
-    session: so.Session, official: Official, password: str, *, limits: HashLimits = INTERACTIVE
+    session: DbSession, official: Official, password: str, *, limits: HashLimits = INTERACTIVE
 ) -> None:
     """Replace the password, end every session of the account, and commit."""
     official.password_hash = hash_password(password, limits=limits)
@@ -207,7 +207,7 @@ def set_password(
     session.commit()
 
 
-def set_active(session: so.Session, official: Official, active: bool) -> None:
+def set_active(session: DbSession, official: Official, active: bool) -> None:
     """Enable or disable an account; disabling ends its sessions. Commits."""
     official.active = active
     if not active:
@@ -218,7 +218,7 @@ def set_active(session: so.Session, official: Official, active: bool) -> None:
 
 
 def grant_role(
-    session: so.Session,
+    session: DbSession,
     official: Official,
     role: str,
     jurisdiction: str | None = None,
@@ -244,7 +244,7 @@ def grant_role(
 
 
 def revoke_role(
-    session: so.Session, official: Official, role: str, jurisdiction: str | None = None
+    session: DbSession, official: Official, role: str, jurisdiction: str | None = None
 ) -> None:
     """Remove one grant and commit.
 
@@ -262,7 +262,7 @@ def revoke_role(
     raise InvalidOfficial(f"{official.username!r} does not hold {wanted}")
 
 
-def _grant_unit(session: so.Session, role: str, jurisdiction: str | None) -> Jurisdiction | None:
+def _grant_unit(session: DbSession, role: str, jurisdiction: str | None) -> Jurisdiction | None:
     if role not in ROLES:
         raise InvalidOfficial(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
     if role in JURISDICTION_ROLES and not jurisdiction:
@@ -322,7 +322,7 @@ def _ancestor_ids(unit: Jurisdiction) -> set[int]:
 # -- login and sessions -------------------------------------------------------------
 
 
-def authenticate(session: so.Session, username: str, password: str) -> Official:
+def authenticate(session: DbSession, username: str, password: str) -> Official:
     """The active official with this user name and password.
 
     Unknown and disabled accounts cost the same password check as known ones.
@@ -345,7 +345,7 @@ def authenticate(session: so.Session, username: str, password: str) -> Official:
 
 
 def log_in(
-    session: so.Session,
+    session: DbSession,
     username: str,
     password: str,
     *,
@@ -384,7 +384,7 @@ def account_throttle_key(username: str) -> str:
 
 
 def start_session(
-    session: so.Session, official: Official, *, lifetime: dt.timedelta, now: dt.datetime
+    session: DbSession, official: Official, *, lifetime: dt.timedelta, now: dt.datetime
 ) -> str:
     """Open a login session, drop the official's expired ones, commit; return the token."""
     token = secrets.token_urlsafe(32)
@@ -402,7 +402,7 @@ def start_session(
     return token
 
 
-def resume_session(session: so.Session, token: str, *, now: dt.datetime | None = None) -> Official:
+def resume_session(session: DbSession, token: str, *, now: dt.datetime | None = None) -> Official:
     """The official of a live session.
 
     Raises:
@@ -414,7 +414,7 @@ def resume_session(session: so.Session, token: str, *, now: dt.datetime | None =
     return row.official
 
 
-def end_session(session: so.Session, token: str) -> None:
+def end_session(session: DbSession, token: str) -> None:
     """Log out: delete the session row (if any) and commit."""
     session.execute(sa.delete(OfficialSession).where(OfficialSession.id == _token_id(token)))
     session.commit()

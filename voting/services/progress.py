@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.models.elections import Election
 from voting.models.tally import ChannelCountsRow
 from voting.models.tally import DecryptionShareRow
 from voting.models.tally import TallyUnit
 from voting.services import ceremony
+from voting.session_types import DbSession
 
 __all__ = [
     "CeremonyProgress",
@@ -63,7 +63,7 @@ class TallyProgress:
     """Channel-count records in force (postal, polling station)."""
 
 
-def ceremony_progress(session: so.Session, vote_day_id: str) -> CeremonyProgress | None:
+def ceremony_progress(session: DbSession, vote_day_id: str) -> CeremonyProgress | None:
     """The ceremony's state from the log, or None before it has started."""
     if session.get(Election, vote_day_id) is None:
         return None
@@ -81,7 +81,7 @@ def ceremony_progress(session: so.Session, vote_day_id: str) -> CeremonyProgress
     return CeremonyProgress(state.ceremony.threshold, steps, len(state.complaints))
 
 
-def tally_progress(session: so.Session, vote_day_id: str) -> TallyProgress:
+def tally_progress(session: DbSession, vote_day_id: str) -> TallyProgress:
     units, ballots, decrypted = session.execute(
         sa.select(
             sa.func.count(),

@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import Question
@@ -28,6 +27,7 @@ from voting.rules import Threshold
 from voting.services.jurisdictions import get_unit
 from voting.services.votedays import check_texts
 from voting.services.votedays import get_vote_day
+from voting.session_types import DbSession
 from voting.tier_errors import DuplicateKey
 from voting.tier_errors import InvalidQuestion
 from voting.tier_errors import QuestionNotFound
@@ -76,7 +76,7 @@ class QuestionDraft:
     position: int | None = None
 
 
-def _editable_vote_day(session: so.Session, vote_day_id: str) -> VoteDay:
+def _editable_vote_day(session: DbSession, vote_day_id: str) -> VoteDay:
     vote_day = get_vote_day(session, vote_day_id)
     if vote_day.questions_frozen:
         raise QuestionsFrozen(
@@ -157,7 +157,7 @@ def _quorum(text: str | None, name: str, draft: QuestionDraft, rule: str) -> str
 
 
 def build_question(
-    session: so.Session, vote_day: VoteDay, draft: QuestionDraft, *, linked: bool = False
+    session: DbSession, vote_day: VoteDay, draft: QuestionDraft, *, linked: bool = False
 ) -> Question:
     """Validate ``draft`` and build (not add) its :class:`Question`.
 
@@ -199,7 +199,7 @@ def build_question(
     )
 
 
-def add_question(session: so.Session, vote_day_id: str, draft: QuestionDraft) -> Question:
+def add_question(session: DbSession, vote_day_id: str, draft: QuestionDraft) -> Question:
     """Add a referendum, a stand-alone initiative or a consultation."""
     vote_day = _editable_vote_day(session, vote_day_id)
     question = build_question(session, vote_day, draft)
@@ -209,7 +209,7 @@ def add_question(session: so.Session, vote_day_id: str, draft: QuestionDraft) ->
 
 
 def add_counter_proposal(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     initiative: QuestionDraft,
@@ -240,7 +240,7 @@ def add_counter_proposal(
     return questions
 
 
-def get_question(session: so.Session, vote_day_id: str, key: str) -> Question:
+def get_question(session: DbSession, vote_day_id: str, key: str) -> Question:
     question = session.scalar(
         sa.select(Question).where(Question.vote_day_id == vote_day_id, Question.key == key)
     )
@@ -250,7 +250,7 @@ def get_question(session: so.Session, vote_day_id: str, key: str) -> Question:
 
 
 def update_texts(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     key: str,
     *,
@@ -270,7 +270,7 @@ def update_texts(
     return question
 
 
-def delete_question(session: so.Session, vote_day_id: str, key: str) -> None:
+def delete_question(session: DbSession, vote_day_id: str, key: str) -> None:
     """Remove a question, and with an initiative its whole linked group."""
     _editable_vote_day(session, vote_day_id)
     question = get_question(session, vote_day_id, key)

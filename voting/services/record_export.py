@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import IO
 from typing import Any
 
-import sqlalchemy.orm as so
-
 from crypto.note import parse_checkpoint
 from crypto.note import parse_note
 from crypto.witness import AggregateCosignature
@@ -33,6 +31,7 @@ from voting.services import bulletin
 from voting.services import witnesses
 from voting.services.lifecycle import get_vote_day
 from voting.services.log_keys import LogSigning
+from voting.session_types import DbSession
 
 __all__ = ["ExportedRecord", "export_record"]
 
@@ -57,7 +56,7 @@ class ExportedRecord:
 
 
 def export_record(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     path: str | Path,
     *,
@@ -111,7 +110,7 @@ def export_record(
     return ExportedRecord(path, size, cosigned, vote_day.status)
 
 
-def _roster(session: so.Session, vote_day_id: str) -> dict[str, Any]:
+def _roster(session: DbSession, vote_day_id: str) -> dict[str, Any]:
     log = witnesses.get_log(session, vote_day_id)
     return {
         "roster": witnesses.roster_name(log),
@@ -133,7 +132,7 @@ def _cosigners(note: str, roster_name: str) -> int:
     return 0
 
 
-def _entries(session: so.Session, vote_day_id: str, size: int) -> Iterator[bytes]:
+def _entries(session: DbSession, vote_day_id: str, size: int) -> Iterator[bytes]:
     for start in range(0, size, bulletin.MAX_PAGE):
         end = min(size, start + bulletin.MAX_PAGE)
         for entry in bulletin.get_entries(session, vote_day_id, start, end):

@@ -28,7 +28,6 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.models.tally import ResultRecord
 from voting.models.tally import TallyUnit
@@ -47,6 +46,7 @@ from voting.services.tally_log import Manifest
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
+from voting.session_types import DbSession
 
 UNITS_PER_RECORD = 400
 """Units per ``result`` record (a part stays far below the log's 1 MB record limit)."""
@@ -75,7 +75,7 @@ def _entered(record: dict[str, Any], own: OwnCounts) -> None:
         own[key].setdefault(record["unit"], {})[record["channel"]] = vector
 
 
-def own_counts(session: so.Session, vote_day_id: str, manifest: Manifest) -> OwnCounts:
+def own_counts(session: DbSession, vote_day_id: str, manifest: Manifest) -> OwnCounts:
     """Every unit's own counts per question and channel, from the log."""
     own: OwnCounts = {q["id"]: {} for q in manifest.questions}
     indexes = session.scalars(
@@ -167,7 +167,7 @@ def _percent(part: int, whole: int) -> str | None:
     return None if whole == 0 else decimal_string(Fraction(part * 100, whole))
 
 
-def compute_results(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
+def compute_results(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:
     """Every question's result (figures and outcome), in manifest order."""
     manifest = read_manifest(session, vote_day_id)
     own = own_counts(session, vote_day_id, manifest)
@@ -193,7 +193,7 @@ def result_records(vote_day_id: str, results: list[dict[str, Any]]) -> list[dict
 
 
 def publish_results(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     signing: LogSigning | None = None,
@@ -230,7 +230,7 @@ def publish_results(
     return len(records)
 
 
-def published_results(session: so.Session, vote_day_id: str) -> list[dict[str, Any]]:
+def published_results(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:
     """The results as logged at publication (parts joined), in manifest order."""
     rows = session.execute(
         sa.select(ResultRecord.question, ResultRecord.leaf_index)
@@ -248,7 +248,7 @@ def published_results(session: so.Session, vote_day_id: str) -> list[dict[str, A
     return [{**r, "outcome": r.pop("outcome")} for r in joined.values()]
 
 
-def results(session: so.Session, vote_day_id: str) -> dict[str, Any]:
+def results(session: DbSession, vote_day_id: str) -> dict[str, Any]:
     """The results as served: the logged ones once published, else computed (tallied).
 
     Raises:

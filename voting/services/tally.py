@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.elgamal import Ciphertext
 from crypto.elgamal import sum_ciphertexts
@@ -44,6 +43,7 @@ from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import leaves_at
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
+from voting.session_types import DbSession
 
 __all__ = ["TallySummary", "encrypted_totals", "start_tally", "tally_started"]
 
@@ -60,7 +60,7 @@ class TallySummary:
     """Leaf index of the first ``encrypted-totals`` record."""
 
 
-def tally_started(session: so.Session, vote_day_id: str) -> bool:
+def tally_started(session: DbSession, vote_day_id: str) -> bool:
     found = session.scalar(
         sa.select(TallyUnit.unit).where(TallyUnit.vote_day_id == vote_day_id).limit(1)
     )
@@ -68,7 +68,7 @@ def tally_started(session: so.Session, vote_day_id: str) -> bool:
 
 
 def start_tally(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     signing: LogSigning | None = None,
@@ -101,7 +101,7 @@ def start_tally(
     return TallySummary(len(records), sum(ballots.values()), first)
 
 
-def _check_may_start(session: so.Session, vote_day_id: str) -> None:
+def _check_may_start(session: DbSession, vote_day_id: str) -> None:
     get_vote_day(session, vote_day_id)
     status = session.scalar(sa.select(VoteDay.status).where(VoteDay.id == vote_day_id))
     if status != "closed":
@@ -113,7 +113,7 @@ def _check_may_start(session: so.Session, vote_day_id: str) -> None:
         raise TallyRefused(f"the encrypted totals of vote day {vote_day_id!r} are logged already")
 
 
-def _credential_units(session: so.Session, vote_day_id: str) -> set[str]:
+def _credential_units(session: DbSession, vote_day_id: str) -> set[str]:
     rows = session.execute(
         sa.select(Jurisdiction.level, Jurisdiction.code)
         .join(Credential, Credential.jurisdiction_id == Jurisdiction.id)
@@ -123,7 +123,7 @@ def _credential_units(session: so.Session, vote_day_id: str) -> set[str]:
     return {f"{level}:{code}" for level, code in rows}
 
 
-def _units_of(session: so.Session, vote_day_id: str, credentials: set[str]) -> dict[str, str]:
+def _units_of(session: DbSession, vote_day_id: str, credentials: set[str]) -> dict[str, str]:
     rows = session.execute(
         sa.select(Credential.public_key, Jurisdiction.level, Jurisdiction.code)
         .join(Jurisdiction, Credential.jurisdiction_id == Jurisdiction.id)
@@ -133,7 +133,7 @@ def _units_of(session: so.Session, vote_day_id: str, credentials: set[str]) -> d
 
 
 def _counted_pages(
-    session: so.Session, vote_day_id: str
+    session: DbSession, vote_day_id: str
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """The counted ballots' records, a page at a time."""
     policy = get_vote_day(session, vote_day_id).revote_policy
@@ -152,7 +152,7 @@ Sums = dict[str, dict[str, list[Ciphertext]]]
 
 
 def _sum_counted(
-    session: so.Session, vote_day_id: str, manifest: Manifest, units: set[str]
+    session: DbSession, vote_day_id: str, manifest: Manifest, units: set[str]
 ) -> tuple[Sums, dict[str, int]]:
     sums: Sums = {unit: {} for unit in units}
     ballots = dict.fromkeys(units, 0)
@@ -213,7 +213,7 @@ def _totals_record(
 
 
 def encrypted_totals(
-    session: so.Session, vote_day_id: str, units: Sequence[str] | None = None
+    session: DbSession, vote_day_id: str, units: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
     """The logged ``encrypted-totals`` records (of ``units``, or all), each with its ``index``.
 

@@ -17,7 +17,6 @@ from dataclasses import field
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.elgamal import Ciphertext
 from crypto.group import Point
@@ -27,6 +26,7 @@ from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogLeaf
 from voting.services import bulletin
+from voting.session_types import DbSession
 
 PAGE = 500
 """Leaves read per query (well below SQLite's and PostgreSQL's parameter limits)."""
@@ -84,7 +84,7 @@ class Manifest:
         return [q for q in self.record["questions"] if q["jurisdiction"] in chain]
 
 
-def log_id(session: so.Session, vote_day_id: str) -> int:
+def log_id(session: DbSession, vote_day_id: str) -> int:
     found = session.scalar(sa.select(Log.id).where(Log.name == vote_day_id))
     if found is None:
         raise bulletin.LogNotFound(f"vote day {vote_day_id!r} has no log")
@@ -92,7 +92,7 @@ def log_id(session: so.Session, vote_day_id: str) -> int:
 
 
 def leaves_at(
-    session: so.Session, vote_day_id: str, indexes: Iterable[int]
+    session: DbSession, vote_day_id: str, indexes: Iterable[int]
 ) -> Iterator[tuple[int, bytes, bytes]]:
     """``(index, leaf hash, data)`` of the given leaves, in the order asked, page by page.
 
@@ -116,13 +116,13 @@ def leaves_at(
 
 
 def records_at(
-    session: so.Session, vote_day_id: str, indexes: Iterable[int]
+    session: DbSession, vote_day_id: str, indexes: Iterable[int]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     for index, _, data in leaves_at(session, vote_day_id, indexes):
         yield index, json.loads(data)
 
 
-def read_manifest(session: so.Session, vote_day_id: str) -> Manifest:
+def read_manifest(session: DbSession, vote_day_id: str) -> Manifest:
     """The manifest logged at opening.
 
     Raises:
@@ -137,7 +137,7 @@ def read_manifest(session: so.Session, vote_day_id: str) -> Manifest:
     return Manifest(record, hashlib.sha256(entry.data).digest(), parents)
 
 
-def read_threshold_key(session: so.Session, vote_day_id: str) -> ThresholdKey:
+def read_threshold_key(session: DbSession, vote_day_id: str) -> ThresholdKey:
     """The threshold key from the ``key-ceremony`` and ``election-key`` records.
 
     Raises:

@@ -22,6 +22,7 @@ import sqlalchemy.orm as so
 from voting.models.officials import RateCounter
 from voting.official_errors import TooManyAttempts
 from voting.services import _sql as sql
+from voting.session_types import DbSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Limit:
     window: int
 
 
-def hit(session: so.Session, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
+def hit(session: DbSession, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
     """Count one attempt under ``key`` and commit; return the count in the window.
 
     Raises:
@@ -45,7 +46,7 @@ def hit(session: so.Session, key: str, limit: Limit, *, what: str, now: int | No
     return count
 
 
-def count(session: so.Session, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
+def count(session: DbSession, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
     """Count one attempt under ``key`` in the caller's transaction (no commit).
 
     The counter's row stays locked until the caller's transaction ends, so
@@ -62,7 +63,7 @@ def count(session: so.Session, key: str, limit: Limit, *, what: str, now: int | 
     return count
 
 
-def counts_in_transaction(session: so.Session) -> bool:
+def counts_in_transaction(session: DbSession) -> bool:
     """Whether :func:`count` can hold a counter in a long transaction: on PostgreSQL.
 
     PostgreSQL locks the counter's row only. SQLite's write lock is the whole
@@ -81,7 +82,7 @@ def _check(count: int, window_start: int, limit: Limit, what: str, now: int) -> 
         )
 
 
-def release(session: so.Session, key: str) -> None:
+def release(session: DbSession, key: str) -> None:
     """Give back one attempt (a success that should not count) and commit."""
     table = RateCounter.__table__
     session.execute(
@@ -92,13 +93,13 @@ def release(session: so.Session, key: str) -> None:
     session.commit()
 
 
-def clear(session: so.Session, key: str) -> None:
+def clear(session: DbSession, key: str) -> None:
     """Forget every attempt under ``key`` and commit."""
     session.execute(sa.delete(RateCounter).where(RateCounter.key == key))
     session.commit()
 
 
-def purge(session: so.Session, *, older_than: int, now: int | None = None) -> int:
+def purge(session: DbSession, *, older_than: int, now: int | None = None) -> int:
     """Delete counters whose window started more than ``older_than`` seconds ago."""
     now = int(time.time()) if now is None else now
     result = session.execute(
@@ -125,7 +126,7 @@ _UPSERT = (
 
 
 def _upsert(
-    session: so.Session, key: str, limit: Limit, now: int, *, own_transaction: bool
+    session: DbSession, key: str, limit: Limit, now: int, *, own_transaction: bool
 ) -> tuple[int, int]:
     connection = _connection(session) if own_transaction else session.connection()
     dialect = connection.dialect.name
@@ -137,7 +138,7 @@ def _upsert(
     return int(row[0]), int(row[1])
 
 
-def _connection(session: so.Session) -> sa.Connection:
+def _connection(session: DbSession) -> sa.Connection:
     """The session's connection; on PostgreSQL in autocommit when no transaction is open.
 
     The upsert is one atomic statement, so a transaction around it only costs

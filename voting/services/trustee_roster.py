@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from crypto.trustees import ThresholdKey
 from voting.errors import Conflict
@@ -28,6 +27,7 @@ from voting.services.ceremony import complete_key_ceremony
 from voting.services.lifecycle import begin_key_ceremony
 from voting.services.lifecycle import get_vote_day
 from voting.services.log_keys import LogSigning
+from voting.session_types import DbSession
 
 __all__ = [
     "NotTrusteeOfficials",
@@ -44,7 +44,7 @@ class NotTrusteeOfficials(InvalidRequest):
     code = "not_trustee_officials"
 
 
-def vote_day_top_unit(session: so.Session, vote_day_id: str) -> Jurisdiction:
+def vote_day_top_unit(session: DbSession, vote_day_id: str) -> Jurisdiction:
     """The root of the jurisdiction tree the vote day's questions belong to.
 
     Raises:
@@ -67,7 +67,7 @@ def vote_day_top_unit(session: so.Session, vote_day_id: str) -> Jurisdiction:
     return unit
 
 
-def check_trustee_officials(session: so.Session, names: Sequence[str]) -> None:
+def check_trustee_officials(session: DbSession, names: Sequence[str]) -> None:
     """Every name is the user name of an active official holding the trustee role.
 
     Raises:
@@ -94,7 +94,7 @@ def check_trustee_officials(session: so.Session, names: Sequence[str]) -> None:
 
 
 def begin_ceremony(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     trustees: Sequence[str],
@@ -122,7 +122,7 @@ def begin_ceremony(
 
 
 def complete_ceremony(
-    session: so.Session,
+    session: DbSession,
     vote_day_id: str,
     *,
     unanswered: bool = False,
@@ -135,7 +135,7 @@ def complete_ceremony(
     )
 
 
-def decryption_progress(session: so.Session, vote_day_id: str) -> dict[str, list[int]]:
+def decryption_progress(session: DbSession, vote_day_id: str) -> dict[str, list[int]]:
     """The trustee indexes whose decryption shares are logged, by unit (public)."""
     rows = session.execute(
         sa.select(DecryptionShareRow.unit, DecryptionShareRow.trustee_index)

@@ -14,13 +14,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.models.credentials import Credential
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.services import bulletin
 from voting.services.lifecycle import get_vote_day
+from voting.session_types import DbSession
 
 __all__ = ["LiveFigures", "UnitTurnout", "ballots_per_hour", "live_figures", "turnout_by_unit"]
 
@@ -63,7 +63,7 @@ class LiveFigures:
         return sum(u.ballots for u in self.units)
 
 
-def turnout_by_unit(session: so.Session, vote_day_id: str) -> list[UnitTurnout]:
+def turnout_by_unit(session: DbSession, vote_day_id: str) -> list[UnitTurnout]:
     """Credentials, voters and ballots of every unit with credentials, ordered by unit."""
     registered = (
         sa.select(Credential.jurisdiction_id, sa.func.count().label("n"))
@@ -107,7 +107,7 @@ def turnout_by_unit(session: so.Session, vote_day_id: str) -> list[UnitTurnout]:
     ]
 
 
-def _hour_expression(session: so.Session) -> sa.ColumnElement[str]:
+def _hour_expression(session: DbSession) -> sa.ColumnElement[str]:
     if session.get_bind().dialect.name == "postgresql":
         return sa.func.to_char(
             sa.func.date_trunc("hour", sa.func.timezone("UTC", CastBallot.cast_at)),
@@ -116,7 +116,7 @@ def _hour_expression(session: so.Session) -> sa.ColumnElement[str]:
     return sa.func.strftime("%Y-%m-%d %H", CastBallot.cast_at)
 
 
-def ballots_per_hour(session: so.Session, vote_day_id: str) -> list[tuple[dt.datetime, int]]:
+def ballots_per_hour(session: DbSession, vote_day_id: str) -> list[tuple[dt.datetime, int]]:
     """Ballots cast per hour (UTC), oldest first; hours without ballots are left out."""
     hour = _hour_expression(session).label("hour")
     rows = session.execute(
@@ -131,7 +131,7 @@ def ballots_per_hour(session: so.Session, vote_day_id: str) -> list[tuple[dt.dat
     ]
 
 
-def live_figures(session: so.Session, vote_day_id: str) -> LiveFigures:
+def live_figures(session: DbSession, vote_day_id: str) -> LiveFigures:
     """Everything the live dashboard shows.
 
     Raises:

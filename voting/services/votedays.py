@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from voting.errors import VotingError
 from voting.models.jurisdictions import LANGUAGES
@@ -23,6 +22,7 @@ from voting.models.votedays import STATUSES
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
 from voting.services.jurisdictions import ancestors_or_self
+from voting.session_types import DbSession
 from voting.tier_errors import DuplicateKey
 from voting.tier_errors import InvalidVoteDay
 from voting.tier_errors import VoteDayNotFound
@@ -73,7 +73,7 @@ def check_texts(
 
 
 def create_vote_day(
-    session: so.Session,
+    session: DbSession,
     *,
     vote_day_id: str,
     date: dt.date,
@@ -110,14 +110,14 @@ def create_vote_day(
     return vote_day
 
 
-def get_vote_day(session: so.Session, vote_day_id: str) -> VoteDay:
+def get_vote_day(session: DbSession, vote_day_id: str) -> VoteDay:
     vote_day = session.get(VoteDay, vote_day_id)
     if vote_day is None:
         raise VoteDayNotFound(f"no vote day {vote_day_id!r}")
     return vote_day
 
 
-def set_status(session: so.Session, vote_day_id: str, status: str) -> VoteDay:
+def set_status(session: DbSession, vote_day_id: str, status: str) -> VoteDay:
     """Store a status (no transition rules here: the casting service owns them)."""
     if status not in STATUSES:
         raise InvalidVoteDay(f"status must be one of {STATUSES}, got {status!r}")
@@ -127,7 +127,7 @@ def set_status(session: so.Session, vote_day_id: str, status: str) -> VoteDay:
     return vote_day
 
 
-def _questions(session: so.Session, vote_day_id: str) -> list[Question]:
+def _questions(session: DbSession, vote_day_id: str) -> list[Question]:
     return list(
         session.scalars(
             sa.select(Question)
@@ -138,7 +138,7 @@ def _questions(session: so.Session, vote_day_id: str) -> list[Question]:
 
 
 def ballot_for_unit(
-    session: so.Session, vote_day_id: str, unit: Jurisdiction, *, require_open: bool = True
+    session: DbSession, vote_day_id: str, unit: Jurisdiction, *, require_open: bool = True
 ) -> list[BallotTier]:
     """A voter's ballot: the questions of every ancestor-or-self of ``unit``, grouped
     by tier from the nation down (tiers without questions are left out).
@@ -159,7 +159,7 @@ def ballot_for_unit(
     return tiers
 
 
-def question_specs(session: so.Session, vote_day_id: str) -> list[QuestionSpec]:
+def question_specs(session: DbSession, vote_day_id: str) -> list[QuestionSpec]:
     """Every question's (id, number of options, min and max selections), in ballot order.
 
     A referendum is 2 options (yes, no) with 0..1 selections (none is blank);

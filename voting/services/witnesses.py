@@ -16,7 +16,6 @@ import datetime as dt
 
 import sqlalchemy as sa
 import sqlalchemy.exc
-import sqlalchemy.orm as so
 
 from crypto.encoding import unhex
 from crypto.errors import InvalidCosignature
@@ -44,6 +43,7 @@ from voting.models.log import LogCheckpoint
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessAggregate
 from voting.models.witness import WitnessCosignature
+from voting.session_types import DbSession
 
 ROSTER_SUFFIX = "/witnesses"
 
@@ -59,7 +59,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def get_log(session: so.Session, log_name: str) -> Log:
+def get_log(session: DbSession, log_name: str) -> Log:
     log = session.scalar(sa.select(Log).where(Log.name == log_name))
     if log is None:
         raise NotFound(f"no log named {log_name!r}")
@@ -71,13 +71,13 @@ def roster_name(log: Log) -> str:
     return log.origin + ROSTER_SUFFIX
 
 
-def list_witnesses(session: so.Session, log: Log) -> list[LogWitness]:
+def list_witnesses(session: DbSession, log: Log) -> list[LogWitness]:
     """The log's roster in position order."""
     query = sa.select(LogWitness).where(LogWitness.log_id == log.id)
     return list(session.scalars(query.order_by(LogWitness.position)))
 
 
-def roster_of(session: so.Session, log: Log) -> Roster:
+def roster_of(session: DbSession, log: Log) -> Roster:
     """The log's roster as :class:`crypto.witness.Roster` (keys were checked at registration)."""
     members = tuple(
         RosterMember(w.name, WitnessPublicKey(w.public_key)) for w in list_witnesses(session, log)
@@ -86,7 +86,7 @@ def roster_of(session: so.Session, log: Log) -> Roster:
 
 
 def register_witness(
-    session: so.Session, log_name: str, *, name: object, public_key: object, proof: object
+    session: DbSession, log_name: str, *, name: object, public_key: object, proof: object
 ) -> LogWitness:
     """Add a witness to the log's roster (the next position).
 
@@ -127,7 +127,7 @@ def register_witness(
 
 
 def submit_cosignature(
-    session: so.Session, log_name: str, *, witness_name: object, note: object, signature: object
+    session: DbSession, log_name: str, *, witness_name: object, note: object, signature: object
 ) -> WitnessCosignature:
     """Store a witness's cosignature of one of this log's checkpoints.
 
@@ -172,7 +172,7 @@ def submit_cosignature(
     return stored
 
 
-def cosigned_note(session: so.Session, log_name: str, note: str) -> str:
+def cosigned_note(session: DbSession, log_name: str, note: str) -> str:
     """``note`` (a checkpoint this log signed) with the roster's aggregate line appended.
 
     The note is returned unchanged if no witness cosigned it yet, or if it is
@@ -190,7 +190,7 @@ def cosigned_note(session: so.Session, log_name: str, note: str) -> str:
     return add_signatures(note, [line.line(roster_name(log))])
 
 
-def refresh_aggregate(session: so.Session, checkpoint: LogCheckpoint) -> WitnessAggregate | None:
+def refresh_aggregate(session: DbSession, checkpoint: LogCheckpoint) -> WitnessAggregate | None:
     """Bring the cached aggregate up to date with the stored cosignatures.
 
     Adds only the cosignatures the cache lacks. The cache is an optimisation:
@@ -224,7 +224,7 @@ def refresh_aggregate(session: so.Session, checkpoint: LogCheckpoint) -> Witness
     return cached
 
 
-def _signed_checkpoint(session: so.Session, log: Log, note: object) -> tuple[LogCheckpoint, str]:
+def _signed_checkpoint(session: DbSession, log: Log, note: object) -> tuple[LogCheckpoint, str]:
     if not isinstance(note, str):
         raise InvalidRequest("checkpoint must be the signed note text")
     try:
@@ -249,7 +249,7 @@ def _unhex(value: object, size: int, what: str) -> bytes:
         raise InvalidRequest(str(exc)) from exc
 
 
-def _commit_or_conflict(session: so.Session, message: str) -> None:
+def _commit_or_conflict(session: DbSession, message: str) -> None:
     try:
         session.commit()
     except sqlalchemy.exc.IntegrityError as exc:

@@ -19,9 +19,12 @@ from __future__ import annotations
 import getpass
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from typing import TypeVar
 
 import click
 
@@ -57,6 +60,9 @@ _passphrase_option = click.option(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Read the vault's passphrase from the first line of this file.",
 )
+F = TypeVar("F", bound=Callable[..., Any])
+"""A command function, before click makes it a command."""
+
 _login_options = [
     click.option("--user", help="The official's user name (default: the trustee name)."),
     click.option(
@@ -154,7 +160,8 @@ def init(
     click.echo(f"vault sealed (argon2id {kdf_level}: {seconds:.2f} s); back up the folder")
 
 
-def _with_login(command: click.Command) -> click.Command:
+def _with_login(command: F) -> F:
+    """Add the login options (``--user``, ``--password-file``) to a command function."""
     for option in reversed(_login_options):
         command = option(command)
     return command
