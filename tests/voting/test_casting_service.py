@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask
 
 from crypto.ballot import encrypt_ballot
@@ -22,8 +23,10 @@ from voting.models.votedays import VoteDay
 from voting.services import bulletin
 from voting.services import casting
 from voting.services.jurisdictions import get_unit
+from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import apply_schedule
 from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import schedule
 from voting.services.manifest import election_context
 from voting.views.log_api import log_signing
@@ -75,6 +78,49 @@ def test_scheduled_close_applies_at_casting(
     with pytest.raises(casting.VoteDayNotOpen):
         casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
     assert db.session.get_one(VoteDay, opened.vote_day).status == "closed"
+
+
+def test_two_casts_past_the_closing_time_log_one_close(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers both find the closing time passed; the other one closes first,
+    # between this request's read of the status and its taking of the log lock.
+    opened = prepare_vote_day()
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    ballot = _ballot(opened)
+    real_close = casting.close_vote_day
+
+    def closed_meanwhile(session: Any, vote_day_id: str, **kwargs: Any) -> None:
+        stale = get_vote_day(session, vote_day_id)  # this request's (soon stale) view: open
+        assert stale.status == "open"
+        with so.Session(db.engine) as other:
+            real_close(other, vote_day_id, signing=log_signing(app))
+        real_close(session, vote_day_id, **kwargs)
+
+    monkeypatch.setattr(casting, "close_vote_day", closed_meanwhile)
+    with pytest.raises(casting.VoteDayNotOpen):
+        casting.cast_ballot(db.session, opened.vote_day, ballot, signing=log_signing(app))
+    db.session.rollback()
+    size = bulletin.log_size(db.session, opened.vote_day)
+    records = bulletin.get_entries(db.session, opened.vote_day, 0, size)
+    assert [e.record["type"] for e in records].count("close") == 1
+    assert records[-1].record["type"] == "close"
+
+
+def test_a_transition_made_meanwhile_is_refused_under_the_lock(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    opened = prepare_vote_day()
+    stale = get_vote_day(db.session, opened.vote_day)  # held: the session's view stays
+    assert stale.status == "open"
+    with so.Session(db.engine) as other:
+        close_vote_day(other, opened.vote_day, signing=log_signing(app))
+    size = bulletin.log_size(so.Session(db.engine), opened.vote_day)
+    # _expect passes on the stale status; the read under the log lock refuses
+    with pytest.raises(TransitionRefused, match="another request moved it on"):
+        close_vote_day(db.session, opened.vote_day, signing=log_signing(app))
+    assert bulletin.log_size(db.session, opened.vote_day) == size
 
 
 def test_apply_schedule_opens_and_closes(

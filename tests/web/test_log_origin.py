@@ -8,8 +8,22 @@ from pathlib import Path
 import pytest
 
 from voting import create_app
+from voting.models.log import Log
+from voting.services.log_keys import MAX_ORIGIN_CHARS
 from voting.services.log_keys import LogKeyError
 from voting.views.log_api import log_signing
+
+
+def test_the_longest_origin_fits_the_log_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = "v" * 135 + "/{name}"  # 200 characters with a 64-character vote day id
+    monkeypatch.setenv("URNA_LOG_ORIGIN", template)
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "URNA_INSTANCE": str(tmp_path)}
+    )
+    assert len(log_signing(app).origin_for("x" * 64)) == MAX_ORIGIN_CHARS
+    assert Log.__table__.c.origin.type.length == MAX_ORIGIN_CHARS
 
 
 def test_the_environment_names_the_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +44,7 @@ def test_the_environment_names_the_logs(tmp_path: Path, monkeypatch: pytest.Monk
         ("votes example/{name}", "bad key name"),
         ("votes+example/{name}", "bad key name"),
         ("x" * 200 + "/{name}", "too long"),
+        ("v" * 136 + "/{name}", "too long"),  # 201 characters with a 64-character name
     ],
 )
 def test_a_bad_log_origin_stops_the_start(

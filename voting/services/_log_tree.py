@@ -122,7 +122,7 @@ def read_log(session: DbSession, name: str) -> LogState:
 
 
 def lock_log(
-    session: DbSession, name: str, read_with: tuple[str, Params] | None = None
+    session: DbSession, name: str, read_with: tuple[str, tuple[Any, ...]] | None = None
 ) -> tuple[LogState, Rows | None]:
     """Take the log's append lock, then read the log row (and the caller's ``read_with``).
 

@@ -13,6 +13,10 @@ Statements use ``?`` placeholders, turned into ``%s`` for drivers of the
 interpolated. :func:`run_many` sends several statements in one round trip on
 PostgreSQL (psycopg's pipeline mode); on SQLite, which has no round trips, it
 runs them one after the other.
+
+Errors are the driver's own (``psycopg.Error``, ``sqlite3.Error``), not
+SQLAlchemy's wrappers: a caller that wants to catch one here catches those.
+Reads take one row of parameters; a list of rows is for writes.
 """
 
 from __future__ import annotations

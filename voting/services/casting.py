@@ -39,6 +39,7 @@ from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.services import _sql as sql
 from voting.services import bulletin
+from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import now_utc
@@ -251,7 +252,10 @@ def _open_election(
     status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row
     closes_at = _datetime(session, closes_at)
     if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
-        close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
+        try:
+            close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
+        except TransitionRefused:
+            pass  # another request closed it first (its transaction is rolled back)
         status = "closed"
     if status != "open" or digest is None or public_key is None:
         raise VoteDayNotOpen(

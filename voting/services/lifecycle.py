@@ -88,10 +88,28 @@ def _advance(
 ) -> list[bulletin.Appended]:
     """Log ``extra`` records and the transition record, set the next status, commit.
 
+    Every transition appends under the log's lock, so the status is read
+    again once the lock is held: of two requests making the same step at
+    once (two workers closing a vote day whose closing time has passed), the
+    second finds the step made and is refused.
+
     Returns where the ``extra`` records landed.
+
+    Raises:
+        TransitionRefused: another request changed the status first.
     """
-    target = TRANSITIONS[vote_day.status]
+    source = vote_day.status
+    target = TRANSITIONS[source]
     with bulletin.locked_log(session, vote_day.id, signing=signing) as log:
+        current = session.execute(
+            sa.select(VoteDay.status).where(VoteDay.id == vote_day.id)
+        ).scalar_one()
+        if current != source:
+            raise TransitionRefused(
+                f"vote day {vote_day.id!r} is {current} now: another request moved it on",
+                vote_day=vote_day.id,
+                status=current,
+            )
         appended = log.append_many(extra)
         log.append({**record, "vote_day": vote_day.id, "status": target})
         vote_day.status = target

@@ -23,6 +23,8 @@ from crypto.note import VerifierKey
 from crypto.note import key_id
 
 DEFAULT_ORIGIN_TEMPLATE = "urna.local/log/{name}"
+MAX_ORIGIN_CHARS = 200
+"""The longest origin a log row holds (``logs.origin``)."""
 SEED_SIZE = 32
 
 
@@ -67,7 +69,8 @@ def check_origin_template(template: object) -> str:
     A template is the deployment's public name for its logs with ``{name}``
     once where the vote day's id goes, e.g. ``votes.example.ch/log/{name}``;
     the origin it makes is a signed-note key name (no spaces, ``+`` or
-    control characters, at most 255 bytes with the longest log name).
+    control characters; at most 200 characters, the log row's column, and 255
+    bytes with the longest log name).
 
     Raises:
         LogKeyError: a message saying what is wrong with the template.
@@ -77,8 +80,11 @@ def check_origin_template(template: object) -> str:
     if "{" in template.replace("{name}", "") or "}" in template.replace("{name}", ""):
         raise LogKeyError(f"the log origin template may use no braces but '{{name}}': {template!r}")
     longest = template.format(name="x" * 64)  # log names are at most 64 characters
-    if len(longest.encode()) > 255:
-        raise LogKeyError(f"the log origin template is too long: {template!r}")
+    if len(longest) > MAX_ORIGIN_CHARS or len(longest.encode()) > 255:
+        raise LogKeyError(
+            f"the log origin template is too long: an origin is at most {MAX_ORIGIN_CHARS} "
+            f"characters with a 64-character vote day id: {template!r}"
+        )
     try:
         key_id(longest, 1, bytes(32))  # checks the key name's characters
     except MalformedNote as exc:
