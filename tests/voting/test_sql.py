@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import psycopg
 import pytest
 import sqlalchemy.orm as so
+from flask import Flask
 
+from voting.extensions import db
 from voting.services import _sql as sql
 from voting.services import bulletin
 
@@ -128,3 +132,31 @@ def test_on_postgresql_a_batch_is_one_pipeline(
     sql.run_many(db_session, [(INSERT, ("sql-g1", 1, 1)), (INSERT, ("sql-g2", 1, 1))])
     assert entered == [True]
     assert _count(db_session, "sql-g") == 2
+
+
+def test_read_with_sees_what_the_previous_holder_of_the_lock_committed(
+    app: Flask, db_session: so.Session
+) -> None:
+    # If read_with ran before the lock was granted, it would read count 1.
+    bulletin.create_log(db_session, "sql-log4")
+    sql.run(db_session, INSERT, ("sql-h", 1, 1))
+    db_session.commit()
+    waiting, seen = threading.Event(), []
+
+    def next_holder() -> None:
+        with app.app_context(), so.Session(db.engine) as other:
+            waiting.wait()
+            count = ("SELECT count FROM rate_counters WHERE key = ?", ("sql-h",))
+            with bulletin.locked_log(other, "sql-log4", read_with=count) as log:
+                assert log.read_with is not None
+                seen.append(log.read_with.one()[0])
+
+    thread = threading.Thread(target=next_holder)
+    thread.start()
+    with bulletin.locked_log(db_session, "sql-log4") as log:
+        log.append({"type": "note"})
+        log.write_with("UPDATE rate_counters SET count = 2 WHERE key = ?", ("sql-h",))
+        waiting.set()
+        time.sleep(0.3)  # the other is now waiting for the lock (ordering, not a timing check)
+    thread.join(timeout=60)
+    assert seen == [2]
