@@ -116,7 +116,8 @@ def test_a_transition_made_meanwhile_is_refused_under_the_lock(
     assert stale.status == "open"
     with so.Session(db.engine) as other:
         close_vote_day(other, opened.vote_day, signing=log_signing(app))
-    size = bulletin.log_size(so.Session(db.engine), opened.vote_day)
+    with so.Session(db.engine) as other:
+        size = bulletin.log_size(other, opened.vote_day)
     # _expect passes on the stale status; the read under the log lock refuses
     with pytest.raises(TransitionRefused, match="another request moved it on"):
         close_vote_day(db.session, opened.vote_day, signing=log_signing(app))
