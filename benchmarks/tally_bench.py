@@ -92,13 +92,7 @@ def _prepare(app: Any, voters: int) -> Any:
         ],
     )
     db.session.commit()
-    origin = signing.origin_for(VOTE_DAY)
-    open_vote_day(
-        db.session,
-        VOTE_DAY,
-        log_key=str(signing.verifier_key(origin)),
-        signing=signing,
-    )
+    open_vote_day(db.session, VOTE_DAY, signing=signing)
     return trustees, homes
 
 

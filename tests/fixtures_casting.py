@@ -91,13 +91,7 @@ def prepare_vote_day(app: Flask) -> Callable[..., OpenVoteDay]:
             b"codes",
         )
         if open_it:
-            origin = signing.origin_for(vote_day)
-            open_vote_day(
-                db.session,
-                vote_day,
-                log_key=str(signing.verifier_key(origin)),
-                signing=signing,
-            )
+            open_vote_day(db.session, vote_day, signing=signing)
         return OpenVoteDay(vote_day, trustees, codes)
 
     return prepare

@@ -15,7 +15,6 @@ from flask.cli import with_appcontext
 
 from voting.errors import VotingError
 from voting.extensions import db
-from voting.services import bulletin
 from voting.services import lifecycle
 from voting.session_types import DbSession
 from voting.views.log_api import log_signing
@@ -27,11 +26,7 @@ def schedule_group() -> None:
 
 
 def _open(session: DbSession, vote_day_id: str) -> None:
-    signing = log_signing(current_app)
-    origin = bulletin.log_origin(session, vote_day_id)
-    lifecycle.open_vote_day(
-        session, vote_day_id, log_key=str(signing.verifier_key(origin)), signing=signing
-    )
+    lifecycle.open_vote_day(session, vote_day_id, signing=log_signing(current_app))
 
 
 def apply_once() -> list[str]:

@@ -154,12 +154,7 @@ def open_demo_vote_day(app: Flask, vote_day: str = DEMO_VOTE_DAY) -> Iterator[st
     codes = _codes(folder, vote_day)
     if get_vote_day(db.session, vote_day).status == "credentials":  # (2) register and open
         _register(vote_day, codes)
-        open_vote_day(
-            db.session,
-            vote_day,
-            log_key=str(signing.verifier_key(signing.origin_for(vote_day))),
-            signing=signing,
-        )
+        open_vote_day(db.session, vote_day, signing=signing)
         yield f"Demo vote day {vote_day} is open with {len(codes)} demo voting codes."
     else:
         yield f"Demo vote day {vote_day} is {get_vote_day(db.session, vote_day).status}."

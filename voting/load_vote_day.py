@@ -102,13 +102,7 @@ def prepare(app: Flask, voters: int, *, migrate: bool = True) -> PreparedVoteDay
         ]
         db.session.execute(sa.insert(Credential), rows)
         db.session.commit()
-        origin = signing.origin_for(VOTE_DAY)
-        open_vote_day(
-            db.session,
-            VOTE_DAY,
-            log_key=str(signing.verifier_key(origin)),
-            signing=signing,
-        )
+        open_vote_day(db.session, VOTE_DAY, signing=signing)
         election = db.session.get_one(Election, VOTE_DAY)
         context = {
             "vote_day": VOTE_DAY,

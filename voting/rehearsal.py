@@ -141,13 +141,7 @@ def rehearse(
                 )
             with clock("opening"):
                 codes = _register_voters(voters, seed)
-                origin = signing.origin_for(VOTE_DAY)
-                open_vote_day(
-                    db.session,
-                    VOTE_DAY,
-                    log_key=str(signing.verifier_key(origin)),
-                    signing=signing,
-                )
+                open_vote_day(db.session, VOTE_DAY, signing=signing)
                 summary.witness_secrets = register_witnesses(db.session, VOTE_DAY, witnesses, seed)
                 clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)
             with clock("voting"), _served(app) as url:

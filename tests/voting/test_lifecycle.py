@@ -109,3 +109,25 @@ def test_bad_ceremony_parameters(app: Flask) -> None:
         db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Election)) == 0
     assert db.session.get_one(VoteDay, DEMO_VOTE_DAY).status == "draft"
+
+
+def test_opening_names_the_key_that_signs_the_logs_checkpoints(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    prepared = prepare_vote_day()  # opened with the signing key only
+    signing = log_signing(app)
+    origin = bulletin.log_origin(db.session, prepared.vote_day)
+    size = bulletin.log_size(db.session, prepared.vote_day)
+    entries = bulletin.get_entries(db.session, prepared.vote_day, 0, size)
+    logged = next(e.record for e in entries if e.record["type"] == "manifest")
+    assert logged["log"] == {"origin": origin, "key": str(signing.verifier_key(origin))}
+
+
+def test_opening_needs_a_log_key_or_the_signing_key(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    prepared = prepare_vote_day(open_it=False)
+    with pytest.raises(TypeError, match="log key"):
+        open_vote_day(db.session, prepared.vote_day)
+    db.session.rollback()
+    assert db.session.get_one(VoteDay, prepared.vote_day).status == "credentials"

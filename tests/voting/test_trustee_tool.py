@@ -95,12 +95,7 @@ def test_three_trustees_run_the_ceremony_and_two_decrypt(
 
     signing = log_signing(app)
     codes = register_codes(DEMO_VOTE_DAY, {WINTERTHUR: 2, ELSAU: 1}, b"codes")
-    open_vote_day(
-        db.session,
-        DEMO_VOTE_DAY,
-        log_key=str(signing.verifier_key(signing.origin_for(DEMO_VOTE_DAY))),
-        signing=signing,
-    )
+    open_vote_day(db.session, DEMO_VOTE_DAY, signing=signing)
     voter = VotingClient(live_server)
     voter.vote(DEMO_VOTE_DAY, codes[WINTERTHUR][0], {"bike-paths": ["yes"]})
     voter.vote(DEMO_VOTE_DAY, codes[WINTERTHUR][1], {"bike-paths": ["no"]})

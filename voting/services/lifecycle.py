@@ -210,7 +210,7 @@ def open_vote_day(
     session: DbSession,
     vote_day_id: str,
     *,
-    log_key: str,
+    log_key: str | None = None,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
 ) -> str:
@@ -221,7 +221,9 @@ def open_vote_day(
     registered credentials.
 
     Args:
-        log_key: the log's verifier key, named in the manifest.
+        log_key: the log's verifier key, named in the manifest; by default
+            the key of ``signing`` under the log's origin (the one that signs
+            its checkpoints).
 
     Returns:
         The manifest hash (hex).
@@ -241,6 +243,10 @@ def open_vote_day(
         if not records:
             raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
         election = get_election(session, vote_day_id)
+        if log_key is None:
+            if signing is None:
+                raise TypeError("open_vote_day needs the log key or the log's signing key")
+            log_key = str(signing.verifier_key(log.origin))
         manifest = build_manifest(
             session, vote_day, election, log_origin=log.origin, log_key=log_key
         )

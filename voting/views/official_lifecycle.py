@@ -100,17 +100,10 @@ def schedule(vote_day: str) -> ResponseReturnValue:
 @official_required(OFFICERS, jurisdiction_from=vote_day_unit)
 def open_vote_day(vote_day: str) -> ResponseReturnValue:
     def open_now() -> str:
-        signing = log_signing()
         try:
-            origin = bulletin.log_origin(db.session, vote_day)
+            digest = lifecycle.open_vote_day(db.session, vote_day, signing=log_signing())
         except bulletin.LogNotFound as exc:
             raise InvalidRequest("the vote day has no log yet: run the key ceremony") from exc
-        digest = lifecycle.open_vote_day(
-            db.session,
-            vote_day,
-            log_key=str(signing.verifier_key(origin)),
-            signing=signing,
-        )
         return f"vote day opened (manifest {digest[:16]}…)"
 
     return _act(vote_day, forms.ActionForm(), open_now)
