@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import sqlalchemy as sa
+
 from voting.session_types import DbSession
 
 Params = tuple[Any, ...] | list[tuple[Any, ...]]
@@ -135,3 +137,22 @@ def _adapt_format(sql: str) -> str:
 
 def _adapt(sql: str, format_style: bool) -> str:
     return _adapt_format(sql) if format_style else sql
+
+
+def timestamp_to_db(session: DbSession, value: Any) -> Any:
+    """A timezone-aware timestamp as SQLAlchemy would bind it (``DateTime(timezone=True)``)."""
+    return _timestamp_processors(session.get_bind().dialect)[0](value)
+
+
+def timestamp_from_db(session: DbSession, value: Any) -> Any:
+    """A timestamp read by driver-level SQL, as SQLAlchemy would have returned it."""
+    return _timestamp_processors(session.get_bind().dialect)[1](value)
+
+
+@lru_cache(maxsize=8)
+def _timestamp_processors(dialect: sa.Dialect) -> tuple[Any, Any]:
+    """SQLAlchemy's own conversions of a ``DateTime(timezone=True)`` for this dialect."""
+    column_type = sa.DateTime(timezone=True).dialect_impl(dialect)
+    to_db = column_type.bind_processor(dialect) or (lambda value: value)
+    from_db = column_type.result_processor(dialect, None) or (lambda value: value)
+    return to_db, from_db

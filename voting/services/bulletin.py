@@ -33,6 +33,7 @@ from voting.errors import NotFound
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
 from voting.services import _log_tree as tree
+from voting.services import _sql
 from voting.services._log_tree import LogCorrupted
 from voting.services._log_tree import LogNotFound
 from voting.services._sql import Rows
@@ -329,18 +330,10 @@ def _checkpoint_if_due(
     """
     latest = log.latest_checkpoint
     if latest is not None:
-        size, created_at = latest[0], _read_datetime(session, latest[1])
+        size, created_at = latest[0], _sql.timestamp_from_db(session, latest[1])
         if size == log.size or _utc(now) - _utc(created_at) < interval:
             return
     _checkpoint_locked(session, log, signing, now, interval)
-
-
-def _read_datetime(session: DbSession, value: Any) -> dt.datetime:
-    """A timestamp read by driver-level SQL, converted as SQLAlchemy would."""
-    dialect = session.get_bind().dialect
-    column_type = LogCheckpoint.__table__.c.created_at.type.dialect_impl(dialect)
-    convert = column_type.result_processor(dialect, None)
-    return value if convert is None else convert(value)
 
 
 def _checkpoint_locked(

@@ -250,7 +250,7 @@ def _open_election(
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
     status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row
-    closes_at = _datetime(session, closes_at)
+    closes_at = sql.timestamp_from_db(session, closes_at)
     if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
         try:
             close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
@@ -348,23 +348,9 @@ def _cast_ballot_row(
     now: dt.datetime,
 ) -> tuple[str, tuple[Any, ...]]:
     """The statement recording where a credential's ballot landed on the log."""
-    cast_at = _datetime_processors(session.get_bind().dialect)[0](now)
+    cast_at = sql.timestamp_to_db(session, now)
     params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex(), cast_at)
     return _INSERT_CAST_BALLOT, params
-
-
-def _datetime(session: DbSession, value: Any) -> dt.datetime | None:
-    """A timestamp read by driver-level SQL, as SQLAlchemy would have returned it."""
-    return _datetime_processors(session.get_bind().dialect)[1](value)
-
-
-@lru_cache(maxsize=8)
-def _datetime_processors(dialect: sa.Dialect) -> tuple[Any, Any]:
-    """SQLAlchemy's own conversions of a DateTime(timezone=True) for this dialect."""
-    column_type = CastBallot.__table__.c.cast_at.type.dialect_impl(dialect)
-    to_db = column_type.bind_processor(dialect) or (lambda value: value)
-    from_db = column_type.result_processor(dialect, None) or (lambda value: value)
-    return to_db, from_db
 
 
 def _parse(data: Any) -> Ballot:
