@@ -9,7 +9,6 @@ CI's ``test``), so it never touches the suite's tables.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade
 from flask_migrate import upgrade
 
+from tests.postgres_schema import scratch_schema
 from voting import create_app
 from voting.extensions import db
 
@@ -32,27 +32,8 @@ POSTGRES_URL = (
 
 @pytest.fixture()
 def empty_schema_url() -> Iterator[str]:
-    admin = sa.create_engine(POSTGRES_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL is unreachable at {POSTGRES_URL} ({exc.orig}): scripts/postgres-up "
-            "starts it; migrations must be tested on PostgreSQL",
-            pytrace=False,
-        )
-    schema = f"urna_migrations_{secrets.token_hex(4)}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL, "urna_migrations", what="migrations") as url:
+        yield url
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades(

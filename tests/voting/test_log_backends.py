@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from flask_migrate import upgrade
 
 from crypto import merkle
 from crypto.note import verify_checkpoint
+from tests.postgres_schema import scratch_schema
 from voting import create_app
 from voting.extensions import db
 from voting.models.log import LogLeaf
@@ -51,28 +51,9 @@ def _migrate(url: str, instance: Path) -> None:
 
 @pytest.fixture(scope="module")
 def postgres_schema_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    admin = sa.create_engine(POSTGRES_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL is unreachable at {POSTGRES_URL} ({exc.orig}); start it or set "
-            "URNA_TEST_POSTGRES_URL: the log must be tested on PostgreSQL",
-            pytrace=False,
-        )
-    schema = f"urna_log_test_{secrets.token_hex(4)}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema(POSTGRES_URL, "urna_log_test", what="the log") as url:
         _migrate(url, tmp_path_factory.mktemp("pg"))
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
