@@ -215,10 +215,12 @@ def calculate(document: object) -> dict[str, Any]:
 
 def main(argv: Sequence[str]) -> int:
     """Command-line entry point; returns the exit status."""
-    if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print(
-            "usage: python -m voting.rules COUNTS.json   (format: docs/rules.md)", file=sys.stderr
-        )
+    usage = "usage: python -m voting.rules COUNTS.json   (format: docs/rules.md)"
+    if list(argv) in (["-h"], ["--help"]):
+        print(usage)
+        return 0
+    if len(argv) != 1:
+        print(usage, file=sys.stderr)
         return EXIT_INVALID
     try:
         text = Path(argv[0]).read_text(encoding="utf-8")
