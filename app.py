@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn app:app`` or ``flask --app app run``."""
 
-from voting import create_app
+from voting.app import create_app
 
 app = create_app()

@@ -60,5 +60,5 @@ access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("URNA_LOG_LEVEL", "info")
 # The proxy in front of gunicorn sets X-Forwarded-*; how many hops to trust is
-# Urna's setting URNA_PROXY_FIX (voting/security.py), not gunicorn's.
+# Urna's setting URNA_PROXY_FIX (voting/app/security.py), not gunicorn's.
 proc_name = "urna"

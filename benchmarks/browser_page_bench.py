@@ -1,7 +1,7 @@
 """The citizen's browser (issue 7): encryption time in headless Chromium and bytes downloaded.
 
 Serves a fresh instance holding the reference vote day (three yes/no
-questions on three tiers, :mod:`voting.load_vote_day`) and lets Playwright
+questions on three tiers, :mod:`voting.rehearsal.load_vote_day`) and lets Playwright
 drive Debian's Chromium through the real pages: the voting card's QR link,
 the ballot, the review, encryption and signing, casting, the receipt page.
 
@@ -38,9 +38,9 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import emit
-from voting import create_app
-from voting.load_vote_day import QUESTIONS
-from voting.load_vote_day import prepare
+from voting.app import create_app
+from voting.rehearsal.load_vote_day import QUESTIONS
+from voting.rehearsal.load_vote_day import prepare
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -1,7 +1,7 @@
 """Time the registrar's offline run: codes, public credentials and the voting-card PDF.
 
 Generates N cards (default 1000) into a temporary directory with
-``voting.registrar.generate`` (what ``flask --app app credentials generate``
+``voting.registrar.generate.generate`` (what ``flask --app app credentials generate``
 runs) and reports cards per second end to end, the cost of each step per
 card, and the PDF's size per card. Also times one argon2id password hash at
 the interactive level used for officials. One core.
@@ -24,10 +24,10 @@ from benchmarks._common import median_ms
 from benchmarks._common import pin_to_one_core
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
-from voting.cards import card_url
-from voting.cards import qr_runs
-from voting.registrar import UnitSpec
-from voting.registrar import generate
+from voting.registrar.cards import card_url
+from voting.registrar.cards import qr_runs
+from voting.registrar.generate import UnitSpec
+from voting.registrar.generate import generate
 from voting.services.officials import hash_password
 
 DAY = "2026-03-08-ch"

@@ -38,7 +38,7 @@ from benchmarks import _cpu  # noqa: E402
 from benchmarks._common import emit  # noqa: E402
 from benchmarks._vote_day import make_ballot  # noqa: E402
 from benchmarks._vote_day import prepare  # noqa: E402
-from voting import create_app  # noqa: E402
+from voting.app import create_app  # noqa: E402
 
 
 def _free_port() -> int:

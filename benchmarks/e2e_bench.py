@@ -100,7 +100,7 @@ def bench(voters: int, jobs: int, workdir: Path, witnesses: int = 2) -> dict[str
         [
             sys.executable,
             "-m",
-            "voting.verify",
+            "voting.tools.verify",
             str(record),
             "--jobs",
             str(jobs),

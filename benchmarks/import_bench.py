@@ -25,9 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from voting import create_app
-from voting.extensions import db
-from voting.jurisdiction_formats import BFS_CANTONS
+from voting.app import create_app
+from voting.app.extensions import db
+from voting.services.jurisdiction_formats import BFS_CANTONS
 from voting.services.jurisdictions import canton_electorates
 from voting.services.jurisdictions import import_file
 

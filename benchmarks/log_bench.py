@@ -18,7 +18,7 @@ Figures (the bars of issue 3 in brackets):
   with ``URNA_SQLITE_SYNCHRONOUS=FULL`` (an fsync per commit), on a fresh
   log of ``--full-leaves`` leaves.
 
-The main figures use the default of ``voting/dbtune.py`` (WAL,
+The main figures use the default of ``voting/app/dbtune.py`` (WAL,
 ``synchronous=NORMAL``: a commit survives any crash of the application, see
 docs/log.md). Records are small ballot-like objects (about 110 bytes of
 canonical JSON); real ballots are larger and cost more I/O per record.
@@ -45,9 +45,9 @@ import sqlalchemy.orm as so
 from benchmarks._common import emit
 from benchmarks._common import median_ms
 from crypto import merkle
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.log import bulletin
 from voting.models import log as log_models  # noqa: F401  (registers the log tables)
-from voting.services import bulletin
 
 NAME = "bench"
 

@@ -11,7 +11,7 @@ Three series (issue 8), each plotted with matplotlib (``pip install -e '.[bench]
    cost and the throughput that CPU would give on idle cores;
 2. the independent verifier's throughput against the number of ballots
    (benchmarks/e2e_bench.py: a simulated vote day, then ``python -m
-   voting.verify`` with 2 jobs);
+   voting.tools.verify`` with 2 jobs);
 3. proof time against log size (benchmarks/log_bench.py: inclusion and
    consistency proofs on SQLite logs of 10^3 to 10^6 leaves).
 

@@ -37,14 +37,16 @@ from crypto.elgamal import encrypt  # noqa: E402
 from crypto.group import Point  # noqa: E402
 from crypto.trustees import DecryptionShare  # noqa: E402
 from crypto.trustees import combine_decryption_shares  # noqa: E402
-from voting import create_app  # noqa: E402
-from voting.demo import load_demo  # noqa: E402
-from voting.extensions import db  # noqa: E402
+from voting.app import create_app  # noqa: E402
+from voting.app.extensions import db  # noqa: E402
+from voting.app.log_signing import log_signing  # noqa: E402
+from voting.log import bulletin  # noqa: E402
 from voting.models.credentials import Credential  # noqa: E402
 from voting.models.elections import CastBallot  # noqa: E402
 from voting.models.elections import Election  # noqa: E402
 from voting.models.jurisdictions import Jurisdiction  # noqa: E402
-from voting.services import bulletin  # noqa: E402
+from voting.rehearsal.demo import load_demo  # noqa: E402
+from voting.rehearsal.simulation import run_local_ceremony  # noqa: E402
 from voting.services import decryption  # noqa: E402
 from voting.services import results  # noqa: E402
 from voting.services.lifecycle import close_vote_day  # noqa: E402
@@ -54,8 +56,6 @@ from voting.services.tally import start_tally  # noqa: E402
 from voting.services.tally_log import read_manifest  # noqa: E402
 from voting.services.tally_log import read_threshold_key  # noqa: E402
 from voting.services.tally_log import totals_ciphertexts  # noqa: E402
-from voting.simulation import run_local_ceremony  # noqa: E402
-from voting.views.log_api import log_signing  # noqa: E402
 
 VOTE_DAY = "2026-06-14-ch"
 PAGE = 500

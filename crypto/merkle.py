@@ -9,7 +9,7 @@ Proof generation is expressed over *ranges* of leaves (``[start, end)``):
 :func:`inclusion_proof_ranges` and :func:`consistency_proof_ranges` say which
 subtree hashes a proof is made of (RFC 9162 2.1.3.1 and 2.1.4.1), and
 :func:`perfect_subtrees` splits any such range into perfect, aligned subtrees.
-A store that keeps the hashes of perfect subtrees (as ``voting.services.bulletin``
+A store that keeps the hashes of perfect subtrees (as ``voting.log.bulletin``
 does) thus answers any proof with O(log n) reads. The functions taking a
 ``Sequence`` of leaf hashes compute everything in memory.
 

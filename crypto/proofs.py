@@ -163,9 +163,7 @@ def prove_equal_logs(
     if Point.base_times(secret) != public or base * secret != result:
         raise ProofRefused("the secret does not match the statement")
     w = Scalar.random(rng=rng)
-    c = _chaum_pedersen_challenge(
-        context, base, public, result, Point.base_times(w), base * w
-    )
+    c = _chaum_pedersen_challenge(context, base, public, result, Point.base_times(w), base * w)
     return ChaumPedersenProof(challenge=c, response=w + c * secret)
 
 

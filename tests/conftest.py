@@ -22,8 +22,8 @@ from flask.testing import FlaskCliRunner
 from flask_migrate import upgrade
 
 from tests.official_actions import OfficialActions
-from voting import create_app
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
 
 pytest_plugins = ["tests.fixtures_casting"]
 

@@ -18,15 +18,15 @@ from werkzeug.serving import make_server
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
 from crypto.testing import deterministic_rng
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
+from voting.rehearsal.demo import load_demo
+from voting.rehearsal.simulation import LocalTrustees
+from voting.rehearsal.simulation import run_local_ceremony
 from voting.services.lifecycle import open_vote_day
-from voting.simulation import LocalTrustees
-from voting.simulation import run_local_ceremony
-from voting.views.log_api import log_signing
 
 DEMO_VOTE_DAY = "2026-06-14-ch"
 TRUSTEES = ("alice", "bob", "carol")

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from nacl.pwhash import argon2id
 from werkzeug.test import TestResponse
 
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.officials import Official
 from voting.services import officials
 

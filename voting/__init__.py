@@ -1,71 +1,24 @@
 """Urna's web application, domain services and command-line tools.
 
-Flask and the database layer are imported inside :func:`create_app`, so that
-the parts an observer runs on their own machine (``python -m voting.verify``,
-``voting.rules``) need neither installed.
+The rooms, each with a docstring saying what it is for and what it may
+import (``tests/test_layering.py`` holds them to it):
+
+- :mod:`voting.app`: the Flask shell (``create_app``, configuration, security);
+- :mod:`voting.cli`: every ``flask --app app ...`` command group;
+- :mod:`voting.models`: persistence only;
+- :mod:`voting.services`: the domain operations, no Flask;
+- :mod:`voting.log`: the bulletin board (append-only Merkle log), no Flask;
+- :mod:`voting.views`: thin web views;
+- :mod:`voting.rules`: the outcome rules, pure;
+- :mod:`voting.registrar`: voting codes, credentials and voting cards;
+- :mod:`voting.rehearsal`: the demo, simulations and rehearsals;
+- :mod:`voting.tools`: programs other parties run on their own machines
+  (verifier, trustee, witness, clerk, client, receipt check), without Flask
+  or SQLAlchemy;
+- :mod:`voting.errors`: the domain errors.
+
+The modules beside this one (``verify``, ``trustee``, ``witness``, ``clerk``,
+``client``, ``receipt``) are aliases that keep the documented commands
+``python -m voting.X`` working. Importing :mod:`voting` loads nothing else,
+so that the observer's tools need neither Flask nor a database.
 """
-
-from __future__ import annotations
-
-import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
-from typing import Any
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
-
-
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the Flask application.
-
-    Args:
-        config: settings that override the defaults (tests pass their own
-            database URL here).
-    """
-    from flask import Flask
-
-    from voting.config import default_config
-    from voting.extensions import csrf
-    from voting.extensions import db
-    from voting.extensions import migrate
-
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-        instance_relative_config=True,
-    )
-    instance = Path(os.environ.get("URNA_INSTANCE") or app.instance_path)
-    if config is not None and "URNA_INSTANCE" in config:
-        instance = Path(config["URNA_INSTANCE"])
-    instance.mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(default_config(instance))
-    if config is not None:
-        app.config.from_mapping(config)
-
-    if app.config.get("URNA_LOG_ORIGIN"):  # refused at start, not at the first opening
-        from voting.services.log_keys import check_origin_template
-
-        check_origin_template(app.config["URNA_LOG_ORIGIN"])
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    csrf.init_app(app)
-
-    from voting import models  # noqa: F401  (registers the tables)
-    from voting.cli import register_commands
-    from voting.errors import register_error_handlers
-    from voting.i18n import init_i18n
-    from voting.security import init_security
-    from voting.views import register_blueprints
-
-    register_error_handlers(app)
-    init_i18n(app, str(PROJECT_ROOT / "translations"))
-    init_security(app, config or {})
-    register_blueprints(app)
-    register_commands(app)
-    return app

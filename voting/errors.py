@@ -1,23 +1,16 @@
-"""Domain errors and their single HTTP mapping.
+"""The domain errors: every refusal a service can give, in one module.
 
 Services raise subclasses of :class:`VotingError`; each carries a stable
-machine-readable ``code``, an HTTP ``status`` and a message a person can act
-on. :func:`register_error_handlers` turns them into JSON (for API requests) or
-an error page, and rolls back the session on any unexpected error.
+machine-readable ``code`` (part of the JSON API), an HTTP ``status`` and a
+message a person can act on. :mod:`voting.app.errors` turns them into JSON
+(for API requests) or an error page, in one place.
+
+May import: nothing of Flask, SQLAlchemy or the rest of :mod:`voting`.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from flask import Flask
-from flask import Response
-from flask import jsonify
-from flask import render_template
-from flask import request
-from werkzeug.exceptions import HTTPException
-
-from voting.extensions import db
 
 
 class VotingError(Exception):
@@ -55,33 +48,114 @@ class Forbidden(VotingError):
     status = 403
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+# Officials, login and credential lists.
 
 
-def _render(status: int, body: dict[str, Any]) -> tuple[Response | str, int]:
-    if _wants_json():
-        return jsonify(body), status
-    return render_template("error.html", status=status, message=body["message"]), status
+class LoginRequired(VotingError):
+    """No official is logged in (or the session ended)."""
+
+    code = "login_required"
+    status = 401
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Map domain and HTTP errors to responses in one place."""
+class AuthenticationFailed(VotingError):
+    """Wrong user name or password. Deliberately says no more than that."""
 
-    @app.errorhandler(VotingError)
-    def handle_voting_error(exc: VotingError) -> tuple[Response | str, int]:
-        db.session.rollback()
-        return _render(exc.status, exc.to_json())
+    code = "authentication_failed"
+    status = 401
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(exc: HTTPException) -> tuple[Response | str, int]:
-        db.session.rollback()
-        status = exc.code or 500
-        name = (exc.name or "error").lower().replace(" ", "_")
-        return _render(status, {"error": name, "message": exc.description or exc.name})
 
-    @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception) -> tuple[Response | str, int]:
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _render(500, {"error": "internal", "message": "internal server error"})
+class TooManyAttempts(VotingError):
+    """A rate limit refused the request before any password was checked."""
+
+    code = "too_many_attempts"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class RoleRequired(Forbidden):
+    """The official lacks the role, or holds it for another jurisdiction."""
+
+    code = "role_required"
+
+
+class OfficialNotFound(NotFound):
+    code = "official_not_found"
+
+
+class DuplicateOfficial(Conflict):
+    code = "duplicate_official"
+
+
+class DuplicateGrant(Conflict):
+    code = "duplicate_grant"
+
+
+class InvalidOfficial(InvalidRequest):
+    """A bad user name, password, role or grant."""
+
+    code = "invalid_official"
+
+
+class InvalidCredentialList(InvalidRequest):
+    """An uploaded public credential list was refused; nothing of it was stored."""
+
+    code = "invalid_credential_list"
+
+
+class CredentialsFrozen(Conflict):
+    """The vote day is open (or later): its credential list can no longer change."""
+
+    code = "credentials_frozen"
+
+
+class UnknownCredential(NotFound):
+    """No such public credential is registered for the vote day."""
+
+    code = "unknown_credential"
+
+
+# Jurisdictions, vote days and questions.
+
+
+class ImportRejected(InvalidRequest):
+    """A jurisdiction file was refused; nothing of it was imported."""
+
+    code = "import_rejected"
+
+
+class UnitNotFound(NotFound):
+    code = "unit_not_found"
+
+
+class VoteDayNotFound(NotFound):
+    code = "vote_day_not_found"
+
+
+class QuestionNotFound(NotFound):
+    code = "question_not_found"
+
+
+class InvalidVoteDay(InvalidRequest):
+    code = "invalid_vote_day"
+
+
+class InvalidQuestion(InvalidRequest):
+    code = "invalid_question"
+
+
+class DuplicateKey(Conflict):
+    code = "duplicate_key"
+
+
+class QuestionsFrozen(Conflict):
+    """The vote day is open or later: its questions can no longer change."""
+
+    code = "questions_frozen"
+
+
+class VoteDayNotOpen(Conflict):
+    code = "vote_day_not_open"

@@ -20,45 +20,47 @@ rules in docs/trustees.md. The protocol, for trustees 1..n and threshold t:
    proof (:func:`decrypt_share`), checked by :func:`verify_decryption_share`.
 9. Any t valid shares give m·G = β − Σ λ_j·D_j (:func:`combine_decryption_shares`).
 
-This module only re-exports; the code lives in :mod:`crypto._dkg` (steps 1-3),
-:mod:`crypto._dkg_messages`, :mod:`crypto._dkg_shares` and :mod:`crypto._dkg_qualify`
-(steps 4-5),
-:mod:`crypto._dkg_keys` (steps 6-7) and :mod:`crypto._threshold` (steps 8-9).
+This module only re-exports; the code lives in its private modules ``_dkg``
+(steps 1-3), ``_dkg_messages``, ``_dkg_shares`` and ``_dkg_qualify`` (steps
+4-5), ``_dkg_keys`` (steps 6-7) and ``_threshold`` (steps 8-9), with the strict
+JSON decoders of ``_json``.
+
+May import: the rest of :mod:`crypto` and PyNaCl (boxes). Nothing of :mod:`voting`.
 """
 
-from crypto._dkg import CEREMONY_TAG
-from crypto._dkg import COEFFICIENT_TAG
-from crypto._dkg import Ceremony
-from crypto._dkg import TrusteeCommitment
-from crypto._dkg import TrusteeSecrets
-from crypto._dkg import commit
-from crypto._dkg import new_trustee
-from crypto._dkg import verify_commitment
-from crypto._dkg import verify_commitments
-from crypto._dkg_keys import KeyShare
-from crypto._dkg_keys import ThresholdKey
-from crypto._dkg_keys import derive_key_share
-from crypto._dkg_keys import derive_threshold_key
-from crypto._dkg_messages import REASONS
-from crypto._dkg_messages import Complaint
-from crypto._dkg_messages import EncryptedShare
-from crypto._dkg_messages import ReceivedShares
-from crypto._dkg_messages import RevealedShare
-from crypto._dkg_qualify import Qualification
-from crypto._dkg_qualify import answer_to
-from crypto._dkg_qualify import decide_complaints
-from crypto._dkg_shares import deal_shares
-from crypto._dkg_shares import open_share
-from crypto._dkg_shares import open_shares
-from crypto._dkg_shares import resolve_complaint
-from crypto._dkg_shares import reveal_share
-from crypto._dkg_shares import verify_revealed_share
-from crypto._threshold import DECRYPTION_TAG
-from crypto._threshold import DecryptionShare
-from crypto._threshold import combine_decryption_shares
-from crypto._threshold import decrypt_share
-from crypto._threshold import lagrange_coefficient
-from crypto._threshold import verify_decryption_share
+from crypto.trustees._dkg import CEREMONY_TAG
+from crypto.trustees._dkg import COEFFICIENT_TAG
+from crypto.trustees._dkg import Ceremony
+from crypto.trustees._dkg import TrusteeCommitment
+from crypto.trustees._dkg import TrusteeSecrets
+from crypto.trustees._dkg import commit
+from crypto.trustees._dkg import new_trustee
+from crypto.trustees._dkg import verify_commitment
+from crypto.trustees._dkg import verify_commitments
+from crypto.trustees._dkg_keys import KeyShare
+from crypto.trustees._dkg_keys import ThresholdKey
+from crypto.trustees._dkg_keys import derive_key_share
+from crypto.trustees._dkg_keys import derive_threshold_key
+from crypto.trustees._dkg_messages import REASONS
+from crypto.trustees._dkg_messages import Complaint
+from crypto.trustees._dkg_messages import EncryptedShare
+from crypto.trustees._dkg_messages import ReceivedShares
+from crypto.trustees._dkg_messages import RevealedShare
+from crypto.trustees._dkg_qualify import Qualification
+from crypto.trustees._dkg_qualify import answer_to
+from crypto.trustees._dkg_qualify import decide_complaints
+from crypto.trustees._dkg_shares import deal_shares
+from crypto.trustees._dkg_shares import open_share
+from crypto.trustees._dkg_shares import open_shares
+from crypto.trustees._dkg_shares import resolve_complaint
+from crypto.trustees._dkg_shares import reveal_share
+from crypto.trustees._dkg_shares import verify_revealed_share
+from crypto.trustees._threshold import DECRYPTION_TAG
+from crypto.trustees._threshold import DecryptionShare
+from crypto.trustees._threshold import combine_decryption_shares
+from crypto.trustees._threshold import decrypt_share
+from crypto.trustees._threshold import lagrange_coefficient
+from crypto.trustees._threshold import verify_decryption_share
 
 __all__ = [
     "CEREMONY_TAG",

@@ -17,7 +17,6 @@ from nacl.public import Box
 from nacl.public import PrivateKey
 from nacl.public import PublicKey
 
-from crypto import _trustee_json as tj
 from crypto._group import P_FIELD
 from crypto._group import Point
 from crypto._group import RandomBytes
@@ -30,6 +29,7 @@ from crypto.errors import InvalidShare
 from crypto.proofs import SchnorrProof
 from crypto.proofs import prove_knowledge
 from crypto.proofs import verify_knowledge
+from crypto.trustees import _json as tj
 
 CEREMONY_TAG = b"urna/v1/trustee-ceremony"
 COEFFICIENT_TAG = b"urna/v1/trustee-coefficient"

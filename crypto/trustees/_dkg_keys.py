@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import _trustee_json as tj
-from crypto._dkg import Ceremony
-from crypto._dkg import TrusteeCommitment
-from crypto._dkg import TrusteeSecrets
-from crypto._dkg import check_share_value
-from crypto._dkg import horner_points
-from crypto._dkg import verify_commitments
 from crypto._group import Point
 from crypto._group import Scalar
 from crypto.errors import InvalidEncoding
+from crypto.trustees import _json as tj
+from crypto.trustees._dkg import Ceremony
+from crypto.trustees._dkg import TrusteeCommitment
+from crypto.trustees._dkg import TrusteeSecrets
+from crypto.trustees._dkg import check_share_value
+from crypto.trustees._dkg import horner_points
+from crypto.trustees._dkg import verify_commitments
 
 
 @dataclass(frozen=True, slots=True)

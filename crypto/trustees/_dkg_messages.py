@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import _trustee_json as tj
 from crypto._group import Scalar
 from crypto.errors import InvalidEncoding
+from crypto.trustees import _json as tj
 
 NONCE_SIZE = 24
 HEADER_SIZE = 64 + 4 + 4

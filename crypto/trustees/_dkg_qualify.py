@@ -1,7 +1,7 @@
 """Trustee key ceremony: the qualified set QUAL after every complaint (docs/trustees.md, step 5).
 
 Complaints are decided in the order given (the log's order), each with
-:func:`crypto._dkg_shares.resolve_complaint` against the trustees still
+:func:`crypto.trustees._dkg_shares.resolve_complaint` against the trustees still
 qualified at that point. The server (before logging the election key), the
 trustee tool (before deriving its key share) and anyone reading the record
 decide the same way, so they agree on QUAL.
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crypto._dkg import Ceremony
-from crypto._dkg import TrusteeCommitment
-from crypto._dkg_messages import Complaint
-from crypto._dkg_messages import RevealedShare
-from crypto._dkg_shares import resolve_complaint
 from crypto.errors import InvalidShare
+from crypto.trustees._dkg import Ceremony
+from crypto.trustees._dkg import TrusteeCommitment
+from crypto.trustees._dkg_messages import Complaint
+from crypto.trustees._dkg_messages import RevealedShare
+from crypto.trustees._dkg_shares import resolve_complaint
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,26 +19,26 @@ from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import Box
 from nacl.public import PublicKey
 
-from crypto import _trustee_json as tj
-from crypto._dkg import Ceremony
-from crypto._dkg import TrusteeCommitment
-from crypto._dkg import TrusteeSecrets
-from crypto._dkg import check_member
-from crypto._dkg import check_share_value
-from crypto._dkg import verify_commitment
-from crypto._dkg import verify_commitments
-from crypto._dkg_messages import HEADER_SIZE
-from crypto._dkg_messages import NONCE_SIZE
-from crypto._dkg_messages import PLAINTEXT_SIZE
-from crypto._dkg_messages import Complaint
-from crypto._dkg_messages import EncryptedShare
-from crypto._dkg_messages import ReceivedShares
-from crypto._dkg_messages import RevealedShare
 from crypto._group import RandomBytes
 from crypto._group import Scalar
 from crypto._group import secure_random
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
+from crypto.trustees import _json as tj
+from crypto.trustees._dkg import Ceremony
+from crypto.trustees._dkg import TrusteeCommitment
+from crypto.trustees._dkg import TrusteeSecrets
+from crypto.trustees._dkg import check_member
+from crypto.trustees._dkg import check_share_value
+from crypto.trustees._dkg import verify_commitment
+from crypto.trustees._dkg import verify_commitments
+from crypto.trustees._dkg_messages import HEADER_SIZE
+from crypto.trustees._dkg_messages import NONCE_SIZE
+from crypto.trustees._dkg_messages import PLAINTEXT_SIZE
+from crypto.trustees._dkg_messages import Complaint
+from crypto.trustees._dkg_messages import EncryptedShare
+from crypto.trustees._dkg_messages import ReceivedShares
+from crypto.trustees._dkg_messages import RevealedShare
 
 
 def deal_shares(

@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crypto import _trustee_json as tj
-from crypto._dkg_keys import KeyShare
-from crypto._dkg_keys import ThresholdKey
 from crypto._group import Point
 from crypto._group import RandomBytes
 from crypto._group import Scalar
@@ -30,6 +27,9 @@ from crypto.errors import NotEnoughShares
 from crypto.proofs import ChaumPedersenProof
 from crypto.proofs import prove_equal_logs
 from crypto.proofs import verify_equal_logs
+from crypto.trustees import _json as tj
+from crypto.trustees._dkg_keys import KeyShare
+from crypto.trustees._dkg_keys import ThresholdKey
 
 DECRYPTION_TAG = b"urna/v1/decryption-share"
 MAX_CIPHERTEXTS = 65536

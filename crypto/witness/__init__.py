@@ -3,48 +3,51 @@
 Public API of Urna's BLS12-381 witnesses and of checkpoint verification
 against a roster:
 
-- keys and single cosignatures (:mod:`crypto._witness_keys`): every witness
+- keys and single cosignatures (:mod:`crypto.witness._keys`): every witness
   signs ``urna/v1/witness-cosignature\\n ‖ checkpoint note text``;
-- the roster and its aggregate line (:mod:`crypto._witness_roster`);
+- the roster and its aggregate line (:mod:`crypto.witness._roster`);
 - :func:`verify_cosigned_checkpoint`, which checks a served checkpoint's log
   signature (C2SP ``tlog-checkpoint``) and its aggregate cosignature;
-- Ed25519 ``cosignature/v1`` lines of outside witnesses: :mod:`crypto.cosignature`.
+- Ed25519 ``cosignature/v1`` lines of outside witnesses: :mod:`crypto.witness.cosignature`.
+
+May import: the rest of :mod:`crypto`, py-ecc (BLS12-381) and PyNaCl. Nothing
+of :mod:`voting`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crypto._witness_keys import COSIGNATURE_CONTEXT
-from crypto._witness_keys import PUBLIC_KEY_SIZE
-from crypto._witness_keys import SIGNATURE_SIZE
-from crypto._witness_keys import WitnessPublicKey
-from crypto._witness_keys import WitnessSecretKey
-from crypto._witness_keys import aggregate_signatures
-from crypto._witness_keys import check_key_name
-from crypto._witness_keys import cosignature_key_id
-from crypto._witness_keys import cosignature_line
-from crypto._witness_keys import cosignature_message
-from crypto._witness_keys import parse_signature
-from crypto._witness_keys import prove_possession
-from crypto._witness_keys import sign_checkpoint
-from crypto._witness_keys import verify_checkpoint_cosignature
-from crypto._witness_keys import verify_possession
-from crypto._witness_roster import AggregateCosignature
-from crypto._witness_roster import Roster
-from crypto._witness_roster import RosterMember
-from crypto._witness_roster import aggregate_cosignatures
-from crypto._witness_roster import decode_bitmap
-from crypto._witness_roster import encode_bitmap
-from crypto._witness_roster import find_roster_payloads
-from crypto._witness_roster import roster_key_id
-from crypto._witness_roster import verify_aggregate_cosignature
 from crypto.errors import InvalidCosignature
 from crypto.errors import NotEnoughCosignatures
 from crypto.note import Checkpoint
 from crypto.note import VerifierKey
 from crypto.note import parse_note
 from crypto.note import verify_checkpoint
+from crypto.witness._keys import COSIGNATURE_CONTEXT
+from crypto.witness._keys import PUBLIC_KEY_SIZE
+from crypto.witness._keys import SIGNATURE_SIZE
+from crypto.witness._keys import WitnessPublicKey
+from crypto.witness._keys import WitnessSecretKey
+from crypto.witness._keys import aggregate_signatures
+from crypto.witness._keys import check_key_name
+from crypto.witness._keys import cosignature_key_id
+from crypto.witness._keys import cosignature_line
+from crypto.witness._keys import cosignature_message
+from crypto.witness._keys import parse_signature
+from crypto.witness._keys import prove_possession
+from crypto.witness._keys import sign_checkpoint
+from crypto.witness._keys import verify_checkpoint_cosignature
+from crypto.witness._keys import verify_possession
+from crypto.witness._roster import AggregateCosignature
+from crypto.witness._roster import Roster
+from crypto.witness._roster import RosterMember
+from crypto.witness._roster import aggregate_cosignatures
+from crypto.witness._roster import decode_bitmap
+from crypto.witness._roster import encode_bitmap
+from crypto.witness._roster import find_roster_payloads
+from crypto.witness._roster import roster_key_id
+from crypto.witness._roster import verify_aggregate_cosignature
 
 __all__ = [
     "COSIGNATURE_CONTEXT",

@@ -8,7 +8,7 @@ compressed G1 points, signatures 96-byte compressed G2 points.
 Every witness signs the same message for a checkpoint,
 ``urna/v1/witness-cosignature\\n`` followed by the checkpoint's note text (its
 body, with the final newline, without signature lines), so that the log can
-add the signatures into one aggregate (:mod:`crypto._witness_roster`). Because
+add the signatures into one aggregate (:mod:`crypto.witness._roster`). Because
 all witnesses sign one message, a rogue-key attack must be stopped by proofs of
 possession: a public key joins a roster only with a verified proof.
 

@@ -30,16 +30,16 @@ from eth_typing import BLSPubkey
 from eth_typing import BLSSignature
 from py_ecc.bls import G2ProofOfPossession as _Bls
 
-from crypto._witness_keys import SIGNATURE_SIZE
-from crypto._witness_keys import SIGNATURE_TYPE_OTHER
-from crypto._witness_keys import WitnessPublicKey
-from crypto._witness_keys import aggregate_signatures
-from crypto._witness_keys import check_key_name
-from crypto._witness_keys import cosignature_message
-from crypto._witness_keys import parse_signature
 from crypto.errors import InvalidCosignature
 from crypto.errors import InvalidEncoding
 from crypto.errors import NotEnoughCosignatures
+from crypto.witness._keys import SIGNATURE_SIZE
+from crypto.witness._keys import SIGNATURE_TYPE_OTHER
+from crypto.witness._keys import WitnessPublicKey
+from crypto.witness._keys import aggregate_signatures
+from crypto.witness._keys import check_key_name
+from crypto.witness._keys import cosignature_message
+from crypto.witness._keys import parse_signature
 
 __all__ = [
     "AggregateCosignature",

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import nacl.exceptions
 import nacl.signing
 
-from crypto._witness_keys import check_key_name
 from crypto.errors import InvalidCosignature
 from crypto.errors import InvalidEncoding
 from crypto.note import parse_note
+from crypto.witness._keys import check_key_name
 
 __all__ = [
     "CosignerKey",

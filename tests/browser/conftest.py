@@ -23,12 +23,12 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from voting import create_app
-from voting.client import VotingClient
-from voting.demo import load_demo
-from voting.demo_vote import DemoCode
-from voting.demo_vote import open_demo_vote_day
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
+from voting.rehearsal.demo import load_demo
+from voting.rehearsal.demo_vote import DemoCode
+from voting.rehearsal.demo_vote import open_demo_vote_day
+from voting.tools.client import VotingClient
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import AXE
 from tests.browser.conftest import VOTE_DAY
 from tests.browser.conftest import Site
-from voting.i18n import LANGUAGES
+from voting.app.i18n import LANGUAGES
 
 SERIOUS = ("serious", "critical")
 AXE_SOURCE = AXE.read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from crypto.group import Point
 from crypto.receipt import parse_tracking_code
 from tests.browser.conftest import VOTE_DAY
 from tests.browser.conftest import Site
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.services.casting import questions_for_unit

@@ -25,7 +25,7 @@ from tests.fixtures_casting import OpenVoteDay
 from tests.official_actions import PASSWORD
 from tests.official_actions import OfficialActions
 from tests.web.test_observer_pages import simulate_vote_day
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.votedays import VoteDay
 
 DAY = "2026-06-14-ch"

@@ -1,4 +1,4 @@
-"""C2SP cosignature/v1 (Ed25519) lines of outside witnesses (crypto.cosignature)."""
+"""C2SP cosignature/v1 (Ed25519) lines of outside witnesses (crypto.witness.cosignature)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import hashlib
 import nacl.signing
 import pytest
 
-from crypto.cosignature import CosignerKey
-from crypto.cosignature import cosignature_v1_line
-from crypto.cosignature import cosignature_v1_message
-from crypto.cosignature import verify_cosignature_v1
 from crypto.errors import InvalidCosignature
 from crypto.errors import InvalidEncoding
 from crypto.note import Checkpoint
 from crypto.note import NoteSigner
 from crypto.note import add_signatures
 from crypto.note import sign_checkpoint
+from crypto.witness.cosignature import CosignerKey
+from crypto.witness.cosignature import cosignature_v1_line
+from crypto.witness.cosignature import cosignature_v1_message
+from crypto.witness.cosignature import verify_cosignature_v1
 
 ORIGIN = "urna.example/log/2026-11-29"
 WITNESS = nacl.signing.SigningKey(b"\x05" * 32)

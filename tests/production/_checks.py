@@ -21,10 +21,10 @@ import sqlalchemy.orm as so
 from crypto import merkle
 from crypto.note import verify_checkpoint
 from crypto.receipt import Receipt
+from voting.log import bulletin
+from voting.log.audit import audit_log
+from voting.log.keys import LogSigning
 from voting.models.elections import CastBallot
-from voting.services import bulletin
-from voting.services.log_audit import audit_log
-from voting.services.log_keys import LogSigning
 from voting.services.record_export import export_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +99,7 @@ def verify_record(session: so.Session, name: str, signing: LogSigning, path: Pat
     """
     export_record(session, name, path, signing=signing, now=dt.datetime.now(dt.UTC))
     key = str(signing.verifier_key(bulletin.log_origin(session, name)))
-    command = [sys.executable, "-m", "voting.verify", str(path), "--json", "--no-progress"]
+    command = [sys.executable, "-m", "voting.tools.verify", str(path), "--json", "--no-progress"]
     command += ["--log-key", key, "--witnesses", "0", "--jobs", "2"]
     result = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False

@@ -11,9 +11,9 @@ from flask import Flask
 
 from crypto.credentials import derive_credential
 from tests.production._server import Gunicorn
-from voting.load_vote_day import PreparedVoteDay
-from voting.load_vote_day import make_ballot
-from voting.load_vote_day import prepare
+from voting.rehearsal.load_vote_day import PreparedVoteDay
+from voting.rehearsal.load_vote_day import make_ballot
+from voting.rehearsal.load_vote_day import prepare
 
 
 @dataclass(frozen=True)

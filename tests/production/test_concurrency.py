@@ -25,9 +25,9 @@ from tests.production._load import Answer
 from tests.production._load import cast_together
 from tests.production._server import Gunicorn
 from tests.production.conftest import prepare_voters
-from voting.extensions import db
-from voting.services import bulletin
-from voting.views.log_api import log_signing
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 
 pytestmark = pytest.mark.production
 

@@ -33,9 +33,9 @@ from schemathesis import GenerationMode
 from schemathesis.core import NOT_SET
 
 from tests.fixtures_casting import OpenVoteDay
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.log import bulletin
 from voting.models.elections import CastBallot
-from voting.services import bulletin
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")

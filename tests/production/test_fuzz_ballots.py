@@ -31,10 +31,10 @@ from crypto.ballot import signed_message
 from crypto.credentials import derive_credential
 from crypto.errors import InvalidEncoding
 from tests.fixtures_casting import OpenVoteDay
-from voting.client import VotingClient
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.log import bulletin
 from voting.models.elections import CastBallot
-from voting.services import bulletin
+from voting.tools.client import VotingClient
 
 pytestmark = pytest.mark.production
 

@@ -20,8 +20,8 @@ from flask_migrate import downgrade
 from flask_migrate import upgrade
 
 from tests.postgres_schema import scratch_schema
-from voting import create_app
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
 
 POSTGRES_URL = (
     os.environ.get("URNA_TEST_DATABASE_URL")

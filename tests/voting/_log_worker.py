@@ -16,8 +16,8 @@ import sys
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.services import bulletin
-from voting.services.log_keys import LogSigning
+from voting.log import bulletin
+from voting.log.keys import LogSigning
 
 SIGNING = LogSigning(bytes(range(32)))
 

@@ -8,8 +8,8 @@ import pytest
 
 from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import Record
-from voting.rehearsal import RehearsalSummary
-from voting.rehearsal import rehearse
+from voting.rehearsal.rehearse import RehearsalSummary
+from voting.rehearsal.rehearse import rehearse
 
 REHEARSAL_VOTERS = 24
 

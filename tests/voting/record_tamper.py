@@ -26,7 +26,7 @@ from crypto.note import sign_checkpoint
 from crypto.witness import WitnessSecretKey
 from crypto.witness import aggregate_cosignatures
 from crypto.witness import sign_checkpoint as cosign
-from voting.verify.__main__ import main as verify_main
+from voting.tools.verify.__main__ import main as verify_main
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.testing import deterministic_rng
 from tests.fixtures_casting import OpenVoteDay
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.models.elections import Election
 from voting.services import casting
 from voting.services import decryption
@@ -24,7 +25,6 @@ from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import close_vote_day
 from voting.services.manifest import election_context
 from voting.services.tally import start_tally
-from voting.views.log_api import log_signing
 
 WINTERTHUR = "municipality:230"
 ELSAU = "municipality:219"

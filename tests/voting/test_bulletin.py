@@ -1,4 +1,4 @@
-"""voting.services.bulletin: appends, O(log n) reads, checkpoints, receipts, the key file."""
+"""voting.log.bulletin: appends, O(log n) reads, checkpoints, receipts, the key file."""
 
 from __future__ import annotations
 
@@ -20,18 +20,18 @@ from crypto import merkle
 from crypto.note import VerifierKey
 from crypto.note import verify_checkpoint
 from crypto.receipt import verify_receipt
+from voting.app.extensions import db
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
-from voting.extensions import db
+from voting.log import _tree as _log_tree
+from voting.log import bulletin
+from voting.log.audit import audit_log
+from voting.log.keys import LogKeyError
+from voting.log.keys import LogSigning
+from voting.log.keys import load_log_signing
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
-from voting.services import _log_tree
-from voting.services import bulletin
-from voting.services.log_audit import audit_log
-from voting.services.log_keys import LogKeyError
-from voting.services.log_keys import LogSigning
-from voting.services.log_keys import load_log_signing
 
 NAME = "2026-03-08-ch"
 T0 = dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC)

@@ -15,12 +15,13 @@ from flask import Flask
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services import casting
 from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import TransitionRefused
@@ -29,7 +30,6 @@ from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import schedule
 from voting.services.manifest import election_context
-from voting.views.log_api import log_signing
 
 
 def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:

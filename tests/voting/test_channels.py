@@ -21,16 +21,16 @@ from tests.fixtures_casting import OpenVoteDay
 from tests.official_actions import FAST_HASH
 from tests.voting.tally_helpers import ELSAU
 from tests.voting.tally_helpers import WINTERTHUR
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.errors import RoleRequired
+from voting.errors import UnitNotFound
+from voting.log import bulletin
 from voting.models.officials import Official
 from voting.models.tally import ChannelCountsRow
-from voting.official_errors import RoleRequired
-from voting.services import bulletin
 from voting.services import channels
 from voting.services import officials
 from voting.services.lifecycle import close_vote_day
-from voting.tier_errors import UnitNotFound
-from voting.views.log_api import log_signing
 
 
 def counts(vote_day: str, **changes: Any) -> dict[str, Any]:

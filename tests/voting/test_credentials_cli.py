@@ -21,18 +21,18 @@ from crypto.credentials import normalise_code
 from crypto.group import Point
 from crypto.testing import deterministic_rng
 from tests.small_tree import make_tree
-from voting.cards import qr_runs
+from voting.errors import CredentialsFrozen
+from voting.errors import InvalidCredentialList
+from voting.errors import UnknownCredential
+from voting.errors import VoteDayNotFound
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
-from voting.official_errors import CredentialsFrozen
-from voting.official_errors import InvalidCredentialList
-from voting.official_errors import UnknownCredential
-from voting.registrar import UnitSpec
-from voting.registrar import generate
+from voting.registrar.cards import qr_runs
+from voting.registrar.generate import UnitSpec
+from voting.registrar.generate import generate
 from voting.services import credentials
 from voting.services.votedays import create_vote_day
 from voting.services.votedays import set_status
-from voting.tier_errors import VoteDayNotFound
 
 DAY = "2026-03-08-ch"
 BASE = "https://vote.example.ch"

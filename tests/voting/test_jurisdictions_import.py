@@ -13,15 +13,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask.testing import FlaskCliRunner
 
-from voting.jurisdiction_formats import parse_text
+from voting.errors import ImportRejected
 from voting.models.jurisdictions import Jurisdiction
+from voting.services.jurisdiction_formats import parse_text
 from voting.services.jurisdictions import ancestors_or_self
 from voting.services.jurisdictions import canton_electorates
 from voting.services.jurisdictions import electorates
 from voting.services.jurisdictions import get_unit
 from voting.services.jurisdictions import import_file
 from voting.services.jurisdictions import import_records
-from voting.tier_errors import ImportRejected
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

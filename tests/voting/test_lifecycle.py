@@ -12,16 +12,16 @@ from crypto.encoding import canonical_json
 from crypto.encoding import sha256_hex
 from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.fixtures_casting import OpenVoteDay
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.errors import QuestionsFrozen
+from voting.log import bulletin
 from voting.models.elections import Election
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import begin_key_ceremony
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import open_vote_day
-from voting.tier_errors import QuestionsFrozen
-from voting.views.log_api import log_signing
 
 
 def _types(vote_day: str) -> list[str]:
@@ -99,8 +99,8 @@ def test_cannot_open_without_credentials(
 
 
 def test_bad_ceremony_parameters(app: Flask) -> None:
-    from voting.demo import load_demo
     from voting.errors import InvalidRequest
+    from voting.rehearsal.demo import load_demo
 
     list(load_demo())
     for trustees, threshold in ((["a", "a"], 1), (["a", "b"], 3), ([], 1), (["a"], 0)):

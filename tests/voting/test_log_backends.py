@@ -26,12 +26,12 @@ from flask_migrate import upgrade
 from crypto import merkle
 from crypto.note import verify_checkpoint
 from tests.postgres_schema import scratch_schema
-from voting import create_app
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
+from voting.log import bulletin
+from voting.log.audit import audit_log
+from voting.log.keys import LogSigning
 from voting.models.log import LogLeaf
-from voting.services import bulletin
-from voting.services.log_audit import audit_log
-from voting.services.log_keys import LogSigning
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask_migrate import downgrade
 from flask_migrate import upgrade
 
-from voting import create_app
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
 
 
 def test_upgrade_from_empty_and_downgrade(tmp_path: Path) -> None:

@@ -10,20 +10,20 @@ import sqlalchemy.orm as so
 
 from tests.official_actions import FAST_HASH
 from tests.small_tree import make_tree
+from voting.errors import AuthenticationFailed
+from voting.errors import DuplicateGrant
+from voting.errors import DuplicateOfficial
+from voting.errors import InvalidOfficial
+from voting.errors import LoginRequired
+from voting.errors import RoleRequired
+from voting.errors import TooManyAttempts
+from voting.errors import UnitNotFound
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
 from voting.models.officials import OfficialSession
 from voting.models.officials import RoleGrant
-from voting.official_errors import AuthenticationFailed
-from voting.official_errors import DuplicateGrant
-from voting.official_errors import DuplicateOfficial
-from voting.official_errors import InvalidOfficial
-from voting.official_errors import LoginRequired
-from voting.official_errors import RoleRequired
-from voting.official_errors import TooManyAttempts
 from voting.services import officials
 from voting.services import throttle
-from voting.tier_errors import UnitNotFound
 
 PASSWORD = "a long enough passphrase"
 

@@ -13,8 +13,8 @@ from flask.testing import FlaskCliRunner
 from crypto.merkle import leaf_hash
 from tests.fixtures_casting import OpenVoteDay
 from tests.voting.record_tamper import run_verifier
-from voting.extensions import db
-from voting.services import bulletin
+from voting.app.extensions import db
+from voting.log import bulletin
 
 
 def test_export_directory_holds_the_log_byte_for_byte(

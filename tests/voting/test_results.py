@@ -19,20 +19,20 @@ from tests.voting.tally_helpers import spoil
 from tests.voting.tally_helpers import vote
 from tests.voting.test_channels import Clerks
 from tests.voting.test_channels import counts
-from voting.extensions import db
-from voting.jurisdiction_formats import parse_bfs
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services import channels
 from voting.services import officials
 from voting.services import results
 from voting.services.bfs_export import bfs_document
 from voting.services.casting import DuplicateBallot
+from voting.services.jurisdiction_formats import parse_bfs
 from voting.services.outcomes import decide_outcomes
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
-from voting.views.log_api import log_signing
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ from flask.testing import FlaskCliRunner
 
 from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import run_verifier
-from voting.rehearsal import RehearsalSummary
+from voting.rehearsal.rehearse import RehearsalSummary
 
 
 def test_simulate_command_writes_a_valid_zip_record(runner: FlaskCliRunner, tmp_path: Path) -> None:

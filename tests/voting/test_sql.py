@@ -1,4 +1,4 @@
-"""Driver-level SQL of the hot paths (voting/services/_sql.py), on the suite's database."""
+"""Driver-level SQL of the hot paths (voting/models/sql.py), on the suite's database."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy.orm as so
 from flask import Flask
 
-from voting.extensions import db
-from voting.services import _sql as sql
-from voting.services import bulletin
+from voting.app.extensions import db
+from voting.log import bulletin
+from voting.models import sql
 
 COUNT = "SELECT count(*) FROM rate_counters WHERE key LIKE ?"
 INSERT = "INSERT INTO rate_counters (key, window_start, count) VALUES (?, ?, ?)"

@@ -21,11 +21,12 @@ from tests.voting.tally_helpers import close_and_start
 from tests.voting.tally_helpers import decrypt_as
 from tests.voting.tally_helpers import spoil
 from tests.voting.tally_helpers import vote
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.tally import DecryptionShareRow
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services import decryption
 from voting.services.casting import counted_ballots
 from voting.services.lifecycle import close_vote_day
@@ -34,7 +35,6 @@ from voting.services.tally import start_tally
 from voting.services.tally_log import IDENTITY_HEX
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import totals_ciphertexts
-from voting.views.log_api import log_signing
 
 SEUZACH = "municipality:227"
 VOTERS = {WINTERTHUR: 3, ELSAU: 2, SEUZACH: 1}

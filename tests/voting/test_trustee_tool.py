@@ -36,19 +36,19 @@ from tests.voting.trustee_tool_helpers import create_officials
 from tests.voting.trustee_tool_helpers import logged_in
 from tests.voting.trustee_tool_helpers import make_trustee
 from tests.voting.trustee_tool_helpers import run_until_ready
-from voting.client import VotingClient
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.tally import TallyUnit
-from voting.official_http import Refused
-from voting.services import bulletin
+from voting.rehearsal.demo import load_demo
 from voting.services import trustee_roster
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import open_vote_day
-from voting.trustee.cli import cli
-from voting.trustee.public import parse_ceremony
-from voting.trustee.remote import TrusteeServer
-from voting.views.log_api import log_signing
+from voting.tools.client import VotingClient
+from voting.tools.official_http import Refused
+from voting.tools.trustee.cli import cli
+from voting.tools.trustee.public import parse_ceremony
+from voting.tools.trustee.remote import TrusteeServer
 
 API = f"/api/vote-days/{DEMO_VOTE_DAY}"
 WINTERTHUR = "municipality:230"
@@ -254,8 +254,8 @@ def test_the_tool_imports_no_server_code() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     for path in [
-        *sorted((root / "voting" / "trustee").glob("*.py")),
-        root / "voting" / "official_http.py",
+        *sorted((root / "voting" / "tools" / "trustee").glob("*.py")),
+        root / "voting" / "tools" / "official_http.py",
     ]:
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []

@@ -18,10 +18,10 @@ from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import Record
 from tests.voting.record_tamper import messages
 from tests.voting.record_tamper import run_verifier
-from voting.rehearsal import RehearsalSummary
-from voting.verify import Options
-from voting.verify import verify_record
-from voting.verify.report import CHECKS
+from voting.rehearsal.rehearse import RehearsalSummary
+from voting.tools.verify import Options
+from voting.tools.verify import verify_record
+from voting.tools.verify.report import CHECKS
 
 Rehearsed = tuple[RehearsalSummary, Keys]
 
@@ -63,7 +63,7 @@ def test_zip_record_is_read_like_a_directory(rehearsed: Rehearsed, tmp_path: Pat
 def test_readable_report_names_every_check(
     rehearsed: Rehearsed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from voting.verify.__main__ import main
+    from voting.tools.verify.__main__ import main
 
     assert main([str(rehearsed[0].record), "--jobs", "1", "--no-progress"]) == 0
     out = capsys.readouterr().out
@@ -185,7 +185,7 @@ def test_pinned_log_key(rehearsed: Rehearsed) -> None:
 
 
 def test_progress_bar_on_stderr(rehearsed: Rehearsed, capsys: pytest.CaptureFixture[str]) -> None:
-    from voting.verify.__main__ import main
+    from voting.tools.verify.__main__ import main
 
     assert main([str(rehearsed[0].record), "--jobs", "2", "--progress", "--json"]) == 0
     captured = capsys.readouterr()

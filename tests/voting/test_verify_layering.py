@@ -1,7 +1,7 @@
 """The verifier uses only crypto/, the pure voting.rules and the standard library.
 
 No web framework, no database, no network: an observer runs it on the
-record alone. Checked statically (imports of every module of voting/verify
+record alone. Checked statically (imports of every module of voting/tools/verify
 and voting/rules) and by running it in a process where Flask, SQLAlchemy,
 Werkzeug, requests and the database drivers cannot be imported at all.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.voting.record_tamper import Keys
-from voting.rehearsal import RehearsalSummary
+from voting.rehearsal.rehearse import RehearsalSummary
 
 ROOT = Path(__file__).resolve().parents[2]
-VERIFY = sorted((ROOT / "voting" / "verify").glob("*.py"))
+VERIFY = sorted((ROOT / "voting" / "tools" / "verify").glob("*.py"))
 RULES = sorted((ROOT / "voting" / "rules").glob("*.py"))
-ALLOWED_VOTING = ("voting.verify", "voting.rules")
+ALLOWED_VOTING = ("voting.tools.verify", "voting.rules")
 FORBIDDEN = (
     "flask",
     "flask_sqlalchemy",
@@ -73,7 +73,7 @@ sys.meta_path.insert(0, Block())
 package = types.ModuleType("voting")
 package.__path__ = [{voting!r}]
 sys.modules["voting"] = package
-from voting.verify.__main__ import main
+from voting.tools.verify.__main__ import main
 code = main([{record!r}, "--jobs", "2", "--no-progress"])
 loaded = sorted(n for n in sys.modules if n.split(".")[0] in FORBIDDEN)
 assert not loaded, loaded

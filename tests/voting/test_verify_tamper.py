@@ -24,7 +24,7 @@ from tests.voting.record_tamper import Record
 from tests.voting.record_tamper import failures
 from tests.voting.record_tamper import messages
 from tests.voting.record_tamper import run_verifier
-from voting.rehearsal import RehearsalSummary
+from voting.rehearsal.rehearse import RehearsalSummary
 
 Rehearsed = tuple[RehearsalSummary, Keys]
 ATTACKER_SEED = bytes(range(32))

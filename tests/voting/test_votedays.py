@@ -8,9 +8,15 @@ from importlib import resources
 import pytest
 import sqlalchemy.orm as so
 
-from voting.demo import load_demo
-from voting.jurisdiction_formats import parse_text
+from voting.errors import DuplicateKey
+from voting.errors import InvalidQuestion
+from voting.errors import InvalidVoteDay
+from voting.errors import QuestionsFrozen
+from voting.errors import UnitNotFound
+from voting.errors import VoteDayNotOpen
 from voting.models.votedays import Question
+from voting.rehearsal.demo import load_demo
+from voting.services.jurisdiction_formats import parse_text
 from voting.services.jurisdictions import get_unit
 from voting.services.jurisdictions import import_records
 from voting.services.questions import QuestionDraft
@@ -24,12 +30,6 @@ from voting.services.votedays import ballot_for_unit
 from voting.services.votedays import create_vote_day
 from voting.services.votedays import question_specs
 from voting.services.votedays import set_status
-from voting.tier_errors import DuplicateKey
-from voting.tier_errors import InvalidQuestion
-from voting.tier_errors import InvalidVoteDay
-from voting.tier_errors import QuestionsFrozen
-from voting.tier_errors import UnitNotFound
-from voting.tier_errors import VoteDayNotOpen
 
 DAY = "2026-03-08-ch"
 TITLE = {"de": "Frage", "fr": "Question"}

@@ -17,10 +17,10 @@ from crypto.witness import Roster
 from crypto.witness import RosterMember
 from crypto.witness import WitnessPublicKey
 from crypto.witness import verify_cosigned_checkpoint
-from voting.services import bulletin
-from voting.views.log_api import log_signing
-from voting.witness.__main__ import main
-from voting.witness.follow import HttpResponse
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
+from voting.tools.witness.__main__ import main
+from voting.tools.witness.follow import HttpResponse
 
 NAME = "2026-11-29-e2e"
 BASE = f"http://urna.test/api/logs/{NAME}"

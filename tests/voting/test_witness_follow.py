@@ -13,18 +13,18 @@ from crypto.witness import WitnessPublicKey
 from crypto.witness import verify_checkpoint_cosignature
 from tests.voting.witness_fakes import BASE
 from tests.voting.witness_fakes import FakeLog
-from voting.witness.__main__ import EXIT_MISBEHAVIOUR
-from voting.witness.__main__ import main
-from voting.witness.core import ForkDetected
-from voting.witness.core import InconsistentCheckpoint
-from voting.witness.core import RollbackRefused
-from voting.witness.core import Witness
-from voting.witness.follow import FollowError
-from voting.witness.follow import LogClient
-from voting.witness.follow import follow
-from voting.witness.follow import follow_once
-from voting.witness.state import StateError
-from voting.witness.state import WitnessDirectory
+from voting.tools.witness.__main__ import EXIT_MISBEHAVIOUR
+from voting.tools.witness.__main__ import main
+from voting.tools.witness.core import ForkDetected
+from voting.tools.witness.core import InconsistentCheckpoint
+from voting.tools.witness.core import RollbackRefused
+from voting.tools.witness.core import Witness
+from voting.tools.witness.follow import FollowError
+from voting.tools.witness.follow import LogClient
+from voting.tools.witness.follow import follow
+from voting.tools.witness.follow import follow_once
+from voting.tools.witness.state import StateError
+from voting.tools.witness.state import WitnessDirectory
 
 SEED = bytes(range(64))
 

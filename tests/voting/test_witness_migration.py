@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessAggregate
 from voting.models.witness import WitnessCosignature

@@ -10,22 +10,22 @@ from pathlib import Path
 import pytest
 import requests
 
-from crypto.cosignature import CosignerKey
-from crypto.cosignature import verify_cosignature_v1
 from crypto.merkle import consistency_proof
 from crypto.merkle import leaf_hash
 from crypto.note import NoteSigner
 from crypto.note import add_signatures
 from crypto.witness import cosignature_key_id
 from crypto.witness import verify_checkpoint_cosignature
+from crypto.witness.cosignature import CosignerKey
+from crypto.witness.cosignature import verify_cosignature_v1
 from tests.voting.witness_fakes import ORIGIN
 from tests.voting.witness_fakes import FakeLog
-from voting.witness.core import BadRequest
-from voting.witness.core import Witness
-from voting.witness.server import answer
-from voting.witness.server import make_server
-from voting.witness.server import parse_add_checkpoint
-from voting.witness.state import WitnessDirectory
+from voting.tools.witness.core import BadRequest
+from voting.tools.witness.core import Witness
+from voting.tools.witness.server import answer
+from voting.tools.witness.server import make_server
+from voting.tools.witness.server import parse_add_checkpoint
+from voting.tools.witness.state import WitnessDirectory
 
 NAME = "zurich.test/witness"
 

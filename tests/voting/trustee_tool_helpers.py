@@ -16,15 +16,15 @@ from nacl.pwhash import argon2id
 
 from tests.official_actions import FAST_HASH
 from tests.official_actions import PASSWORD
-from voting.extensions import db
-from voting.official_http import OfficialSession
+from voting.app.extensions import db
 from voting.services import officials
-from voting.trustee.cli import cli
-from voting.trustee.statedir import StateDir
-from voting.trustee.statedir import TrusteeSettings
-from voting.trustee.vault import KdfCost
-from voting.trustee.vault import Vault
-from voting.trustee.vault import VaultContents
+from voting.tools.official_http import OfficialSession
+from voting.tools.trustee.cli import cli
+from voting.tools.trustee.statedir import StateDir
+from voting.tools.trustee.statedir import TrusteeSettings
+from voting.tools.trustee.vault import KdfCost
+from voting.tools.trustee.vault import Vault
+from voting.tools.trustee.vault import VaultContents
 
 FAST_KDF = KdfCost(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)
 """The lowest argon2id cost libsodium allows: tests only."""

@@ -14,8 +14,8 @@ from crypto.merkle import root_hash
 from crypto.note import Checkpoint
 from crypto.note import NoteSigner
 from crypto.note import sign_checkpoint
-from voting.witness.follow import FollowError
-from voting.witness.follow import HttpResponse
+from voting.tools.witness.follow import FollowError
+from voting.tools.witness.follow import HttpResponse
 
 ORIGIN = "urna.test/log/2026-11-29"
 BASE = "http://log.test/api/logs/2026-11-29"

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.official_actions import PASSWORD
 from tests.official_actions import OfficialActions
-from voting import create_app
+from voting.app import create_app
 from voting.models.officials import OfficialSession
 from voting.services import officials
 from voting.services import throttle

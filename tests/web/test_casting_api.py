@@ -24,14 +24,14 @@ from crypto.group import L
 from crypto.receipt import Receipt
 from tests.crypto.torsion import TORSION_POINTS
 from tests.fixtures_casting import OpenVoteDay
-from voting.client import ClientError
-from voting.client import VotingClient
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.elections import CastBallot
-from voting.services import bulletin
 from voting.services.casting import counted_ballots
 from voting.services.lifecycle import close_vote_day
-from voting.views.log_api import log_signing
+from voting.tools.client import ClientError
+from voting.tools.client import VotingClient
 
 ANSWERS = {"bike-paths": ["yes"], "zh-tax-law": ["no"], "winterthur-square": []}
 

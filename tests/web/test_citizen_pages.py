@@ -15,13 +15,13 @@ from flask.testing import FlaskClient
 from crypto.credentials import derive_credential
 from crypto.receipt import Receipt
 from tests.fixtures_casting import OpenVoteDay
-from voting.client import VotingClient
-from voting.demo import load_demo
-from voting.extensions import db
-from voting.i18n import LANGUAGES
+from voting.app.extensions import db
+from voting.app.i18n import LANGUAGES
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.officials import RateCounter
-from voting.services import bulletin
-from voting.views.log_api import log_signing
+from voting.rehearsal.demo import load_demo
+from voting.tools.client import VotingClient
 
 VOTE_DAY = "2026-06-14-ch"
 PAGE = f"/vote/{VOTE_DAY}"

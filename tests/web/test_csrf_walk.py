@@ -19,9 +19,9 @@ from werkzeug.routing import Rule
 
 from tests.official_actions import OfficialActions
 from tests.small_tree import make_tree
+from voting.app.security import is_official_view
 from voting.models.officials import JURISDICTION_ROLES
 from voting.models.officials import ROLES
-from voting.security import is_official_view
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SIGNED_PUBLIC_API = {

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from crypto.credentials import derive_credential
-from voting.demo_vote import DEMO_VOTE_DAY
-from voting.demo_vote import demo_folder
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.votedays import VoteDay
+from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
+from voting.rehearsal.demo_vote import demo_folder
 from voting.services.credentials import unit_of_credential
 
 CODE_LINK = re.compile(r"^  (\S+)  .*/vote/2026-06-14-ch#code=(\S+)$", re.MULTILINE)
@@ -61,7 +61,7 @@ def test_demo_command_serves_the_site(
     """Flask ignores app.run() under the flask command: the demo must really serve."""
     served: list[tuple[str, int, Flask]] = []
     monkeypatch.setattr(
-        "voting.cli.run_simple", lambda host, port, wsgi, **_: served.append((host, port, wsgi))
+        "voting.cli.demo.run_simple", lambda host, port, wsgi, **_: served.append((host, port, wsgi))
     )
     result = runner.invoke(args=["demo", "--port", "5099"])
     assert result.exit_code == 0, result.output

@@ -18,11 +18,11 @@ from crypto import merkle
 from crypto.note import VerifierKey
 from crypto.note import verify_checkpoint
 from crypto.receipt import tracking_code
-from voting.extensions import db
-from voting.receipt import check_receipt
-from voting.receipt import cli
-from voting.services import bulletin
-from voting.views.log_api import log_signing
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
+from voting.tools.receipt import check_receipt
+from voting.tools.receipt import cli
 
 NAME = "2026-09-27-ch"
 BASE = f"/api/logs/{NAME}"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from voting import create_app
+from voting.app import create_app
+from voting.app.log_signing import log_signing
+from voting.log.keys import MAX_ORIGIN_CHARS
+from voting.log.keys import LogKeyError
 from voting.models.log import Log
-from voting.services.log_keys import MAX_ORIGIN_CHARS
-from voting.services.log_keys import LogKeyError
-from voting.views.log_api import log_signing
 
 
 def test_the_longest_origin_fits_the_log_row(

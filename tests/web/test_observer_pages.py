@@ -29,14 +29,14 @@ from tests.voting.tally_helpers import WINTERTHUR
 from tests.voting.tally_helpers import close_and_start
 from tests.voting.tally_helpers import decrypt_as
 from tests.voting.tally_helpers import vote
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.elections import CastBallot
-from voting.services import bulletin
+from voting.rehearsal.demo import load_demo
 from voting.services import results as results_service
-from voting.verify import Options
-from voting.verify import verify_record
-from voting.views.log_api import log_signing
+from voting.tools.verify import Options
+from voting.tools.verify import verify_record
 
 DAY = "2026-06-14-ch"
 BASE = f"/observe/{DAY}"

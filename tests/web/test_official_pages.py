@@ -24,12 +24,12 @@ from tests.voting.tally_helpers import WINTERTHUR
 from tests.voting.tally_helpers import decrypt_as
 from tests.voting.tally_helpers import vote
 from tests.voting.test_channels import counts
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.log import bulletin
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
+from voting.rehearsal.demo import load_demo
 
 DAY = "2026-06-14-ch"
 PAGE = f"/officials/vote-days/{DAY}"

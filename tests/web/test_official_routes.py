@@ -24,10 +24,10 @@ from werkzeug.routing import Rule
 
 from tests.official_actions import OfficialActions
 from tests.small_tree import make_tree
+from voting.app.security import OFFICIAL_ROUTE_ATTR
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import JURISDICTION_ROLES
 from voting.models.officials import ROLES
-from voting.security import OFFICIAL_ROUTE_ATTR
 from voting.services.votedays import create_vote_day
 from voting.services.votedays import set_status
 from voting.views._auth import OfficialRoute

@@ -10,8 +10,8 @@ from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from voting import create_app
-from voting.security import proxy_hops
+from voting.app import create_app
+from voting.app.security import proxy_hops
 
 
 def _app(tmp_path: Path, hops: object) -> Flask:

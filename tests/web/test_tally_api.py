@@ -20,14 +20,14 @@ from tests.voting.tally_helpers import ELSAU
 from tests.voting.tally_helpers import WINTERTHUR
 from tests.voting.tally_helpers import vote
 from tests.voting.test_channels import counts
-from voting.clerk import cli as clerk_cli
-from voting.extensions import db
-from voting.services import bulletin
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.services.decryption import decrypt_totals
 from voting.services.lifecycle import close_vote_day
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import read_threshold_key
-from voting.views.log_api import log_signing
+from voting.tools.clerk import cli as clerk_cli
 
 
 @pytest.fixture()

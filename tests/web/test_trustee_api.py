@@ -24,10 +24,10 @@ from tests.official_actions import PASSWORD
 from tests.official_actions import OfficialActions
 from tests.voting.trustee_tool_helpers import TRUSTEES
 from tests.voting.trustee_tool_helpers import create_officials
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.log import bulletin
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
+from voting.rehearsal.demo import load_demo
 from voting.services import officials
 
 API = f"/api/vote-days/{DEMO_VOTE_DAY}"

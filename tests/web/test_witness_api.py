@@ -19,10 +19,10 @@ from crypto.witness import WitnessSecretKey
 from crypto.witness import prove_possession
 from crypto.witness import sign_checkpoint
 from crypto.witness import verify_cosigned_checkpoint
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessCosignature
-from voting.services import bulletin
-from voting.views.log_api import log_signing
 
 NAME = "2026-11-29-ch"
 API = f"/api/logs/{NAME}"

@@ -1,4 +1,4 @@
-"""Flask extensions, created here and bound to the app in :func:`voting.create_app`."""
+"""Flask extensions, created here and bound to the app in :func:`voting.app.create_app`."""
 
 import sqlalchemy.orm as so
 from flask_migrate import Migrate

@@ -38,7 +38,7 @@ from flask import request
 from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from voting.extensions import csrf
+from voting.app.extensions import csrf
 
 OFFICIAL_ROUTE_ATTR = "urna_official_route"
 """Set on a view function by :func:`voting.views._auth.official_required`."""

@@ -1,45 +1,23 @@
-"""``flask --app app ...`` commands. Each command group lives in its own module."""
+"""Every ``flask --app app ...`` command group, one module per group.
 
-import click
+Commands parse their options, call a service in :mod:`voting.services` or
+:mod:`voting.log` (or a rehearsal in :mod:`voting.rehearsal`) and print.
+
+May import: Flask and click, every room of :mod:`voting` but the views.
+"""
+
 from flask import Flask
-from flask import current_app
-from flask_migrate import upgrade
-from werkzeug.serving import run_simple
 
-from voting.cli_ceremony import ceremony_group
-from voting.cli_credentials import credentials_group
-from voting.cli_jurisdictions import jurisdictions_group
-from voting.cli_log import log_group
-from voting.cli_officials import officials_group
-from voting.cli_record import record_group
-from voting.cli_schedule import schedule_group
-from voting.cli_simulate import simulate_command
-from voting.cli_tally import tally_group
-
-
-@click.command("demo")
-@click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
-@click.option("--port", default=5000, show_default=True)
-def demo_command(serve: bool, port: int) -> None:
-    """Create the SQLite database, load the demo data, open the demo vote day and serve."""
-    from voting.demo import load_demo
-    from voting.demo_vote import DemoRefused
-    from voting.demo_vote import check_demo_allowed
-    from voting.demo_vote import demo_lines
-
-    try:
-        check_demo_allowed(current_app)
-    except DemoRefused as exc:
-        raise click.ClickException(exc.message) from exc
-    upgrade()
-    current_app.config["URNA_DEMO"] = True
-    for line in load_demo():
-        click.echo(line)
-    for line in demo_lines(current_app, base_url=f"http://127.0.0.1:{port}"):
-        click.echo(line)
-    if serve:  # app.run() is a no-op under the flask command: serve with werkzeug directly
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple("127.0.0.1", port, app, threaded=True)
+from voting.cli.ceremony import ceremony_group
+from voting.cli.credentials import credentials_group
+from voting.cli.demo import demo_command
+from voting.cli.jurisdictions import jurisdictions_group
+from voting.cli.log import log_group
+from voting.cli.officials import officials_group
+from voting.cli.record import record_group
+from voting.cli.schedule import schedule_group
+from voting.cli.simulate import simulate_command
+from voting.cli.tally import tally_group
 
 
 def register_commands(app: Flask) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from voting.card_texts import CARD_LANGUAGES
+from voting.app.extensions import db
 from voting.errors import VotingError
-from voting.extensions import db
-from voting.registrar import UnitSpec
-from voting.registrar import generate
-from voting.registrar import read_units_file
+from voting.registrar.card_texts import CARD_LANGUAGES
+from voting.registrar.generate import UnitSpec
+from voting.registrar.generate import generate
+from voting.registrar.generate import read_units_file
 from voting.services import credentials
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.errors import ImportRejected
+from voting.errors import UnitNotFound
 from voting.services.jurisdictions import canton_electorates
 from voting.services.jurisdictions import import_file
-from voting.tier_errors import ImportRejected
-from voting.tier_errors import UnitNotFound
 
 
 @click.group("jurisdictions")

@@ -6,10 +6,10 @@ import datetime as dt
 
 import click
 
-from voting.extensions import db
-from voting.services import bulletin
-from voting.services.log_audit import audit_log
-from voting.views.log_api import log_signing
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
+from voting.log.audit import audit_log
 
 
 @click.group("log")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from voting.app.extensions import db
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.models.officials import ROLES
 from voting.models.officials import Official
 from voting.services import officials

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.services.record_export import export_record
-from voting.views.log_api import log_signing
 
 
 @click.group("record")

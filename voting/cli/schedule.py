@@ -13,11 +13,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import VotingError
-from voting.extensions import db
+from voting.models.session_types import DbSession
 from voting.services import lifecycle
-from voting.session_types import DbSession
-from voting.views.log_api import log_signing
 
 
 @click.group("schedule")

@@ -1,4 +1,4 @@
-"""``flask --app app simulate``: rehearse a whole vote day end to end (voting/rehearsal.py)."""
+"""``flask --app app simulate``: rehearse a whole vote day end to end (rehearsal.rehearse)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from voting.rehearsal import RehearsalRefused
-from voting.rehearsal import rehearse as _run
+from voting.rehearsal.rehearse import RehearsalRefused
+from voting.rehearsal.rehearse import rehearse as _run
 
 
 @click.command("simulate")

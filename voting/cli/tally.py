@@ -16,12 +16,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.services import results
 from voting.services import tally
 from voting.services.bfs_export import bfs_document
-from voting.views.log_api import log_signing
 
 
 @click.group("tally")

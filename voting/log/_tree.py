@@ -1,6 +1,6 @@
 """Storage helpers of the bulletin board: the append lock, the right edge, node reads.
 
-Private to :mod:`voting.services.bulletin`. Every read here costs O(log n)
+Private to :mod:`voting.log.bulletin`. Every read here costs O(log n)
 rows: a proof or a past root needs the hashes of O(log n) perfect subtrees
 (:func:`crypto.merkle.perfect_subtrees`), fetched with one query.
 """
@@ -23,11 +23,11 @@ from voting.errors import VotingError
 from voting.models.log import Log
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
-from voting.services._sql import Params
-from voting.services._sql import Rows
-from voting.services._sql import run
-from voting.services._sql import run_many
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
+from voting.models.sql import Params
+from voting.models.sql import Rows
+from voting.models.sql import run
+from voting.models.sql import run_many
 
 logs = Log.__table__
 leaves = LogLeaf.__table__
@@ -36,7 +36,7 @@ nodes = LogNode.__table__
 Range = tuple[int, int]
 
 # The hot paths (every append, every proof) speak SQL to the driver directly
-# (voting/services/_sql.py): SQLAlchemy's statement building and execution
+# (voting/models/sql.py): SQLAlchemy's statement building and execution
 # cost more than the queries. Values are always passed as parameters.
 _READ_LOG = "SELECT id, origin, size, right_edge FROM logs WHERE name = ?"
 # Under the lock, the latest checkpoint's size and time come in the same round

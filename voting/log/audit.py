@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from crypto import merkle
+from voting.log import _tree as tree
+from voting.log._tree import LogCorrupted
 from voting.models.log import LogCheckpoint
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
-from voting.services import _log_tree as tree
-from voting.services._log_tree import LogCorrupted
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
 
 _BATCH = 10_000
 

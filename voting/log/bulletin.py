@@ -30,27 +30,27 @@ from crypto.receipt import Receipt
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
+from voting.log import _tree as tree
+from voting.log._tree import LogCorrupted
+from voting.log._tree import LogNotFound
+from voting.log.keys import DEFAULT_ORIGIN_TEMPLATE
+from voting.log.keys import LogSigning
+from voting.log.reads import MAX_PAGE
+from voting.log.reads import Entry
+from voting.log.reads import consistency_proof
+from voting.log.reads import find_index
+from voting.log.reads import get_entries
+from voting.log.reads import get_entry
+from voting.log.reads import inclusion_proof
+from voting.log.reads import log_origin
+from voting.log.reads import log_size
+from voting.log.reads import non_negative
+from voting.log.reads import root_at
+from voting.models import sql as _sql
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
-from voting.services import _log_tree as tree
-from voting.services import _sql
-from voting.services._log_tree import LogCorrupted
-from voting.services._log_tree import LogNotFound
-from voting.services._sql import Rows
-from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
-from voting.services.log_keys import LogSigning
-from voting.services.log_reads import MAX_PAGE
-from voting.services.log_reads import Entry
-from voting.services.log_reads import consistency_proof
-from voting.services.log_reads import find_index
-from voting.services.log_reads import get_entries
-from voting.services.log_reads import get_entry
-from voting.services.log_reads import inclusion_proof
-from voting.services.log_reads import log_origin
-from voting.services.log_reads import log_size
-from voting.services.log_reads import non_negative
-from voting.services.log_reads import root_at
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
+from voting.models.sql import Rows
 
 __all__ = [
     "CHECKPOINT_INTERVAL",

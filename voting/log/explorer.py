@@ -1,7 +1,7 @@
 """What the observers' log explorer shows: checkpoints with their cosigners, entry summaries.
 
-DESIGN.md section 5. Read-only views of the bulletin board (:mod:`voting.services.bulletin`)
-and of the witnesses' cosignatures (:mod:`voting.services.witnesses`): the
+DESIGN.md section 5. Read-only views of the bulletin board (:mod:`voting.log.bulletin`)
+and of the witnesses' cosignatures (:mod:`voting.log.witnesses`): the
 checkpoints newest first, each with its signed note as served (the log's
 signature and the witnesses' aggregate line) and the names of the witnesses
 that cosigned it; and a page of entries with their record type.
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from voting.log import bulletin
+from voting.log import witnesses
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
+from voting.models.session_types import DbSession
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessCosignature
-from voting.services import bulletin
-from voting.services import witnesses
-from voting.session_types import DbSession
 
 __all__ = [
     "CheckpointView",

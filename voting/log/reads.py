@@ -3,7 +3,7 @@
 Every function here costs O(log n) rows (or the rows of the page asked for)
 and needs no lock: the log is append-only, so a size read once and the hashes
 of subtrees within it stay consistent whatever is appended meanwhile. The
-names are re-exported by :mod:`voting.services.bulletin`.
+names are re-exported by :mod:`voting.log.bulletin`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from crypto import merkle
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
+from voting.log import _tree as tree
+from voting.log._tree import LogCorrupted
 from voting.models.log import LogLeaf
-from voting.services import _log_tree as tree
-from voting.services._log_tree import LogCorrupted
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
 
 MAX_PAGE = 1000
 

@@ -40,10 +40,10 @@ from voting.errors import NotFound
 from voting.errors import VotingError
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
+from voting.models.session_types import DbSession
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessAggregate
 from voting.models.witness import WitnessCosignature
-from voting.session_types import DbSession
 
 ROSTER_SUFFIX = "/witnesses"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 
 
 class Credential(db.Model):  # type: ignore[name-defined,misc]

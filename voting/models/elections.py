@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 
 
 class Election(db.Model):  # type: ignore[name-defined,misc]

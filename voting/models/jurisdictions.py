@@ -15,7 +15,7 @@ from fractions import Fraction
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 
 LEVELS = ("nation", "canton", "district", "municipality", "village", "quarter")
 LEVEL_RANK = {

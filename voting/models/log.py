@@ -18,8 +18,8 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting import dbtune  # noqa: F401  (WAL, busy timeout and synchronous on SQLite)
-from voting.extensions import db
+from voting.app import dbtune  # noqa: F401  (WAL, busy timeout and synchronous on SQLite)
+from voting.app.extensions import db
 
 
 class Log(db.Model):  # type: ignore[name-defined,misc]

@@ -15,7 +15,7 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 from voting.models.jurisdictions import Jurisdiction
 
 ROLES = ("administrator", "registrar", "returning_officer", "clerk", "trustee")

@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
 
 Params = tuple[Any, ...] | list[tuple[Any, ...]]
 """One row of parameters, or a list of rows (run as ``executemany``)."""

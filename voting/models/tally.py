@@ -13,7 +13,7 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 
 
 class TallyUnit(db.Model):  # type: ignore[name-defined,misc]

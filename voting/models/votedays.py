@@ -4,7 +4,7 @@ A vote day's id is a slug (``2026-03-08-ch``) that also names its bulletin
 board log. Its status is stored here; the state machine that moves it belongs
 to the casting service. Questions are frozen once the vote day is open or
 later: a flush that adds, changes or deletes a question of such a vote day
-raises :class:`~voting.tier_errors.QuestionsFrozen`, whatever code path made
+raises :class:`~voting.errors.QuestionsFrozen`, whatever code path made
 the change.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.errors import QuestionsFrozen
 from voting.models.jurisdictions import Jurisdiction
-from voting.session_types import DbSession
-from voting.tier_errors import QuestionsFrozen
+from voting.models.session_types import DbSession
 
 STATUSES = ("draft", "key-ceremony", "credentials", "open", "closed", "tallied", "published")
 EDITABLE_STATUSES = frozenset({"draft", "key-ceremony", "credentials"})

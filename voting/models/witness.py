@@ -14,7 +14,7 @@ import datetime as dt
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from voting.extensions import db
+from voting.app.extensions import db
 
 
 class LogWitness(db.Model):  # type: ignore[name-defined,misc]

@@ -24,7 +24,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from voting.card_texts import CARD_TEXTS
+from voting.registrar.card_texts import CARD_TEXTS
 
 KOREAN_FONT = "HYGothic-Medium"
 LATIN_FONT = "Helvetica"

@@ -32,10 +32,10 @@ from crypto.credentials import generate_code
 from crypto.encoding import canonical_json
 from crypto.group import RandomBytes
 from crypto.group import secure_random
-from voting.card_texts import CARD_LANGUAGES
-from voting.cards import Card
-from voting.cards import CardWriter
-from voting.official_errors import InvalidCredentialList
+from voting.errors import InvalidCredentialList
+from voting.registrar.card_texts import CARD_LANGUAGES
+from voting.registrar.cards import Card
+from voting.registrar.cards import CardWriter
 from voting.services.votedays import SLUG_RE
 
 MAX_VOTERS_PER_UNIT = 10_000_000

@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from voting.extensions import db
-from voting.jurisdiction_formats import parse_text
+from voting.app.extensions import db
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
+from voting.services.jurisdiction_formats import parse_text
 from voting.services.jurisdictions import import_records
 from voting.services.questions import QuestionDraft
 from voting.services.questions import add_counter_proposal

@@ -1,9 +1,9 @@
 """The demo vote day, ready to vote in: for ``flask --app app demo`` only.
 
-After :func:`voting.demo.load_demo` has loaded the Swiss demo tree and the
+After :func:`voting.rehearsal.demo.load_demo` has loaded the Swiss demo tree and the
 demo vote day (questions of the nation, the canton of Zurich and the city of
 Winterthur), this plays the trustees' key ceremony and the registrar locally
-(:mod:`voting.simulation`), registers a handful of demo voting codes, opens
+(:mod:`voting.rehearsal.simulation`), registers a handful of demo voting codes, opens
 the vote day and returns the codes to print. Idempotent: run again, it picks
 up where it stopped and prints the same codes.
 
@@ -29,15 +29,15 @@ from flask import Flask
 
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
+from voting.rehearsal.simulation import run_local_ceremony
 from voting.services.credentials import store_credential_list
 from voting.services.lifecycle import open_vote_day
 from voting.services.votedays import get_vote_day
-from voting.simulation import run_local_ceremony
-from voting.views.log_api import log_signing
 
 DEMO_VOTE_DAY = "2026-06-14-ch"
 TRUSTEES = ("alice", "bob", "carol")

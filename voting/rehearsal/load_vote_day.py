@@ -24,17 +24,17 @@ from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
 from crypto.group import Point
-from voting.demo import load_demo_tree
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.models.credentials import Credential
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
+from voting.rehearsal.demo import load_demo_tree
+from voting.rehearsal.simulation import run_local_ceremony
 from voting.services.lifecycle import open_vote_day
 from voting.services.questions import QuestionDraft
 from voting.services.questions import add_question
 from voting.services.votedays import create_vote_day
-from voting.simulation import run_local_ceremony
-from voting.views.log_api import log_signing
 
 VOTE_DAY = "2026-09-27-bench"
 UNIT = ("municipality", "230")

@@ -1,9 +1,9 @@
 """A full rehearsal of a vote day, end to end, against the real services and HTTP API.
 
-``flask --app app simulate --voters N --record PATH`` (voting/cli_simulate.py)
+``flask --app app simulate --voters N --record PATH`` (voting/cli/simulate.py)
 plays everybody: the officials (through the services), three trustees with
 threshold 2 (one absent at decryption), the registrar, N scripted voters
-casting through the HTTP API with :class:`voting.client.VotingClient`
+casting through the HTTP API with :class:`voting.tools.client.VotingClient`
 against the app served on 127.0.0.1, a postal clerk, and the witnesses; then
 it writes the election record, which ``python -m voting.verify`` must find
 valid. It runs on a fresh SQLite database in a temporary directory unless
@@ -43,31 +43,31 @@ from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
-from voting import create_app
-from voting.client import ClientError
-from voting.client import VotingClient
-from voting.demo import load_demo
-from voting.extensions import db
+from voting.app import create_app
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
-from voting.rehearsal_steps import close_and_tally
-from voting.rehearsal_steps import cosign_final_checkpoint
-from voting.rehearsal_steps import enter_postal_counts
-from voting.rehearsal_steps import register_postal_clerk
-from voting.rehearsal_steps import register_witnesses
-from voting.rehearsal_voters import VOTER_UNITS
-from voting.rehearsal_voters import Voter
-from voting.rehearsal_voters import choose_answers
-from voting.rehearsal_voters import form_data
-from voting.rehearsal_voters import prepare_ballot
-from voting.rehearsal_voters import rng_for
-from voting.rehearsal_voters import script_voters
+from voting.rehearsal.demo import load_demo
+from voting.rehearsal.simulation import run_local_ceremony
+from voting.rehearsal.steps import close_and_tally
+from voting.rehearsal.steps import cosign_final_checkpoint
+from voting.rehearsal.steps import enter_postal_counts
+from voting.rehearsal.steps import register_postal_clerk
+from voting.rehearsal.steps import register_witnesses
+from voting.rehearsal.voters import VOTER_UNITS
+from voting.rehearsal.voters import Voter
+from voting.rehearsal.voters import choose_answers
+from voting.rehearsal.voters import form_data
+from voting.rehearsal.voters import prepare_ballot
+from voting.rehearsal.voters import rng_for
+from voting.rehearsal.voters import script_voters
 from voting.services.lifecycle import open_vote_day
 from voting.services.record_export import export_record
 from voting.services.results import publish_results
-from voting.simulation import run_local_ceremony
-from voting.views.log_api import log_signing
+from voting.tools.client import ClientError
+from voting.tools.client import VotingClient
 
 __all__ = ["RehearsalRefused", "RehearsalSummary", "rehearse"]
 

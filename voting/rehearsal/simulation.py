@@ -20,10 +20,10 @@ from crypto.trustees import deal_shares
 from crypto.trustees import derive_key_share
 from crypto.trustees import new_trustee
 from crypto.trustees import open_shares
+from voting.log.keys import LogSigning
+from voting.models.session_types import DbSession
 from voting.services import ceremony as ceremony_service
 from voting.services.lifecycle import begin_key_ceremony
-from voting.services.log_keys import LogSigning
-from voting.session_types import DbSession
 
 
 @dataclass(frozen=True)

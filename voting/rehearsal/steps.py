@@ -1,4 +1,4 @@
-"""The officials', trustees', clerks' and witnesses' steps of a rehearsal (voting/rehearsal.py).
+"""The officials', trustees', clerks' and witnesses' steps of a rehearsal (rehearse.py).
 
 Each step goes through the same service a real deployment calls from its
 web API or command line, so the log a rehearsal writes is the real thing.
@@ -20,21 +20,21 @@ from crypto.note import parse_note
 from crypto.witness import WitnessSecretKey
 from crypto.witness import prove_possession
 from crypto.witness import sign_checkpoint
+from voting.log import bulletin
+from voting.log import witnesses
+from voting.log.keys import LogSigning
 from voting.models.officials import Official
-from voting.rehearsal_voters import rng_for
-from voting.services import bulletin
+from voting.models.session_types import DbSession
+from voting.rehearsal.simulation import LocalTrustees
+from voting.rehearsal.voters import rng_for
 from voting.services import officials
-from voting.services import witnesses
 from voting.services.channels import register_clerk_key
 from voting.services.channels import submit_channel_counts
 from voting.services.decryption import submit_decryption_shares
 from voting.services.decryption import trustee_shares
 from voting.services.lifecycle import close_vote_day
-from voting.services.log_keys import LogSigning
 from voting.services.tally import start_tally
 from voting.services.tally_log import read_manifest
-from voting.session_types import DbSession
-from voting.simulation import LocalTrustees
 
 __all__ = [
     "POSTAL_UNIT",

@@ -3,7 +3,7 @@
 Ballots are encrypted, proved and signed on the voter's side exactly as the
 voting client does (:func:`crypto.ballot.encrypt_ballot`), in a pool of
 worker processes so that a thousand voters take seconds, and cast through
-the HTTP API by :class:`voting.client.VotingClient`. With a seed, every code,
+the HTTP API by :class:`voting.tools.client.VotingClient`. With a seed, every code,
 answer and nonce is reproducible.
 """
 
@@ -22,7 +22,7 @@ from crypto.group import Point
 from crypto.group import RandomBytes
 from crypto.group import secure_random
 from crypto.testing import deterministic_rng
-from voting.client import BallotForm
+from voting.tools.client import BallotForm
 
 __all__ = ["VOTER_UNITS", "Voter", "prepare_ballot", "rng_for", "script_voters"]
 

@@ -17,6 +17,9 @@ Modules: :mod:`~voting.rules.majority` (yes/no questions and quorums),
 (counts summed up the jurisdiction tree per channel), and the calculator
 ``python -m voting.rules COUNTS.json`` (:mod:`~voting.rules.calculator`,
 documented in docs/rules.md).
+
+May import: the standard library only. No :mod:`crypto`, no other room of
+:mod:`voting`: anyone can check the rules without the rest of Urna.
 """
 
 from voting.rules.aggregate import CHANNELS

@@ -29,14 +29,14 @@ from fractions import Fraction
 from typing import Any
 
 from voting.errors import Conflict
-from voting.jurisdiction_formats import BFS_CANTONS
+from voting.models.session_types import DbSession
 from voting.rules import canton_accepts
+from voting.services.jurisdiction_formats import BFS_CANTONS
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import now_utc
 from voting.services.results import results
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import read_manifest
-from voting.session_types import DbSession
 
 NATION = "nation:CH"
 CANTON_NUMBERS = {code: number for number, (code, _, _) in BFS_CANTONS.items()}

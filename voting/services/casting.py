@@ -34,19 +34,19 @@ from crypto.errors import InvalidSignature
 from crypto.errors import MalformedBallot
 from crypto.group import Point
 from crypto.receipt import Receipt
+from voting.errors import VoteDayNotFound
 from voting.errors import VotingError
+from voting.log import bulletin
+from voting.log.keys import LogSigning
+from voting.models import sql
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
-from voting.services import _sql as sql
-from voting.services import bulletin
+from voting.models.session_types import DbSession
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import now_utc
-from voting.services.log_keys import LogSigning
 from voting.services.votedays import ballot_for_unit
-from voting.session_types import DbSession
-from voting.tier_errors import VoteDayNotFound
 
 MAX_BALLOT_BYTES = 64 * 1024
 
@@ -305,9 +305,9 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 
 
 # Every cast runs the statements below, so they are written in SQL for the
-# driver (as the log's hot paths are, voting/services/_log_tree.py): building
+# driver (as the log's hot paths are, voting/log/_tree.py): building
 # them with SQLAlchemy's expression language cost more CPU than running them.
-# Values are always parameters ("?" placeholders, voting/services/_sql.py).
+# Values are always parameters ("?" placeholders, voting/models/sql.py).
 # The vote day, its election, the credential's registration and its first
 # ballot: one round trip before any ballot is parsed.
 _OPEN_ELECTION = (

@@ -39,11 +39,11 @@ from crypto.trustees import derive_threshold_key
 from crypto.trustees import verify_commitment
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
-from voting.services import bulletin
+from voting.log import bulletin
+from voting.log.keys import LogSigning
+from voting.models.session_types import DbSession
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import publish_election_key
-from voting.services.log_keys import LogSigning
-from voting.session_types import DbSession
 
 
 class CeremonyRefused(Conflict):

@@ -35,20 +35,20 @@ from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidSignature
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
+from voting.log import bulletin
+from voting.log.keys import LogSigning
 from voting.models.officials import Official
+from voting.models.session_types import DbSession
 from voting.models.tally import ChannelCountsRow
 from voting.models.tally import ClerkKey
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services import officials
 from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import now_utc
-from voting.services.log_keys import LogSigning
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
-from voting.session_types import DbSession
 
 ENTERED_CHANNELS = ("postal", "polling-station")
 RECORD_KEYS = frozenset(

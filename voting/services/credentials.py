@@ -24,14 +24,14 @@ import sqlalchemy as sa
 
 from crypto.errors import InvalidEncoding
 from crypto.group import Point
+from voting.errors import CredentialsFrozen
+from voting.errors import InvalidCredentialList
+from voting.errors import UnknownCredential
+from voting.errors import VoteDayNotFound
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
-from voting.official_errors import CredentialsFrozen
-from voting.official_errors import InvalidCredentialList
-from voting.official_errors import UnknownCredential
-from voting.session_types import DbSession
-from voting.tier_errors import VoteDayNotFound
 
 UPLOAD_STATUSES = frozenset({"draft", "key-ceremony", "credentials"})
 """A list may be uploaded until the vote day opens."""

@@ -39,19 +39,19 @@ from crypto.trustees import decrypt_share
 from crypto.trustees import verify_decryption_share
 from voting.errors import Forbidden
 from voting.errors import InvalidRequest
+from voting.log import bulletin
+from voting.log.keys import LogSigning
+from voting.models.session_types import DbSession
 from voting.models.tally import DecryptionShareRow
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services.lifecycle import mark_tallied
-from voting.services.log_keys import LogSigning
 from voting.services.tally import encrypted_totals
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import read_threshold_key
 from voting.services.tally_log import records_at
 from voting.services.tally_log import totals_ciphertexts
-from voting.session_types import DbSession
 
 __all__ = [
     "DecryptionShareRefused",

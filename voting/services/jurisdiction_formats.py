@@ -10,7 +10,7 @@ Three formats, detected from the content:
   quarters; their municipality then carries no electorate of its own).
 
 Parsing is pure (no database); every error names its record. Validation of
-the tree itself lives in :mod:`voting.jurisdiction_tree`.
+the tree itself lives in :mod:`voting.services.jurisdiction_tree`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from voting.errors import ImportRejected
 from voting.models.jurisdictions import LANGUAGES
-from voting.tier_errors import ImportRejected
 
 URNA_FORMAT = "urna-jurisdictions/1"
 BFS_CANTONS: dict[int, tuple[str, str, dict[str, str]]] = {

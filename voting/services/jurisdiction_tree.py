@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voting.jurisdiction_formats import BFS_CANTONS
-from voting.jurisdiction_formats import UnitRecord
+from voting.errors import ImportRejected
 from voting.models.jurisdictions import LEVEL_RANK
 from voting.rules import HALF_CANTONS
 from voting.rules import RulesError
 from voting.rules import parse_weight
-from voting.tier_errors import ImportRejected
+from voting.services.jurisdiction_formats import BFS_CANTONS
+from voting.services.jurisdiction_formats import UnitRecord
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 SWISS_CANTONS = frozenset(abbreviation for abbreviation, _, _ in BFS_CANTONS.values())

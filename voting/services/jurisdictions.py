@@ -1,7 +1,7 @@
 """Jurisdiction services: import a tree in one transaction, look units up, sum electorates.
 
 A file is imported whole or not at all: it is parsed and validated completely
-(:mod:`voting.jurisdiction_formats`, :mod:`voting.jurisdiction_tree`) before
+(:mod:`voting.services.jurisdiction_formats`, :mod:`voting.services.jurisdiction_tree`) before
 anything is written, and written in a single transaction that is rolled back
 on any error.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from voting.jurisdiction_formats import UnitRecord
-from voting.jurisdiction_formats import read_file
-from voting.jurisdiction_tree import StoredUnit
-from voting.jurisdiction_tree import validate_tree
+from voting.errors import UnitNotFound
 from voting.models.jurisdictions import LEVELS
 from voting.models.jurisdictions import Jurisdiction
-from voting.session_types import DbSession
-from voting.tier_errors import UnitNotFound
+from voting.models.session_types import DbSession
+from voting.services.jurisdiction_formats import UnitRecord
+from voting.services.jurisdiction_formats import read_file
+from voting.services.jurisdiction_tree import StoredUnit
+from voting.services.jurisdiction_tree import validate_tree
 
 
 @dataclass(frozen=True)

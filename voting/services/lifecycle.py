@@ -22,15 +22,15 @@ import sqlalchemy as sa
 from crypto.group import Point
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
+from voting.errors import VoteDayNotFound
+from voting.log import bulletin
+from voting.log.keys import LogSigning
 from voting.models.elections import Election
+from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services.credentials import credential_records
-from voting.services.log_keys import LogSigning
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
-from voting.session_types import DbSession
-from voting.tier_errors import VoteDayNotFound
 
 TRANSITIONS: dict[str, str] = {
     "draft": "key-ceremony",

@@ -18,9 +18,9 @@ from crypto.encoding import sha256_hex
 from crypto.group import Point
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.session_types import DbSession
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
-from voting.session_types import DbSession
 
 MANIFEST_VERSION = 1
 

@@ -24,22 +24,22 @@ import nacl.exceptions
 import sqlalchemy as sa
 from nacl.pwhash import argon2id
 
+from voting.errors import AuthenticationFailed
+from voting.errors import DuplicateGrant
+from voting.errors import DuplicateOfficial
+from voting.errors import InvalidOfficial
+from voting.errors import LoginRequired
+from voting.errors import OfficialNotFound
+from voting.errors import RoleRequired
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import JURISDICTION_ROLES
 from voting.models.officials import ROLES
 from voting.models.officials import Official
 from voting.models.officials import OfficialSession
 from voting.models.officials import RoleGrant
-from voting.official_errors import AuthenticationFailed
-from voting.official_errors import DuplicateGrant
-from voting.official_errors import DuplicateOfficial
-from voting.official_errors import InvalidOfficial
-from voting.official_errors import LoginRequired
-from voting.official_errors import OfficialNotFound
-from voting.official_errors import RoleRequired
+from voting.models.session_types import DbSession
 from voting.services import throttle
 from voting.services.jurisdictions import get_unit
-from voting.session_types import DbSession
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 MIN_PASSWORD = 12

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from voting.models.elections import Election
+from voting.models.session_types import DbSession
 from voting.models.tally import ChannelCountsRow
 from voting.models.tally import DecryptionShareRow
 from voting.models.tally import TallyUnit
 from voting.services import ceremony
-from voting.session_types import DbSession
 
 __all__ = [
     "CeremonyProgress",

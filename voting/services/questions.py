@@ -19,7 +19,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from voting.errors import DuplicateKey
+from voting.errors import InvalidQuestion
+from voting.errors import QuestionNotFound
+from voting.errors import QuestionsFrozen
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.session_types import DbSession
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
 from voting.rules import RulesError
@@ -27,11 +32,6 @@ from voting.rules import Threshold
 from voting.services.jurisdictions import get_unit
 from voting.services.votedays import check_texts
 from voting.services.votedays import get_vote_day
-from voting.session_types import DbSession
-from voting.tier_errors import DuplicateKey
-from voting.tier_errors import InvalidQuestion
-from voting.tier_errors import QuestionNotFound
-from voting.tier_errors import QuestionsFrozen
 
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 YES = {"de": "Ja", "fr": "Oui", "it": "Sì", "rm": "Gea", "en": "Yes", "ko": "찬성"}

@@ -27,11 +27,11 @@ from crypto.note import parse_note
 from crypto.witness import AggregateCosignature
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
-from voting.services import bulletin
-from voting.services import witnesses
+from voting.log import bulletin
+from voting.log import witnesses
+from voting.log.keys import LogSigning
+from voting.models.session_types import DbSession
 from voting.services.lifecycle import get_vote_day
-from voting.services.log_keys import LogSigning
-from voting.session_types import DbSession
 
 __all__ = ["ExportedRecord", "export_record"]
 

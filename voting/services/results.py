@@ -29,6 +29,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from voting.log import bulletin
+from voting.log.keys import LogSigning
+from voting.models.session_types import DbSession
 from voting.models.tally import ResultRecord
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
@@ -36,17 +39,14 @@ from voting.rules import Counts
 from voting.rules import RulesError
 from voting.rules import aggregate
 from voting.rules import decimal_string
-from voting.services import bulletin
 from voting.services.channels import current_channel_counts
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import mark_published
-from voting.services.log_keys import LogSigning
 from voting.services.outcomes import decide_outcomes
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
-from voting.session_types import DbSession
 
 UNITS_PER_RECORD = 400
 """Units per ``result`` record (a part stays far below the log's 1 MB record limit)."""

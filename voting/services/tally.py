@@ -29,21 +29,21 @@ from crypto.elgamal import Ciphertext
 from crypto.elgamal import sum_ciphertexts
 from crypto.errors import InvalidEncoding
 from crypto.group import Point
+from voting.log import bulletin
+from voting.log.keys import LogSigning
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.session_types import DbSession
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services.casting import counted_ballots
 from voting.services.lifecycle import get_vote_day
-from voting.services.log_keys import LogSigning
 from voting.services.tally_log import PAGE
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import leaves_at
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
-from voting.session_types import DbSession
 
 __all__ = ["TallySummary", "encrypted_totals", "start_tally", "tally_started"]
 

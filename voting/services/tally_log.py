@@ -22,11 +22,11 @@ from crypto.elgamal import Ciphertext
 from crypto.group import Point
 from crypto.trustees import ThresholdKey
 from voting.errors import Conflict
+from voting.log import bulletin
 from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogLeaf
-from voting.services import bulletin
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
 
 PAGE = 500
 """Leaves read per query (well below SQLite's and PostgreSQL's parameter limits)."""

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from voting.errors import TooManyAttempts
+from voting.models import sql
 from voting.models.officials import RateCounter
-from voting.official_errors import TooManyAttempts
-from voting.services import _sql as sql
-from voting.session_types import DbSession
+from voting.models.session_types import DbSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ def purge(session: DbSession, *, older_than: int, now: int | None = None) -> int
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-# One statement, run by the driver (voting/services/_sql.py; casting runs it on
+# One statement, run by the driver (voting/models/sql.py; casting runs it on
 # every ballot: building it with SQLAlchemy's dialect-specific insert cost more
 # than the query). It is the
 # same SQL on SQLite (3.35+) and PostgreSQL; both SET expressions see the row's

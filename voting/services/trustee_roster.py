@@ -18,16 +18,16 @@ import sqlalchemy as sa
 from crypto.trustees import ThresholdKey
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
+from voting.log.keys import LogSigning
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
 from voting.models.officials import RoleGrant
+from voting.models.session_types import DbSession
 from voting.models.tally import DecryptionShareRow
 from voting.models.votedays import Question
 from voting.services.ceremony import complete_key_ceremony
 from voting.services.lifecycle import begin_key_ceremony
 from voting.services.lifecycle import get_vote_day
-from voting.services.log_keys import LogSigning
-from voting.session_types import DbSession
 
 __all__ = [
     "NotTrusteeOfficials",

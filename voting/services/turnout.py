@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from voting.log import bulletin
 from voting.models.credentials import Credential
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
-from voting.services import bulletin
+from voting.models.session_types import DbSession
 from voting.services.lifecycle import get_vote_day
-from voting.session_types import DbSession
 
 __all__ = ["LiveFigures", "UnitTurnout", "ballots_per_hour", "live_figures", "turnout_by_unit"]
 

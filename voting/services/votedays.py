@@ -14,19 +14,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from voting.errors import DuplicateKey
+from voting.errors import InvalidVoteDay
+from voting.errors import VoteDayNotFound
+from voting.errors import VoteDayNotOpen
 from voting.errors import VotingError
 from voting.models.jurisdictions import LANGUAGES
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.session_types import DbSession
 from voting.models.votedays import REVOTE_POLICIES
 from voting.models.votedays import STATUSES
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
 from voting.services.jurisdictions import ancestors_or_self
-from voting.session_types import DbSession
-from voting.tier_errors import DuplicateKey
-from voting.tier_errors import InvalidVoteDay
-from voting.tier_errors import VoteDayNotFound
-from voting.tier_errors import VoteDayNotOpen
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 """A vote day id, e.g. ``2026-03-08-ch``: it also names the vote day's log."""

@@ -32,9 +32,9 @@ from crypto.clerk_signature import new_clerk_key
 from crypto.clerk_signature import sign_counts
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
-from voting.official_http import OfficialSession
-from voting.official_http import Refused
-from voting.official_http import ServerError
+from voting.tools.official_http import OfficialSession
+from voting.tools.official_http import Refused
+from voting.tools.official_http import ServerError
 
 KEY_FORMAT = "urna-clerk-key/1"
 

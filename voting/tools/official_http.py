@@ -4,7 +4,7 @@ There are no API tokens: a tool logs in exactly as the browser does. It
 fetches ``/login`` for a CSRF token (Flask-WTF's hidden form field), posts
 the login form and keeps the session cookie; every later POST to an official
 route sends a fresh token in the ``X-CSRFToken`` header. Used by the clerk's
-tool (:mod:`voting.clerk`) and the trustee tool (:mod:`voting.trustee`).
+tool (:mod:`voting.tools.clerk`) and the trustee tool (:mod:`voting.tools.trustee`).
 
 Nothing here prints or logs: the password is only ever sent in the login form.
 """

@@ -1,4 +1,9 @@
-"""Web blueprints. Views parse input, call a service and render; nothing more."""
+"""Web blueprints. Views parse input, call a service and render; nothing more.
+
+May import: Flask, :mod:`voting.app`, :mod:`voting.services`,
+:mod:`voting.log`, :mod:`voting.errors`, :mod:`voting.rules`, and the models
+for their types. Commits belong in the services.
+"""
 
 from flask import Flask
 

@@ -24,12 +24,12 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.app.security import OFFICIAL_ROUTE_ATTR
+from voting.errors import LoginRequired
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import ROLES
 from voting.models.officials import Official
-from voting.official_errors import LoginRequired
-from voting.security import OFFICIAL_ROUTE_ATTR
 from voting.services import officials
 from voting.services.jurisdictions import get_unit
 

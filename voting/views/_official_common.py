@@ -15,12 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from voting.extensions import db
+from voting.app.extensions import db
+from voting.errors import LoginRequired
+from voting.errors import RoleRequired
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
-from voting.official_errors import LoginRequired
-from voting.official_errors import RoleRequired
 from voting.services import officials
 from voting.services.jurisdictions import ancestors_or_self
 from voting.services.votedays import get_vote_day

@@ -24,9 +24,9 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
-from voting.extensions import db
-from voting.official_errors import AuthenticationFailed
-from voting.official_errors import TooManyAttempts
+from voting.app.extensions import db
+from voting.errors import AuthenticationFailed
+from voting.errors import TooManyAttempts
 from voting.services import officials
 from voting.views._auth import SESSION_SEEN
 from voting.views._auth import SESSION_TOKEN

@@ -19,18 +19,18 @@ from flask.typing import ResponseReturnValue
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
 from crypto.receipt import parse_tracking_code
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
-from voting.extensions import db
+from voting.log import bulletin
+from voting.log import witnesses
 from voting.models.elections import Election
-from voting.services import bulletin
 from voting.services import casting
-from voting.services import witnesses
 from voting.services.credentials import unit_of_credential
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
 from voting.services.votedays import ballot_for_unit
-from voting.views.log_api import log_signing
 
 bp = Blueprint("casting_api", __name__, url_prefix="/api/vote-days/<vote_day>")
 

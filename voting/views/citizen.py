@@ -1,6 +1,6 @@
 """The citizens' pages under ``/vote/`` (issue 7): read, vote, audit, receipt, check.
 
-Pages render on the server (Jinja2, every language of :mod:`voting.i18n`) and
+Pages render on the server (Jinja2, every language of :mod:`voting.app.i18n`) and
 work with the keyboard alone; JavaScript (``static/js/pages/``) is used only
 for what must happen on the voter's device: deriving the credential from the
 voting code, encrypting, proving and signing the ballot, the Benaloh audit,
@@ -28,20 +28,20 @@ from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
 from crypto.receipt import parse_tracking_code
 from crypto.receipt import tracking_code
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
-from voting.extensions import db
+from voting.log import bulletin
+from voting.log import witnesses
 from voting.models.elections import Election
 from voting.models.jurisdictions import LEVEL_RANK
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
-from voting.services import witnesses
 from voting.services.credentials import unit_of_credential
 from voting.services.votedays import ballot_for_unit
 from voting.services.votedays import get_vote_day
 from voting.views import citizen_limits
-from voting.views.log_api import log_signing
 
 bp = Blueprint("citizen", __name__, url_prefix="/vote")
 bp.before_app_request(citizen_limits.before_request)

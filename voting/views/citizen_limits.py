@@ -30,8 +30,8 @@ from flask import current_app
 from flask import g
 from flask import request
 
-from voting.extensions import db
-from voting.official_errors import TooManyAttempts
+from voting.app.extensions import db
+from voting.errors import TooManyAttempts
 from voting.services import throttle
 from voting.services.casting import MAX_BALLOT_BYTES
 

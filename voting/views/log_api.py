@@ -10,39 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask import Flask
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
-from voting.extensions import db
-from voting.services import bulletin
-from voting.services import witnesses
-from voting.services.log_keys import DEFAULT_ORIGIN_TEMPLATE
-from voting.services.log_keys import LogSigning
-from voting.services.log_keys import load_log_signing
+from voting.log import bulletin
+from voting.log import witnesses
 
 bp = Blueprint("log_api", __name__, url_prefix="/api/logs/<name>")
-
-_SIGNING_KEY = "urna.log_signing"
-
-
-def log_signing(app: Flask | None = None) -> LogSigning:
-    """The log key of the application (``URNA_LOG_KEY_PATH``), loaded once.
-
-    The origin template of new logs is ``URNA_LOG_ORIGIN`` (with ``{name}``).
-    """
-    app = app or current_app
-    signing = app.extensions.get(_SIGNING_KEY)
-    if signing is None:
-        template = app.config.get("URNA_LOG_ORIGIN") or DEFAULT_ORIGIN_TEMPLATE
-        signing = load_log_signing(app.config["URNA_LOG_KEY_PATH"], template)
-        app.extensions[_SIGNING_KEY] = signing
-    return signing
 
 
 def _int(text: str | None, what: str) -> int:

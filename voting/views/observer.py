@@ -23,18 +23,18 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import NotFound
-from voting.extensions import db
+from voting.log import bulletin
 from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import VoteDay
-from voting.services import bulletin
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
 from voting.services.record_export import export_record
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.votedays import get_vote_day
-from voting.views.log_api import log_signing
 from voting.views.observer_results import question_view
 
 bp = Blueprint("observer", __name__, url_prefix="/observe")

@@ -14,12 +14,12 @@ from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
-from voting.extensions import db
-from voting.services import bulletin
-from voting.services import log_explorer
-from voting.views.log_api import log_signing
+from voting.log import bulletin
+from voting.log import explorer as log_explorer
 from voting.views.observer import public_vote_day
 
 bp = Blueprint("observer_log", __name__, url_prefix="/observe/<vote_day>/log")

@@ -19,8 +19,9 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.services import channels
 from voting.services import turnout
 from voting.services.charts import column_chart
@@ -30,7 +31,6 @@ from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
 from voting.views._official_common import signed_in
 from voting.views._official_common import vote_day_unit
-from voting.views.log_api import log_signing
 
 bp = Blueprint("official_counts", __name__, url_prefix="/officials/vote-days/<vote_day>")
 

@@ -20,10 +20,11 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
 from voting.errors import VotingError
-from voting.extensions import db
-from voting.services import bulletin
+from voting.log import bulletin
 from voting.services import ceremony
 from voting.services import lifecycle
 from voting.services import results
@@ -33,7 +34,6 @@ from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
 from voting.views._official_common import vote_day_unit
-from voting.views.log_api import log_signing
 from voting.views.official_pages import render_overview
 
 bp = Blueprint(

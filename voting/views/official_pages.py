@@ -19,20 +19,20 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.errors import ImportRejected
+from voting.errors import RoleRequired
 from voting.errors import VotingError
-from voting.extensions import db
-from voting.jurisdiction_formats import parse_text
 from voting.models.elections import Election
 from voting.models.jurisdictions import LEVELS
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
-from voting.official_errors import RoleRequired
 from voting.services import credentials
 from voting.services import jurisdictions
 from voting.services import progress
+from voting.services.jurisdiction_formats import parse_text
 from voting.services.votedays import create_vote_day
 from voting.services.votedays import get_vote_day
-from voting.tier_errors import ImportRejected
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS

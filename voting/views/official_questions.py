@@ -17,13 +17,13 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.errors import InvalidQuestion
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.services import officials
 from voting.services import questions
 from voting.services.jurisdictions import get_unit
 from voting.services.votedays import get_vote_day
-from voting.tier_errors import InvalidQuestion
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS

@@ -13,8 +13,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 
+from voting.app.extensions import db
 from voting.errors import VotingError
-from voting.extensions import db
 from voting.services import credentials
 from voting.services.votedays import get_vote_day
 from voting.views._auth import official_required

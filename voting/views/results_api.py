@@ -13,12 +13,12 @@ from flask import Blueprint
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import NotFound
-from voting.extensions import db
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
 from voting.views._auth import official_required
-from voting.views.log_api import log_signing
 from voting.views.tally_api import OFFICERS
 from voting.views.tally_api import top_unit
 

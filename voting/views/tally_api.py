@@ -22,11 +22,12 @@ from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
-from voting.extensions import db
+from voting.errors import LoginRequired
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
-from voting.official_errors import LoginRequired
 from voting.services import channels
 from voting.services import decryption
 from voting.services import tally
@@ -34,7 +35,6 @@ from voting.services.jurisdictions import get_unit
 from voting.services.tally_log import read_manifest
 from voting.views._auth import current_official
 from voting.views._auth import official_required
-from voting.views.log_api import log_signing
 
 bp = Blueprint("tally_api", __name__, url_prefix="/api/vote-days/<vote_day>")
 

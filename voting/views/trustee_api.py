@@ -27,11 +27,12 @@ from flask import Blueprint
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
 from voting.errors import Forbidden
 from voting.errors import InvalidRequest
-from voting.extensions import db
+from voting.errors import LoginRequired
 from voting.models.jurisdictions import Jurisdiction
-from voting.official_errors import LoginRequired
 from voting.services import ceremony
 from voting.services import trustee_roster
 from voting.services.decryption import NotATrustee
@@ -39,7 +40,6 @@ from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
 from voting.views._auth import current_official
 from voting.views._auth import official_required
-from voting.views.log_api import log_signing
 from voting.views.tally_api import OFFICERS
 from voting.views.tally_api import json_body
 

@@ -14,9 +14,9 @@ from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from voting.app.extensions import db
 from voting.errors import InvalidRequest
-from voting.extensions import db
-from voting.services import witnesses
+from voting.log import witnesses
 
 bp = Blueprint("witness_api", __name__, url_prefix="/api/logs/<name>")
 

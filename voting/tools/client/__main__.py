@@ -20,8 +20,8 @@ import requests
 
 from crypto.errors import CryptoError
 from crypto.receipt import Receipt
-from voting.client import ClientError
-from voting.client import VotingClient
+from voting.tools.client import ClientError
+from voting.tools.client import VotingClient
 
 
 def _answers(items: Sequence[str]) -> dict[str, list[str]]:

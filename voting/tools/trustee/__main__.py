@@ -1,5 +1,5 @@
 """``python -m voting.trustee``."""
 
-from voting.trustee.cli import main
+from voting.tools.trustee.cli import main
 
 main()

@@ -28,22 +28,22 @@ from typing import TypeVar
 
 import click
 
-from voting.official_http import OfficialSession
-from voting.official_http import ServerError
-from voting.trustee.decrypt import decrypt_totals
-from voting.trustee.public import ServerMisbehaves
-from voting.trustee.public import check_election_key
-from voting.trustee.public import parse_ceremony
-from voting.trustee.remote import TrusteeServer
-from voting.trustee.statedir import StateDir
-from voting.trustee.statedir import TrusteeSettings
-from voting.trustee.steps import CeremonyProblem
-from voting.trustee.steps import CeremonyRun
-from voting.trustee.vault import DEFAULT_KDF_LEVEL
-from voting.trustee.vault import KDF_LEVELS
-from voting.trustee.vault import Vault
-from voting.trustee.vault import VaultContents
-from voting.trustee.vault import VaultError
+from voting.tools.official_http import OfficialSession
+from voting.tools.official_http import ServerError
+from voting.tools.trustee.decrypt import decrypt_totals
+from voting.tools.trustee.public import ServerMisbehaves
+from voting.tools.trustee.public import check_election_key
+from voting.tools.trustee.public import parse_ceremony
+from voting.tools.trustee.remote import TrusteeServer
+from voting.tools.trustee.statedir import StateDir
+from voting.tools.trustee.statedir import TrusteeSettings
+from voting.tools.trustee.steps import CeremonyProblem
+from voting.tools.trustee.steps import CeremonyRun
+from voting.tools.trustee.vault import DEFAULT_KDF_LEVEL
+from voting.tools.trustee.vault import KDF_LEVELS
+from voting.tools.trustee.vault import Vault
+from voting.tools.trustee.vault import VaultContents
+from voting.tools.trustee.vault import VaultError
 
 NOT_FINISHED = 3
 POLL_SECONDS = 2.0

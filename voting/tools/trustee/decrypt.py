@@ -21,9 +21,9 @@ from crypto.group import Point
 from crypto.trustees import KeyShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import decrypt_share
-from voting.trustee.public import ServerMisbehaves
-from voting.trustee.remote import MAX_BATCH_CIPHERTEXTS
-from voting.trustee.remote import TrusteeServer
+from voting.tools.trustee.public import ServerMisbehaves
+from voting.tools.trustee.remote import MAX_BATCH_CIPHERTEXTS
+from voting.tools.trustee.remote import TrusteeServer
 
 _IDENTITY_HEX = Point.identity().hex()
 

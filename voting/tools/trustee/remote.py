@@ -1,6 +1,6 @@
 """The server's trustee routes, over HTTP only (docs/api.md, "Key ceremony").
 
-Public reads need no login; posts go through an :class:`~voting.official_http.OfficialSession`
+Public reads need no login; posts go through an :class:`~voting.tools.official_http.OfficialSession`
 logged in as the trustee official.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from voting.official_http import OfficialSession
-from voting.official_http import Refused
+from voting.tools.official_http import OfficialSession
+from voting.tools.official_http import Refused
 
 MAX_BATCH_CIPHERTEXTS = 600
 """Decryption shares per POST, to stay well under the server's 256 KiB request limit."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voting.trustee.vault import VaultError
-from voting.trustee.vault import write_private
+from voting.tools.trustee.vault import VaultError
+from voting.tools.trustee.vault import write_private
 
 FORMAT = "urna-trustee-state/1"
 SETTINGS = "trustee.json"

@@ -33,13 +33,13 @@ from crypto.trustees import derive_key_share
 from crypto.trustees import new_trustee
 from crypto.trustees import open_shares
 from crypto.trustees import reveal_share
-from voting.trustee.public import PublicCeremony
-from voting.trustee.public import ServerMisbehaves
-from voting.trustee.public import check_election_key
-from voting.trustee.public import parse_ceremony
-from voting.trustee.remote import TrusteeServer
-from voting.trustee.vault import Vault
-from voting.trustee.vault import VaultContents
+from voting.tools.trustee.public import PublicCeremony
+from voting.tools.trustee.public import ServerMisbehaves
+from voting.tools.trustee.public import check_election_key
+from voting.tools.trustee.public import parse_ceremony
+from voting.tools.trustee.remote import TrusteeServer
+from voting.tools.trustee.vault import Vault
+from voting.tools.trustee.vault import VaultContents
 
 
 class CeremonyProblem(Exception):

@@ -21,27 +21,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crypto import merkle
-from voting.verify.ballots import check_ballots
-from voting.verify.ceremony_checks import CeremonyOutcome
-from voting.verify.ceremony_checks import check_ceremony
-from voting.verify.log_checks import check_checkpoint
-from voting.verify.log_checks import check_merkle_root
-from voting.verify.log_checks import check_receipt
-from voting.verify.log_checks import check_witnesses
-from voting.verify.log_checks import parse_log_key
-from voting.verify.log_checks import unverified_checkpoint
-from voting.verify.manifest_checks import ElectionFacts
-from voting.verify.manifest_checks import check_credentials
-from voting.verify.manifest_checks import check_manifest
-from voting.verify.record import RecordFiles
-from voting.verify.record import UnusableRecord
-from voting.verify.record import load_record
-from voting.verify.report import Report
-from voting.verify.results_checks import check_channels_and_results
-from voting.verify.structure import Entries
-from voting.verify.structure import check_sequence
-from voting.verify.structure import parse_entries
-from voting.verify.tally_checks import check_tally
+from voting.tools.verify.ballots import check_ballots
+from voting.tools.verify.ceremony_checks import CeremonyOutcome
+from voting.tools.verify.ceremony_checks import check_ceremony
+from voting.tools.verify.log_checks import check_checkpoint
+from voting.tools.verify.log_checks import check_merkle_root
+from voting.tools.verify.log_checks import check_receipt
+from voting.tools.verify.log_checks import check_witnesses
+from voting.tools.verify.log_checks import parse_log_key
+from voting.tools.verify.log_checks import unverified_checkpoint
+from voting.tools.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.manifest_checks import check_credentials
+from voting.tools.verify.manifest_checks import check_manifest
+from voting.tools.verify.record import RecordFiles
+from voting.tools.verify.record import UnusableRecord
+from voting.tools.verify.record import load_record
+from voting.tools.verify.report import Report
+from voting.tools.verify.results_checks import check_channels_and_results
+from voting.tools.verify.structure import Entries
+from voting.tools.verify.structure import check_sequence
+from voting.tools.verify.structure import parse_entries
+from voting.tools.verify.tally_checks import check_tally
 
 __all__ = ["Options", "Report", "UnusableRecord", "verify_record"]
 

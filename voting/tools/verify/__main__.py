@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from voting.verify import Options
-from voting.verify import UnusableRecord
-from voting.verify import verify_record
+from voting.tools.verify import Options
+from voting.tools.verify import UnusableRecord
+from voting.tools.verify import verify_record
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 

@@ -35,10 +35,10 @@ from crypto.elgamal import Ciphertext
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError
 from crypto.group import Point
-from voting.verify.manifest_checks import ElectionFacts
-from voting.verify.manifest_checks import SpecTuple
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.manifest_checks import SpecTuple
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["BallotSums", "check_ballots"]
 

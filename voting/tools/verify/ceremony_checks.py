@@ -26,8 +26,8 @@ from crypto.trustees import TrusteeCommitment
 from crypto.trustees import derive_threshold_key
 from crypto.trustees import resolve_complaint
 from crypto.trustees import verify_commitment
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["CeremonyOutcome", "check_ceremony"]
 

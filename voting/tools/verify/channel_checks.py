@@ -17,9 +17,9 @@ from typing import Any
 from crypto.clerk_signature import check_clerk_key
 from crypto.clerk_signature import verify_counts
 from crypto.errors import CryptoError
-from voting.verify.manifest_checks import ElectionFacts
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["check_channel_counts", "electorate_of"]
 

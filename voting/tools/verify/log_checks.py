@@ -29,9 +29,9 @@ from crypto.witness import RosterMember
 from crypto.witness import WitnessPublicKey
 from crypto.witness import verify_cosigned_checkpoint
 from crypto.witness import verify_possession
-from voting.verify.record import RecordFiles
-from voting.verify.record import UnusableRecord
-from voting.verify.report import Report
+from voting.tools.verify.record import RecordFiles
+from voting.tools.verify.record import UnusableRecord
+from voting.tools.verify.report import Report
 
 __all__ = ["check_checkpoint", "check_merkle_root", "check_receipt", "check_witnesses"]
 

@@ -18,9 +18,9 @@ from crypto.encoding import canonical_json
 from crypto.errors import CryptoError
 from crypto.group import Point
 from crypto.note import VerifierKey
-from voting.verify.ceremony_checks import CeremonyOutcome
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.ceremony_checks import CeremonyOutcome
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["ElectionFacts", "check_credentials", "check_manifest"]
 

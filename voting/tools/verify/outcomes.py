@@ -26,7 +26,7 @@ from voting.rules import decide
 from voting.rules import decide_counter_proposal
 from voting.rules import decimal_string
 from voting.rules import parse_weight
-from voting.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.manifest_checks import ElectionFacts
 
 __all__ = ["outcomes"]
 

@@ -6,7 +6,7 @@ on a multiple-choice one; invalid 0) and its ``channel-counts`` in force.
 Every question's figures are summed up its jurisdiction's subtree per channel
 with :func:`voting.rules.aggregate`, turnout is 100 · ballots cast /
 electorate as a decimal string, and the outcome is recomputed
-(:mod:`voting.verify.outcomes`). The ``result`` records must hold exactly
+(:mod:`voting.tools.verify.outcomes`). The ``result`` records must hold exactly
 these figures and outcomes; only the outcomes' explanatory ``reason`` texts
 are not compared.
 """
@@ -20,11 +20,11 @@ from voting.rules import Counts
 from voting.rules import RulesError
 from voting.rules import aggregate
 from voting.rules import decimal_string
-from voting.verify.channel_checks import check_channel_counts
-from voting.verify.manifest_checks import ElectionFacts
-from voting.verify.outcomes import outcomes
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.channel_checks import check_channel_counts
+from voting.tools.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.outcomes import outcomes
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["check_channels_and_results"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding
-from voting.verify.report import Report
+from voting.tools.verify.report import Report
 
 __all__ = ["LIFECYCLE", "RECORD_TYPES", "Entries", "check_sequence", "parse_entries"]
 

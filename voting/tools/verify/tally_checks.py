@@ -23,11 +23,11 @@ from crypto.trustees import DecryptionShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import combine_decryption_shares
 from crypto.trustees import verify_decryption_share
-from voting.verify.ballots import BallotSums
-from voting.verify.ceremony_checks import CeremonyOutcome
-from voting.verify.manifest_checks import ElectionFacts
-from voting.verify.report import Report
-from voting.verify.structure import Entries
+from voting.tools.verify.ballots import BallotSums
+from voting.tools.verify.ceremony_checks import CeremonyOutcome
+from voting.tools.verify.manifest_checks import ElectionFacts
+from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
 __all__ = ["check_tally"]
 

@@ -10,18 +10,18 @@ from collections.abc import Sequence
 from crypto.errors import InvalidEncoding
 from crypto.note import VerifierKey
 from crypto.witness import check_key_name
-from voting.witness.core import Misbehaviour
-from voting.witness.core import Refusal
-from voting.witness.core import Witness
-from voting.witness.follow import FollowError
-from voting.witness.follow import LogClient
-from voting.witness.follow import RequestsTransport
-from voting.witness.follow import Transport
-from voting.witness.follow import follow
-from voting.witness.follow import follow_once
-from voting.witness.server import make_server
-from voting.witness.state import StateError
-from voting.witness.state import WitnessDirectory
+from voting.tools.witness.core import Misbehaviour
+from voting.tools.witness.core import Refusal
+from voting.tools.witness.core import Witness
+from voting.tools.witness.follow import FollowError
+from voting.tools.witness.follow import LogClient
+from voting.tools.witness.follow import RequestsTransport
+from voting.tools.witness.follow import Transport
+from voting.tools.witness.follow import follow
+from voting.tools.witness.follow import follow_once
+from voting.tools.witness.server import make_server
+from voting.tools.witness.state import StateError
+from voting.tools.witness.state import WitnessDirectory
 
 EXIT_ERROR = 1
 EXIT_MISBEHAVIOUR = 3

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 
-from crypto.cosignature import cosignature_v1_line
 from crypto.errors import InvalidConsistencyProof
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidSignature
@@ -38,9 +37,10 @@ from crypto.note import parse_note
 from crypto.note import verify_checkpoint
 from crypto.witness import cosignature_line
 from crypto.witness import sign_checkpoint
-from voting.witness.state import LogState
-from voting.witness.state import WitnessDirectory
-from voting.witness.state import WitnessKeys
+from crypto.witness.cosignature import cosignature_v1_line
+from voting.tools.witness.state import LogState
+from voting.tools.witness.state import WitnessDirectory
+from voting.tools.witness.state import WitnessKeys
 
 
 class Refusal(Exception):

@@ -28,10 +28,10 @@ from urllib.parse import urlencode
 from crypto.note import VerifierKey
 from crypto.note import parse_checkpoint
 from crypto.note import parse_note
-from voting.witness.core import Cosigned
-from voting.witness.core import Misbehaviour
-from voting.witness.core import Refusal
-from voting.witness.core import Witness
+from voting.tools.witness.core import Cosigned
+from voting.tools.witness.core import Misbehaviour
+from voting.tools.witness.core import Refusal
+from voting.tools.witness.core import Witness
 
 
 class FollowError(Exception):

@@ -23,10 +23,10 @@ import binascii
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
-from voting.witness.core import BadRequest
-from voting.witness.core import OldSizeMismatch
-from voting.witness.core import Refusal
-from voting.witness.core import Witness
+from voting.tools.witness.core import BadRequest
+from voting.tools.witness.core import OldSizeMismatch
+from voting.tools.witness.core import Refusal
+from voting.tools.witness.core import Witness
 
 MAX_BODY = 1 << 16
 MAX_PROOF_LINES = 63
