@@ -152,6 +152,35 @@ def test_every_package_says_what_its_room_is_for_and_may_import() -> None:
         assert "may import" in doc.lower(), f"{init} does not say what its room may import"
 
 
+WRITES = {"commit", "add", "add_all", "delete", "flush", "merge"}
+
+
+def session_writes(source: str) -> list[str]:
+    """Calls such as ``db.session.commit()`` or ``session.add(row)`` in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in WRITES
+            and "session" in ast.unparse(node.func.value)
+        ):
+            found.append(ast.unparse(node.func))
+    return found
+
+
+@pytest.mark.parametrize("path", modules_of("voting.views"), ids=module_name)
+def test_views_leave_writes_and_commits_to_the_services(path: Path) -> None:
+    assert session_writes(path.read_text()) == []
+
+
+def test_a_view_that_commits_is_named() -> None:
+    assert session_writes("def v():\n    db.session.add(row)\n    db.session.commit()\n") == [
+        "db.session.add",
+        "db.session.commit",
+    ]
+
+
 @pytest.mark.parametrize(
     ("room", "source", "expected"),
     [
