@@ -61,7 +61,8 @@ def test_demo_command_serves_the_site(
     """Flask ignores app.run() under the flask command: the demo must really serve."""
     served: list[tuple[str, int, Flask]] = []
     monkeypatch.setattr(
-        "voting.cli.demo.run_simple", lambda host, port, wsgi, **_: served.append((host, port, wsgi))
+        "voting.cli.demo.run_simple",
+        lambda host, port, wsgi, **_: served.append((host, port, wsgi)),
     )
     result = runner.invoke(args=["demo", "--port", "5099"])
     assert result.exit_code == 0, result.output
