@@ -136,8 +136,13 @@ class VotingClient:
         answers: Mapping[str, Sequence[str]],
         *,
         rng: RandomBytes = secure_random,
+        purpose: str = "cast",
     ) -> tuple[Ballot, BallotSecrets]:
-        """Encrypt, prove and sign a ballot locally (nothing is sent)."""
+        """Encrypt, prove and sign a ballot locally (nothing is sent).
+
+        ``purpose`` is the voter's choice: "cast" signs the ballot to be cast,
+        "audit" signs it to be audited (the server never casts that form).
+        """
         credential = derive_credential(code, vote_day)
         form = self.ballot_form(vote_day, credential)
         return encrypt_ballot(
@@ -146,6 +151,7 @@ class VotingClient:
             election=form.election,
             credential=credential,
             rng=rng,
+            purpose=purpose,
         )
 
     def cast(self, vote_day: str, ballot: Ballot) -> Receipt:
@@ -153,7 +159,10 @@ class VotingClient:
         return Receipt.from_json(self._post(f"/api/vote-days/{vote_day}/ballots", ballot.to_json()))
 
     def audit(self, vote_day: str, ballot: Ballot, secrets: BallotSecrets) -> Receipt:
-        """Benaloh challenge: reveal and post a ballot as spoiled (it never counts)."""
+        """Benaloh challenge: reveal and post a ballot as spoiled (it never counts).
+
+        The ballot is one prepared with ``purpose="audit"``.
+        """
         body = {"ballot": ballot.to_json(), "secrets": secrets.to_json()}
         return Receipt.from_json(self._post(f"/api/vote-days/{vote_day}/audits", body))
 

@@ -39,7 +39,10 @@ def _answers(items: Sequence[str]) -> dict[str, list[str]]:
 
 def _vote(args: argparse.Namespace) -> int:
     client = VotingClient(args.server)
-    ballot, secrets = client.prepare(args.vote_day, args.code, _answers(args.answer))
+    purpose = "audit" if args.audit else "cast"  # signed only for what the voter chose
+    ballot, secrets = client.prepare(
+        args.vote_day, args.code, _answers(args.answer), purpose=purpose
+    )
     if args.audit:
         receipt = client.audit(args.vote_day, ballot, secrets)
         print(f"audited and spoiled: tracking code {receipt.to_json()['tracking_code']}")
