@@ -202,3 +202,31 @@ def test_verifier_fails_the_record_where_a_strangers_copy_was_counted() -> None:
     ballots = next(c for c in report["checks"] if c["check"] == "ballots")
     assert [21, 22] in [f["leaves"] for f in ballots["failures"]]
     assert any("21 (spoiled) and 22 (ballot)" in f["message"] for f in ballots["failures"])
+
+
+def test_receipt_check_says_whether_the_ballot_counts(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Vote buyer: shows an audited ballot's tracking code as proof of a vote; it says so."""
+    opened = prepare_vote_day(revote_policy="last-counts")
+    client = app.test_client()
+    ballot, secrets = _ballot(opened, 0, ANSWERS, "shown", "audit")
+    audit = _post(client, opened.vote_day, "audits", {"ballot": ballot, "secrets": secrets})
+    older, _ = _ballot(opened, 0, ANSWERS, "first", "cast")
+    newer, _ = _ballot(opened, 0, OTHER, "second", "cast")
+    first = _post(client, opened.vote_day, "ballots", older).get_json()
+    second = _post(client, opened.vote_day, "ballots", newer).get_json()
+
+    def standing(code: str) -> Any:
+        body = client.get(f"/api/vote-days/{opened.vote_day}/receipts/{code}").get_json()
+        return body["ballot"]
+
+    assert standing(audit.get_json()["tracking_code"]) == {
+        "kind": "spoiled",
+        "counted": False,
+        "counted_index": None,
+        "revote_policy": "last-counts",
+    }
+    assert standing(first["tracking_code"])["counted"] is False
+    assert standing(first["tracking_code"])["counted_index"] == second["index"]
+    assert standing(second["tracking_code"])["counted"] is True

@@ -48,9 +48,11 @@ from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.models import sql
+from voting.models.elections import BallotContent
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
+from voting.models.votedays import VoteDay
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
@@ -212,6 +214,58 @@ def spoil_ballot(
         appended = log.append(record)
         log.write_with(*_content_rows(vote_day_id, keys, appended, "spoiled"))
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+@dataclass(frozen=True)
+class BallotStanding:
+    """Whether the ballot at a leaf counts, as the server's index says (the verifier proves it)."""
+
+    kind: str
+    """``ballot`` (cast) or ``spoiled`` (audited: never counted)"""
+    counted: bool
+    counted_index: int | None
+    """the leaf of the ballot counted for the same credential (None for an audit)"""
+    policy: str
+    """the vote day's re-vote policy"""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "counted": self.counted,
+            "counted_index": self.counted_index,
+            "revote_policy": self.policy,
+        }
+
+
+def ballot_standing(session: DbSession, vote_day_id: str, index: int) -> BallotStanding | None:
+    """What the entry at ``index`` is for its voter: the counted ballot, a superseded
+    one, or an audited ballot that is never counted. None for any other entry.
+    """
+    policy = session.scalar(sa.select(VoteDay.revote_policy).where(VoteDay.id == vote_day_id))
+    if policy is None:
+        return None
+    credential = session.scalar(
+        sa.select(CastBallot.credential).where(
+            CastBallot.vote_day_id == vote_day_id, CastBallot.leaf_index == index
+        )
+    )
+    if credential is not None:
+        order = CastBallot.leaf_index if policy == "first-counts" else CastBallot.leaf_index.desc()
+        counted = session.scalars(
+            sa.select(CastBallot.leaf_index)
+            .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential == credential)
+            .order_by(order)
+            .limit(1)
+        ).one()
+        return BallotStanding("ballot", counted == index, int(counted), policy)
+    audited = session.scalar(
+        sa.select(BallotContent.kind)
+        .where(BallotContent.vote_day_id == vote_day_id, BallotContent.leaf_index == index)
+        .limit(1)
+    )
+    if audited == "spoiled":
+        return BallotStanding("spoiled", False, None, policy)
+    return None
 
 
 def questions_for_unit(

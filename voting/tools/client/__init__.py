@@ -181,6 +181,16 @@ class VotingClient:
         data = self._get(f"/api/vote-days/{receipt.log}/receipts/{receipt.leaf_hash.hex()}").json()
         return Receipt.from_json(data)
 
+    def ballot_standing(self, receipt: Receipt) -> dict[str, Any] | None:
+        """The server's word on the receipt's ballot: cast or audited, counted or not.
+
+        ``{"kind": "ballot" | "spoiled", "counted": bool, "counted_index": n | None,
+        "revote_policy": ...}``, or None for an entry that is not a ballot.
+        """
+        data = self._get(f"/api/vote-days/{receipt.log}/receipts/{receipt.leaf_hash.hex()}").json()
+        standing = data.get("ballot")
+        return standing if isinstance(standing, dict) else None
+
     def check_receipt(self, receipt: Receipt, *, verifier_key: str | None = None) -> Checkpoint:
         """Check the receipt against the log's latest checkpoint.
 
