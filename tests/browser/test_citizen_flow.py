@@ -126,6 +126,10 @@ def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Sit
 
     page.click("text=Check this receipt")  # (6) check the receipt in the browser
     expect(page.locator("#check-result p.ok").first).to_contain_text(f"{tracking} is entry")
+    expect(page.locator("#check-result")).to_contain_text("the ballot counted for its voting code")
+    page.goto(f"{site.url}/vote/{VOTE_DAY}/check?code={spoiled_code}")  # (7) the audited one
+    expect(page.locator("#check-result")).to_contain_text("belongs to an audited ballot")
+    expect(page.locator("#check-result")).to_contain_text("NOT counted")
 
 
 def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site: Site) -> None:
