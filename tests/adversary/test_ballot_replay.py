@@ -30,9 +30,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+import crypto.ballot
 from crypto.ballot import Ballot
 from crypto.ballot import sign_ballot
 from crypto.credentials import derive_credential
+from crypto.elgamal import Ciphertext
+from crypto.elgamal import encrypt_with_nonce
+from crypto.group import Point
+from crypto.group import Scalar
 from tests.fixtures_casting import OpenVoteDay
 from tests.voting.tally_helpers import WINTERTHUR
 from tests.voting.tally_helpers import make_ballot
@@ -230,3 +235,38 @@ def test_receipt_check_says_whether_the_ballot_counts(
     assert standing(first["tracking_code"])["counted"] is False
     assert standing(first["tracking_code"])["counted_index"] == second["index"]
     assert standing(second["tracking_code"])["counted"] is True
+
+
+def test_a_ciphertext_of_an_audited_ballot_is_not_reused_in_another_ballot(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voter with a code of their own: copies a ciphertext whose nonce an audit made public.
+
+    Its proofs are made afresh for the copier's credential, so they verify; only
+    the content rule (every ciphertext once on the log) refuses it.
+    """
+    opened = prepare_vote_day(revote_policy="last-counts")
+    client = app.test_client()
+    ballot, secrets = _ballot(opened, 0, ANSWERS, "audited", "audit")
+    assert (
+        _post(client, opened.vote_day, "audits", {"ballot": ballot, "secrets": secrets}).status_code
+        == 201
+    )
+    first = ballot["answers"][0]["question"]
+    public = [Scalar.from_hex(n) for n in secrets["nonces"][first]]  # (1) public nonces
+    real = crypto.ballot.encrypt
+
+    def reuse(value: int, key: Point, *, rng: Any) -> tuple[Ciphertext, Scalar]:
+        if public:
+            nonce = public.pop(0)
+            return encrypt_with_nonce(value, key, nonce), nonce
+        return real(value, key, rng=rng)
+
+    monkeypatch.setattr(crypto.ballot, "encrypt", reuse)  # (2) the copier's own device
+    copied, _ = _ballot(opened, 1, ANSWERS, "copier", "cast")
+    monkeypatch.undo()
+    assert copied["answers"][0]["ciphertexts"] == ballot["answers"][0]["ciphertexts"]
+    assert copied["credential"] != ballot["credential"]
+    _refused(client, opened.vote_day, "ballots", copied, "ballot_already_on_log")
+    own, _ = _ballot(opened, 1, ANSWERS, "honest", "cast")
+    assert _post(client, opened.vote_day, "ballots", own).status_code == 201
