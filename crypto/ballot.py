@@ -7,11 +7,15 @@ range proof that the homomorphic sum of the options lies in [min, max]. Every
 proof is bound to the vote day, its manifest hash, the election key, the
 voter's public credential and the question id, so a proof cannot be copied
 to another ballot. The credential's Ed25519 key signs the canonical JSON of
-the rest of the ballot.
+the rest of the ballot, under one of two domain tags: :data:`SIGNATURE_TAG`
+for a ballot the voter casts, :data:`AUDIT_TAG` for a ballot the voter
+audits (Benaloh). The cast path only ever verifies the first, so an audited
+ballot, whose nonces are public, can never be cast (docs/spec.md 6.7).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,12 +52,21 @@ __all__ = [
     "ElectionContext",
     "EncryptedAnswer",
     "QuestionSpec",
+    "ballot_purpose_tag",
+    "content_keys",
     "encrypt_ballot",
+    "sign_ballot",
     "verify_audit",
     "verify_ballot",
 ]
 
 SIGNATURE_TAG = b"urna/v1/ballot-signature"
+"""The domain tag of a cast ballot's signature."""
+AUDIT_TAG = b"urna/v1/ballot-audit"
+"""The domain tag of an audited (spoiled) ballot's signature: never accepted for casting."""
+PURPOSES = ("cast", "audit")
+CONTENT_TAG = b"urna/v1/ballot-content"
+CIPHERTEXT_TAG = b"urna/v1/ciphertext"
 MAX_QUESTIONS = 64
 MAX_OPTIONS = 32
 MAX_ID_LENGTH = 64
@@ -187,26 +200,89 @@ class BallotSecrets:
 
     @classmethod
     def from_json(cls, value: Any) -> BallotSecrets:
+        """Parse audit secrets strictly (every question id and nonce validated).
+
+        Raises:
+            MalformedBallot: wrong structure, a question id that is not one,
+                a selection other than 0 or 1, or a nonce that is not a scalar.
+        """
         if not isinstance(value, dict) or set(value) != {"selections", "nonces"}:
             raise MalformedBallot('audit secrets are {"selections": ..., "nonces": ...}')
         sel, non = value["selections"], value["nonces"]
         if not isinstance(sel, dict) or not isinstance(non, dict) or set(sel) != set(non):
             raise MalformedBallot("audit selections and nonces must name the same questions")
+        if not 1 <= len(sel) <= MAX_QUESTIONS:
+            raise MalformedBallot(f"audit secrets reveal 1 to {MAX_QUESTIONS} questions")
         selections: dict[str, tuple[int, ...]] = {}
         nonces: dict[str, tuple[Scalar, ...]] = {}
         for q in sel:
+            _identifier(q, "audited question id")
             if not isinstance(sel[q], list) or not isinstance(non[q], list):
                 raise MalformedBallot(f"question {q}: selections and nonces are lists")
+            if not 1 <= len(sel[q]) <= MAX_OPTIONS or len(sel[q]) != len(non[q]):
+                raise MalformedBallot(
+                    f"question {q}: one selection and one nonce for each of 1 to "
+                    f"{MAX_OPTIONS} options"
+                )
             if any(type(v) is not int or v not in (0, 1) for v in sel[q]):
                 raise MalformedBallot(f"question {q}: each selection is 0 or 1")
             selections[q] = tuple(sel[q])
-            nonces[q] = tuple(Scalar.from_hex(n) for n in non[q])
+            try:
+                nonces[q] = tuple(Scalar.from_hex(n) for n in non[q])
+            except InvalidEncoding as exc:
+                raise MalformedBallot(f"question {q}: {exc}") from exc
         return cls(selections=selections, nonces=nonces)
 
 
-def signed_message(ballot: Ballot) -> bytes:
-    """The bytes the credential signs: lp(tag) ‖ lp(JCS(ballot without signature))."""
-    return length_prefixed([SIGNATURE_TAG, canonical_json(ballot.unsigned_json())])
+def content_keys(ballot: Ballot | Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys of a ballot's content: what may appear on a vote day's log only once.
+
+    The first is SHA-256(lp("urna/v1/ballot-content") ‖ lp(JCS(ballot without
+    signature))), then one SHA-256(lp("urna/v1/ciphertext") ‖ lp(pad ‖ data))
+    per ciphertext, in ballot order (hex). They do not depend on the
+    signature: the same ballot signed again, or to be audited, has the same
+    keys, and so has any ballot that reuses one of its ciphertexts.
+
+    Raises:
+        MalformedBallot: ``ballot`` is JSON that does not parse as a ballot.
+    """
+    parsed = ballot if isinstance(ballot, Ballot) else Ballot.from_json(dict(ballot))
+    whole = length_prefixed([CONTENT_TAG, canonical_json(parsed.unsigned_json())])
+    keys = [hashlib.sha256(whole).hexdigest()]
+    for answer in parsed.answers:
+        for ct in answer.ciphertexts:
+            data = length_prefixed([CIPHERTEXT_TAG, ct.to_bytes()])
+            keys.append(hashlib.sha256(data).hexdigest())
+    return tuple(keys)
+
+
+def ballot_purpose_tag(purpose: str) -> bytes:
+    """The signature's domain tag for ``purpose`` ("cast" or "audit")."""
+    if purpose == "cast":
+        return SIGNATURE_TAG
+    if purpose == "audit":
+        return AUDIT_TAG
+    raise ValueError(f"a ballot is signed to be cast or to be audited, not {purpose!r}")
+
+
+def signed_message(ballot: Ballot, purpose: str = "cast") -> bytes:
+    """The bytes the credential signs: lp(tag) ‖ lp(JCS(ballot without signature)).
+
+    The tag is :data:`SIGNATURE_TAG` to cast, :data:`AUDIT_TAG` to audit.
+    """
+    return length_prefixed([ballot_purpose_tag(purpose), canonical_json(ballot.unsigned_json())])
+
+
+def sign_ballot(ballot: Ballot, credential: Credential, *, purpose: str) -> Ballot:
+    """The ballot signed by ``credential`` for ``purpose`` ("cast" or "audit").
+
+    A voter signs only once the choice is made: to cast, or to audit (the
+    audited form is never accepted for casting).
+    """
+    if ballot.credential != credential.public_key:
+        raise ValueError("a ballot is signed by the credential it names")
+    signature = credential.signing_key.sign(signed_message(ballot, purpose)).signature
+    return Ballot(ballot.vote_day_id, ballot.credential, ballot.answers, signature)
 
 
 def encrypt_ballot(
@@ -216,11 +292,14 @@ def encrypt_ballot(
     election: ElectionContext,
     credential: Credential,
     rng: RandomBytes = secure_random,
+    purpose: str = "cast",
 ) -> tuple[Ballot, BallotSecrets]:
     """Encrypt, prove and sign a ballot.
 
     Args:
         selections: for each question id, one 0/1 per option.
+        purpose: "cast" (signed under :data:`SIGNATURE_TAG`) or "audit"
+            (signed under :data:`AUDIT_TAG`: the ballot can then only be audited).
 
     Raises:
         ProofRefused: selections that do not fit a question (the ballot would
@@ -242,13 +321,7 @@ def encrypt_ballot(
         answers=tuple(answers),
         signature=b"",
     )
-    signature = credential.signing_key.sign(signed_message(unsigned)).signature
-    ballot = Ballot(
-        vote_day_id=unsigned.vote_day_id,
-        credential=unsigned.credential,
-        answers=unsigned.answers,
-        signature=signature,
-    )
+    ballot = sign_ballot(unsigned, credential, purpose=purpose)
     chosen = {q.question_id: tuple(selections[q.question_id]) for q in questions}
     return ballot, BallotSecrets(selections=chosen, nonces=nonces)
 
@@ -300,12 +373,18 @@ def _encrypt_answer(
 
 
 def verify_ballot(
-    ballot: Ballot, *, questions: Sequence[QuestionSpec], election: ElectionContext
+    ballot: Ballot,
+    *,
+    questions: Sequence[QuestionSpec],
+    election: ElectionContext,
+    purpose: str = "cast",
 ) -> None:
     """Check a ballot completely: shape, credential signature and every proof.
 
     The points were already validated when the ballot was parsed. Cheap checks
-    run first, so a malformed ballot costs no proof verification.
+    run first, so a malformed ballot costs no proof verification. ``purpose``
+    picks the signature's domain tag: a ballot signed to be audited does not
+    verify as a cast ballot, and the reverse.
 
     Raises:
         MalformedBallot: wrong vote day, questions or option counts.
@@ -314,9 +393,12 @@ def verify_ballot(
     """
     check_ballot_shape(ballot, questions=questions, election=election)
     try:
-        VerifyKey(ballot.credential).verify(signed_message(ballot), ballot.signature)
+        VerifyKey(ballot.credential).verify(signed_message(ballot, purpose), ballot.signature)
     except (BadSignatureError, NaclValueError) as exc:
-        raise InvalidSignature("the ballot's credential signature does not verify") from exc
+        what = "a cast ballot" if purpose == "cast" else "an audited ballot"
+        raise InvalidSignature(
+            f"the credential's signature does not verify as that of {what}"
+        ) from exc
     for spec, answer in zip(questions, ballot.answers, strict=True):
         _verify_answer(answer, spec, election, ballot.credential)
 
@@ -377,9 +459,22 @@ def _verify_answer(
 def verify_audit(ballot: Ballot, secrets: BallotSecrets, *, election: ElectionContext) -> None:
     """Benaloh audit: re-encrypt the revealed selections with the revealed nonces.
 
+    The secrets reveal exactly the ballot's questions and, for each, exactly
+    one selection and one nonce per option: nothing else is published.
+
     Raises:
-        InvalidProof: a revealed selection or nonce does not reproduce its ciphertext.
+        InvalidProof: the secrets name other questions or another number of
+            options, or a revealed selection or nonce does not reproduce its
+            ciphertext.
     """
+    answered = {a.question_id for a in ballot.answers}
+    extra = sorted(set(secrets.selections) - answered) + sorted(set(secrets.nonces) - answered)
+    if extra:
+        shown = ", ".join(repr(q[:MAX_ID_LENGTH]) for q in extra[:3])
+        raise InvalidProof(
+            f"the audit reveals questions the ballot does not answer ({shown}): "
+            "it must reveal exactly the ballot's questions"
+        )
     for answer in ballot.answers:
         qid = answer.question_id
         chosen = secrets.selections.get(qid)

@@ -41,7 +41,11 @@ def _logged(site: Site, leaf_hash: bytes) -> dict:  # type: ignore[type-arg]
     return json.loads(entry["data"])
 
 
-def _verify_in_python(site: Site, ballot_json: dict) -> ElectionContext:  # type: ignore[type-arg]
+def _verify_in_python(
+    site: Site,
+    ballot_json: dict,  # type: ignore[type-arg]
+    purpose: str = "cast",
+) -> ElectionContext:
     with site.app.app_context():
         election = db.session.get_one(Election, VOTE_DAY)
         unit = db.session.query(Jurisdiction).filter_by(level="quarter", code="10230").one()
@@ -50,7 +54,9 @@ def _verify_in_python(site: Site, ballot_json: dict) -> ElectionContext:  # type
             VOTE_DAY, bytes.fromhex(election.manifest_hash), Point.from_hex(election.public_key)
         )
         db.session.remove()
-    verify_ballot(Ballot.from_json(ballot_json), questions=questions, election=context)
+    verify_ballot(
+        Ballot.from_json(ballot_json), questions=questions, election=context, purpose=purpose
+    )
     return context
 
 
@@ -92,13 +98,17 @@ def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Sit
     expect(page.locator("#audit-posted")).to_contain_text("spoiled")
     audit = json.loads(page.locator("#audit-json").input_value())
     assert audit["secrets"]["selections"]["winterthur-square"] == [0, 0, 1]
-    context = _verify_in_python(site, audit["ballot"])
+    context = _verify_in_python(site, audit["ballot"], "audit")  # signed to be audited
     verify_audit(
         Ballot.from_json(audit["ballot"]),
         BallotSecrets.from_json(audit["secrets"]),
         election=context,
     )
     spoiled_code = page.locator("#audit-posted").get_attribute("data-tracking-code")
+    replay = requests.post(  # the audited form is never castable
+        f"{site.url}/api/vote-days/{VOTE_DAY}/ballots", json=audit["ballot"], timeout=10
+    )
+    assert replay.status_code == 400 and replay.json()["error"] == "bad_signature"
 
     page.click("#fresh")  # (4) a fresh encryption, cast
     expect(page.locator("#sealed-heading")).to_be_focused()
@@ -116,6 +126,10 @@ def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Sit
 
     page.click("text=Check this receipt")  # (6) check the receipt in the browser
     expect(page.locator("#check-result p.ok").first).to_contain_text(f"{tracking} is entry")
+    expect(page.locator("#check-result")).to_contain_text("the ballot counted for its voting code")
+    page.goto(f"{site.url}/vote/{VOTE_DAY}/check?code={spoiled_code}")  # (7) the audited one
+    expect(page.locator("#check-result")).to_contain_text("belongs to an audited ballot")
+    expect(page.locator("#check-result")).to_contain_text("NOT counted")
 
 
 def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site: Site) -> None:

@@ -13,6 +13,8 @@ from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
 from crypto.ballot import ElectionContext
 from crypto.ballot import QuestionSpec
+from crypto.ballot import content_keys
+from crypto.ballot import sign_ballot
 from crypto.ballot import signed_message
 from crypto.ballot import verify_audit
 from crypto.ballot import verify_ballot
@@ -241,3 +243,77 @@ def test_verification_errors_share_a_base(
     other = ElectionContext(election.vote_day_id, b"\x00" * 32, election.public_key)
     with pytest.raises(VerificationError):
         verify_ballot(reference_ballot[0], questions=REFERENCE_QUESTIONS, election=other)
+
+
+def test_a_ballot_signed_to_audit_never_verifies_as_cast(
+    reference_ballot: tuple[Ballot, BallotSecrets],
+    election: ElectionContext,
+    credential: Credential,
+    other_credential: Credential,
+) -> None:
+    ballot, _ = reference_ballot
+    audited = sign_ballot(ballot, credential, purpose="audit")
+    assert audited.answers == ballot.answers and audited.signature != ballot.signature
+    verify_ballot(audited, questions=REFERENCE_QUESTIONS, election=election, purpose="audit")
+    with pytest.raises(InvalidSignature, match="cast ballot"):
+        verify_ballot(audited, questions=REFERENCE_QUESTIONS, election=election)
+    with pytest.raises(InvalidSignature, match="audited ballot"):
+        verify_ballot(ballot, questions=REFERENCE_QUESTIONS, election=election, purpose="audit")
+    assert signed_message(ballot, "audit") != signed_message(ballot)
+    with pytest.raises(ValueError, match="credential it names"):
+        sign_ballot(ballot, other_credential, purpose="cast")
+    with pytest.raises(ValueError, match="cast or to be audited"):
+        signed_message(ballot, "count")
+
+
+def test_content_keys_ignore_the_signature_and_name_every_ciphertext(
+    reference_ballot: tuple[Ballot, BallotSecrets], credential: Credential
+) -> None:
+    ballot, _ = reference_ballot
+    keys = content_keys(ballot)
+    assert len(keys) == 1 + sum(len(a.ciphertexts) for a in ballot.answers)
+    assert len(set(keys)) == len(keys)
+    assert content_keys(sign_ballot(ballot, credential, purpose="audit")) == keys
+    assert content_keys(ballot.to_json()) == keys
+    with pytest.raises(MalformedBallot):
+        content_keys({"vote_day": "x"})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "extra question",
+        "long question id",
+        "question id not ASCII",
+        "extra option",
+        "selection without nonce",
+        "no question",
+        "nonce not hex",
+    ],
+)
+def test_audit_secrets_reveal_exactly_the_ballot(
+    reference_ballot: tuple[Ballot, BallotSecrets], election: ElectionContext, change: str
+) -> None:
+    """A 15 KB `<script>` key once rode on an audit onto the permanent log."""
+    ballot, secrets = reference_ballot
+    data = secrets.to_json()
+    nonce = data["nonces"]["federal-1"][0]
+    sel, non = data["selections"], data["nonces"]
+    if change == "extra question":
+        sel["<script>"], non["<script>"] = [0], [nonce]
+    elif change == "long question id":
+        key = "<script>" + "x" * 15_000
+        sel[key], non[key] = [0], [nonce]
+    elif change == "question id not ASCII":
+        sel["frage-ä"], non["frage-ä"] = [0], [nonce]
+    elif change == "extra option":
+        sel["federal-1"].append(0)
+        non["federal-1"].append(nonce)
+    elif change == "selection without nonce":
+        sel["federal-1"].append(0)
+    elif change == "no question":
+        data = {"selections": {}, "nonces": {}}
+    else:
+        non["federal-1"][0] = "zz" * 32
+    with pytest.raises((MalformedBallot, InvalidProof)):
+        verify_audit(ballot, BallotSecrets.from_json(data), election=election)

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import { clone, flipHex, vector } from './helpers.mjs';
 import { hex } from '../../static/js/urna/bytes.js';
-import { encryptBallot, parseElection, signedMessage, verifyAudit, verifyBallot } from '../../static/js/urna/ballot.js';
+import { encryptBallot, parseElection, signBallot, signedMessage, verifyAudit, verifyBallot } from '../../static/js/urna/ballot.js';
 import { deriveCredential } from '../../static/js/urna/credentials.js';
 import { deterministicRng } from '../../static/js/urna/rng.js';
 import { InvalidProof, InvalidSignature, MalformedBallot, ProofRefused } from '../../static/js/urna/errors.js';
@@ -106,7 +106,11 @@ test('audits refuse a wrong selection or nonce', () => {
   assert.throws(() => verifyAudit(V.ballot, wrongNonce, ELECTION), /canton-zh-1, option 1/);
   const missing = clone(V.secrets);
   missing.selections['commune-261-1'].pop();
+  missing.nonces['commune-261-1'].pop();
   assert.throws(() => verifyAudit(V.ballot, missing, ELECTION), /does not reveal every option/);
+  const uneven = clone(V.secrets);
+  uneven.selections['commune-261-1'].pop(); // a selection without its nonce: malformed
+  assert.throws(() => verifyAudit(V.ballot, uneven, ELECTION), MalformedBallot);
   const notBinary = clone(V.secrets);
   notBinary.selections['federal-1'] = [2, 0];
   assert.throws(() => verifyAudit(V.ballot, notBinary, ELECTION), MalformedBallot);
@@ -135,4 +139,29 @@ test('a fresh ballot with the secure rng verifies and differs each time', () => 
   verifyAudit(a.ballot, a.secrets, ELECTION);
   assert.notEqual(a.ballot.signature, b.ballot.signature);
   assert.throws(() => verifyAudit(a.ballot, b.secrets, ELECTION), InvalidProof);
+});
+
+test('a ballot signed to be audited has the vector signature and never verifies as cast', () => {
+  const { signature: _, ...unsigned } = V.ballot;
+  assert.equal(hex(signedMessage(unsigned, 'audit')), V.audit_signed_message);
+  const audited = signBallot(unsigned, CREDENTIAL, 'audit');
+  assert.equal(audited.signature, V.audit_signature);
+  verifyBallot(audited, QUESTIONS, ELECTION, 'audit');
+  assert.throws(() => verifyBallot(audited, QUESTIONS, ELECTION), InvalidSignature);
+  assert.throws(() => verifyBallot(V.ballot, QUESTIONS, ELECTION, 'audit'), InvalidSignature);
+});
+
+test('audit secrets reveal exactly the ballot questions and options', () => {
+  const extra = clone(V.secrets);
+  extra.selections['<script>'] = [0];
+  extra.nonces['<script>'] = [V.secrets.nonces['federal-1'][0]];
+  assert.throws(() => verifyAudit(V.ballot, extra, ELECTION), InvalidProof);
+  const long = clone(V.secrets);
+  long.selections['x'.repeat(65)] = [];
+  long.nonces['x'.repeat(65)] = [];
+  assert.throws(() => verifyAudit(V.ballot, long, ELECTION), MalformedBallot);
+  const more = clone(V.secrets);
+  more.selections['federal-1'].push(0);
+  more.nonces['federal-1'].push(V.secrets.nonces['federal-1'][0]);
+  assert.throws(() => verifyAudit(V.ballot, more, ELECTION), InvalidProof);
 });

@@ -10,7 +10,7 @@ import {
   branchToJson, proveEqualLogs, proveKnowledge, proveRange, rangeProofToJson,
 } from '../../static/js/urna/proofs.js';
 import { deriveCredential, generateCode } from '../../static/js/urna/credentials.js';
-import { encryptBallot, signedMessage } from '../../static/js/urna/ballot.js';
+import { encryptBallot, signBallot, signedMessage } from '../../static/js/urna/ballot.js';
 import { canonicalJson } from '../../static/js/urna/jcs.js';
 import { sha256 } from '../../static/js/urna/ed25519.js';
 
@@ -128,6 +128,8 @@ export function ballotVectors() {
     code,
     selections,
     signed_message: hex(signedMessage(unsigned)),
+    audit_signed_message: hex(signedMessage(unsigned, 'audit')),
+    audit_signature: signBallot(unsigned, credential, 'audit').signature,
     ballot,
     secrets,
   };

@@ -17,6 +17,7 @@ from crypto._transcript import hash_to_scalar
 from crypto.ballot import ElectionContext
 from crypto.ballot import QuestionSpec
 from crypto.ballot import encrypt_ballot
+from crypto.ballot import sign_ballot
 from crypto.ballot import signed_message
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
@@ -174,6 +175,8 @@ def ballot_vectors() -> dict[str, Any]:
         "code": code,
         "selections": selections,
         "signed_message": signed_message(ballot).hex(),
+        "audit_signed_message": signed_message(ballot, "audit").hex(),
+        "audit_signature": sign_ballot(ballot, credential, purpose="audit").signature.hex(),
         "ballot": ballot.to_json(),
         "secrets": secrets.to_json(),
     }

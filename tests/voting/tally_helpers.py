@@ -31,9 +31,14 @@ ELSAU = "municipality:219"
 
 
 def make_ballot(
-    vote_day: str, code: str, unit: str, answers: Mapping[str, Sequence[str]], seed: bytes
+    vote_day: str,
+    code: str,
+    unit: str,
+    answers: Mapping[str, Sequence[str]],
+    seed: bytes,
+    purpose: str = "cast",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An encrypted, signed ballot (JSON) and its secrets (JSON) for a voter of ``unit``."""
+    """A ballot signed for ``purpose`` (JSON) and its secrets, for a voter of ``unit``."""
     questions = casting.questions_for_unit(db.session, vote_day, get_unit(db.session, unit))
     election = db.session.get_one(Election, vote_day)
     options = {q.key: q.option_ids for q in election_questions(vote_day)}
@@ -49,6 +54,7 @@ def make_ballot(
         election=election_context(vote_day, election),
         credential=derive_credential(code, vote_day),
         rng=deterministic_rng(seed),
+        purpose=purpose,
     )
     return ballot.to_json(), secrets.to_json()
 
@@ -78,7 +84,12 @@ def spoil(
     app: Flask, prepared: OpenVoteDay, unit: str, n: int, answers: Mapping[str, Sequence[str]]
 ) -> int:
     ballot, secrets = make_ballot(
-        prepared.vote_day, prepared.code(unit, n), unit, answers, f"audit/{unit}/{n}".encode()
+        prepared.vote_day,
+        prepared.code(unit, n),
+        unit,
+        answers,
+        f"audit/{unit}/{n}".encode(),
+        purpose="audit",
     )
     result = casting.spoil_ballot(
         db.session,

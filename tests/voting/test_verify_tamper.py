@@ -295,3 +295,46 @@ def test_malformed_records_fail_without_crashing(
         any(leaf in f["leaves"] for c in report["failed"] for f in failures(report, c))
         or (report["failed"])
     )
+
+
+def test_junk_in_an_audits_secrets_fails_the_spoiled_check(
+    record_copy: Record, rehearsed: Rehearsed
+) -> None:
+    leaf = record_copy.indexes("spoiled")[0]
+    record = record_copy.record(leaf)
+    question = next(iter(record["secrets"]["nonces"]))
+    record["secrets"]["selections"]["<script>"] = [0]
+    record["secrets"]["nonces"]["<script>"] = [record["secrets"]["nonces"][question][0]]
+    record_copy.set_record(leaf, record)
+    record_copy.reseal_as_insider(rehearsed[1])
+    code, report = run_verifier(record_copy.path)
+    assert code == 1
+    assert report["failed"] == ["spoiled"]
+    assert "exactly the ballot's questions" in messages(report, "spoiled")
+    assert failures(report, "spoiled")[0]["leaves"] == [leaf]
+
+
+def test_a_ballot_logged_twice_names_both_leaves(record_copy: Record, rehearsed: Rehearsed) -> None:
+    first, second = _a_ballot(record_copy, 0), _a_ballot(record_copy, 1)
+    record_copy.entries[second] = record_copy.entries[first]  # a replay where a ballot was
+    record_copy.reseal_as_insider(rehearsed[1])
+    code, report = run_verifier(record_copy.path)
+    assert code == 1
+    assert "ballots" in report["failed"]
+    replayed = [f for f in failures(report, "ballots") if "same ballot content" in f["message"]]
+    assert [f["leaves"] for f in replayed] == [[first, second]]
+
+
+def test_an_audited_ballot_counted_as_cast_fails_the_ballot_check(
+    record_copy: Record, rehearsed: Rehearsed
+) -> None:
+    spoiled = record_copy.indexes("spoiled")[0]
+    victim = next(i for i in record_copy.indexes("ballot") if i > spoiled)
+    ballot = record_copy.record(spoiled)["ballot"]
+    record_copy.set_record(victim, {"type": "ballot", "ballot": ballot})
+    record_copy.reseal_as_insider(rehearsed[1])
+    code, report = run_verifier(record_copy.path)
+    assert code == 1
+    found = failures(report, "ballots")
+    assert [spoiled, victim] in [f["leaves"] for f in found]
+    assert any("cast ballot" in f["message"] for f in found if f["leaves"] == [victim])

@@ -275,7 +275,7 @@ def test_audit_is_logged_as_spoiled_and_voter_can_still_vote(
     live_server: str, opened: OpenVoteDay
 ) -> None:
     client = VotingClient(live_server)
-    ballot, secrets = client.prepare(opened.vote_day, opened.code(), ANSWERS)
+    ballot, secrets = client.prepare(opened.vote_day, opened.code(), ANSWERS, purpose="audit")
     spoiled = client.audit(opened.vote_day, ballot, secrets)
     db.session.commit()
     assert (
@@ -288,7 +288,7 @@ def test_audit_is_logged_as_spoiled_and_voter_can_still_vote(
 
 def test_audit_with_lying_secrets_refused(live_server: str, opened: OpenVoteDay) -> None:
     client = VotingClient(live_server)
-    ballot, secrets = client.prepare(opened.vote_day, opened.code(), ANSWERS)
+    ballot, secrets = client.prepare(opened.vote_day, opened.code(), ANSWERS, purpose="audit")
     lying = secrets.to_json()
     lying["selections"]["bike-paths"] = [0, 1]
     body = {"ballot": ballot.to_json(), "secrets": lying}

@@ -177,7 +177,7 @@ class LockedLog:
         """The rows of the caller's ``read_with`` query, read under the lock."""
         self._leaves: list[tuple[int, int, bytes, int, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
-        self._also: list[tuple[str, tuple[Any, ...]]] = []
+        self._also: list[tuple[str, _sql.Params]] = []
 
     @property
     def name(self) -> str:
@@ -220,11 +220,12 @@ class LockedLog:
     def append_many(self, records: Iterable[Mapping[str, Any]]) -> list[Appended]:
         return [self.append(record) for record in records]
 
-    def write_with(self, sql: str, params: tuple[Any, ...]) -> None:
+    def write_with(self, sql: str, params: _sql.Params) -> None:
         """Run the caller's own write (driver-level SQL, ``?`` placeholders) with the next flush.
 
         It goes to the database in the same batch as the log's rows: one
-        round trip for both on PostgreSQL. Values are always parameters.
+        round trip for both on PostgreSQL. Values are always parameters; a
+        list of parameter rows writes several rows.
         """
         self._also.append((sql, params))
 

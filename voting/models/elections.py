@@ -54,3 +54,27 @@ class CastBallot(db.Model):  # type: ignore[name-defined,misc]
     leaf_index: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     leaf_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     cast_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+
+
+class BallotContent(db.Model):  # type: ignore[name-defined,misc]
+    """What a logged ballot or audit is made of: one row per content key.
+
+    The keys of a ``ballot`` or ``spoiled`` record are the digest of its
+    unsigned canonical ballot and of each of its ciphertexts
+    (:func:`crypto.ballot.content_keys`). The primary key makes every
+    content appear once per vote day: a ballot whose content is already on
+    the log, as a ballot or as an audit, is refused before it is logged
+    (voting/services/casting.py), and a row is written in the same
+    transaction as its leaf.
+    """
+
+    __tablename__ = "ballot_contents"
+    __table_args__ = (sa.Index("ix_ballot_contents_leaf", "vote_day_id", "leaf_index"),)
+
+    vote_day_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("vote_days.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    leaf_index: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))
+    """``ballot`` or ``spoiled``: the type of the record at ``leaf_index``."""

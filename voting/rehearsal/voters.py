@@ -125,5 +125,6 @@ def prepare_ballot(
         election=election,
         credential=derive_credential(code, vote_day),
         rng=rng_for(seed, "ballot", label),
+        purpose="audit" if label.endswith("/audit") else "cast",
     )
     return ballot.to_json(), secrets.to_json()

@@ -5,9 +5,17 @@ the credential is registered and may vote under the re-vote policy, the
 ballot answers exactly the questions of the credential's unit, and the
 signature and every proof verify. Cheap checks run first; the expensive proof
 verification runs before the log's append lock is taken, so server workers
-verify in parallel; under the lock only the re-vote policy is checked again
-and the leaf and the index row are written and committed together. A refused
-ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
+verify in parallel; under the lock the re-vote policy is checked again, and
+the ballot's content (its unsigned canonical form and every ciphertext,
+:func:`crypto.ballot.content_keys`) is looked up in the content index: a
+ballot or an audit whose content is already on the log, as a ballot or as an
+audit, is refused. The leaf, the index row and the content rows are written
+and committed together. A refused ballot raises a :class:`BallotRefused`
+with a stable code and stores nothing.
+
+Cast and audited ballots are disjoint by construction: a cast ballot is
+signed under the cast tag, an audited one under the audit tag
+(crypto/ballot.py), and no content is ever logged twice.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from crypto.ballot import BallotSecrets
 from crypto.ballot import ElectionContext
 from crypto.ballot import QuestionSpec
 from crypto.ballot import check_ballot_shape
+from crypto.ballot import content_keys
 from crypto.ballot import verify_audit
 from crypto.ballot import verify_ballot
 from crypto.errors import InvalidEncoding
@@ -39,9 +48,11 @@ from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.models import sql
+from voting.models.elections import BallotContent
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
+from voting.models.votedays import VoteDay
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
@@ -91,6 +102,13 @@ class InvalidBallotProof(BallotRefused):
     code = "invalid_proof"
 
 
+class BallotAlreadyOnLog(BallotRefused):
+    """The ballot's content is already on the log: a replay, or an audit of a cast ballot."""
+
+    code = "ballot_already_on_log"
+    status = 409
+
+
 class BallotTooLarge(BallotRefused):
     code = "ballot_too_large"
     status = 413
@@ -134,17 +152,19 @@ def cast_ballot(
     credential = ballot.credential.hex()
     unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
     _check_revote(vote_day_id, first, election.policy)  # (1) cheap refusal
+    keys = _content_keys(ballot)
     questions = _questions(session, election, unit_id)
     _verify(ballot, questions, election.context)  # (2) expensive checks, no lock held
-    still_open = (_STILL_OPEN, (vote_day_id, credential, vote_day_id))
     with bulletin.locked_log(
-        session, vote_day_id, signing=signing, now=now, read_with=still_open
+        session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
     ) as log:
-        # (3) the close record takes this lock too; (4) the re-vote check is race-free
-        first = _still_open(vote_day_id, log.read_with)
+        # (3) the close record takes this lock too; (4) the re-vote and content
+        # checks are race-free
+        first = _still_open(vote_day_id, log.read_with, "ballot")
         _check_revote(vote_day_id, first, election.policy)
         appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
         log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
+        log.write_with(*_content_rows(vote_day_id, keys, appended, "ballot"))
     # The transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -159,10 +179,13 @@ def spoil_ballot(
 ) -> CastResult:
     """Log a Benaloh-audited ballot as spoiled; it is never counted.
 
-    ``data`` is ``{"ballot": ..., "secrets": {"selections": ..., "nonces": ...}}``.
+    ``data`` is ``{"ballot": ..., "secrets": {"selections": ..., "nonces": ...}}``;
+    the ballot is signed under the audit tag (a ballot signed to be cast is
+    refused), and the secrets reveal exactly its questions and options.
 
     Raises:
-        BallotRefused: the ballot is invalid, or the revealed values do not match it.
+        BallotRefused: the ballot is invalid, the revealed values do not match
+            it, or its content is already on the log (it was cast or audited).
     """
     now = now or now_utc()
     ballot_data = data.get("ballot") if isinstance(data, dict) else None
@@ -173,22 +196,76 @@ def spoil_ballot(
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
     ballot = _parse(ballot_data)
     unit_id, _ = _registered_unit_id(vote_day_id, ballot, registration)
-    _verify(ballot, _questions(session, election, unit_id), election.context)
     try:
         secrets = BallotSecrets.from_json(data["secrets"])
-        verify_audit(ballot, secrets, election=election.context)
     except InvalidEncoding as exc:
         raise MalformedBallotError(str(exc)) from exc
+    keys = _content_keys(ballot)
+    _verify(ballot, _questions(session, election, unit_id), election.context, purpose="audit")
+    try:
+        verify_audit(ballot, secrets, election=election.context)
     except InvalidProof as exc:
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
-    still_open = (_STILL_OPEN, (vote_day_id, ballot.credential.hex(), vote_day_id))
     with bulletin.locked_log(
-        session, vote_day_id, signing=signing, now=now, read_with=still_open
+        session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
     ) as log:
-        _still_open(vote_day_id, log.read_with)
+        _still_open(vote_day_id, log.read_with, "audit")
         appended = log.append(record)
+        log.write_with(*_content_rows(vote_day_id, keys, appended, "spoiled"))
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+@dataclass(frozen=True)
+class BallotStanding:
+    """Whether the ballot at a leaf counts, as the server's index says (the verifier proves it)."""
+
+    kind: str
+    """``ballot`` (cast) or ``spoiled`` (audited: never counted)"""
+    counted: bool
+    counted_index: int | None
+    """the leaf of the ballot counted for the same credential (None for an audit)"""
+    policy: str
+    """the vote day's re-vote policy"""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "counted": self.counted,
+            "counted_index": self.counted_index,
+            "revote_policy": self.policy,
+        }
+
+
+def ballot_standing(session: DbSession, vote_day_id: str, index: int) -> BallotStanding | None:
+    """What the entry at ``index`` is for its voter: the counted ballot, a superseded
+    one, or an audited ballot that is never counted. None for any other entry.
+    """
+    policy = session.scalar(sa.select(VoteDay.revote_policy).where(VoteDay.id == vote_day_id))
+    if policy is None:
+        return None
+    credential = session.scalar(
+        sa.select(CastBallot.credential).where(
+            CastBallot.vote_day_id == vote_day_id, CastBallot.leaf_index == index
+        )
+    )
+    if credential is not None:
+        order = CastBallot.leaf_index if policy == "first-counts" else CastBallot.leaf_index.desc()
+        counted = session.scalars(
+            sa.select(CastBallot.leaf_index)
+            .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential == credential)
+            .order_by(order)
+            .limit(1)
+        ).one()
+        return BallotStanding("ballot", counted == index, int(counted), policy)
+    audited = session.scalar(
+        sa.select(BallotContent.kind)
+        .where(BallotContent.vote_day_id == vote_day_id, BallotContent.leaf_index == index)
+        .limit(1)
+    )
+    if audited == "spoiled":
+        return BallotStanding("spoiled", False, None, policy)
+    return None
 
 
 def questions_for_unit(
@@ -274,10 +351,15 @@ def _context(vote_day_id: str, manifest_hash: str, public_key: str) -> ElectionC
     return ElectionContext(vote_day_id, bytes.fromhex(manifest_hash), Point.from_hex(public_key))
 
 
-def _still_open(vote_day_id: str, rows: sql.Rows | None) -> FirstBallot | None:
-    """Under the log lock: check the status; return the credential's first ballot if any.
+def _still_open(vote_day_id: str, rows: sql.Rows | None, purpose: str) -> FirstBallot | None:
+    """Under the log lock: check the status and that the content is new.
 
-    ``rows`` are those of :data:`_STILL_OPEN`, read with the lock.
+    Returns the credential's first ballot if any. ``rows`` are those of
+    :func:`_locked_read`, read with the lock.
+
+    Raises:
+        VoteDayNotOpen: the vote day closed meanwhile.
+        BallotAlreadyOnLog: the ballot's content is already on the log.
     """
     row = None if rows is None else rows.first()
     status = None if row is None else row[0]
@@ -285,7 +367,62 @@ def _still_open(vote_day_id: str, rows: sql.Rows | None) -> FirstBallot | None:
         raise VoteDayNotOpen(
             f"vote day {vote_day_id!r} closed while the ballot was checked", status=status
         )
+    if row[3] is not None:
+        raise _already_on_log(int(row[3]), row[4], purpose)
     return None if row[1] is None else FirstBallot(int(row[1]), row[2])
+
+
+def _already_on_log(leaf: int, kind: str, purpose: str) -> BallotAlreadyOnLog:
+    if purpose == "ballot" and kind == "spoiled":
+        message = (
+            f"this ballot was audited (leaf {leaf}): its secrets are public, so it can never "
+            "be cast; encrypt a fresh ballot"
+        )
+    elif purpose == "ballot":
+        message = (
+            f"this ballot, or a ciphertext of it, is already on the log as leaf {leaf}: a "
+            "ballot is cast once; to vote again, encrypt a fresh ballot"
+        )
+    elif kind == "ballot":
+        message = (
+            f"this ballot was cast (leaf {leaf}): a cast ballot cannot be audited, its "
+            "secrets stay with the voter"
+        )
+    else:
+        message = f"this ballot was already audited (leaf {leaf})"
+    return BallotAlreadyOnLog(message, leaf=leaf, on_log_as=kind)
+
+
+def _content_keys(ballot: Ballot) -> tuple[str, ...]:
+    """The ballot's content keys; a ballot repeating a ciphertext is refused.
+
+    Raises:
+        MalformedBallotError: two of the ballot's ciphertexts are equal.
+    """
+    keys = content_keys(ballot)
+    if len(set(keys)) != len(keys):
+        raise MalformedBallotError("a ciphertext appears twice in this ballot")
+    return keys
+
+
+def _locked_read(ballot: Ballot, keys: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """The read under the lock: status, first ballot, and any leaf holding this content."""
+    vote_day_id = ballot.vote_day_id
+    params = (vote_day_id, ballot.credential.hex(), vote_day_id, *keys, vote_day_id)
+    return _still_open_sql(len(keys)), params
+
+
+@lru_cache(maxsize=64)
+def _still_open_sql(keys: int) -> str:
+    """:data:`_STILL_OPEN` for a ballot of ``keys`` content keys (one placeholder each)."""
+    return _STILL_OPEN.format(keys=", ".join("?" * keys))
+
+
+def _content_rows(
+    vote_day_id: str, keys: Sequence[str], appended: bulletin.Appended, kind: str
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The statement indexing the content of the record just appended."""
+    return _INSERT_CONTENT, [(vote_day_id, key, appended.index, kind) for key in keys]
 
 
 def _questions(session: DbSession, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
@@ -319,11 +456,19 @@ _OPEN_ELECTION = (
     " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
     " WHERE v.id = ?"
 )
+# Under the lock: the status, the credential's first ballot, and the earliest
+# leaf already holding any of the ballot's content keys (an index lookup per key).
 _STILL_OPEN = (
-    "SELECT v.status, b.leaf_index, b.leaf_hash FROM vote_days v"
+    "SELECT v.status, b.leaf_index, b.leaf_hash, c.leaf_index, c.kind FROM vote_days v"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
     " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " LEFT OUTER JOIN ballot_contents c ON c.vote_day_id = v.id AND c.digest ="
+    " (SELECT digest FROM ballot_contents WHERE vote_day_id = ? AND digest IN ({keys})"
+    " ORDER BY leaf_index LIMIT 1)"
     " WHERE v.id = ?"
+)
+_INSERT_CONTENT = (
+    "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind) VALUES (?, ?, ?, ?)"
 )
 _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
@@ -386,13 +531,19 @@ def _check_revote(vote_day_id: str, first: FirstBallot | None, policy: str) -> N
     )
 
 
-def _verify(ballot: Ballot, questions: Sequence[QuestionSpec], context: ElectionContext) -> None:
+def _verify(
+    ballot: Ballot,
+    questions: Sequence[QuestionSpec],
+    context: ElectionContext,
+    *,
+    purpose: str = "cast",
+) -> None:
     try:
         check_ballot_shape(ballot, questions=questions, election=context)
     except MalformedBallot as exc:
         raise WrongQuestions(str(exc)) from exc
     try:
-        verify_ballot(ballot, questions=questions, election=context)
+        verify_ballot(ballot, questions=questions, election=context, purpose=purpose)
     except InvalidSignature as exc:
         raise BadSignature(str(exc)) from exc
     except InvalidProof as exc:

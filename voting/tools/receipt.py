@@ -9,6 +9,11 @@ verifier key with ``--key`` as published independently of the server (for
 example in the official vote-day publication); without it the key is fetched
 from the same server, which proves much less, and the command says so.
 
+It then says whether the ballot is the one counted for its voting code, or
+that the tracking code belongs to an audited ballot, which is never counted
+(as the server's index says; ``python -m voting.verify`` proves it from the
+record).
+
 Exit status: 0 the receipt checks out, 1 it does not, 2 the server could
 not be asked.
 """
@@ -47,6 +52,8 @@ class CheckResult:
     checkpoint: Checkpoint
     key: VerifierKey
     key_from_server: bool
+    standing: dict[str, Any] | None = None
+    """the server's ``ballot`` field: cast or audited, counted or not (None: not a ballot)"""
 
 
 class LogClient:
@@ -76,6 +83,20 @@ class LogClient:
 
     def verifier_key(self) -> str:
         return str(self._json("key").get("verifier_key"))
+
+    def standing(self, server: str, receipt: Receipt) -> dict[str, Any] | None:
+        """The casting API's word on the receipt's ballot (docs/api.md, "Receipts")."""
+        url = (
+            f"{server.rstrip('/')}/api/vote-days/{quote(receipt.log, safe='')}"
+            f"/receipts/{receipt.leaf_hash.hex()}"
+        )
+        try:
+            response = self.http.get(url, timeout=TIMEOUT_S)
+            body = response.json() if response.status_code == 200 else {}
+        except (requests.RequestException, ValueError) as exc:
+            raise ServerError(f"cannot ask {url}: {exc}") from exc
+        standing = body.get("ballot") if isinstance(body, dict) else None
+        return standing if isinstance(standing, dict) else None
 
     def checkpoint(self) -> str:
         return self._get("checkpoint").text
@@ -119,7 +140,26 @@ def check_receipt(
             params = {"old": old_size, "new": new_size}
             consistency = client.proof("proof/consistency", params)
         checkpoint = verify_receipt(receipt, latest, verifier, consistency_proof=consistency)
-    return CheckResult(receipt, checkpoint, verifier, key is None)
+    standing = client.standing(server, receipt)
+    return CheckResult(receipt, checkpoint, verifier, key is None, standing)
+
+
+def standing_text(standing: dict[str, Any] | None) -> str:
+    """What the receipt's ballot is for its voter, in one plain sentence."""
+    if standing is None:
+        return "this entry is not a ballot"
+    if standing.get("kind") == "spoiled":
+        return (
+            "this tracking code belongs to an AUDITED ballot: it was opened for checking and "
+            "is NOT counted; the ballot you cast afterwards is the one that counts"
+        )
+    policy = standing.get("revote_policy")
+    if standing.get("counted"):
+        return f"this is the ballot counted for its voting code (re-vote rule: {policy})"
+    return (
+        f"this ballot is NOT the one counted for its voting code: entry "
+        f"{standing.get('counted_index')} is (re-vote rule: {policy})"
+    )
 
 
 @click.group()
@@ -146,6 +186,7 @@ def check_command(receipt_file: Path, server: str, key: str | None) -> None:
     click.echo(f"OK: entry {receipt.index} of log {receipt.log!r}")
     click.echo(f"tracking code {tracking_code(receipt.leaf_hash)}")
     click.echo(f"is in the log of {result.checkpoint.size} entries signed by {result.key}")
+    click.echo(standing_text(result.standing))
     if result.key_from_server:
         click.echo(
             "warning: the key was fetched from the same server; "

@@ -100,7 +100,11 @@ def audit(vote_day: str) -> ResponseReturnValue:
 
 @bp.get("/receipts/<code>")
 def receipt(vote_day: str, code: str) -> ResponseReturnValue:
-    """The receipt of a tracking code (or leaf hash), with the latest covering proof."""
+    """The receipt of a tracking code (or leaf hash), with the latest covering proof.
+
+    For a ballot or an audit, ``ballot`` says whether it is the one counted
+    for its credential (:func:`voting.services.casting.ballot_standing`).
+    """
     try:
         # A tracking code (13 groups of 4 joined by "-") is 64 characters long too.
         is_hex = len(code) == 64 and "-" not in code
@@ -113,4 +117,8 @@ def receipt(vote_day: str, code: str) -> ResponseReturnValue:
     if found.checkpoint is not None:  # with the witnesses' aggregate cosignature line
         note = witnesses.cosigned_note(db.session, vote_day, found.checkpoint)
         found = dataclasses.replace(found, checkpoint=note)
-    return jsonify(found.to_json())
+    standing = casting.ballot_standing(db.session, vote_day, index)
+    body = found.to_json()
+    if standing is not None:
+        body["ballot"] = standing.to_json()
+    return jsonify(body)

@@ -5,7 +5,10 @@
  * manifest, then the RFC 9162 inclusion proof of the ballot's leaf; with a
  * receipt file, also the consistency of the log since the receipt's own
  * checkpoint (crypto/receipt.py, docs/log.md). Witness cosignature lines are
- * counted; the command-line verifier checks their BLS signatures.
+ * counted; the command-line verifier checks their BLS signatures. Last, it
+ * says whether the ballot is the one counted for its voting code, or an
+ * audited ballot that is never counted (the server's answer, which the
+ * record verifier proves).
  * @module
  */
 import { parseReceipt, parseTrackingCode, trackingCode, verifyReceipt } from '../urna/receipt.js';
@@ -111,7 +114,20 @@ async function verify(leaf, receipt) {
   }
   const witnessLines = parseNote(note).signatures.filter((s) => s.name !== key.name).length;
   if (witnessLines) lines.push(message('witnesses', { count: witnessLines }));
+  lines.push(...await standing(leaf));
   return lines;
+}
+
+/** Whether the ballot counts: counted, superseded by another, or audited (never counted). */
+async function standing(leaf) {
+  const url = form.dataset.receiptUrl.replace('CODE', hex(leaf));
+  const response = await fetchFrom(url, 'application/json');
+  if (!response.ok) return [];
+  const ballot = (await response.json()).ballot;
+  if (!ballot) return [];
+  const line = ballot.kind === 'spoiled' ? message('audited')
+    : ballot.counted ? message('counted') : message('superseded', { index: ballot.counted_index });
+  return [line, message('standing-source')];
 }
 
 form.addEventListener('submit', check);

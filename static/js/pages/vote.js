@@ -11,7 +11,7 @@
  * @module
  */
 import { deriveCredential } from '../urna/credentials.js';
-import { encryptBallot, parseElection, verifyAudit } from '../urna/ballot.js';
+import { encryptUnsigned, parseElection, signBallot, verifyAudit } from '../urna/ballot.js';
 import { hex } from '../urna/bytes.js';
 import { sha256 } from '../urna/ed25519.js';
 import { canonicalJson } from '../urna/jcs.js';
@@ -190,7 +190,7 @@ function fillChoices(list, selections) {
   }
 }
 
-// (3) encryption, proofs and signature, on this device
+// (3) encryption and proofs, on this device; the signature waits for the voter's choice
 async function encrypt() {
   const button = /** @type {HTMLButtonElement} */ (byId('encrypt'));
   button.disabled = true;
@@ -198,7 +198,7 @@ async function encrypt() {
   await new Promise((resolve) => setTimeout(resolve, 0)); // let the status show first
   try {
     performance.mark('urna-encrypt-start');
-    state.sealed = encryptBallot(state.selections, state.questions, state.election, state.credential);
+    state.sealed = encryptUnsigned(state.selections, state.questions, state.election, state.credential);
     performance.measure('urna-encrypt-sign', 'urna-encrypt-start');
   } catch (err) {
     setAlert(message('failed', { reason: err.message }));
@@ -206,7 +206,8 @@ async function encrypt() {
   } finally {
     button.disabled = false;
   }
-  const digest = hex(sha256(canonicalJson(state.sealed.ballot))).slice(0, 24);
+  // The fingerprint commits to the unsigned ballot: the same whether it is then cast or audited.
+  const digest = hex(sha256(canonicalJson(state.sealed.unsigned))).slice(0, 24);
   byId('fingerprint').textContent = digest.match(/.{4}/g).join(' ');
   showStep('sealed', 'sealed-heading');
   setStatus(message('encrypted'));
@@ -220,13 +221,14 @@ async function post(url, body) {
   });
 }
 
-// (4a) cast: the receipt page follows
+// (4a) cast: signed now, to be cast (never the audit form); the receipt page follows
 async function cast() {
   const button = /** @type {HTMLButtonElement} */ (byId('cast'));
   button.disabled = true;
   setStatus(message('casting'));
   try {
-    const response = await post(root.dataset.castUrl, state.sealed.ballot);
+    const ballot = signBallot(state.sealed.unsigned, state.credential, 'cast');
+    const response = await post(root.dataset.castUrl, ballot);
     if (response.status === 201) {
       const receipt = await response.json();
       state.credential = null;
@@ -249,10 +251,12 @@ async function cast() {
   setStatus('');
 }
 
-// (4b) audit (Benaloh): reveal, verify here, publish as spoiled, encrypt afresh
+// (4b) audit (Benaloh): signed to be audited (a form the server never casts),
+// reveal, verify here, publish as spoiled, encrypt afresh
 async function audit() {
-  const { ballot, secrets } = state.sealed;
+  const { unsigned, secrets } = state.sealed;
   state.sealed = null; // an audited encryption is never cast
+  const ballot = signBallot(unsigned, state.credential, 'audit');
   const verdict = byId('audit-verdict');
   try {
     verifyAudit(ballot, secrets, state.election);

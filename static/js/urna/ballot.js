@@ -6,7 +6,10 @@
  * proof [0, 1] per option and one range proof [min, max] for their sum; every
  * proof is bound to the vote day, its manifest hash, the election key, the
  * voter's credential and the question id. The credential signs
- *   lp("urna/v1/ballot-signature") ‖ lp(JCS(ballot without "signature")).
+ *   lp(tag) ‖ lp(JCS(ballot without "signature"))
+ * with tag "urna/v1/ballot-signature" once the voter chooses to cast, or
+ * "urna/v1/ballot-audit" once the voter chooses to audit: an audited ballot
+ * is never in a castable form (docs/spec.md 6.7).
  * @module
  */
 import { InvalidProof, InvalidSignature, MalformedBallot, ProofRefused } from './errors.js';
@@ -22,6 +25,14 @@ import { checkQuestions, parseAuditSecrets, parseBallot } from './ballot_json.js
 export { parseBallot, parseElection, parseAuditSecrets, checkQuestions } from './ballot_json.js';
 
 export const SIGNATURE_TAG = 'urna/v1/ballot-signature';
+export const AUDIT_TAG = 'urna/v1/ballot-audit';
+
+/** @param {'cast' | 'audit'} purpose @returns {string} */
+function purposeTag(purpose) {
+  if (purpose === 'cast') return SIGNATURE_TAG;
+  if (purpose === 'audit') return AUDIT_TAG;
+  throw new Error(`a ballot is signed to be cast or to be audited, not ${JSON.stringify(purpose)}`);
+}
 
 /** @typedef {import('./ballot_json.js').Question} Question */
 /** @typedef {import('./ballot_json.js').Election} Election */
@@ -31,14 +42,29 @@ export const SIGNATURE_TAG = 'urna/v1/ballot-signature';
 /**
  * The bytes the credential signs: lp(tag) ‖ lp(JCS(ballot without signature)).
  * @param {{vote_day: string, credential: string, answers: unknown[]}} unsigned
+ * @param {'cast' | 'audit'} [purpose] the voter's choice ('cast' unless given)
  * @returns {Uint8Array}
  */
-export function signedMessage(unsigned) {
-  return lengthPrefixed([utf8(SIGNATURE_TAG), canonicalJson(unsigned)]);
+export function signedMessage(unsigned, purpose = 'cast') {
+  return lengthPrefixed([utf8(purposeTag(purpose)), canonicalJson(unsigned)]);
 }
 
 /**
- * Encrypt, prove and sign a ballot.
+ * Sign an unsigned ballot once the voter has chosen to cast it or to audit it.
+ * @param {{vote_day: string, credential: string, answers: unknown[]}} unsigned
+ * @param {Credential} credential
+ * @param {'cast' | 'audit'} purpose
+ * @returns {object} the ballot JSON with its signature
+ */
+export function signBallot(unsigned, credential, purpose) {
+  if (unsigned.credential !== hex(credential.publicKey)) {
+    throw new Error('a ballot is signed by the credential it names');
+  }
+  return { ...unsigned, signature: hex(credential.sign(signedMessage(unsigned, purpose))) };
+}
+
+/**
+ * Encrypt, prove and sign a ballot to be cast (encryptUnsigned, then signBallot).
  * @param {Record<string, number[]>} selections for each question id, one 0/1 per option
  * @param {Question[]} questions the voter's questions, in ballot order
  * @param {Election} election
@@ -47,6 +73,21 @@ export function signedMessage(unsigned) {
  * @returns {{ballot: object, secrets: object}} the ballot JSON and what an audit reveals
  */
 export function encryptBallot(selections, questions, election, credential, rng = secureRandom) {
+  const { unsigned, secrets } = encryptUnsigned(selections, questions, election, credential, rng);
+  return { ballot: signBallot(unsigned, credential, 'cast'), secrets };
+}
+
+/**
+ * Encrypt and prove a ballot, not yet signed: the browser shows its
+ * fingerprint, then signs it for what the voter chooses (cast or audit).
+ * @param {Record<string, number[]>} selections for each question id, one 0/1 per option
+ * @param {Question[]} questions the voter's questions, in ballot order
+ * @param {Election} election
+ * @param {Credential} credential
+ * @param {(n: number) => Uint8Array} [rng] secureRandom unless testing
+ * @returns {{unsigned: {vote_day: string, credential: string, answers: object[]}, secrets: object}}
+ */
+export function encryptUnsigned(selections, questions, election, credential, rng = secureRandom) {
   checkQuestions(questions);
   const ids = questions.map((q) => q.id);
   const given = Object.keys(selections ?? {});
@@ -65,8 +106,7 @@ export function encryptBallot(selections, questions, election, credential, rng =
     nonces[q.id] = answerNonces.map(scalarToHex);
   }
   const unsigned = { vote_day: election.voteDay, credential: hex(credential.publicKey), answers };
-  const signature = hex(credential.sign(signedMessage(unsigned)));
-  return { ballot: { ...unsigned, signature }, secrets: { selections: chosen, nonces } };
+  return { unsigned, secrets: { selections: chosen, nonces } };
 }
 
 /**
@@ -111,10 +151,11 @@ function encryptAnswer(chosen, q, election, credential, rng) {
  * @param {unknown} ballotJson
  * @param {Question[]} questions the questions of the voter's unit, in order
  * @param {Election} election
+ * @param {'cast' | 'audit'} [purpose] which signature to expect ('cast' unless given)
  * @returns {ParsedBallot} the parsed ballot (it verified)
  * @throws {MalformedBallot | InvalidSignature | InvalidProof}
  */
-export function verifyBallot(ballotJson, questions, election) {
+export function verifyBallot(ballotJson, questions, election, purpose = 'cast') {
   checkQuestions(questions);
   const ballot = parseBallot(ballotJson); // (1)
   checkBallotShape(ballot, questions, election); // (2)
@@ -123,8 +164,9 @@ export function verifyBallot(ballotJson, questions, election) {
     credential: hex(ballot.credential),
     answers: ballot.answers.map(answerToJson), // re-encoded from what was parsed, as Python does
   };
-  if (!isValidSignature(ballot.signature, signedMessage(unsigned), ballot.credential)) { // (3)
-    throw new InvalidSignature("the ballot's credential signature does not verify");
+  if (!isValidSignature(ballot.signature, signedMessage(unsigned, purpose), ballot.credential)) { // (3)
+    const what = purpose === 'cast' ? 'a cast ballot' : 'an audited ballot';
+    throw new InvalidSignature(`the credential's signature does not verify as that of ${what}`);
   }
   questions.forEach((q, i) => verifyAnswer(ballot.answers[i], q, election, ballot.credential)); // (4)
   return ballot;
@@ -195,6 +237,11 @@ function relabel(label, check) {
 export function verifyAudit(ballotJson, secretsJson, election) {
   const ballot = parseBallot(ballotJson);
   const { selections, nonces } = parseAuditSecrets(secretsJson);
+  const answered = new Set(ballot.answers.map((a) => a.question));
+  const extra = [...selections.keys()].filter((q) => !answered.has(q));
+  if (extra.length > 0) {
+    throw new InvalidProof(`the audit reveals questions the ballot does not answer (${extra.slice(0, 3).map((q) => JSON.stringify(q)).join(', ')}): it must reveal exactly the ballot's questions`);
+  }
   for (const answer of ballot.answers) {
     const q = answer.question;
     const chosen = selections.get(q);

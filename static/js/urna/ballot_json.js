@@ -138,11 +138,19 @@ export function parseAuditSecrets(value) {
   const isMap = (/** @type {unknown} */ v) => typeof v === 'object' && v !== null && !Array.isArray(v);
   const sameKeys = isMap(sel) && isMap(non) && hasExactKeys(non, Object.keys(sel));
   if (!sameKeys) throw new MalformedBallot('audit selections and nonces must name the same questions');
+  const questions = Object.keys(sel);
+  if (questions.length < 1 || questions.length > MAX_QUESTIONS) {
+    throw new MalformedBallot(`audit secrets reveal 1 to ${MAX_QUESTIONS} questions`);
+  }
   const selections = new Map();
   const nonces = new Map();
-  for (const q of Object.keys(sel)) {
+  for (const q of questions) {
+    identifier(q, 'audited question id', MalformedBallot);
     if (!Array.isArray(sel[q]) || !Array.isArray(non[q])) {
       throw new MalformedBallot(`question ${q}: selections and nonces are lists`);
+    }
+    if (sel[q].length < 1 || sel[q].length > MAX_OPTIONS || sel[q].length !== non[q].length) {
+      throw new MalformedBallot(`question ${q}: one selection and one nonce for each of 1 to ${MAX_OPTIONS} options`);
     }
     if (sel[q].some((/** @type {unknown} */ v) => v !== 0 && v !== 1)) {
       throw new MalformedBallot(`question ${q}: each selection is 0 or 1`);

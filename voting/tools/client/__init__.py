@@ -136,8 +136,13 @@ class VotingClient:
         answers: Mapping[str, Sequence[str]],
         *,
         rng: RandomBytes = secure_random,
+        purpose: str = "cast",
     ) -> tuple[Ballot, BallotSecrets]:
-        """Encrypt, prove and sign a ballot locally (nothing is sent)."""
+        """Encrypt, prove and sign a ballot locally (nothing is sent).
+
+        ``purpose`` is the voter's choice: "cast" signs the ballot to be cast,
+        "audit" signs it to be audited (the server never casts that form).
+        """
         credential = derive_credential(code, vote_day)
         form = self.ballot_form(vote_day, credential)
         return encrypt_ballot(
@@ -146,6 +151,7 @@ class VotingClient:
             election=form.election,
             credential=credential,
             rng=rng,
+            purpose=purpose,
         )
 
     def cast(self, vote_day: str, ballot: Ballot) -> Receipt:
@@ -153,7 +159,10 @@ class VotingClient:
         return Receipt.from_json(self._post(f"/api/vote-days/{vote_day}/ballots", ballot.to_json()))
 
     def audit(self, vote_day: str, ballot: Ballot, secrets: BallotSecrets) -> Receipt:
-        """Benaloh challenge: reveal and post a ballot as spoiled (it never counts)."""
+        """Benaloh challenge: reveal and post a ballot as spoiled (it never counts).
+
+        The ballot is one prepared with ``purpose="audit"``.
+        """
         body = {"ballot": ballot.to_json(), "secrets": secrets.to_json()}
         return Receipt.from_json(self._post(f"/api/vote-days/{vote_day}/audits", body))
 
@@ -171,6 +180,16 @@ class VotingClient:
         """The receipt again, now with a checkpoint and an inclusion proof if one covers it."""
         data = self._get(f"/api/vote-days/{receipt.log}/receipts/{receipt.leaf_hash.hex()}").json()
         return Receipt.from_json(data)
+
+    def ballot_standing(self, receipt: Receipt) -> dict[str, Any] | None:
+        """The server's word on the receipt's ballot: cast or audited, counted or not.
+
+        ``{"kind": "ballot" | "spoiled", "counted": bool, "counted_index": n | None,
+        "revote_policy": ...}``, or None for an entry that is not a ballot.
+        """
+        data = self._get(f"/api/vote-days/{receipt.log}/receipts/{receipt.leaf_hash.hex()}").json()
+        standing = data.get("ballot")
+        return standing if isinstance(standing, dict) else None
 
     def check_receipt(self, receipt: Receipt, *, verifier_key: str | None = None) -> Checkpoint:
         """Check the receipt against the log's latest checkpoint.

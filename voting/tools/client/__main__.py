@@ -22,6 +22,7 @@ from crypto.errors import CryptoError
 from crypto.receipt import Receipt
 from voting.tools.client import ClientError
 from voting.tools.client import VotingClient
+from voting.tools.receipt import standing_text
 
 
 def _answers(items: Sequence[str]) -> dict[str, list[str]]:
@@ -39,7 +40,10 @@ def _answers(items: Sequence[str]) -> dict[str, list[str]]:
 
 def _vote(args: argparse.Namespace) -> int:
     client = VotingClient(args.server)
-    ballot, secrets = client.prepare(args.vote_day, args.code, _answers(args.answer))
+    purpose = "audit" if args.audit else "cast"  # signed only for what the voter chose
+    ballot, secrets = client.prepare(
+        args.vote_day, args.code, _answers(args.answer), purpose=purpose
+    )
     if args.audit:
         receipt = client.audit(args.vote_day, ballot, secrets)
         print(f"audited and spoiled: tracking code {receipt.to_json()['tracking_code']}")
@@ -59,6 +63,7 @@ def _check(args: argparse.Namespace) -> int:
         receipt = client.latest_receipt(receipt)
     checkpoint = client.check_receipt(receipt, verifier_key=args.log_key)
     print(f"ok: leaf {receipt.index} is in the log of size {checkpoint.size}")
+    print(standing_text(client.ballot_standing(receipt)))
     return 0
 
 

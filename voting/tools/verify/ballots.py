@@ -4,8 +4,15 @@ What is checked is exactly what voting.services.casting checks before
 logging a ballot (docs/spec.md section 6.6): the credential is registered,
 the ballot answers the questions of the credential's unit in order, the
 credential's signature and every proof verify. Audited ballots (``spoiled``)
-are checked the same way and their revealed votes must re-encrypt to their
-ciphertexts (section 6.7); they are never counted.
+are checked the same way, with the signature under the audit tag, and their
+revealed votes must re-encrypt to their ciphertexts, revealing exactly the
+ballot's questions (section 6.7); they are never counted.
+
+Cast and audited ballots are disjoint: no content (an unsigned ballot or a
+ciphertext, :func:`crypto.ballot.content_keys`) may appear twice across the
+``ballot`` and ``spoiled`` records. A second appearance is a replayed ballot,
+an audited ballot that was cast, or a cast ballot that was audited; the
+``ballots`` check fails and names both leaves.
 
 The re-vote policy picks the counted ballot of each credential (the first or
 the last). The homomorphic sums of the counted ballots, per unit and
@@ -29,6 +36,7 @@ from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
 from crypto.ballot import ElectionContext
 from crypto.ballot import QuestionSpec
+from crypto.ballot import content_keys
 from crypto.ballot import verify_audit
 from crypto.ballot import verify_ballot
 from crypto.elgamal import Ciphertext
@@ -67,6 +75,8 @@ class _Task:
 @dataclass
 class _ChunkResult:
     failures: list[tuple[str, str, int]] = field(default_factory=list)
+    keys: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
+    """(leaf, content keys) of every record whose ballot parsed"""
     sums: Sums = field(default_factory=dict)
     checked: int = 0
     cpu_seconds: float = 0.0
@@ -97,9 +107,12 @@ def check_ballots(
     context = _Context(facts.vote_day, facts.manifest_hash, facts.public_key, facts.unit_questions)
     chunks = [tasks[i : i + CHUNK] for i in range(0, len(tasks), CHUNK)]
     total = _ChunkResult()
+    seen = _Contents(report, entries)
     for result in _run(context, chunks, jobs):
         for check, message, index in result.failures:
             report.fail(check, message, [index])
+        for leaf, keys in result.keys:
+            seen.add(leaf, keys)
         _add_sums(total.sums, result.sums)
         total.checked += result.checked
         total.cpu_seconds += result.cpu_seconds
@@ -115,6 +128,38 @@ def check_ballots(
     report.done("ballots", f"{ballots} ballots verified")
     report.done("spoiled", f"{spoiled} audited ballots verified, none counted")
     return BallotSums(counted=counted, sums={u: _decode(s) for u, s in total.sums.items()})
+
+
+class _Contents:
+    """Every content key seen so far and its first leaf: a second appearance fails."""
+
+    def __init__(self, report: Report, entries: Entries) -> None:
+        self.report, self.entries = report, entries
+        self.first: dict[str, int] = {}
+        self.reported: set[tuple[int, int]] = set()
+
+    def add(self, leaf: int, keys: tuple[str, ...]) -> None:
+        if len(set(keys)) != len(keys):
+            self._fail(leaf, leaf)
+        for key in keys:
+            other = self.first.setdefault(key, leaf)
+            if other != leaf:
+                self._fail(min(other, leaf), max(other, leaf))
+
+    def _fail(self, a: int, b: int) -> None:
+        if (a, b) not in self.reported:
+            self.reported.add((a, b))
+            self.report.fail("ballots", self._message(a, b), (a, b))
+
+    def _message(self, a: int, b: int) -> str:
+        if a == b:
+            return f"leaf {a} holds the same ciphertext twice"
+        kinds = [str((self.entries.records[i] or {}).get("type")) for i in (a, b)]
+        return (
+            f"leaves {a} ({kinds[0]}) and {b} ({kinds[1]}) hold the same ballot content: "
+            "a ballot was replayed, or an audited ballot was cast, or a cast ballot audited "
+            "(each ciphertext may be on the log once)"
+        )
 
 
 def _credential(entries: Entries, leaf: int) -> str | None:
@@ -193,6 +238,8 @@ def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
         except _Refused as exc:
             result.failures.append((exc.check or check, str(exc), task.index))
             ballot = exc.ballot
+        if ballot is not None:
+            result.keys.append((task.index, content_keys(ballot)))
         if ballot is not None and task.counted and task.unit is not None:
             _accumulate(result.sums.setdefault(task.unit, {}), ballot)
         result.checked += 1
@@ -223,8 +270,9 @@ def _verify_one(task: _Task, context: _Context, election: ElectionContext) -> Ba
     if task.unit is None:
         raise _Refused("the ballot's credential is not registered for this vote day", ballot)
     specs = [QuestionSpec(*spec) for spec in context.questions.get(task.unit, ())]
+    purpose = "cast" if task.kind == "ballot" else "audit"
     try:
-        verify_ballot(ballot, questions=specs, election=election)
+        verify_ballot(ballot, questions=specs, election=election, purpose=purpose)
         if task.kind == "spoiled":
             verify_audit(ballot, BallotSecrets.from_json(record["secrets"]), election=election)
     except CryptoError as exc:
