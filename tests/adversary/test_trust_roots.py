@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from crypto.note import NoteSigner
 from crypto.note import add_signatures
@@ -27,10 +28,13 @@ from tests.voting.conftest import rehearsed  # noqa: F401  (the rehearsed record
 from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import Record
 from tests.voting.record_tamper import run_verifier
+from tests.witness_helpers import LocalWitness
+from tests.witness_helpers import register_and_approve
 from voting.app import create_app
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
+from voting.log import witnesses
 from voting.log.keys import LogKeyMismatch
 from voting.log.keys import LogKeyMissing
 from voting.log.keys import load_log_signing
@@ -205,24 +209,43 @@ def test_a_sock_puppet_witness_fails_the_observers_roster(
 
 def test_without_a_roster_the_witness_check_is_not_ok(
     rehearsed: Rehearsed,  # noqa: F811
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Attacker: the same operator; the observer gave no roster.
+    """Attacker: a log operator who chose the record's roster; the observer gave no roster.
 
-    The record then proves nothing about witnesses: the report must not say
-    "ok" for them (before the change it printed ``[ok  ] witnesses``).
+    The record then proves nothing about independent witnesses: the report
+    must not say "ok" for them (before the change it printed ``[ok  ] witnesses``).
     """
     from voting.tools.verify.__main__ import main
 
-    record = _cosigned_only_by_a_sock_puppet(rehearsed, tmp_path)
+    record = rehearsed[0].record
     code, report = run_verifier(record)
-    assert _status(report, "witnesses") == "unpinned"
     assert code == 0  # nothing in the record is wrong; it is just not independently checked
+    assert _status(report, "witnesses") == "unpinned"
+    assert _status(report, "checkpoint-signature") == "unpinned"
     main([str(record), "--jobs", "1", "--no-progress"])
     lines = [line for line in capsys.readouterr().out.splitlines() if " witnesses " in line]
     assert lines and all("[ok" not in line for line in lines)
     assert "not independently checked" in lines[0]
+
+
+def test_a_roster_member_without_an_approval_record_fails_even_without_a_roster(
+    rehearsed: Rehearsed,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Attacker: the operator adding its witness to the record's roster behind the log's back.
+
+    Capability: write ``witnesses.json`` and re-sign the checkpoint. Every
+    roster member must have an administrator's ``witness`` record on the
+    log; before the change the verifier did not look (VALID).
+    """
+    record = _cosigned_only_by_a_sock_puppet(rehearsed, tmp_path)
+    code, report = run_verifier(record)
+    assert code == 1
+    assert report["failed"] == ["witnesses"]
+    checks = {c["check"]: c for c in report["checks"]}
+    messages = [f["message"] for f in checks["witnesses"]["failures"]]
+    assert any("no official approved it" in m for m in messages), messages
 
 
 def test_the_real_witnesses_pass_with_the_observers_roster(
@@ -252,3 +275,109 @@ def test_a_malformed_roster_file_is_unusable_input(
     roster.write_text("\n".join(lines) + "\n")
     code, _ = run_verifier(rehearsed[0].record, "--roster", str(roster))
     assert code == 2
+
+
+# --- witnesses join the roster only through an official ------------------------------
+
+WITNESS_LOG = "2026-11-29-witnessed"
+WITNESS_API = f"/api/logs/{WITNESS_LOG}"
+
+
+@pytest.fixture()
+def witnessed_log(app: Flask) -> str:
+    signing = log_signing(app)
+    bulletin.create_log(db.session, WITNESS_LOG, origin=signing.origin_for(WITNESS_LOG))
+    bulletin.append_many(db.session, WITNESS_LOG, [{"type": "test", "n": i} for i in range(3)])
+    bulletin.issue_checkpoint(db.session, WITNESS_LOG, signing, interval=dt.timedelta(0))
+    return WITNESS_LOG
+
+
+def test_a_strangers_witness_does_not_reach_the_roster_without_approval(
+    client: FlaskClient, witnessed_log: str
+) -> None:
+    """Attacker: a stranger on the internet (or the operator posing as an "independent NGO").
+
+    Capability: POST a well-formed registration with a key it holds, then
+    cosign. Before the change the witness was on the roster at once (201)
+    and its cosignature went into the served checkpoint.
+    """
+    stranger = LocalWitness.make("independent-ngo.example/witness", 0x33)
+    size = bulletin.log_size(db.session, WITNESS_LOG)
+    answer = client.post(f"{WITNESS_API}/witnesses", json=stranger.request(WITNESS_LOG))
+    assert answer.status_code == 202 and answer.get_json()["status"] == "pending"
+    assert client.get(f"{WITNESS_API}/witnesses").get_json()["witnesses"] == []
+    assert bulletin.log_size(db.session, WITNESS_LOG) == size  # a request is not a log record
+    note = client.get(f"{WITNESS_API}/checkpoint").get_data(as_text=True)
+    cosign = client.post(f"{WITNESS_API}/cosignatures", json=stranger.submission(WITNESS_LOG, note))
+    assert cosign.status_code == 404
+    assert "/witnesses " not in client.get(f"{WITNESS_API}/checkpoint").get_data(as_text=True)
+
+
+def test_a_pending_name_cannot_be_squatted(
+    app: Flask, client: FlaskClient, witnessed_log: str
+) -> None:
+    """Attacker: a stranger who registers a real witness's name first.
+
+    Capability: POST a request under ``bern.ch/witness`` before Bern does.
+    Before the change names were first come, first served: Bern's own
+    registration was refused (409). Now a pending request reserves nothing;
+    the administrator approves Bern's, and the squatter's request is dropped.
+    """
+    squatter = LocalWitness.make("bern.ch/witness", 0x44)
+    bern = LocalWitness.make("bern.ch/witness", 0x45)
+    first = client.post(f"{WITNESS_API}/witnesses", json=squatter.request(WITNESS_LOG))
+    assert first.status_code == 202
+    approved = register_and_approve(app, client, db.session, WITNESS_LOG, bern)
+    assert approved.public_key == bern.bls.public_key().data
+    listed = client.get(f"{WITNESS_API}/witnesses").get_json()["witnesses"]
+    assert [(w["name"], w["public_key"]) for w in listed] == [
+        ("bern.ch/witness", bern.bls.public_key().hex())
+    ]
+    log = witnesses.get_log(db.session, WITNESS_LOG)
+    assert witnesses.pending_requests(db.session, log) == []  # the squatter's is gone
+
+
+def test_unauthenticated_cosignatures_never_reach_a_pairing(
+    app: Flask, client: FlaskClient, witnessed_log: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attacker: a stranger burning the server's CPU (issue 14 item 3).
+
+    Capability: send cosignature submissions and registrations as fast as
+    it can. Each BLS pairing costs ~0.8 s of pure Python; before the change
+    every submission naming a registered witness (and every registration)
+    ran one. Now the Ed25519 signature (~0.1 ms), the size and the roster
+    are checked first; registrations run no pairing until an official
+    approves.
+    """
+    bern = LocalWitness.make("bern.ch/witness", 0x45)
+    register_and_approve(app, client, db.session, WITNESS_LOG, bern)
+    bulletin.issue_checkpoint(db.session, WITNESS_LOG, log_signing(app), interval=dt.timedelta(0))
+    note = client.get(f"{WITNESS_API}/checkpoint").get_data(as_text=True)
+    pairings: list[str] = []
+
+    def no_pairing(*args: object) -> None:
+        pairings.append("called")
+        raise AssertionError("a BLS pairing ran for an unauthenticated request")
+
+    monkeypatch.setattr(witnesses, "verify_checkpoint_cosignature", no_pairing)
+    monkeypatch.setattr(witnesses, "verify_possession", no_pairing)
+    stranger = LocalWitness.make("stranger.example/witness", 0x46)
+    good = bern.submission(WITNESS_LOG, note)
+    junk = [
+        stranger.submission(WITNESS_LOG, note),  # not on the roster
+        {**good, "auth": None},  # unsigned
+        {**good, "auth": stranger.submission(WITNESS_LOG, note)["auth"]},  # signed by another key
+        {**good, "signature": "11" * 96},  # the signature is not the one authenticated
+        {**good, "checkpoint": note + "x" * 9000},  # too big
+    ]
+    for body in junk:
+        answer = client.post(f"{WITNESS_API}/cosignatures", json=body)
+        assert 400 <= answer.status_code < 500, answer.get_json()
+    bogus = stranger.request(WITNESS_LOG, proof_of_possession="22" * 96)
+    bogus["signature"] = LocalWitness(
+        stranger.name, stranger.bls, stranger.ed25519, bytes.fromhex("22" * 96)
+    ).request(WITNESS_LOG)["signature"]
+    assert client.post(f"{WITNESS_API}/witnesses", json=bogus).status_code == 202
+    assert pairings == []
+    monkeypatch.undo()  # the genuine witness's submission is verified (one pairing)
+    assert client.post(f"{WITNESS_API}/cosignatures", json=good).status_code == 201

@@ -28,6 +28,7 @@ from voting.tools.verify.ceremony_checks import check_ceremony
 from voting.tools.verify.log_checks import check_checkpoint
 from voting.tools.verify.log_checks import check_merkle_root
 from voting.tools.verify.log_checks import check_receipt
+from voting.tools.verify.log_checks import check_roster_records
 from voting.tools.verify.log_checks import check_witnesses
 from voting.tools.verify.log_checks import parse_log_key
 from voting.tools.verify.log_checks import unverified_checkpoint
@@ -90,6 +91,8 @@ def verify_record(
     with _stage(report, "witnesses"):
         check_witnesses(report, files, key, options.witnesses, signed, options.roster)
     entries = parse_entries(report, files.entries)
+    with _stage(report, "witnesses"):
+        check_roster_records(report, files, entries)
     first = entries.records[0] if entries.records else None
     with _stage(report, "sequence"):
         check_sequence(report, entries, (first or {}).get("vote_day"))

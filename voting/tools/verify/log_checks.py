@@ -32,8 +32,15 @@ from crypto.witness import verify_possession
 from voting.tools.verify.record import RecordFiles
 from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
-__all__ = ["check_checkpoint", "check_merkle_root", "check_receipt", "check_witnesses"]
+__all__ = [
+    "check_checkpoint",
+    "check_merkle_root",
+    "check_receipt",
+    "check_roster_records",
+    "check_witnesses",
+]
 
 
 def parse_log_key(text: str) -> VerifierKey:
@@ -181,6 +188,54 @@ def check_witnesses(
 @functools.lru_cache(maxsize=64)
 def _cosigned(note: str, key: str, roster: Roster, required: int) -> tuple[RosterMember, ...]:
     return verify_cosigned_checkpoint(note, key, roster, required).witnesses
+
+
+def check_roster_records(report: Report, files: RecordFiles, entries: Entries) -> None:
+    """(3b) Each member of the record's roster was approved on the log (a ``witness`` record).
+
+    The record's ``witnesses.json`` must list exactly the witnesses of the
+    log's ``witness`` records, at the positions they name: a witness the
+    operator added to the roster without an official's approval on the log
+    fails, naming the record's leaves.
+    """
+    members = files.witnesses.get("witnesses") if isinstance(files.witnesses, dict) else None
+    if not isinstance(members, list):
+        return  # check_witnesses failed on it already
+    approved: dict[int, tuple[int, dict[str, Any]]] = {}
+    for index in entries.of("witness"):
+        record = entries.records[index] or {}
+        position = record.get("position")
+        if not isinstance(position, int) or position in approved:
+            report.fail(
+                "witnesses", "a witness record with a missing or repeated position", [index]
+            )
+            continue
+        approved[position] = (index, record)
+    for position, member in enumerate(members):
+        found = approved.pop(position, None)
+        name = member.get("name") if isinstance(member, dict) else None
+        if found is None:
+            report.fail(
+                "witnesses",
+                f"roster member {position} ({name!r}) has no witness record on the log: "
+                "no official approved it",
+            )
+            continue
+        index, record = found
+        fields = ("name", "public_key", "proof_of_possession")
+        if not isinstance(member, dict) or any(member.get(f) != record.get(f) for f in fields):
+            report.fail(
+                "witnesses",
+                f"roster member {position} ({name!r}) is not the witness its record approved",
+                [index],
+            )
+    for position, (index, record) in sorted(approved.items()):
+        report.fail(
+            "witnesses",
+            f"the witness record of {record.get('name')!r} (position {position}) is missing "
+            "from the record's roster",
+            [index],
+        )
 
 
 def check_receipt(
