@@ -81,7 +81,13 @@ def check_log_key(app: Flask) -> None:
         LogKeyMismatch: the message names the file's key ID and the stored one.
         LogKeyMissing: checkpoints exist but the key file does not.
     """
-    note = _latest_checkpoint(app)
+    try:
+        note = _latest_checkpoint(app)
+    finally:  # no pooled connection outlives a refused start (or is shared across a fork)
+        from voting.app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
     if note is None:
         return
     path = app.config["URNA_LOG_KEY_PATH"]
