@@ -46,11 +46,10 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database URL whose schema is at Alembic head (built once per run)."""
     instance = tmp_path_factory.mktemp("template")
     url = POSTGRES_URL or f"sqlite:///{instance / 'template.sqlite'}"
+    if POSTGRES_URL:  # before create_app: it checks the log key against stored checkpoints
+        _raw_sql(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     app = create_app(_config(url, instance))
     with app.app_context():
-        if POSTGRES_URL:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         if POSTGRES_URL:
             with db.engine.begin() as conn:
@@ -68,10 +67,10 @@ def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
         copy = tmp_path / "urna.sqlite"
         shutil.copyfile(template, copy)
         url = f"sqlite:///{copy}"
+    if POSTGRES_URL:  # emptied before create_app, which checks the log key against them
+        _raw_sql(url, "SELECT urna_test_reset(:tables)", {"tables": _table_names()})
     app = create_app(_config(url, tmp_path))
     with app.app_context():
-        if POSTGRES_URL:
-            _empty_tables()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -99,11 +98,19 @@ END $$
 """
 
 
-def _empty_tables() -> None:
-    names = [t.name for t in reversed(db.metadata.sorted_tables)]  # children first
-    if names:
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("SELECT urna_test_reset(:tables)"), {"tables": names})
+def _table_names() -> list[str]:
+    from voting import models  # noqa: F401  (registers the tables)
+
+    return [t.name for t in reversed(db.metadata.sorted_tables)]  # children first
+
+
+def _raw_sql(url: str, statement: str, params: dict[str, object] | None = None) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement), params or {})
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture()

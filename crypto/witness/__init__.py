@@ -35,10 +35,12 @@ from crypto.witness._keys import cosignature_key_id
 from crypto.witness._keys import cosignature_line
 from crypto.witness._keys import cosignature_message
 from crypto.witness._keys import parse_signature
+from crypto.witness._keys import parse_witness_verifier_key
 from crypto.witness._keys import prove_possession
 from crypto.witness._keys import sign_checkpoint
 from crypto.witness._keys import verify_checkpoint_cosignature
 from crypto.witness._keys import verify_possession
+from crypto.witness._keys import witness_verifier_key
 from crypto.witness._roster import AggregateCosignature
 from crypto.witness._roster import Roster
 from crypto.witness._roster import RosterMember
@@ -46,6 +48,7 @@ from crypto.witness._roster import aggregate_cosignatures
 from crypto.witness._roster import decode_bitmap
 from crypto.witness._roster import encode_bitmap
 from crypto.witness._roster import find_roster_payloads
+from crypto.witness._roster import parse_roster_file
 from crypto.witness._roster import roster_key_id
 from crypto.witness._roster import verify_aggregate_cosignature
 
@@ -67,7 +70,9 @@ __all__ = [
     "cosignature_message",
     "decode_bitmap",
     "encode_bitmap",
+    "parse_roster_file",
     "parse_signature",
+    "parse_witness_verifier_key",
     "prove_possession",
     "roster_key_id",
     "sign_checkpoint",
@@ -75,6 +80,7 @@ __all__ = [
     "verify_checkpoint_cosignature",
     "verify_cosigned_checkpoint",
     "verify_possession",
+    "witness_verifier_key",
 ]
 
 

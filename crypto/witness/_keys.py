@@ -56,10 +56,12 @@ __all__ = [
     "cosignature_line",
     "cosignature_message",
     "parse_signature",
+    "parse_witness_verifier_key",
     "prove_possession",
     "sign_checkpoint",
     "verify_checkpoint_cosignature",
     "verify_possession",
+    "witness_verifier_key",
 ]
 
 COSIGNATURE_CONTEXT = b"urna/v1/witness-cosignature\n"
@@ -247,3 +249,45 @@ def cosignature_line(name: str, public_key: WitnessPublicKey, signature: bytes) 
 def _check_note_text(text: object) -> None:
     if not isinstance(text, str) or not text.endswith("\n") or "\n\n" in text:
         raise InvalidEncoding("a checkpoint text is non-empty lines, each ending in a newline")
+
+
+def witness_verifier_key(name: str, public_key: WitnessPublicKey) -> str:
+    """A witness's verifier key text: ``<name>+<hex key ID>+base64(0xFF ‖ public key)``.
+
+    The key ID is :func:`cosignature_key_id`, so a copying mistake in the
+    name or the key is caught when the text is parsed. This is the line
+    format of a verifier's ``--roster`` file (docs/witnesses.md).
+    """
+    key_id = cosignature_key_id(name, public_key).hex()
+    material = base64.b64encode(SIGNATURE_TYPE_OTHER + public_key.data).decode()
+    return f"{name}+{key_id}+{material}"
+
+
+def parse_witness_verifier_key(text: object) -> tuple[str, WitnessPublicKey]:
+    """Parse :func:`witness_verifier_key` text into the name and the validated key.
+
+    Raises:
+        InvalidEncoding: not three ``+``-separated parts, not base64, another
+            type byte, an invalid BLS key, or a key ID that does not match.
+    """
+    parts = text.strip().split("+", 2) if isinstance(text, str) else []
+    if len(parts) != 3:
+        raise InvalidEncoding("a witness verifier key is '<name>+<hex key ID>+<base64 key>'")
+    name, key_id, material = parts
+    check_key_name(name, what="witness name")
+    try:
+        raw = base64.b64decode(material, validate=True)
+    except ValueError as exc:
+        raise InvalidEncoding(f"the key of witness {name!r} is not base64") from exc
+    if raw[:1] != SIGNATURE_TYPE_OTHER or len(raw) != 1 + PUBLIC_KEY_SIZE:
+        raise InvalidEncoding(
+            f"the key of witness {name!r} is not 0xFF followed by a {PUBLIC_KEY_SIZE}-byte "
+            "BLS12-381 public key"
+        )
+    public_key = WitnessPublicKey.from_bytes(raw[1:])
+    if key_id != cosignature_key_id(name, public_key).hex():
+        raise InvalidEncoding(
+            f"the key ID {key_id!r} of witness {name!r} does not match its name and key "
+            "(a copying mistake?)"
+        )
+    return name, public_key

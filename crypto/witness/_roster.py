@@ -40,6 +40,7 @@ from crypto.witness._keys import aggregate_signatures
 from crypto.witness._keys import check_key_name
 from crypto.witness._keys import cosignature_message
 from crypto.witness._keys import parse_signature
+from crypto.witness._keys import parse_witness_verifier_key
 
 __all__ = [
     "AggregateCosignature",
@@ -49,6 +50,7 @@ __all__ = [
     "decode_bitmap",
     "encode_bitmap",
     "find_roster_payloads",
+    "parse_roster_file",
     "roster_key_id",
     "verify_aggregate_cosignature",
 ]
@@ -203,3 +205,32 @@ def verify_aggregate_cosignature(
 def find_roster_payloads(roster: Roster, lines: Sequence[tuple[str, bytes]]) -> list[bytes]:
     """The payloads (after the key ID) of the lines that carry this roster's name and key ID."""
     return [p[4:] for name, p in lines if name == roster.name and p[:4] == roster.key_id]
+
+
+def parse_roster_file(text: str) -> tuple[RosterMember, ...]:
+    """The witnesses of a roster file: one witness verifier key per line.
+
+    Lines are :func:`crypto.witness.witness_verifier_key` texts; blank lines
+    and lines starting with ``#`` are ignored. The file is the observer's
+    own list of the witnesses they trust, obtained from the witnesses, not
+    from the log.
+
+    Raises:
+        InvalidEncoding: a malformed line (its number is named), a name or a
+            key listed twice, or no witness at all.
+    """
+    members: list[RosterMember] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            name, key = parse_witness_verifier_key(line)
+        except InvalidEncoding as exc:
+            raise InvalidEncoding(f"line {number}: {exc}") from exc
+        if any(m.name == name or m.public_key == key for m in members):
+            raise InvalidEncoding(f"line {number}: witness {name!r} or its key is listed twice")
+        members.append(RosterMember(name, key))
+    if not members:
+        raise InvalidEncoding("the roster file lists no witness")
+    return tuple(members)

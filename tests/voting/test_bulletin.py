@@ -28,6 +28,7 @@ from voting.log import _tree as _log_tree
 from voting.log import bulletin
 from voting.log.audit import audit_log
 from voting.log.keys import LogKeyError
+from voting.log.keys import LogKeyMissing
 from voting.log.keys import LogSigning
 from voting.log.keys import load_log_signing
 from voting.models.log import LogLeaf
@@ -278,7 +279,10 @@ def key_path(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_key_file_is_created_private_and_reused(key_path: Path) -> None:
-    first = load_log_signing(key_path)
+    with pytest.raises(LogKeyMissing, match="init-key"):  # never created unless asked to
+        load_log_signing(key_path)
+    assert not key_path.exists()
+    first = load_log_signing(key_path, create=True)
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
     assert load_log_signing(key_path).seed == first.seed
     assert first.seed.hex() not in repr(first)
@@ -286,7 +290,7 @@ def test_key_file_is_created_private_and_reused(key_path: Path) -> None:
 
 
 def test_key_file_problems_are_refused(key_path: Path) -> None:
-    load_log_signing(key_path)
+    load_log_signing(key_path, create=True)
     os.chmod(key_path, 0o644)
     with pytest.raises(LogKeyError, match="group or others"):
         load_log_signing(key_path)

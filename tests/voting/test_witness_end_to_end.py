@@ -17,8 +17,11 @@ from crypto.witness import Roster
 from crypto.witness import RosterMember
 from crypto.witness import WitnessPublicKey
 from crypto.witness import verify_cosigned_checkpoint
+from tests.witness_helpers import administrator
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
+from voting.log import witnesses
+from voting.services import witness_roster
 from voting.tools.witness.__main__ import main
 from voting.tools.witness.follow import HttpResponse
 
@@ -58,9 +61,13 @@ def test_two_witnesses_follow_the_log_and_the_checkpoint_is_cosigned(
     log_key = str(signing.verifier_key(signing.origin_for(NAME)))
     transport = FlaskTransport(client)
     states = [str(tmp_path / "bern"), str(tmp_path / "ngo")]
+    admin = administrator(db_session)
     for state, name in zip(states, ["bern.test/witness", "ngo.test/witness"], strict=True):
         assert main(["init", "--state", state, "--name", name]) == 0
         assert main(["register", "--state", state, "--log", BASE], transport=transport) == 0
+        pending = witnesses.pending_requests(db_session, witnesses.get_log(db_session, NAME))
+        assert [r.name for r in pending] == [name]  # not on the roster until approved
+        witness_roster.approve(db_session, NAME, pending[0].id, admin, signing=signing)
 
     def follow_all() -> None:
         for state in states:
@@ -82,5 +89,5 @@ def test_two_witnesses_follow_the_log_and_the_checkpoint_is_cosigned(
     )
     served = client.get(f"/api/logs/{NAME}/checkpoint").get_data(as_text=True)
     result = verify_cosigned_checkpoint(served, log_key, roster, required=2)
-    assert result.checkpoint.size == 7
+    assert result.checkpoint.size == 2 + 7  # two witness records, then seven test entries
     assert [w.name for w in result.witnesses] == ["bern.test/witness", "ngo.test/witness"]

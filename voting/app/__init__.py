@@ -74,4 +74,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app, config or {})
     register_blueprints(app)
     register_commands(app)
+
+    from voting.app.log_signing import check_log_key
+
+    check_log_key(app)  # refuses to start with a key that did not sign the stored checkpoints
     return app

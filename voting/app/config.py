@@ -2,7 +2,7 @@
 
 Only deployment settings come from the environment (``DATABASE_URL``,
 ``URNA_SECRET_KEY``, ``URNA_INSTANCE``, ``URNA_PROXY_FIX``,
-``URNA_LOG_ORIGIN``); cryptographic parameters never do.
+``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``); cryptographic parameters never do.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": 256 * 1024,
-        "URNA_LOG_KEY_PATH": str(instance_path / "log-signing.key"),
+        "URNA_LOG_KEY_PATH": os.environ.get("URNA_LOG_KEY_PATH")
+        or str(instance_path / "log-signing.key"),
         "URNA_DEMO": False,
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,

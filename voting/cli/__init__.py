@@ -18,6 +18,7 @@ from voting.cli.record import record_group
 from voting.cli.schedule import schedule_group
 from voting.cli.simulate import simulate_command
 from voting.cli.tally import tally_group
+from voting.cli.witness import witness_group
 
 
 def register_commands(app: Flask) -> None:
@@ -32,3 +33,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tally_group)
     app.cli.add_command(ceremony_group)
     app.cli.add_command(schedule_group)
+    app.cli.add_command(witness_group)

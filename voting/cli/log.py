@@ -7,14 +7,32 @@ import datetime as dt
 import click
 
 from voting.app.extensions import db
+from voting.app.log_signing import init_log_key
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
 from voting.log.audit import audit_log
+from voting.log.keys import LogKeyError
 
 
 @click.group("log")
 def log_group() -> None:
     """The append-only logs of the vote days."""
+
+
+@log_group.command("init-key")
+def init_key_command() -> None:
+    """Create the log key file (URNA_LOG_KEY_PATH) if it is missing; print where it is."""
+    from flask import current_app
+
+    try:
+        _, created = init_log_key(current_app)
+    except LogKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    path = current_app.config["URNA_LOG_KEY_PATH"]
+    click.echo(
+        f"{'created' if created else 'kept the existing'} log key {path}; "
+        "print a log's verifier key with 'flask log key NAME' and publish it"
+    )
 
 
 @log_group.command("key")

@@ -1,11 +1,14 @@
 """The log's Ed25519 signing key: kept in a file outside the database.
 
 The file holds the 32-byte Ed25519 seed as 64 hex digits and a newline. It
-is created on first use with mode 0600 (written aside and hard-linked into
-place, so two workers starting at once cannot both create it) and is never
-logged or shown. One key signs the checkpoints of every log of the
-deployment; each log signs under its own key name, its origin (default
-``urna.local/log/<name>``).
+is created only when asked to (``flask log init-key``, or while the database
+holds no signed checkpoint yet: the first log of an empty database), with
+mode 0600 (written aside and hard-linked into place, so two workers starting
+at once cannot both create it), and is never logged or shown. A key that does
+not match the key the stored checkpoints were signed with is refused
+(:func:`check_key_matches`): a server never signs under a second key. One
+key signs the checkpoints of every log of the deployment; each log signs
+under its own key name, its origin (default ``urna.local/log/<name>``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from crypto.errors import CryptoError
 from crypto.note import MalformedNote
 from crypto.note import NoteSigner
 from crypto.note import VerifierKey
 from crypto.note import key_id
+from crypto.note import parse_checkpoint
+from crypto.note import parse_note
+from crypto.note import verify_note
 
 DEFAULT_ORIGIN_TEMPLATE = "urna.local/log/{name}"
 MAX_ORIGIN_CHARS = 200
@@ -50,17 +57,67 @@ class LogSigning:
         return self.signer(origin).verifier
 
 
+class LogKeyMissing(LogKeyError):
+    """The key file does not exist and creating one was not allowed."""
+
+
+class LogKeyMismatch(LogKeyError):
+    """The key file holds another key than the one the stored checkpoints were signed with."""
+
+
 def load_log_signing(
-    path: str | Path, origin_template: str = DEFAULT_ORIGIN_TEMPLATE
+    path: str | Path, origin_template: str = DEFAULT_ORIGIN_TEMPLATE, *, create: bool = False
 ) -> LogSigning:
-    """Read the key file, creating it (mode 0600) with a fresh key if it is missing.
+    """Read the key file; with ``create``, make it (mode 0600) with a fresh key if missing.
 
     Raises:
+        LogKeyMissing: the file does not exist (and ``create`` is false).
         LogKeyError: the file is malformed or readable by group or others.
         LogKeyError: the origin template is unusable (see :func:`check_origin_template`).
     """
     check_origin_template(origin_template)
-    return LogSigning(_read_or_create(Path(path)), origin_template)
+    path = Path(path)
+    if create:
+        return LogSigning(_read_or_create(path), origin_template)
+    try:
+        return LogSigning(_read(path), origin_template)
+    except FileNotFoundError as exc:
+        raise LogKeyMissing(
+            f"the log key file {path} does not exist; create it with "
+            "'flask --app app log init-key' (or set URNA_LOG_KEY_PATH to the existing key)"
+        ) from exc
+
+
+def check_key_matches(signing: LogSigning | None, path: str | Path, signed_note: str) -> None:
+    """Refuse a log key that did not sign ``signed_note`` (a stored checkpoint).
+
+    ``signing`` is None when the key file is missing.
+
+    Raises:
+        LogKeyMismatch: the key's ID for the checkpoint's origin is not the ID
+            the checkpoint was signed with, or the signature does not verify;
+            the message names both key IDs.
+        LogKeyMissing: the key file is missing although checkpoints were signed.
+    """
+    note = parse_note(signed_note)
+    origin = parse_checkpoint(note.text).origin
+    signed_ids = [s.key_id.hex() for s in note.signatures if s.name == origin]
+    stored = ", ".join(signed_ids) or "none"
+    if signing is None:
+        raise LogKeyMissing(
+            f"the log key file {path} does not exist, but the database holds checkpoints "
+            f"of {origin} signed with key ID {stored}: restore that key file (or point "
+            "URNA_LOG_KEY_PATH at it); a new key would make every signed checkpoint unverifiable"
+        )
+    verifier = signing.verifier_key(origin)
+    try:
+        verify_note(signed_note, verifier)
+    except CryptoError as exc:  # MalformedNote and InvalidSignature
+        raise LogKeyMismatch(
+            f"the log key in {path} (key ID {verifier.key_id.hex()} for {origin}) is not the "
+            f"key the stored checkpoints were signed with (key ID {stored}): start the server "
+            "with the key file that signed them (URNA_LOG_KEY_PATH)"
+        ) from exc
 
 
 def check_origin_template(template: object) -> str:

@@ -1,9 +1,13 @@
 """The log's side of witnessing: roster, cosignatures, the aggregate line (docs/witnesses.md).
 
-- :func:`register_witness` adds a witness to a log's roster after verifying
-  its BLS proof of possession.
-- :func:`submit_cosignature` stores a witness's cosignature of a checkpoint
-  this log signed, after verifying it.
+- :func:`request_witness` stores a witness's signed request to join a log's
+  roster (cheap checks only); :func:`add_witness` puts it on the roster once
+  an administrator approved it (:mod:`voting.services.witness_roster`): its
+  proof of possession is verified and a ``witness`` record is appended to
+  the log, so the roster is itself on the record.
+- :func:`submit_cosignature` stores a roster witness's cosignature of a
+  checkpoint this log signed: the witness's Ed25519 signature of the
+  submission is checked before the BLS pairing.
 - :func:`cosigned_note` is the checkpoint note with the roster's aggregate
   cosignature line appended: the note the log serves.
 
@@ -13,6 +17,7 @@ Nothing is stored when a request is refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -21,9 +26,12 @@ from crypto.encoding import unhex
 from crypto.errors import InvalidCosignature
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProofOfPossession
+from crypto.errors import InvalidSignature
 from crypto.note import add_signatures
 from crypto.note import parse_checkpoint
 from crypto.note import parse_note
+from crypto.witness import PUBLIC_KEY_SIZE
+from crypto.witness import SIGNATURE_SIZE
 from crypto.witness import AggregateCosignature
 from crypto.witness import Roster
 from crypto.witness import RosterMember
@@ -34,16 +42,24 @@ from crypto.witness import decode_bitmap
 from crypto.witness import encode_bitmap
 from crypto.witness import verify_checkpoint_cosignature
 from crypto.witness import verify_possession
+from crypto.witness.requests import ED25519_KEY_SIZE
+from crypto.witness.requests import ED25519_SIGNATURE_SIZE
+from crypto.witness.requests import registration_message
+from crypto.witness.requests import submission_message
+from crypto.witness.requests import verify_request
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
 from voting.errors import VotingError
+from voting.log import bulletin
+from voting.log.keys import LogSigning
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
 from voting.models.session_types import DbSession
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessAggregate
 from voting.models.witness import WitnessCosignature
+from voting.models.witness import WitnessRequest
 
 ROSTER_SUFFIX = "/witnesses"
 
@@ -85,70 +101,226 @@ def roster_of(session: DbSession, log: Log) -> Roster:
     return Roster(roster_name(log), members)
 
 
-def register_witness(
-    session: DbSession, log_name: str, *, name: object, public_key: object, proof: object
-) -> LogWitness:
-    """Add a witness to the log's roster (the next position).
+MAX_PENDING_REQUESTS = 50
+"""Pending registration requests a log keeps; more wait until an official decides."""
+MAX_NOTE_CHARS = 8192
+"""The longest checkpoint note a cosignature submission may carry."""
+WITNESS_RECORD = "witness"
+
+
+def request_witness(
+    session: DbSession,
+    log_name: str,
+    *,
+    name: object,
+    public_key: object,
+    proof: object,
+    cosigner_key: object,
+    signature: object,
+) -> WitnessRequest:
+    """Store a witness's signed request to join the log's roster; an official decides.
+
+    Only cheap checks run here (sizes, the name, the Ed25519 signature of the
+    request); the BLS key and its proof of possession are checked when an
+    administrator approves (:func:`add_witness`). A pending request reserves
+    nothing: another request may name the same witness. The same request
+    again returns the stored one.
 
     Raises:
         NotFound: no such log.
-        InvalidRequest: a malformed name, key or proof.
-        Unverifiable: the proof of possession does not verify.
-        Conflict: the name or the key is already registered with this log.
+        InvalidRequest: a malformed field, or a request signature that does not verify.
+        Conflict: the name or the key is on the roster already, or too many
+            requests are pending.
     """
     log = get_log(session, log_name)
     try:
         check_key_name(name, what="witness name")
-        key = WitnessPublicKey.from_hex(public_key)
-        pop = _unhex(proof, 96, "proof_of_possession")
-        verify_possession(key, pop)
-    except InvalidProofOfPossession as exc:
-        raise Unverifiable(str(exc)) from exc
+        assert isinstance(name, str)
+        key = unhex(public_key, PUBLIC_KEY_SIZE, what="public_key")
+        pop = unhex(proof, SIGNATURE_SIZE, what="proof_of_possession")
+        cosigner = unhex(cosigner_key, ED25519_KEY_SIZE, what="cosigner_key")
+        raw_signature = unhex(signature, ED25519_SIGNATURE_SIZE, what="signature")
+        message = registration_message(log.name, name, key, pop, cosigner)
+        verify_request(cosigner, message, raw_signature)
+    except InvalidSignature as exc:
+        raise InvalidRequest(f"registration request: {exc}") from exc
     except InvalidEncoding as exc:
         raise InvalidRequest(str(exc)) from exc
-    assert isinstance(name, str)  # checked by check_key_name
     for witness in list_witnesses(session, log):
-        if witness.name == name or witness.public_key == key.data:
-            raise Conflict(f"witness {witness.name!r} with this name or key is registered")
-    position = session.scalar(
-        sa.select(sa.func.count()).select_from(LogWitness).where(LogWitness.log_id == log.id)
-    )
-    witness = LogWitness(
+        if witness.name == name or witness.public_key == key:
+            raise Conflict(f"witness {witness.name!r} with this name or key is on the roster")
+    pending = pending_requests(session, log)
+    for request in pending:
+        same = (request.name, request.public_key, request.cosigner_key) == (name, key, cosigner)
+        if same and request.proof_of_possession == pop:
+            return request
+    if len(pending) >= MAX_PENDING_REQUESTS:
+        raise Conflict(
+            f"{len(pending)} registration requests are waiting for an official of "
+            f"{log.name!r}; ask the election office to decide on them first"
+        )
+    request = WitnessRequest(
         log_id=log.id,
-        position=position or 0,
         name=name,
-        public_key=key.data,
+        public_key=key,
         proof_of_possession=pop,
-        registered_at=_now(),
+        cosigner_key=cosigner,
+        requested_at=_now(),
     )
-    session.add(witness)
-    _commit_or_conflict(session, "another witness registered at the same time; retry")
+    session.add(request)
+    session.commit()
+    return request
+
+
+def pending_requests(session: DbSession, log: Log) -> list[WitnessRequest]:
+    """The log's pending registration requests, oldest first."""
+    query = sa.select(WitnessRequest).where(WitnessRequest.log_id == log.id)
+    return list(session.scalars(query.order_by(WitnessRequest.id)))
+
+
+def get_request(session: DbSession, log: Log, request_id: object) -> WitnessRequest:
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        raise InvalidRequest("a registration request is named by its number")
+    request = session.get(WitnessRequest, request_id)
+    if request is None or request.log_id != log.id:
+        raise NotFound(f"no pending registration request {request_id} for {log.name!r}")
+    return request
+
+
+def add_witness(
+    session: DbSession,
+    log_name: str,
+    request_id: object,
+    *,
+    approved_by: str,
+    signing: LogSigning | None = None,
+) -> LogWitness:
+    """Put a pending request's witness on the roster: a ``witness`` record, then the row.
+
+    The BLS key and its proof of possession are verified here (one pairing,
+    for a request an official chose). The other requests for the same name
+    or key are dropped: the approval decided. The caller checks that
+    ``approved_by`` may approve (:mod:`voting.services.witness_roster`).
+
+    Raises:
+        NotFound: no such log or request.
+        Unverifiable: the proof of possession does not verify (the request is dropped).
+        InvalidRequest: the public key is not a valid BLS12-381 key (the request is dropped).
+        Conflict: the name or the key is on the roster already.
+    """
+    log = get_log(session, log_name)
+    request = get_request(session, log, request_id)
+    try:
+        key = WitnessPublicKey.from_bytes(request.public_key)
+        verify_possession(key, request.proof_of_possession)
+    except (InvalidProofOfPossession, InvalidEncoding) as exc:
+        session.delete(request)
+        session.commit()
+        kind = Unverifiable if isinstance(exc, InvalidProofOfPossession) else InvalidRequest
+        raise kind(f"request {request.id} ({request.name!r}) was dropped: {exc}") from exc
+    name, cosigner = request.name, request.cosigner_key
+    with bulletin.locked_log(session, log.name, signing=signing) as locked:
+        roster = list_witnesses(session, log)  # read under the log's lock
+        for witness in roster:
+            if witness.name == name or witness.public_key == key.data:
+                raise Conflict(f"witness {witness.name!r} with this name or key is on the roster")
+        position = len(roster)
+        appended = locked.append(
+            {
+                "type": WITNESS_RECORD,
+                "log": log.name,
+                "position": position,
+                "name": name,
+                "public_key": key.hex(),
+                "proof_of_possession": request.proof_of_possession.hex(),
+                "cosigner_key": cosigner.hex(),
+                "approved_by": approved_by,
+            }
+        )
+        witness = LogWitness(
+            log_id=log.id,
+            position=position,
+            name=name,
+            public_key=key.data,
+            proof_of_possession=request.proof_of_possession,
+            cosigner_key=cosigner,
+            leaf_index=appended.index,
+            registered_at=_now(),
+        )
+        session.add(witness)
+        session.execute(
+            sa.delete(WitnessRequest).where(
+                WitnessRequest.log_id == log.id,
+                sa.or_(WitnessRequest.name == name, WitnessRequest.public_key == key.data),
+            )
+        )
     return witness
 
 
-def submit_cosignature(
-    session: DbSession, log_name: str, *, witness_name: object, note: object, signature: object
-) -> WitnessCosignature:
-    """Store a witness's cosignature of one of this log's checkpoints.
+def drop_request(session: DbSession, log_name: str, request_id: object) -> WitnessRequest:
+    """Refuse a pending request (it is deleted); return it.
 
-    Sending the same cosignature again is harmless and returns the stored one.
+    Raises:
+        NotFound: no such log or request.
+    """
+    log = get_log(session, log_name)
+    request = get_request(session, log, request_id)
+    session.delete(request)
+    session.commit()
+    return request
+
+
+def submit_cosignature(
+    session: DbSession,
+    log_name: str,
+    *,
+    witness_name: object,
+    note: object,
+    signature: object,
+    auth: object,
+    authenticated: Callable[[LogWitness], None] | None = None,
+) -> WitnessCosignature:
+    """Store a roster witness's cosignature of one of this log's checkpoints.
+
+    Cheap checks come first, the BLS pairing last: (1) sizes and types; (2)
+    the witness is on the roster, with an Ed25519 submission key; (3) the
+    note is a checkpoint this log signed; (4) the witness's Ed25519
+    signature of the submission (``auth``); then ``authenticated(witness)``
+    (the caller's rate limit); (5) the BLS cosignature. Sending the same
+    cosignature again is harmless and returns the stored one.
 
     Raises:
         NotFound: no such log, witness or checkpoint of that size.
-        InvalidRequest: a malformed note or signature, or a checkpoint text
-            that differs from the one this log signed at that size.
-        Unverifiable: the signature does not verify for the witness's key.
+        InvalidRequest: a malformed field, a checkpoint text that differs from
+            the one this log signed at that size, or a submission signature
+            that does not verify.
+        Unverifiable: the BLS signature does not verify for the witness's key.
     """
     log = get_log(session, log_name)
-    if not isinstance(witness_name, str):
+    if not isinstance(witness_name, str) or len(witness_name) > 256:
         raise InvalidRequest("witness must be the witness's registered name")
-    witness = session.scalar(
+    if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+        raise InvalidRequest(f"checkpoint must be the signed note text (at most {MAX_NOTE_CHARS})")
+    raw = _unhex(signature, SIGNATURE_SIZE, "signature")
+    raw_auth = _unhex(auth, ED25519_SIGNATURE_SIZE, "auth")
+    witness = session.scalar(  # (2)
         sa.select(LogWitness).where(LogWitness.log_id == log.id, LogWitness.name == witness_name)
     )
     if witness is None:
-        raise NotFound(f"no witness named {witness_name!r} is registered with {log_name!r}")
-    checkpoint, text = _signed_checkpoint(session, log, note)
-    raw = _unhex(signature, 96, "signature")
+        raise NotFound(f"no witness named {witness_name!r} is on the roster of {log_name!r}")
+    if witness.cosigner_key is None:
+        raise InvalidRequest(
+            f"witness {witness.name!r} has no submission key: register it again through an official"
+        )
+    checkpoint, text = _signed_checkpoint(session, log, note)  # (3)
+    try:  # (4)
+        verify_request(
+            witness.cosigner_key, submission_message(log.name, witness.name, text, raw), raw_auth
+        )
+    except (InvalidSignature, InvalidEncoding) as exc:
+        raise InvalidRequest(f"submission of {witness.name!r}: {exc}") from exc
+    if authenticated is not None:
+        authenticated(witness)
     existing = session.scalar(
         sa.select(WitnessCosignature).where(
             WitnessCosignature.checkpoint_id == checkpoint.id,
@@ -157,7 +329,7 @@ def submit_cosignature(
     )
     if existing is not None and existing.signature == raw:
         return existing
-    try:
+    try:  # (5)
         verify_checkpoint_cosignature(WitnessPublicKey(witness.public_key), text, raw)
     except InvalidCosignature as exc:
         raise Unverifiable(f"cosignature of {witness.name!r}: {exc}") from exc

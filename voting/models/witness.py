@@ -1,7 +1,9 @@
 """Witness tables: each log's roster, the cosignatures received, their aggregates.
 
 See docs/witnesses.md. The roster is append-only: a witness's ``position`` is
-its bit in the aggregate line's bitmap and never changes.
+its bit in the aggregate line's bitmap and never changes. A witness joins it
+only when an administrator approves a request (``witness_requests``), and the
+approval is a ``witness`` record on the log (``leaf_index``).
 ``witness_aggregates`` is a cache of the aggregate of each checkpoint's
 cosignatures; it is rebuilt whenever its ``signer_count`` differs from the
 number of stored cosignatures.
@@ -37,6 +39,30 @@ class LogWitness(db.Model):  # type: ignore[name-defined,misc]
     public_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(48))
     proof_of_possession: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
     registered_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    cosigner_key: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(32), nullable=True)
+    """Ed25519 key that signs the witness's submissions (None: registered before approvals)."""
+    leaf_index: so.Mapped[int | None] = so.mapped_column(sa.Integer, nullable=True)
+    """Index of the ``witness`` record that approved it on the log."""
+
+
+class WitnessRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A pending registration: it reaches the roster only when an administrator approves it.
+
+    Names are not reserved by a request: several requests may name the same
+    witness; the approval decides, and the others are dropped.
+    """
+
+    __tablename__ = "witness_requests"
+
+    id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    log_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("logs.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(256))
+    public_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(48))
+    proof_of_possession: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
+    cosigner_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))
+    requested_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
 
 
 class WitnessCosignature(db.Model):  # type: ignore[name-defined,misc]

@@ -142,7 +142,9 @@ def rehearse(
             with clock("opening"):
                 codes = _register_voters(voters, seed)
                 open_vote_day(db.session, VOTE_DAY, signing=signing)
-                summary.witness_secrets = register_witnesses(db.session, VOTE_DAY, witnesses, seed)
+                summary.witness_secrets = register_witnesses(
+                    db.session, VOTE_DAY, witnesses, seed, signing
+                )
                 clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)
             with clock("voting"), _served(app) as url:
                 _vote(summary, url, script_voters(codes), seed, pool)

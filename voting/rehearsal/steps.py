@@ -7,6 +7,7 @@ web API or command line, so the log a rehearsal writes is the real thing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from crypto.note import parse_note
 from crypto.witness import WitnessSecretKey
 from crypto.witness import prove_possession
 from crypto.witness import sign_checkpoint
+from crypto.witness.requests import registration_message
+from crypto.witness.requests import sign_request
+from crypto.witness.requests import submission_message
 from voting.log import bulletin
 from voting.log import witnesses
 from voting.log.keys import LogSigning
@@ -28,6 +32,7 @@ from voting.models.session_types import DbSession
 from voting.rehearsal.simulation import LocalTrustees
 from voting.rehearsal.voters import rng_for
 from voting.services import officials
+from voting.services import witness_roster
 from voting.services.channels import register_clerk_key
 from voting.services.channels import submit_channel_counts
 from voting.services.decryption import submit_decryption_shares
@@ -41,6 +46,7 @@ __all__ = [
     "PostalClerk",
     "close_and_tally",
     "cosign_final_checkpoint",
+    "cosigner_of",
     "enter_postal_counts",
     "register_postal_clerk",
     "register_witnesses",
@@ -121,21 +127,41 @@ def _postal_record(
 
 
 def register_witnesses(
-    session: DbSession, vote_day: str, count: int, seed: bytes | None
+    session: DbSession, vote_day: str, count: int, seed: bytes | None, signing: LogSigning
 ) -> list[bytes]:
-    """Register ``count`` local witnesses with the log; return their secret keys."""
-    secrets = []
+    """``count`` local witnesses ask to join the roster; an administrator approves each.
+
+    Returns their BLS secret keys (their Ed25519 keys derive from them: :func:`cosigner_of`).
+    """
+    admin = officials.create_official(
+        session, "rehearsal-admin", secrets.token_urlsafe(24), display_name="Rehearsal admin"
+    )
+    officials.grant_role(session, admin, witness_roster.APPROVER_ROLE)
+    keys = []
     for i in range(1, count + 1):
         secret = WitnessSecretKey.generate(rng=rng_for(seed, "witness", i))
-        witnesses.register_witness(
+        name = f"rehearsal-witness-{i}"
+        public, proof = secret.public_key().data, prove_possession(secret)
+        cosigner = cosigner_of(secret.to_bytes())
+        cosigner_key = bytes(cosigner.verify_key)
+        message = registration_message(vote_day, name, public, proof, cosigner_key)
+        pending = witnesses.request_witness(
             session,
             vote_day,
-            name=f"rehearsal-witness-{i}",
-            public_key=secret.public_key().hex(),
-            proof=prove_possession(secret).hex(),
+            name=name,
+            public_key=public.hex(),
+            proof=proof.hex(),
+            cosigner_key=cosigner_key.hex(),
+            signature=sign_request(cosigner, message).hex(),
         )
-        secrets.append(secret.to_bytes())
-    return secrets
+        witness_roster.approve(session, vote_day, pending.id, admin, signing=signing)
+        keys.append(secret.to_bytes())
+    return keys
+
+
+def cosigner_of(bls_secret: bytes) -> SigningKey:
+    """A rehearsal witness's Ed25519 key, derived from its BLS secret key."""
+    return SigningKey(hashlib.sha256(b"urna/rehearsal/witness-ed25519\n" + bls_secret).digest())
 
 
 def close_and_tally(
@@ -168,11 +194,14 @@ def cosign_final_checkpoint(
     checkpoint = bulletin.issue_checkpoint(session, vote_day, signing, interval=dt.timedelta(0))
     text = parse_note(checkpoint.note).text
     for i, raw in enumerate(secrets, start=1):
+        name = f"rehearsal-witness-{i}"
         signature = sign_checkpoint(WitnessSecretKey.from_bytes(raw), text)
+        auth = sign_request(cosigner_of(raw), submission_message(vote_day, name, text, signature))
         witnesses.submit_cosignature(
             session,
             vote_day,
-            witness_name=f"rehearsal-witness-{i}",
+            witness_name=name,
             note=checkpoint.note,
             signature=signature.hex(),
+            auth=auth.hex(),
         )

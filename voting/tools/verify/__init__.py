@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crypto import merkle
+from crypto.witness import RosterMember
 from voting.tools.verify.ballots import check_ballots
 from voting.tools.verify.ceremony_checks import CeremonyOutcome
 from voting.tools.verify.ceremony_checks import check_ceremony
 from voting.tools.verify.log_checks import check_checkpoint
 from voting.tools.verify.log_checks import check_merkle_root
 from voting.tools.verify.log_checks import check_receipt
+from voting.tools.verify.log_checks import check_roster_records
 from voting.tools.verify.log_checks import check_witnesses
 from voting.tools.verify.log_checks import parse_log_key
 from voting.tools.verify.log_checks import unverified_checkpoint
@@ -56,6 +58,9 @@ class Options:
     """the log's verifier key as the observer obtained it independently (optional)"""
     witnesses: int = 1
     """how many of the roster's witnesses must have cosigned the final checkpoint"""
+    roster: tuple[RosterMember, ...] | None = None
+    """the witnesses the observer trusts, from their own roster file (``--roster``);
+    None: only the record's own roster, and the witness check is reported unpinned"""
 
 
 Progress = Callable[[str, int, int], None]
@@ -84,8 +89,10 @@ def verify_record(
     check_merkle_root(report, leaf_hashes, final)
     signed = check_checkpoint(report, files.checkpoint, key, options.log_key)
     with _stage(report, "witnesses"):
-        check_witnesses(report, files, key, options.witnesses, signed)
+        check_witnesses(report, files, key, options.witnesses, signed, options.roster)
     entries = parse_entries(report, files.entries)
+    with _stage(report, "witnesses"):
+        check_roster_records(report, files, entries)
     first = entries.records[0] if entries.records else None
     with _stage(report, "sequence"):
         check_sequence(report, entries, (first or {}).get("vote_day"))

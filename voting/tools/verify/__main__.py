@@ -1,4 +1,4 @@
-"""``python -m voting.verify RECORD [--receipt FILE] [--jobs N] [--json]`` (docs/verifier.md).
+"""``python -m voting.verify RECORD [--log-key KEY] [--roster FILE] [--json]`` (docs/verifier.md).
 
 Exit codes: 0 the record is valid, 1 it is not (each failed check is named
 with the leaf indexes of the entries involved), 2 the input is unusable.
@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from crypto.errors import InvalidEncoding
+from crypto.witness import parse_roster_file
 from voting.tools.verify import Options
 from voting.tools.verify import UnusableRecord
 from voting.tools.verify import verify_record
@@ -66,10 +68,17 @@ def _parser() -> argparse.ArgumentParser:
         "--log-key", help="the log's verifier key as you obtained it (else the record's is used)"
     )
     parser.add_argument(
+        "--roster",
+        type=Path,
+        help="the witnesses you trust: a file of witness verifier keys, one per line "
+        "(without it the witness check is not independently checked)",
+    )
+    parser.add_argument(
         "--witnesses",
         type=int,
         default=1,
-        help="how many witnesses must have cosigned the final checkpoint (default 1)",
+        help="how many witnesses (of your --roster) must have cosigned the final "
+        "checkpoint (default 1)",
     )
     parser.add_argument(
         "--progress",
@@ -85,10 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1 or args.witnesses < 0:
         print("error: --jobs must be at least 1 and --witnesses at least 0", file=sys.stderr)
         return EXIT_UNUSABLE
+    roster = None
+    if args.roster is not None:
+        try:
+            roster = parse_roster_file(args.roster.read_text())
+        except (OSError, UnicodeDecodeError, InvalidEncoding) as exc:
+            print(f"error: --roster {args.roster}: {exc}", file=sys.stderr)
+            return EXIT_UNUSABLE
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = ProgressBar(sys.stderr) if show else None
     options = Options(
-        jobs=args.jobs, receipt=args.receipt, log_key=args.log_key, witnesses=args.witnesses
+        jobs=args.jobs,
+        receipt=args.receipt,
+        log_key=args.log_key,
+        witnesses=args.witnesses,
+        roster=roster,
     )
     started = time.monotonic()
     try:

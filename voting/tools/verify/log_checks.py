@@ -32,8 +32,15 @@ from crypto.witness import verify_possession
 from voting.tools.verify.record import RecordFiles
 from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
+from voting.tools.verify.structure import Entries
 
-__all__ = ["check_checkpoint", "check_merkle_root", "check_receipt", "check_witnesses"]
+__all__ = [
+    "check_checkpoint",
+    "check_merkle_root",
+    "check_receipt",
+    "check_roster_records",
+    "check_witnesses",
+]
 
 
 def parse_log_key(text: str) -> VerifierKey:
@@ -84,7 +91,15 @@ def check_checkpoint(report: Report, note: str, key: VerifierKey, pinned_key: st
     except CryptoError as exc:
         report.fail("checkpoint-signature", f"the final checkpoint: {exc}")
         return False
-    report.done("checkpoint-signature", f"signed by {key.name} (key ID {key.key_id.hex()})")
+    signed_by = f"signed by {key.name} (key ID {key.key_id.hex()})"
+    if pinned_key is None:
+        report.unpinned(
+            "checkpoint-signature",
+            f"{signed_by}, the key the record ships: not independently checked "
+            "(pass --log-key with the log's key as you obtained it)",
+        )
+    else:
+        report.done("checkpoint-signature", f"{signed_by}, the key you gave")
     report.facts["checkpoint"] = {"origin": checkpoint.origin, "size": checkpoint.size}
     return not report.failed("checkpoint-signature")
 
@@ -106,21 +121,28 @@ def _check_possession(key: bytes, proof: bytes) -> None:
     verify_possession(WitnessPublicKey(key), proof)
 
 
-@functools.lru_cache(maxsize=64)
-def _cosigned(note: str, key: str, roster: Roster, required: int) -> int:
-    return len(verify_cosigned_checkpoint(note, key, roster, required).witnesses)
-
-
 def check_witnesses(
-    report: Report, files: RecordFiles, key: VerifierKey, required: int, log_signed: bool
+    report: Report,
+    files: RecordFiles,
+    key: VerifierKey,
+    required: int,
+    log_signed: bool,
+    pinned: tuple[RosterMember, ...] | None = None,
 ) -> None:
-    """(3) The roster's proofs of possession and the aggregate cosignature line."""
+    """(3) The roster's proofs of possession and the aggregate cosignature line.
+
+    The record's roster gives the witnesses' positions in the aggregate's
+    bitmap. Only the cosigners the observer pinned (``pinned``, their
+    ``--roster`` file) count towards ``required``; without it the check can
+    only be ``unpinned``: the log operator chose the record's roster.
+    """
     try:
         roster = _roster(files.witnesses)
     except (CryptoError, KeyError, TypeError, ValueError) as exc:
         report.fail("witnesses", f"the witness roster is not valid: {exc}")
         return
     report.facts["witness_roster"] = [m.name for m in roster.members]
+    report.facts["witness_roster_pinned"] = pinned is not None
     if not roster.members:
         if required > 0:
             report.fail("witnesses", "the record has no witness: nobody else saw this log")
@@ -130,14 +152,90 @@ def check_witnesses(
         report.skip("witnesses", "not checked: the log's own signature on the checkpoint failed")
         return
     try:
-        count = _cosigned(files.checkpoint, str(key), roster, max(required, 1))
+        signers = _cosigned(files.checkpoint, str(key), roster, 1 if pinned else max(required, 1))
     except CryptoError as exc:
         report.fail("witnesses", f"the final checkpoint's cosignatures: {exc}")
         return
-    report.facts["witnesses_cosigned"] = count
+    if pinned is None:
+        report.facts["witnesses_cosigned"] = len(signers)
+        report.unpinned(
+            "witnesses",
+            f"{len(signers)} of {len(roster.members)} witnesses of the record's own roster "
+            "cosigned the final checkpoint: not independently checked (the log operator "
+            "chose that roster; pass --roster FILE with the witnesses' keys you trust)",
+        )
+        return
+    trusted = {(m.name, m.public_key.data) for m in pinned}
+    counted = [m for m in signers if (m.name, m.public_key.data) in trusted]
+    others = [m.name for m in signers if (m.name, m.public_key.data) not in trusted]
+    report.facts["witnesses_cosigned"] = len(counted)
+    report.facts["witnesses_not_in_your_roster"] = others
+    if len(counted) < required:
+        unlisted = f"; cosigned also by {', '.join(others)}, not in your roster" if others else ""
+        report.fail(
+            "witnesses",
+            f"{len(counted)} of the {len(pinned)} witnesses in your roster cosigned the final "
+            f"checkpoint, {required} required{unlisted}",
+        )
+        return
     report.done(
-        "witnesses", f"{count} of {len(roster.members)} witnesses cosigned the final checkpoint"
+        "witnesses",
+        f"{len(counted)} of the {len(pinned)} witnesses in your roster cosigned the final "
+        "checkpoint",
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _cosigned(note: str, key: str, roster: Roster, required: int) -> tuple[RosterMember, ...]:
+    return verify_cosigned_checkpoint(note, key, roster, required).witnesses
+
+
+def check_roster_records(report: Report, files: RecordFiles, entries: Entries) -> None:
+    """(3b) Each member of the record's roster was approved on the log (a ``witness`` record).
+
+    The record's ``witnesses.json`` must list exactly the witnesses of the
+    log's ``witness`` records, at the positions they name: a witness the
+    operator added to the roster without an official's approval on the log
+    fails, naming the record's leaves.
+    """
+    members = files.witnesses.get("witnesses") if isinstance(files.witnesses, dict) else None
+    if not isinstance(members, list):
+        return  # check_witnesses failed on it already
+    approved: dict[int, tuple[int, dict[str, Any]]] = {}
+    for index in entries.of("witness"):
+        record = entries.records[index] or {}
+        position = record.get("position")
+        if not isinstance(position, int) or position in approved:
+            report.fail(
+                "witnesses", "a witness record with a missing or repeated position", [index]
+            )
+            continue
+        approved[position] = (index, record)
+    for position, member in enumerate(members):
+        found = approved.pop(position, None)
+        name = member.get("name") if isinstance(member, dict) else None
+        if found is None:
+            report.fail(
+                "witnesses",
+                f"roster member {position} ({name!r}) has no witness record on the log: "
+                "no official approved it",
+            )
+            continue
+        index, record = found
+        fields = ("name", "public_key", "proof_of_possession")
+        if not isinstance(member, dict) or any(member.get(f) != record.get(f) for f in fields):
+            report.fail(
+                "witnesses",
+                f"roster member {position} ({name!r}) is not the witness its record approved",
+                [index],
+            )
+    for position, (index, record) in sorted(approved.items()):
+        report.fail(
+            "witnesses",
+            f"the witness record of {record.get('name')!r} (position {position}) is missing "
+            "from the record's roster",
+            [index],
+        )
 
 
 def check_receipt(

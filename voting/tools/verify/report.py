@@ -1,7 +1,10 @@
 """The verifier's report: one result per named check, the failures with their leaf indexes.
 
-A check is ``passed``, ``failed`` or ``skipped`` (it does not apply to this
-record, e.g. no results on a record that ends at closing). Every failure
+A check is ``passed``, ``failed``, ``skipped`` (it does not apply to this
+record, e.g. no results on a record that ends at closing) or ``unpinned``: it
+held, but only against a trust root the record itself ships (the witness
+roster without ``--roster``, the log key without ``--log-key``), so it proves
+nothing against the operator who made the record. Every failure
 names the entries involved by leaf index. The check names are stable: they
 are listed, with what each one means, in docs/verifier.md.
 """
@@ -98,6 +101,13 @@ class Report:
         """Mark check ``name`` as run (passed unless a failure was recorded)."""
         self._get(name).detail = detail
 
+    def unpinned(self, name: str, detail: str) -> None:
+        """Mark check ``name`` as held only against the record's own trust root."""
+        result = self._get(name)
+        if result.status != "failed":
+            result.status = "unpinned"
+        result.detail = detail
+
     def skip(self, name: str, reason: str) -> None:
         result = self._get(name)
         if result.status != "failed":
@@ -129,7 +139,9 @@ class Report:
         """The readable report."""
         lines = self._fact_lines()
         for result in self.ordered():
-            mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[result.status]
+            mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "unpinned": "????"}[
+                result.status
+            ]
             lines.append(f"[{mark}] {result.name:20} {result.detail or CHECKS[result.name]}")
             for failure in result.failures:
                 where = _leaves_text(failure.leaves)

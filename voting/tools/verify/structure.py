@@ -50,6 +50,8 @@ TALLY_TYPES = frozenset(
     }
 )
 ANYTIME_TYPES = frozenset({"clerk-key"})
+WITNESS_TYPES = frozenset({"witness"})
+"""An administrator's approval of a witness (docs/witnesses.md): any time after leaf 0."""
 RECORD_TYPES = (
     frozenset(t for t, _ in LIFECYCLE)
     | CEREMONY_TYPES
@@ -57,6 +59,7 @@ RECORD_TYPES = (
     | CASTING_TYPES
     | TALLY_TYPES
     | ANYTIME_TYPES
+    | WITNESS_TYPES
 )
 DEFERRED = CASTING_TYPES
 """Types whose canonical form the ballot workers check (they parse them anyway)."""
@@ -170,6 +173,7 @@ def _check_phases(report: Report, entries: Entries) -> None:
         "counting": (frozenset({"channel-counts"}), closed, published),
         "results": (frozenset({"result"}), tallied, published),
         "any": (ANYTIME_TYPES, 0, published),
+        "witnesses": (WITNESS_TYPES, 0, size),
     }
     for name, (kinds, lo, hi) in phases.items():
         for kind in kinds:

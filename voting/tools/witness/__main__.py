@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create the witness's keys and state")
     init.add_argument("--state", required=True, help="the witness's directory")
     init.add_argument("--name", required=True, help="key name, e.g. bern.ch/urna-witness")
-    register = commands.add_parser("register", help="register with a log")
+    register = commands.add_parser(
+        "register", help="ask a log to put this witness on its roster (an official approves)"
+    )
     register.add_argument("--state", required=True)
     register.add_argument("--log", required=True, help="e.g. https://host/api/logs/<name>")
     fol = commands.add_parser("follow", help="poll a log and cosign its checkpoints")
@@ -59,11 +61,12 @@ def _witness(state: str, log_keys: Sequence[str]) -> Witness:
 def _run(args: argparse.Namespace, transport: Transport) -> int:
     if args.command == "init":
         keys = WitnessDirectory(args.state).initialise(check_key_name(args.name))
-        print(json.dumps(keys.registration(), indent=1))
+        print(json.dumps(keys.public(), indent=1))
         return 0
     if args.command == "register":
         keys = WitnessDirectory(args.state).load_keys()
-        answer = LogClient(args.log, transport).register(keys.registration())
+        client = LogClient(args.log, transport)
+        answer = client.register(keys.registration(client.log_name))
         print(json.dumps(answer, indent=1))
         return 0
     if args.command == "follow":

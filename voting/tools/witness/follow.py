@@ -114,13 +114,20 @@ class LogClient:
         except ValueError as exc:
             raise FollowError("the log's consistency proof is not hexadecimal") from exc
 
+    @property
+    def log_name(self) -> str:
+        """The log's name: the last segment of ``.../api/logs/<name>``."""
+        return self.base.rsplit("/", 1)[-1]
+
     def register(self, registration: dict[str, str]) -> dict[str, Any]:
         body = json.dumps(registration).encode()
         response = self.transport.post(f"{self.base}/witnesses", body, "application/json")
         return self._json(self._ok(response, "registration"))
 
-    def submit(self, name: str, note: str, signature: bytes) -> None:
-        body = json.dumps({"witness": name, "checkpoint": note, "signature": signature.hex()})
+    def submit(self, name: str, note: str, signature: bytes, auth: bytes) -> None:
+        body = json.dumps(
+            {"witness": name, "checkpoint": note, "signature": signature.hex(), "auth": auth.hex()}
+        )
         response = self.transport.post(
             f"{self.base}/cosignatures", body.encode(), "application/json"
         )
@@ -166,7 +173,9 @@ def follow_once(witness: Witness, log: LogClient, log_key: VerifierKey) -> Round
     old = last.size if last else 0
     proof = log.consistency_proof(old, size) if 0 < old < size else []
     cosigned = witness.add_checkpoint(note, old, proof)  # (3): state is on disk from here
-    log.submit(witness.keys.name, note, cosigned.bls_signature)  # (4)
+    text = parse_note(note).text
+    auth = witness.keys.submission_auth(log.log_name, text, cosigned.bls_signature)
+    log.submit(witness.keys.name, note, cosigned.bls_signature, auth)  # (4)
     witness.mark_submitted(origin, size)
     return Round(size, cosigned, submitted=True)
 

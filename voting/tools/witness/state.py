@@ -29,6 +29,10 @@ import nacl.signing
 
 from crypto.witness import WitnessSecretKey
 from crypto.witness import prove_possession
+from crypto.witness import witness_verifier_key
+from crypto.witness.requests import registration_message
+from crypto.witness.requests import sign_request
+from crypto.witness.requests import submission_message
 
 STATE_VERSION = 1
 _FILE_MODE = 0o600
@@ -49,13 +53,34 @@ class WitnessKeys:
     def __repr__(self) -> str:
         return f"WitnessKeys({self.name!r}, <secret>)"
 
-    def registration(self) -> dict[str, str]:
-        """What the log needs to register this witness (public data only)."""
+    def public(self) -> dict[str, str]:
+        """The public keys, as the witness publishes them (for observers' ``--roster`` files)."""
+        public_key = self.bls.public_key()
         return {
             "name": self.name,
-            "public_key": self.bls.public_key().hex(),
-            "proof_of_possession": prove_possession(self.bls).hex(),
+            "public_key": public_key.hex(),
+            "cosigner_key": bytes(self.ed25519.verify_key).hex(),
+            "verifier_key": witness_verifier_key(self.name, public_key),
         }
+
+    def registration(self, log: str) -> dict[str, str]:
+        """The signed request to join the roster of ``log`` (public data only)."""
+        public_key = self.bls.public_key().data
+        proof = prove_possession(self.bls)
+        cosigner_key = bytes(self.ed25519.verify_key)
+        message = registration_message(log, self.name, public_key, proof, cosigner_key)
+        return {
+            "name": self.name,
+            "public_key": public_key.hex(),
+            "proof_of_possession": proof.hex(),
+            "cosigner_key": cosigner_key.hex(),
+            "signature": sign_request(self.ed25519, message).hex(),
+        }
+
+    def submission_auth(self, log: str, checkpoint_text: str, signature: bytes) -> bytes:
+        """The Ed25519 signature that authenticates a cosignature submitted to ``log``."""
+        message = submission_message(log, self.name, checkpoint_text, signature)
+        return sign_request(self.ed25519, message)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""``flask --app app witness ...``: decide on witnesses' registration requests.
+
+    flask --app app witness requests LOG
+    flask --app app witness approve LOG REQUEST --by ADMINISTRATOR
+    flask --app app witness reject LOG REQUEST --by ADMINISTRATOR
+
+A witness asks with ``python -m voting.witness register``; it joins the
+roster only when an administrator approves, and the approval is a
+``witness`` record on the log (docs/witnesses.md).
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from crypto.witness import WitnessPublicKey
+from crypto.witness import witness_verifier_key
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.errors import VotingError
+from voting.log import witnesses
+from voting.services import officials
+from voting.services import witness_roster
+
+
+@click.group("witness")
+def witness_group() -> None:
+    """Registration requests of witnesses, approved by an administrator."""
+
+
+@witness_group.command("requests")
+@click.argument("log")
+@with_appcontext
+def requests_command(log: str) -> None:
+    """List the pending registration requests of LOG (compare the keys with the witness's)."""
+    try:
+        pending = witnesses.pending_requests(db.session, witnesses.get_log(db.session, log))
+    except VotingError as exc:
+        raise click.ClickException(exc.message) from exc
+    if not pending:
+        click.echo(f"no pending registration request for {log}")
+    for request in pending:
+        click.echo(
+            f"{request.id}\t{request.name}\tbls {request.public_key.hex()}\t"
+            f"ed25519 {request.cosigner_key.hex()}\t{request.requested_at:%Y-%m-%d %H:%M}"
+        )
+
+
+@witness_group.command("approve")
+@click.argument("log")
+@click.argument("request_id", type=int)
+@click.option("--by", "username", required=True, help="the approving administrator")
+@with_appcontext
+def approve_command(log: str, request_id: int, username: str) -> None:
+    """Put the witness of request REQUEST_ID on LOG's roster (logs a witness record)."""
+    try:
+        official = officials.get_official(db.session, username)
+        witness = witness_roster.approve(
+            db.session, log, request_id, official, signing=log_signing(current_app)
+        )
+    except VotingError as exc:
+        raise click.ClickException(exc.message) from exc
+    vkey = witness_verifier_key(witness.name, WitnessPublicKey(witness.public_key))
+    click.echo(
+        f"witness {witness.name!r} is member {witness.position} of the roster of {log} "
+        f"(witness record at leaf {witness.leaf_index}); its verifier key: {vkey}"
+    )
+
+
+@witness_group.command("reject")
+@click.argument("log")
+@click.argument("request_id", type=int)
+@click.option("--by", "username", required=True, help="the refusing administrator")
+@with_appcontext
+def reject_command(log: str, request_id: int, username: str) -> None:
+    """Refuse (delete) the pending request REQUEST_ID of LOG."""
+    try:
+        official = officials.get_official(db.session, username)
+        request = witness_roster.reject(db.session, log, request_id, official)
+    except VotingError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"refused request {request_id} of {request.name!r}")
