@@ -1,15 +1,15 @@
 """witness approval: pending requests, the witness's Ed25519 submission key, its log record
 
-Revision ID: 0007_witness_approval
-Revises: 0006_tally
+Revision ID: 0008_witness_approval
+Revises: 0007_ballot_contents
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_witness_approval"
-down_revision = "0006_tally"
+revision = "0008_witness_approval"
+down_revision = "0007_ballot_contents"
 branch_labels = None
 depends_on = None
 
