@@ -14,10 +14,12 @@ from flask import Flask
 
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
+from tests.clocks import shift_database_clock
 from tests.fixtures_casting import OpenVoteDay
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
+from voting.models.clock import database_now
 from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -28,6 +30,7 @@ from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import apply_schedule
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import get_vote_day
+from voting.services.lifecycle import open_vote_day
 from voting.services.lifecycle import schedule
 from voting.services.manifest import election_context
 
@@ -69,12 +72,22 @@ def test_close_during_verification_refuses_the_ballot(
     assert last.record["type"] == "close"
 
 
+def _open_until(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], closes_at: dt.datetime
+) -> OpenVoteDay:
+    """A vote day scheduled to close at ``closes_at``, opened now."""
+    prepared = prepare_vote_day(open_it=False)
+    schedule(db.session, prepared.vote_day, opens_at=None, closes_at=closes_at)
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
+    return prepared
+
+
 def test_scheduled_close_applies_at_casting(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened = prepare_vote_day()
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    in_an_hour = database_now(db.session) + dt.timedelta(hours=1)
+    opened = _open_until(app, prepare_vote_day, in_an_hour)
+    shift_database_clock(monkeypatch, 2 * 3600)  # the database's clock passes the closing time
     with pytest.raises(casting.VoteDayNotOpen):
         casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
     assert db.session.get_one(VoteDay, opened.vote_day).status == "closed"
@@ -85,9 +98,9 @@ def test_two_casts_past_the_closing_time_log_one_close(
 ) -> None:
     # Two workers both find the closing time passed; the other one closes first,
     # between this request's read of the status and its taking of the log lock.
-    opened = prepare_vote_day()
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    in_an_hour = database_now(db.session) + dt.timedelta(hours=1)
+    opened = _open_until(app, prepare_vote_day, in_an_hour)
+    shift_database_clock(monkeypatch, 2 * 3600)
     ballot = _ballot(opened)
     real_close = casting.close_vote_day
 

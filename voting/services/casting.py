@@ -8,6 +8,10 @@ verification runs before the log's append lock is taken, so server workers
 verify in parallel; under the lock only the re-vote policy is checked again
 and the leaf and the index row are written and committed together. A refused
 ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
+
+Whether the closing time has passed, and the time stored with a cast ballot,
+are the database's (:mod:`voting.models.clock`), read in the queries a cast
+already sends: a web node whose clock is ahead cannot close the vote day early.
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.models import sql
+from voting.models.clock import from_db
+from voting.models.clock import now_sql
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
-from voting.services.lifecycle import now_utc
 from voting.services.votedays import ballot_for_unit
 
 MAX_BALLOT_BYTES = 64 * 1024
@@ -123,10 +128,11 @@ def cast_ballot(
 ) -> CastResult:
     """Check and record one ballot (``data`` is the parsed JSON).
 
+    ``now`` stands in for the database's clock in tests.
+
     Raises:
         BallotRefused: a subclass naming the reason; nothing was stored.
     """
-    now = now or now_utc()
     election, registration = _open_election(
         session, vote_day_id, _credential_text(data), now, signing
     )
@@ -164,7 +170,6 @@ def spoil_ballot(
     Raises:
         BallotRefused: the ballot is invalid, or the revealed values do not match it.
     """
-    now = now or now_utc()
     ballot_data = data.get("ballot") if isinstance(data, dict) else None
     election, registration = _open_election(
         session, vote_day_id, _credential_text(ballot_data), now, signing
@@ -234,24 +239,26 @@ def _open_election(
     session: DbSession,
     vote_day_id: str,
     credential: str,
-    now: dt.datetime,
+    now: dt.datetime | None,
     signing: LogSigning | None,
 ) -> tuple[OpenElection, Registration]:
     """The open vote day's election parameters and the credential's registration (one query).
 
-    A passed closing time closes the vote day.
+    A closing time passed by the database's clock (read in the same query;
+    ``now`` stands in for it in tests) closes the vote day.
 
     Raises:
         VoteDayNotFound: there is no such vote day.
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
     params = (credential, vote_day_id, credential, vote_day_id)
-    row = _run(session, _OPEN_ELECTION, params).first()
+    row = _run(session, _open_election_sql(session), params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
-    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row
+    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash, clock = row
     closes_at = sql.timestamp_from_db(session, closes_at)
-    if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
+    when = as_utc(now) if now is not None else from_db(clock)
+    if status == "open" and closes_at is not None and as_utc(closes_at) <= when:
         try:
             close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
         except TransitionRefused:
@@ -310,9 +317,10 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 # Values are always parameters ("?" placeholders, voting/models/sql.py).
 # The vote day, its election, the credential's registration and its first
 # ballot: one round trip before any ballot is parsed.
+# It also reads the database's clock (voting/models/clock.py).
 _OPEN_ELECTION = (
     "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
-    " c.jurisdiction_id, b.leaf_index, b.leaf_hash"
+    " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now}"
     " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
@@ -327,9 +335,14 @@ _STILL_OPEN = (
 )
 _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
-    " VALUES (?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, {now})"
 )
+_INSERT_CAST_BALLOT_AT = _INSERT_CAST_BALLOT.replace("{now}", "?")
 _run = sql.run
+
+
+def _open_election_sql(session: DbSession) -> str:
+    return _OPEN_ELECTION.replace("{now}", now_sql(session.get_bind().dialect.name))
 
 
 @dataclass(frozen=True)
@@ -345,12 +358,13 @@ def _cast_ballot_row(
     vote_day_id: str,
     credential: str,
     appended: bulletin.Appended,
-    now: dt.datetime,
+    now: dt.datetime | None,
 ) -> tuple[str, tuple[Any, ...]]:
-    """The statement recording where a credential's ballot landed on the log."""
-    cast_at = sql.timestamp_to_db(session, now)
-    params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex(), cast_at)
-    return _INSERT_CAST_BALLOT, params
+    """The statement recording where a credential's ballot landed (at the database's time)."""
+    params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex())
+    if now is not None:  # a test's stand-in for the database's clock
+        return _INSERT_CAST_BALLOT_AT, (*params, sql.timestamp_to_db(session, now))
+    return _INSERT_CAST_BALLOT.replace("{now}", now_sql(session.get_bind().dialect.name)), params
 
 
 def _parse(data: Any) -> Ballot:
