@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from crypto import merkle
 from crypto.encoding import canonical_json
@@ -58,6 +59,7 @@ from voting.models.sql import Rows
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
+    "COMMIT_IN_DOUBT",
     "MAX_PAGE",
     "MAX_RECORD_BYTES",
     "Appended",
@@ -87,6 +89,9 @@ __all__ = [
 ]
 
 CHECKPOINT_INTERVAL = dt.timedelta(seconds=1)
+COMMIT_IN_DOUBT = "urna_commit_in_doubt"
+"""Attribute set to True on an error raised by an append's commit: the append may
+have become durable (the database may have committed before the connection broke)."""
 MAX_RECORD_BYTES = 1 << 20
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -279,10 +284,22 @@ def locked_log(
             when = now or log.flushed_at or database_now(session)
             _checkpoint_if_due(session, log, signing, when, CHECKPOINT_INTERVAL)
         if commit:
-            session.commit()
+            try:
+                session.commit()
+            except Exception as exc:  # the connection broke with the COMMIT on its way
+                setattr(exc, COMMIT_IN_DOUBT, True)
+                raise
     except BaseException:
-        session.rollback()
+        _rollback(session)
         raise
+
+
+def _rollback(session: DbSession) -> None:
+    """Roll back; if the connection is gone, discard it so that the first error stands."""
+    try:
+        session.rollback()
+    except Exception:
+        (session if isinstance(session, so.Session) else session()).invalidate()
 
 
 def append(
