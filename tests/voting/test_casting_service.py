@@ -20,6 +20,7 @@ from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
 from voting.models.clock import database_now
+from voting.models.elections import CastBallot
 from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -260,3 +261,31 @@ def _checkpoints(vote_day: str) -> int:
     return db.session.execute(
         sa.select(sa.func.count()).select_from(LogCheckpoint).where(LogCheckpoint.log_id == log)
     ).scalar_one()
+
+
+@pytest.mark.parametrize("policy", ["first-counts", "last-counts"])
+@pytest.mark.parametrize("size", [1, 2, 3, 5000])
+def test_counted_ballots_come_in_pages_of_bounded_size(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], policy: str, size: int
+) -> None:
+    """Keyset pages give exactly the ballots the re-vote policy counts, whatever the page size."""
+    opened = prepare_vote_day(open_it=False)
+    credentials = ["a" * 64, "b" * 64, "c" * 64]
+    # a: leaves 10, 13, 17; b: 11; c: 12, 16 (re-votes interleaved in log order)
+    cast = [(0, 10), (1, 11), (2, 12), (0, 13), (2, 16), (0, 17)]
+    for who, index in cast:
+        db.session.add(
+            CastBallot(
+                vote_day_id=opened.vote_day,
+                credential=credentials[who],
+                leaf_index=index,
+                leaf_hash="00" * 32,
+                cast_at=dt.datetime(2026, 6, 14, tzinfo=dt.UTC),
+            )
+        )
+    db.session.commit()
+    pages = list(casting.counted_ballot_pages(db.session, opened.vote_day, policy, size=size))
+    assert all(1 <= len(page) <= size for page in pages)
+    expected = [10, 11, 12] if policy == "first-counts" else [11, 16, 17]
+    assert [i for page in pages for i in page] == expected
+    assert casting.counted_ballots(db.session, opened.vote_day, policy) == expected

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
@@ -413,15 +415,55 @@ def _verify(ballot: Ballot, questions: Sequence[QuestionSpec], context: Election
         raise InvalidBallotProof(str(exc)) from exc
 
 
+COUNTED_PAGE = 5000
+"""Counted ballots read per query by :func:`counted_ballot_pages`."""
+
+
+def counted_ballot_pages(
+    session: DbSession, vote_day_id: str, policy: str, *, size: int = COUNTED_PAGE
+) -> Iterator[list[int]]:
+    """Leaf indexes of the ballots that count under the re-vote policy, in log order, by pages.
+
+    A ballot counts unless another ballot of its credential comes before it
+    (``first-counts``) or after it (``last-counts``). Each page is one query,
+    resumed after the last index of the page before (keyset paging on the
+    unique ``(vote_day_id, leaf_index)``; the other ballots of a credential
+    are found through ``(vote_day_id, credential)``): memory is bounded by
+    ``size``, not by the number of ballots.
+    """
+    if size < 1:
+        raise ValueError("a page holds at least one ballot")
+    other = so.aliased(CastBallot)
+    if policy == "last-counts":
+        replaced_by = other.leaf_index > CastBallot.leaf_index
+    else:
+        replaced_by = other.leaf_index < CastBallot.leaf_index
+    superseded = sa.exists().where(
+        other.vote_day_id == CastBallot.vote_day_id,
+        other.credential == CastBallot.credential,
+        replaced_by,
+    )
+    after = -1
+    while True:
+        page = list(
+            session.scalars(
+                sa.select(CastBallot.leaf_index)
+                .where(
+                    CastBallot.vote_day_id == vote_day_id,
+                    CastBallot.leaf_index > after,
+                    ~superseded,
+                )
+                .order_by(CastBallot.leaf_index)
+                .limit(size)
+            )
+        )
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1]
+
+
 def counted_ballots(session: DbSession, vote_day_id: str, policy: str) -> list[int]:
-    """Leaf indexes of the ballots that count under the re-vote policy, in log order."""
-    rows = session.execute(
-        sa.select(CastBallot.credential, CastBallot.leaf_index)
-        .where(CastBallot.vote_day_id == vote_day_id)
-        .order_by(CastBallot.leaf_index)
-    ).all()
-    chosen: dict[str, int] = {}
-    for credential, index in rows:
-        if policy == "last-counts" or credential not in chosen:
-            chosen[credential] = index
-    return sorted(chosen.values())
+    """Every counted ballot's leaf index, in log order (:func:`counted_ballot_pages`, joined)."""
+    return [i for page in counted_ballot_pages(session, vote_day_id, policy) for i in page]
