@@ -234,3 +234,25 @@ def test_the_verifier_flags_a_logged_open_before_the_scheduled_time(
     assert code == 1
     assert "schedule" in report["failed"]
     assert "opened at" in messages(report, "schedule")
+
+
+def test_a_node_whose_clock_is_ahead_cannot_starve_the_checkpoints(
+    app: Flask, prepare_vote_day: Prepare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attacker: a web node whose clock runs 120 s ahead. Capability: it signs a
+    checkpoint. Stamped with its own time, that checkpoint looked 2 minutes
+    young to every other node, which then signed none (issue 15: 318 receipts
+    without a covering checkpoint). Stamped with the database's time, the next
+    node's append a few seconds later is covered.
+    """
+    opened = prepare_vote_day()
+    signing = log_signing(app)
+    with monkeypatch.context() as skewed:
+        skew_node_clock(skewed, 120)
+        shift_database_clock(skewed, 10)
+        casting.cast_ballot(db.session, opened.vote_day, _ballot(opened, 0), signing=signing)
+    # another node, with a correct clock, ten seconds (of the database's clock) later
+    shift_database_clock(monkeypatch, 20)
+    casting.cast_ballot(db.session, opened.vote_day, _ballot(opened, 1), signing=signing)
+    latest = bulletin.get_checkpoint(db.session, opened.vote_day)
+    assert latest.size == bulletin.log_size(db.session, opened.vote_day)
