@@ -434,10 +434,14 @@ def counted_ballot_pages(
     if size < 1:
         raise ValueError("a page holds at least one ballot")
     other = so.aliased(CastBallot)
+    # "+ 0" keeps the planner off (vote_day_id, leaf_index) for the other
+    # ballots, which would scan the whole vote day per row (SQLite chose it):
+    # the credential's ballots are the few rows of (vote_day_id, credential).
+    theirs = other.leaf_index + 0
     if policy == "last-counts":
-        replaced_by = other.leaf_index > CastBallot.leaf_index
+        replaced_by = theirs > CastBallot.leaf_index
     else:
-        replaced_by = other.leaf_index < CastBallot.leaf_index
+        replaced_by = theirs < CastBallot.leaf_index
     superseded = sa.exists().where(
         other.vote_day_id == CastBallot.vote_day_id,
         other.credential == CastBallot.credential,
