@@ -142,7 +142,8 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception) -> tuple[Response | str, int] | Response:
         _rollback(app)
         if is_outage(exc):
-            app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+            where = f"{request.method} {request.path}"
+            app.logger.error("database unavailable on %s: %s", where, exc, exc_info=exc)
             try:
                 body, status = _render(503, outage_body(_in_doubt(exc)))
                 response = app.make_response((body, status))
