@@ -120,6 +120,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def _console_error(kind: str, text: str, errors: list[str]) -> None:
-    # A refused request (4xx) is logged by Chromium; the tests check what the page then shows.
-    if kind == "error" and "the server responded with a status of 4" not in text:
+    # A refused request (4xx) or a 503 (database unavailable, retried) is logged by
+    # Chromium; the tests check what the page then shows.
+    refused = "the server responded with a status of 4" in text or "status of 503" in text
+    if kind == "error" and not refused:
         errors.append(text)

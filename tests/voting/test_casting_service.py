@@ -14,10 +14,13 @@ from flask import Flask
 
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
+from tests.clocks import shift_database_clock
 from tests.fixtures_casting import OpenVoteDay
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
+from voting.models.clock import database_now
+from voting.models.elections import CastBallot
 from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -28,6 +31,7 @@ from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import apply_schedule
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import get_vote_day
+from voting.services.lifecycle import open_vote_day
 from voting.services.lifecycle import schedule
 from voting.services.manifest import election_context
 
@@ -69,12 +73,22 @@ def test_close_during_verification_refuses_the_ballot(
     assert last.record["type"] == "close"
 
 
+def _open_until(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], closes_at: dt.datetime
+) -> OpenVoteDay:
+    """A vote day scheduled to close at ``closes_at``, opened now."""
+    prepared = prepare_vote_day(open_it=False)
+    schedule(db.session, prepared.vote_day, opens_at=None, closes_at=closes_at)
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
+    return prepared
+
+
 def test_scheduled_close_applies_at_casting(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened = prepare_vote_day()
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    in_an_hour = database_now(db.session) + dt.timedelta(hours=1)
+    opened = _open_until(app, prepare_vote_day, in_an_hour)
+    shift_database_clock(monkeypatch, 2 * 3600)  # the database's clock passes the closing time
     with pytest.raises(casting.VoteDayNotOpen):
         casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
     assert db.session.get_one(VoteDay, opened.vote_day).status == "closed"
@@ -85,9 +99,9 @@ def test_two_casts_past_the_closing_time_log_one_close(
 ) -> None:
     # Two workers both find the closing time passed; the other one closes first,
     # between this request's read of the status and its taking of the log lock.
-    opened = prepare_vote_day()
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    schedule(db.session, opened.vote_day, opens_at=None, closes_at=past)
+    in_an_hour = database_now(db.session) + dt.timedelta(hours=1)
+    opened = _open_until(app, prepare_vote_day, in_an_hour)
+    shift_database_clock(monkeypatch, 2 * 3600)
     ballot = _ballot(opened)
     real_close = casting.close_vote_day
 
@@ -252,3 +266,31 @@ def _checkpoints(vote_day: str) -> int:
     return db.session.execute(
         sa.select(sa.func.count()).select_from(LogCheckpoint).where(LogCheckpoint.log_id == log)
     ).scalar_one()
+
+
+@pytest.mark.parametrize("policy", ["first-counts", "last-counts"])
+@pytest.mark.parametrize("size", [1, 2, 3, 5000])
+def test_counted_ballots_come_in_pages_of_bounded_size(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], policy: str, size: int
+) -> None:
+    """Keyset pages give exactly the ballots the re-vote policy counts, whatever the page size."""
+    opened = prepare_vote_day(open_it=False)
+    credentials = ["a" * 64, "b" * 64, "c" * 64]
+    # a: leaves 10, 13, 17; b: 11; c: 12, 16 (re-votes interleaved in log order)
+    cast = [(0, 10), (1, 11), (2, 12), (0, 13), (2, 16), (0, 17)]
+    for who, index in cast:
+        db.session.add(
+            CastBallot(
+                vote_day_id=opened.vote_day,
+                credential=credentials[who],
+                leaf_index=index,
+                leaf_hash="00" * 32,
+                cast_at=dt.datetime(2026, 6, 14, tzinfo=dt.UTC),
+            )
+        )
+    db.session.commit()
+    pages = list(casting.counted_ballot_pages(db.session, opened.vote_day, policy, size=size))
+    assert all(1 <= len(page) <= size for page in pages)
+    expected = [10, 11, 12] if policy == "first-counts" else [11, 16, 17]
+    assert [i for page in pages for i in page] == expected
+    assert casting.counted_ballots(db.session, opened.vote_day, policy) == expected

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from flask.testing import FlaskCliRunner
 
 from tests.voting.record_tamper import Keys
@@ -51,3 +53,26 @@ def test_rehearsal_plays_every_part(rehearsed: tuple[RehearsalSummary, Keys]) ->
     }
     assert kinds.count("channel-counts") == 2  # the postal counts and their correction
     assert kinds.count("spoiled") == 3 and kinds.count("ballot") == 24
+
+
+def test_simulate_prepares_and_casts_in_bounded_batches(
+    runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ballots are prepared and cast a batch at a time, never all at once."""
+    from voting.rehearsal import rehearse
+
+    batches: list[int] = []
+    cast_batch = rehearse._cast_batch
+
+    def remember(summary: Any, url: str, casting: Any, plan: list[Any], preparing: Any) -> None:
+        batches.append(len(plan))
+        cast_batch(summary, url, casting, plan, preparing)
+
+    monkeypatch.setattr(rehearse, "CAST_BATCH", 3)
+    monkeypatch.setattr(rehearse, "_cast_batch", remember)
+    record = tmp_path / "record"
+    args = ["simulate", "--voters", "7", "--record", str(record), "--seed", "b"]
+    result = runner.invoke(args=[*args, "--witnesses", "0"])
+    assert result.exit_code == 0, result.output
+    assert batches == [3, 3, 1]
+    assert "7 voters cast 7 ballots" in result.output

@@ -326,6 +326,10 @@ def test_open_schedule_close_tally_publish(
     assert backwards.status_code == 400 and b"close after it opens" in backwards.data
     bad_zone = official_actions.post(f"{LIFECYCLE}/schedule", {"zone": "Mars/Olympus"})
     assert bad_zone.status_code == 400 and b"unknown time zone" in bad_zone.data
+    too_early = official_actions.post(f"{LIFECYCLE}/open")  # scheduled for 2099
+    assert too_early.status_code == 409 and b"before its scheduled time" in too_early.data
+    cleared = official_actions.post(f"{LIFECYCLE}/schedule", {"zone": "Europe/Zurich"})
+    assert cleared.status_code == 303
 
     assert official_actions.post(f"{LIFECYCLE}/open").status_code == 303
     assert status() == "open"

@@ -1,12 +1,13 @@
 """``flask --app app schedule run``: open and close vote days at their scheduled times.
 
 Run it from a timer (a systemd timer or cron, every minute) or with
-``--every SECONDS`` as a long-running process; docs/lifecycle.md.
+``--every SECONDS`` as a long-running process; docs/lifecycle.md. What is due
+is decided by the database's clock, not this machine's (voting/models/clock.py):
+any node may run it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import click
@@ -30,10 +31,9 @@ def _open(session: DbSession, vote_day_id: str) -> None:
 
 
 def apply_once() -> list[str]:
-    """One pass: the transitions that are due now."""
+    """One pass: the transitions that are due now by the database's clock."""
     return lifecycle.apply_schedule(
         db.session,
-        now=dt.datetime.now(dt.UTC),
         open_vote_day_with=_open,
         signing=log_signing(current_app),
     )

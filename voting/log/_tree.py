@@ -7,6 +7,7 @@ rows: a proof or a past root needs the hashes of O(log n) perfect subtrees
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from crypto.merkle import node_hash
 from crypto.merkle import perfect_subtrees
 from voting.errors import NotFound
 from voting.errors import VotingError
+from voting.models.clock import from_db
+from voting.models.clock import now_sql
 from voting.models.log import Log
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
@@ -52,7 +55,9 @@ _INSERT_LEAF = (
     "INSERT INTO log_leaves (log_id, idx, leaf_hash, hash_prefix, data) VALUES (?, ?, ?, ?, ?)"
 )
 _INSERT_NODE = "INSERT INTO log_nodes (log_id, level, idx, hash) VALUES (?, ?, ?, ?)"
-_UPDATE_LOG = "UPDATE logs SET size = ?, right_edge = ? WHERE id = ?"
+# It returns the database's clock (voting/models/clock.py), read under the lock
+# in the round trip the append makes anyway: the time checkpoints are due by.
+_UPDATE_LOG = "UPDATE logs SET size = ?, right_edge = ? WHERE id = ? RETURNING {now}"
 
 
 class LogNotFound(NotFound):
@@ -221,16 +226,19 @@ def write(
     new_leaves: list[tuple[int, int, bytes, int, bytes]],
     new_nodes: list[tuple[int, int, bytes]],
     also: Sequence[tuple[str, Params]] = (),
-) -> None:
+) -> dt.datetime:
     """Write leaves ``(log id, index, leaf hash, hash prefix, data)``, nodes and the log row.
 
     ``also`` are the caller's own writes, sent in the same batch (one round
-    trip on PostgreSQL).
+    trip on PostgreSQL). Returns the database's time, read with the log row's
+    update (under the append lock).
     """
     statements: list[tuple[str, Params]] = []
     if new_leaves:
         statements.append((_INSERT_LEAF, new_leaves))
     if new_nodes:
         statements.append((_INSERT_NODE, [(state.id, lv, i, h) for lv, i, h in new_nodes]))
-    statements.append((_UPDATE_LOG, (state.size, b"".join(state.right_edge), state.id)))
-    run_many(session, [*statements, *also])
+    update = _UPDATE_LOG.replace("{now}", now_sql(session.get_bind().dialect.name))
+    statements.append((update, (state.size, b"".join(state.right_edge), state.id)))
+    results = run_many(session, [*statements, *also])
+    return from_db(results[len(statements) - 1].one()[0])

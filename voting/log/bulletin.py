@@ -5,7 +5,10 @@ committed durably before they return. Every read (an entry, a past root, an
 inclusion or consistency proof) costs O(log n) rows. Checkpoints are C2SP
 tlog-checkpoint notes signed by the log key, issued at most about once per
 :data:`CHECKPOINT_INTERVAL` and only from the stored tree, so two
-inconsistent checkpoints are never signed.
+inconsistent checkpoints are never signed. When a checkpoint is due, and the
+time it is stored with, is decided by the database's clock
+(:mod:`voting.models.clock`), so that every node of a deployment batches
+checkpoints by the same clock; ``now`` arguments stand in for it in tests.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from crypto import merkle
 from crypto.encoding import canonical_json
@@ -47,6 +51,7 @@ from voting.log.reads import log_size
 from voting.log.reads import non_negative
 from voting.log.reads import root_at
 from voting.models import sql as _sql
+from voting.models.clock import database_now
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
 from voting.models.session_types import DbSession
@@ -54,6 +59,7 @@ from voting.models.sql import Rows
 
 __all__ = [
     "CHECKPOINT_INTERVAL",
+    "COMMIT_IN_DOUBT",
     "MAX_PAGE",
     "MAX_RECORD_BYTES",
     "Appended",
@@ -83,6 +89,9 @@ __all__ = [
 ]
 
 CHECKPOINT_INTERVAL = dt.timedelta(seconds=1)
+COMMIT_IN_DOUBT = "urna_commit_in_doubt"
+"""Attribute set to True on an error raised by an append's commit: the append may
+have become durable (the database may have committed before the connection broke)."""
 MAX_RECORD_BYTES = 1 << 20
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -108,10 +117,6 @@ class StoredCheckpoint:
     root_hash: bytes
     note: str
     created_at: dt.datetime
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -155,7 +160,8 @@ def create_log(
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidRequest(f"a log name is a lowercase slug of at most 64 characters: {name!r}")
     origin = origin or DEFAULT_ORIGIN_TEMPLATE.format(name=name)
-    session.add(Log(name=name, origin=origin, size=0, right_edge=b"", created_at=now or _now()))
+    created_at = now or database_now(session)
+    session.add(Log(name=name, origin=origin, size=0, right_edge=b"", created_at=created_at))
     try:
         session.commit()
     except sa.exc.IntegrityError as exc:
@@ -178,6 +184,8 @@ class LockedLog:
         self._leaves: list[tuple[int, int, bytes, int, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
         self._also: list[tuple[str, _sql.Params]] = []
+        self.flushed_at: dt.datetime | None = None
+        """The database's time at the latest :meth:`flush` (read under the lock)."""
 
     @property
     def name(self) -> str:
@@ -231,7 +239,9 @@ class LockedLog:
 
     def flush(self) -> None:
         """Write the pending leaves, subtree hashes, the log row and the caller's writes."""
-        tree.write(self._session, self._state, self._leaves, self._nodes, self._also)
+        self.flushed_at = tree.write(
+            self._session, self._state, self._leaves, self._nodes, self._also
+        )
         self._leaves.clear()
         self._nodes.clear()
         self._also.clear()
@@ -272,12 +282,25 @@ def locked_log(
         yield log
         log.flush()
         if signing is not None:
-            _checkpoint_if_due(session, log, signing, now or _now(), CHECKPOINT_INTERVAL)
+            when = now or log.flushed_at or database_now(session)
+            _checkpoint_if_due(session, log, signing, when, CHECKPOINT_INTERVAL)
         if commit:
-            session.commit()
+            try:
+                session.commit()
+            except Exception as exc:  # the connection broke with the COMMIT on its way
+                setattr(exc, COMMIT_IN_DOUBT, True)
+                raise
     except BaseException:
-        session.rollback()
+        _rollback(session)
         raise
+
+
+def _rollback(session: DbSession) -> None:
+    """Roll back; if the connection is gone, discard it so that the first error stands."""
+    try:
+        session.rollback()
+    except Exception:
+        (session if isinstance(session, so.Session) else session()).invalidate()
 
 
 def append(
@@ -372,7 +395,7 @@ def issue_checkpoint(
     whole log or is younger than ``interval``.
     """
     with locked_log(session, name) as log:
-        return _checkpoint_locked(session, log, signing, now or _now(), interval)
+        return _checkpoint_locked(session, log, signing, now or database_now(session), interval)
 
 
 def get_checkpoint(session: DbSession, name: str, size: int | None = None) -> StoredCheckpoint:
@@ -406,18 +429,20 @@ def latest_checkpoint_note(
     With ``signing``, first issue a new checkpoint if the tree has grown and
     the latest is older than :data:`CHECKPOINT_INTERVAL` (lazy batching).
     """
-    if signing is not None and _checkpoint_due(session, name, now or _now()):
+    if signing is not None and _checkpoint_due(session, name, now):
         issue_checkpoint(session, name, signing, now=now)
     return get_checkpoint(session, name).note
 
 
-def _checkpoint_due(session: DbSession, name: str, now: dt.datetime) -> bool:
-    now = _utc(now)
+def _checkpoint_due(session: DbSession, name: str, now: dt.datetime | None) -> bool:
     state = tree.read_log(session, name)
     latest = _latest_row(session, state.id)
     if latest is None:
         return True
-    return latest.size < state.size and now - _utc(latest.created_at) >= CHECKPOINT_INTERVAL
+    if latest.size >= state.size:
+        return False
+    when = _utc(now) if now is not None else database_now(session)
+    return when - _utc(latest.created_at) >= CHECKPOINT_INTERVAL
 
 
 def receipt_for(session: DbSession, name: str, index: int) -> Receipt:

@@ -76,6 +76,8 @@ TRUSTEES = ("alice", "bob", "carol")
 THRESHOLD = 2
 ABSENT_TRUSTEE = "carol"
 CAST_THREADS = 2
+CAST_BATCH = 256
+"""Voters prepared and cast per batch (:func:`_vote`): what bounds the rehearsal's memory."""
 
 
 @dataclass
@@ -255,7 +257,12 @@ def _served(app: Flask) -> Iterator[str]:
 def _vote(
     summary: RehearsalSummary, url: str, voters: list[Voter], seed: bytes | None, pool: Any
 ) -> None:
-    """Every voter prepares (in the pool) and casts (over HTTP); some audit, some vote twice."""
+    """Every voter prepares (in the pool) and casts (over HTTP); some audit, some vote twice.
+
+    Voters go in batches of :data:`CAST_BATCH`: the pool prepares the next
+    batch while the threads cast this one, so at most two batches of ballots
+    are held at once, however many voters there are.
+    """
     client = VotingClient(url)
     forms = {}
     for voter in voters:
@@ -264,28 +271,52 @@ def _vote(
             forms[voter.unit] = client.ballot_form(VOTE_DAY, credential)
     data = {unit: form_data(form) for unit, form in forms.items()}
     rnd = random.Random(seed)  # noqa: S311 (the scripted voters' answers, not secrets)
-    plan: list[tuple[Voter, list[str]]] = []
-    jobs = []
-    for voter in voters:
-        labels = ["audit"] * voter.audits + ["cast"] + ["again"] * voter.votes_twice
-        plan.append((voter, labels))
-        for label in labels:
-            answers = choose_answers(forms[voter.unit], rnd)
-            label_id = f"{voter.number}/{label}"
-            jobs.append((voter.code, VOTE_DAY, data[voter.unit], answers, seed, label_id))
-    prepared = pool.imap(prepare_ballot, jobs, chunksize=8)
+
+    def batch_jobs(batch: list[Voter]) -> tuple[list[tuple[Voter, list[str]]], list[Any]]:
+        """The batch's plan and preparation jobs (answers drawn in voter order)."""
+        plan: list[tuple[Voter, list[str]]] = []
+        jobs = []
+        for voter in batch:
+            labels = ["audit"] * voter.audits + ["cast"] + ["again"] * voter.votes_twice
+            plan.append((voter, labels))
+            for label in labels:
+                answers = choose_answers(forms[voter.unit], rnd)
+                label_id = f"{voter.number}/{label}"
+                jobs.append((voter.code, VOTE_DAY, data[voter.unit], answers, seed, label_id))
+        return plan, jobs
+
     with ThreadPoolExecutor(CAST_THREADS) as casting:
-        futures = [
-            casting.submit(_one_voter, url, voter, {label: next(prepared) for label in labels})
-            for voter, labels in plan
-        ]
-        for future in futures:
-            outcome = future.result()
-            summary.ballots_cast += 1
-            summary.audits += outcome["audited"]
-            summary.refused_second += outcome["refused"]
-            if len(summary.receipts) < 3:
-                summary.receipts.append(outcome["receipt"])
+        pending: tuple[list[tuple[Voter, list[str]]], Any] | None = None
+        for start in range(0, len(voters), CAST_BATCH):
+            plan, jobs = batch_jobs(voters[start : start + CAST_BATCH])
+            preparing = pool.map_async(prepare_ballot, jobs, chunksize=8)
+            if pending is not None:
+                _cast_batch(summary, url, casting, *pending)
+            pending = (plan, preparing)
+        if pending is not None:
+            _cast_batch(summary, url, casting, *pending)
+
+
+def _cast_batch(
+    summary: RehearsalSummary,
+    url: str,
+    casting: ThreadPoolExecutor,
+    plan: list[tuple[Voter, list[str]]],
+    preparing: Any,
+) -> None:
+    """Cast one prepared batch on the threads; wait for every voter of it."""
+    prepared = iter(preparing.get())
+    futures = [
+        casting.submit(_one_voter, url, voter, {label: next(prepared) for label in labels})
+        for voter, labels in plan
+    ]
+    for future in futures:
+        outcome = future.result()
+        summary.ballots_cast += 1
+        summary.audits += outcome["audited"]
+        summary.refused_second += outcome["refused"]
+        if len(summary.receipts) < 3:
+            summary.receipts.append(outcome["receipt"])
 
 
 _local = threading.local()

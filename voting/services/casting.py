@@ -16,18 +16,24 @@ with a stable code and stores nothing.
 Cast and audited ballots are disjoint by construction: a cast ballot is
 signed under the cast tag, an audited one under the audit tag
 (crypto/ballot.py), and no content is ever logged twice.
+
+Whether the closing time has passed, and the time stored with a cast ballot,
+are the database's (:mod:`voting.models.clock`), read in the queries a cast
+already sends: a web node whose clock is ahead cannot close the vote day early.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
@@ -48,6 +54,8 @@ from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.models import sql
+from voting.models.clock import from_db
+from voting.models.clock import now_sql
 from voting.models.elections import BallotContent
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
@@ -56,7 +64,6 @@ from voting.models.votedays import VoteDay
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
-from voting.services.lifecycle import now_utc
 from voting.services.votedays import ballot_for_unit
 
 MAX_BALLOT_BYTES = 64 * 1024
@@ -141,10 +148,11 @@ def cast_ballot(
 ) -> CastResult:
     """Check and record one ballot (``data`` is the parsed JSON).
 
+    ``now`` stands in for the database's clock in tests.
+
     Raises:
         BallotRefused: a subclass naming the reason; nothing was stored.
     """
-    now = now or now_utc()
     election, registration = _open_election(
         session, vote_day_id, _credential_text(data), now, signing
     )
@@ -187,7 +195,6 @@ def spoil_ballot(
         BallotRefused: the ballot is invalid, the revealed values do not match
             it, or its content is already on the log (it was cast or audited).
     """
-    now = now or now_utc()
     ballot_data = data.get("ballot") if isinstance(data, dict) else None
     election, registration = _open_election(
         session, vote_day_id, _credential_text(ballot_data), now, signing
@@ -311,24 +318,26 @@ def _open_election(
     session: DbSession,
     vote_day_id: str,
     credential: str,
-    now: dt.datetime,
+    now: dt.datetime | None,
     signing: LogSigning | None,
 ) -> tuple[OpenElection, Registration]:
     """The open vote day's election parameters and the credential's registration (one query).
 
-    A passed closing time closes the vote day.
+    A closing time passed by the database's clock (read in the same query;
+    ``now`` stands in for it in tests) closes the vote day.
 
     Raises:
         VoteDayNotFound: there is no such vote day.
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
     params = (credential, vote_day_id, credential, vote_day_id)
-    row = _run(session, _OPEN_ELECTION, params).first()
+    row = _run(session, _open_election_sql(session), params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
-    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row
+    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash, clock = row
     closes_at = sql.timestamp_from_db(session, closes_at)
-    if status == "open" and closes_at is not None and as_utc(closes_at) <= now:
+    when = as_utc(now) if now is not None else from_db(clock)
+    if status == "open" and closes_at is not None and as_utc(closes_at) <= when:
         try:
             close_vote_day(session, vote_day_id, signing=signing, now=now)  # scheduled close
         except TransitionRefused:
@@ -447,9 +456,10 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 # Values are always parameters ("?" placeholders, voting/models/sql.py).
 # The vote day, its election, the credential's registration and its first
 # ballot: one round trip before any ballot is parsed.
+# It also reads the database's clock (voting/models/clock.py).
 _OPEN_ELECTION = (
     "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
-    " c.jurisdiction_id, b.leaf_index, b.leaf_hash"
+    " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now}"
     " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
@@ -472,9 +482,14 @@ _INSERT_CONTENT = (
 )
 _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
-    " VALUES (?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, {now})"
 )
+_INSERT_CAST_BALLOT_AT = _INSERT_CAST_BALLOT.replace("{now}", "?")
 _run = sql.run
+
+
+def _open_election_sql(session: DbSession) -> str:
+    return _OPEN_ELECTION.replace("{now}", now_sql(session.get_bind().dialect.name))
 
 
 @dataclass(frozen=True)
@@ -490,12 +505,13 @@ def _cast_ballot_row(
     vote_day_id: str,
     credential: str,
     appended: bulletin.Appended,
-    now: dt.datetime,
+    now: dt.datetime | None,
 ) -> tuple[str, tuple[Any, ...]]:
-    """The statement recording where a credential's ballot landed on the log."""
-    cast_at = sql.timestamp_to_db(session, now)
-    params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex(), cast_at)
-    return _INSERT_CAST_BALLOT, params
+    """The statement recording where a credential's ballot landed (at the database's time)."""
+    params = (vote_day_id, credential, appended.index, appended.leaf_hash.hex())
+    if now is not None:  # a test's stand-in for the database's clock
+        return _INSERT_CAST_BALLOT_AT, (*params, sql.timestamp_to_db(session, now))
+    return _INSERT_CAST_BALLOT.replace("{now}", now_sql(session.get_bind().dialect.name)), params
 
 
 def _parse(data: Any) -> Ballot:
@@ -550,15 +566,59 @@ def _verify(
         raise InvalidBallotProof(str(exc)) from exc
 
 
+COUNTED_PAGE = 5000
+"""Counted ballots read per query by :func:`counted_ballot_pages`."""
+
+
+def counted_ballot_pages(
+    session: DbSession, vote_day_id: str, policy: str, *, size: int = COUNTED_PAGE
+) -> Iterator[list[int]]:
+    """Leaf indexes of the ballots that count under the re-vote policy, in log order, by pages.
+
+    A ballot counts unless another ballot of its credential comes before it
+    (``first-counts``) or after it (``last-counts``). Each page is one query,
+    resumed after the last index of the page before (keyset paging on the
+    unique ``(vote_day_id, leaf_index)``; the other ballots of a credential
+    are found through ``(vote_day_id, credential)``): memory is bounded by
+    ``size``, not by the number of ballots.
+    """
+    if size < 1:
+        raise ValueError("a page holds at least one ballot")
+    other = so.aliased(CastBallot)
+    # "+ 0" keeps the planner off (vote_day_id, leaf_index) for the other
+    # ballots, which would scan the whole vote day per row (SQLite chose it):
+    # the credential's ballots are the few rows of (vote_day_id, credential).
+    theirs = other.leaf_index + 0
+    if policy == "last-counts":
+        replaced_by = theirs > CastBallot.leaf_index
+    else:
+        replaced_by = theirs < CastBallot.leaf_index
+    superseded = sa.exists().where(
+        other.vote_day_id == CastBallot.vote_day_id,
+        other.credential == CastBallot.credential,
+        replaced_by,
+    )
+    after = -1
+    while True:
+        page = list(
+            session.scalars(
+                sa.select(CastBallot.leaf_index)
+                .where(
+                    CastBallot.vote_day_id == vote_day_id,
+                    CastBallot.leaf_index > after,
+                    ~superseded,
+                )
+                .order_by(CastBallot.leaf_index)
+                .limit(size)
+            )
+        )
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1]
+
+
 def counted_ballots(session: DbSession, vote_day_id: str, policy: str) -> list[int]:
-    """Leaf indexes of the ballots that count under the re-vote policy, in log order."""
-    rows = session.execute(
-        sa.select(CastBallot.credential, CastBallot.leaf_index)
-        .where(CastBallot.vote_day_id == vote_day_id)
-        .order_by(CastBallot.leaf_index)
-    ).all()
-    chosen: dict[str, int] = {}
-    for credential, index in rows:
-        if policy == "last-counts" or credential not in chosen:
-            chosen[credential] = index
-    return sorted(chosen.values())
+    """Every counted ballot's leaf index, in log order (:func:`counted_ballot_pages`, joined)."""
+    return [i for page in counted_ballot_pages(session, vote_day_id, policy) for i in page]

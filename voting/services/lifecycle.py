@@ -7,7 +7,14 @@ same transaction that changes the status, so the log and the database never
 disagree. Opening logs the credential lists and the manifest, whose hash binds
 every ballot proof, and freezes the questions. A refused transition raises
 :class:`TransitionRefused` and changes nothing. Opening and closing may be
-scheduled (:func:`apply_schedule`).
+scheduled (:func:`apply_schedule`); the schedule is part of the manifest.
+
+One clock: every transition's time (its record's ``at``, and whether a
+scheduled time has come) is the database's (:mod:`voting.models.clock`), read
+once the log's lock is held, never the web node's. A vote day cannot open
+before its scheduled opening time nor close before its scheduled closing
+time. The ``now`` arguments stand in for the database's clock in tests; the
+application never passes them.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from voting.errors import InvalidRequest
 from voting.errors import VoteDayNotFound
 from voting.log import bulletin
 from voting.log.keys import LogSigning
+from voting.models.clock import database_now
 from voting.models.elections import Election
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
@@ -50,7 +58,31 @@ class TransitionRefused(Conflict):
 
 
 def now_utc() -> dt.datetime:
+    """The node's clock: only for what decides nothing (see :mod:`voting.models.clock`)."""
     return dt.datetime.now(dt.UTC)
+
+
+def _clock(session: DbSession, now: dt.datetime | None) -> dt.datetime:
+    """The time of a transition: the database's (``now`` stands in for it in tests)."""
+    return as_utc(now) if now is not None else database_now(session)
+
+
+class TooEarly(TransitionRefused):
+    """A scheduled vote day cannot open or close before its scheduled time."""
+
+    code = "too_early"
+
+
+def _not_before(
+    vote_day_id: str, action: str, scheduled: dt.datetime | None, when: dt.datetime
+) -> None:
+    if scheduled is not None and when < as_utc(scheduled):
+        raise TooEarly(
+            f"cannot {action} vote day {vote_day_id!r} before its scheduled time "
+            f"{as_utc(scheduled).isoformat()}: the database clock says {when.isoformat()}",
+            vote_day=vote_day_id,
+            scheduled=as_utc(scheduled).isoformat(),
+        )
 
 
 def get_vote_day(session: DbSession, vote_day_id: str) -> VoteDay:
@@ -85,8 +117,13 @@ def _advance(
     signing: LogSigning | None,
     extra: Sequence[dict[str, Any]] = (),
     on_logged: Callable[[list[bulletin.Appended]], None] = lambda _: None,
+    now: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
 ) -> list[bulletin.Appended]:
     """Log ``extra`` records and the transition record, set the next status, commit.
+
+    The record's ``at`` is the database's time once the lock is held; the step
+    is refused if that is before ``not_before`` (a scheduled time).
 
     Every transition appends under the log's lock, so the status is read
     again once the lock is held: of two requests making the same step at
@@ -97,10 +134,11 @@ def _advance(
 
     Raises:
         TransitionRefused: another request changed the status first.
+        TooEarly: the database's time is before ``not_before``.
     """
     source = vote_day.status
     target = TRANSITIONS[source]
-    with bulletin.locked_log(session, vote_day.id, signing=signing) as log:
+    with bulletin.locked_log(session, vote_day.id, signing=signing, now=now) as log:
         current = session.execute(
             sa.select(VoteDay.status).where(VoteDay.id == vote_day.id)
         ).scalar_one()
@@ -110,8 +148,10 @@ def _advance(
                 vote_day=vote_day.id,
                 status=current,
             )
+        when = _clock(session, now)
+        _not_before(vote_day.id, f"move to {target}", not_before, when)
         appended = log.append_many(extra)
-        log.append({**record, "vote_day": vote_day.id, "status": target})
+        log.append({**record, "vote_day": vote_day.id, "status": target, "at": when.isoformat()})
         vote_day.status = target
         on_logged(appended)
     return appended
@@ -146,12 +186,12 @@ def begin_key_ceremony(
     session.flush()
     origin = signing.origin_for(vote_day_id) if signing is not None else None
     bulletin.create_log(session, vote_day_id, origin=origin, now=now)  # commits the election too
-    when = (now or now_utc()).isoformat()
     _advance(
         session,
         vote_day,
-        {"type": "key-ceremony", "trustees": roster, "threshold": threshold, "at": when},
+        {"type": "key-ceremony", "trustees": roster, "threshold": threshold},
         signing=signing,
+        now=now,
     )
 
 
@@ -179,9 +219,8 @@ def publish_election_key(
         "public_key": public_key.hex(),
         "verification_keys": {str(i): k.hex() for i, k in sorted(verification_keys.items())},
         "disqualified": list(disqualified),
-        "at": (now or now_utc()).isoformat(),
     }
-    _advance(session, vote_day, record, signing=signing)
+    _advance(session, vote_day, record, signing=signing, now=now)
 
 
 def schedule(
@@ -193,16 +232,32 @@ def schedule(
 ) -> None:
     """Set (or clear) the times at which :func:`apply_schedule` opens and closes the vote day.
 
+    The times are stored in UTC and written into the manifest when the vote
+    day opens, so they cannot change once it is open (the verifier checks the
+    logged opening and closing against them).
+
     Raises:
         InvalidRequest: naive datetimes, or closing before opening.
+        TransitionRefused: the vote day is already open (or further).
     """
+    get_vote_day(session, vote_day_id)
     election = get_election(session, vote_day_id)
+    # the row lock open_vote_day takes: the manifest and the stored schedule agree
+    vote_day = session.get_one(VoteDay, vote_day_id, with_for_update=True, populate_existing=True)
+    if vote_day.status not in ("key-ceremony", "credentials"):
+        raise TransitionRefused(
+            f"vote day {vote_day_id!r} is {vote_day.status}: its schedule is in the manifest "
+            "and cannot change once it has opened",
+            vote_day=vote_day_id,
+            status=vote_day.status,
+        )
     for value in (opens_at, closes_at):
         if value is not None and value.tzinfo is None:
             raise InvalidRequest("scheduled times must carry a time zone")
     if opens_at and closes_at and closes_at <= opens_at:
         raise InvalidRequest("a vote day must close after it opens")
-    election.opens_at, election.closes_at = opens_at, closes_at
+    election.opens_at = None if opens_at is None else opens_at.astimezone(dt.UTC)
+    election.closes_at = None if closes_at is None else closes_at.astimezone(dt.UTC)
     session.commit()
 
 
@@ -230,9 +285,10 @@ def open_vote_day(
 
     Raises:
         TransitionRefused: not in the credentials state, no question, or no credential.
+        TooEarly: the vote day is scheduled to open later (by the database's clock).
     """
     get_vote_day(session, vote_day_id)
-    with bulletin.locked_log(session, vote_day_id, signing=signing) as log:
+    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
         vote_day = session.get_one(
             VoteDay, vote_day_id, with_for_update=True, populate_existing=True
         )
@@ -243,6 +299,8 @@ def open_vote_day(
         if not records:
             raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
         election = get_election(session, vote_day_id)
+        when = _clock(session, now)
+        _not_before(vote_day_id, "open", election.opens_at, when)
         if log_key is None:
             if signing is None:
                 raise TypeError("open_vote_day needs the log key or the log's signing key")
@@ -252,10 +310,9 @@ def open_vote_day(
         )
         digest = manifest_hash(manifest)
         appended = log.append_many([*records, manifest])
-        when = (now or now_utc()).isoformat()
         log.append(
             {"type": "open", "vote_day": vote_day_id, "status": "open", "manifest_hash": digest,
-             "at": when}
+             "at": when.isoformat()}
         )  # fmt: skip
         election.manifest_hash = digest
         election.manifest_index = appended[-1].index
@@ -270,43 +327,46 @@ def close_vote_day(
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
 ) -> None:
-    """open → closed: no ballot is accepted after the close record."""
+    """open → closed: no ballot is accepted after the close record.
+
+    Raises:
+        TransitionRefused: the vote day is not open.
+        TooEarly: its scheduled closing time has not come (by the database's clock).
+    """
     vote_day = get_vote_day(session, vote_day_id)
     _expect(vote_day, "open", "close")
-    _advance(
-        session,
-        vote_day,
-        {"type": "close", "at": (now or now_utc()).isoformat()},
-        signing=signing,
-    )
+    closes_at = get_election(session, vote_day_id).closes_at
+    _advance(session, vote_day, {"type": "close"}, signing=signing, now=now, not_before=closes_at)
 
 
 def apply_schedule(
     session: DbSession,
     *,
-    now: dt.datetime,
     open_vote_day_with: Any,
     signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
 ) -> list[str]:
-    """Open and close the vote days whose scheduled time has come.
+    """Open and close the vote days whose scheduled time has come by the database's clock.
 
     ``open_vote_day_with(session, vote_day_id)`` opens one vote day (it knows
-    where the credential lists and the log key come from).
+    where the credential lists and the log key come from). Each transition
+    checks the time again under the log's lock.
 
     Returns:
         One line per transition made.
     """
     done: list[str] = []
+    when = _clock(session, now)
     due = session.execute(
         sa.select(VoteDay.id, VoteDay.status, Election.opens_at, Election.closes_at).join(
             Election, Election.vote_day_id == VoteDay.id
         )
     ).all()
     for vote_day_id, status, opens_at, closes_at in due:
-        if status == "credentials" and opens_at is not None and as_utc(opens_at) <= now:
+        if status == "credentials" and opens_at is not None and as_utc(opens_at) <= when:
             open_vote_day_with(session, vote_day_id)
             done.append(f"opened {vote_day_id}")
-        elif status == "open" and closes_at is not None and as_utc(closes_at) <= now:
+        elif status == "open" and closes_at is not None and as_utc(closes_at) <= when:
             close_vote_day(session, vote_day_id, signing=signing, now=now)
             done.append(f"closed {vote_day_id}")
     return done
@@ -333,8 +393,10 @@ def mark_tallied(
     """
     vote_day = get_vote_day(session, vote_day_id)
     _expect(vote_day, "closed", "mark as tallied")
-    record = {"type": "tallied", "at": (now or now_utc()).isoformat()}
-    return _advance(session, vote_day, record, signing=signing, extra=records, on_logged=on_logged)
+    return _advance(
+        session, vote_day, {"type": "tallied"}, signing=signing, extra=records,
+        on_logged=on_logged, now=now,
+    )  # fmt: skip
 
 
 def mark_published(
@@ -352,5 +414,7 @@ def mark_published(
     """
     vote_day = get_vote_day(session, vote_day_id)
     _expect(vote_day, "tallied", "publish the results of")
-    record = {"type": "published", "at": (now or now_utc()).isoformat()}
-    return _advance(session, vote_day, record, signing=signing, extra=records, on_logged=on_logged)
+    return _advance(
+        session, vote_day, {"type": "published"}, signing=signing, extra=records,
+        on_logged=on_logged, now=now,
+    )  # fmt: skip

@@ -8,6 +8,7 @@ another set of questions, another key or another vote day does not verify.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,9 +29,13 @@ MANIFEST_VERSION = 1
 def build_manifest(
     session: DbSession, vote_day: VoteDay, election: Election, *, log_origin: str, log_key: str
 ) -> dict[str, Any]:
-    """The manifest record of a vote day that is about to open."""
+    """The manifest record of a vote day that is about to open.
+
+    A scheduled vote day's manifest carries its ``schedule`` (times in UTC, or
+    null), against which the verifier checks the logged opening and closing.
+    """
     questions = sorted(vote_day.questions, key=lambda q: (q.position, q.key))
-    return {
+    manifest = {
         "type": "manifest",
         "version": MANIFEST_VERSION,
         "vote_day": vote_day.id,
@@ -44,6 +49,19 @@ def build_manifest(
         "jurisdictions": _jurisdictions(session, questions),
         "questions": [_question(q) for q in questions],
     }
+    if election.opens_at is not None or election.closes_at is not None:
+        manifest["schedule"] = {
+            "opens_at": _time(election.opens_at),
+            "closes_at": _time(election.closes_at),
+        }
+    return manifest
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    """A scheduled time as ISO 8601 in UTC (SQLite hands back naive UTC datetimes)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
 def manifest_hash(manifest: dict[str, Any]) -> str:

@@ -36,7 +36,7 @@ from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
-from voting.services.casting import counted_ballots
+from voting.services.casting import counted_ballot_pages
 from voting.services.lifecycle import get_vote_day
 from voting.services.tally_log import PAGE
 from voting.services.tally_log import Manifest
@@ -137,10 +137,9 @@ def _counted_pages(
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """The counted ballots' records, a page at a time."""
     policy = get_vote_day(session, vote_day_id).revote_policy
-    indexes = counted_ballots(session, vote_day_id, policy)
-    for start in range(0, len(indexes), PAGE):
+    for indexes in counted_ballot_pages(session, vote_day_id, policy, size=PAGE):
         page = []
-        for index, _, data in leaves_at(session, vote_day_id, indexes[start : start + PAGE]):
+        for index, _, data in leaves_at(session, vote_day_id, indexes):
             record = json.loads(data)
             if record.get("type") != "ballot":
                 raise bulletin.LogCorrupted(f"counted leaf {index} is not a ballot record")

@@ -90,7 +90,7 @@ def after_request(response: Response) -> Response:
     if key is not None and response.status_code == 200:
         throttle.release(db.session, key)
     attempt = g.pop("urna_cast_attempt", None)
-    if attempt is not None and response.status_code != 201:
+    if attempt is not None and response.status_code not in (201, 503):  # 503: no database
         # The attempt was counted in the cast's transaction, which a refusal
         # rolls back: count it again, on its own (it may now be over the limit).
         db.session.rollback()

@@ -221,6 +221,31 @@ async function post(url, body) {
   });
 }
 
+/** How many times a cast is sent while the server answers 503 (its database is unavailable). */
+const CAST_ATTEMPTS = 4;
+
+/**
+ * Send the ballot; while the server answers 503, wait (its Retry-After,
+ * doubled each time) and send it again, telling the citizen. Sending again is
+ * safe: a ballot counts once (docs/operations.md, "Database outage").
+ * @returns {Promise<{response: Response, inDoubt: boolean}>} the last answer, and
+ *   whether a 503 said the ballot may have been stored
+ */
+async function sendBallot(ballot) {
+  let inDoubt = false;
+  for (let attempt = 1; ; attempt += 1) {
+    const response = await post(root.dataset.castUrl, ballot);
+    if (response.status !== 503) return { response, inDoubt };
+    const body = await response.clone().json().catch(() => ({}));
+    if (body.stored === null) inDoubt = true;
+    if (attempt >= CAST_ATTEMPTS) return { response, inDoubt };
+    const wait = Number(response.headers.get('Retry-After'));
+    const seconds = Math.min(60, (wait > 0 ? wait : 2) * 2 ** (attempt - 1));
+    setStatus(message('unavailable-retry', { seconds, attempt: attempt + 1, attempts: CAST_ATTEMPTS }));
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+}
+
 // (4a) cast: signed now, to be cast (never the audit form); the receipt page follows
 async function cast() {
   const button = /** @type {HTMLButtonElement} */ (byId('cast'));
@@ -228,7 +253,12 @@ async function cast() {
   setStatus(message('casting'));
   try {
     const ballot = signBallot(state.sealed.unsigned, state.credential, 'cast');
-    const response = await post(root.dataset.castUrl, ballot);
+    const { response, inDoubt } = await sendBallot(ballot);
+    if (response.status === 503) {
+      setStatus('');
+      setAlert(message(inDoubt ? 'unavailable-in-doubt' : 'unavailable'));
+      return;
+    }
     if (response.status === 201) {
       const receipt = await response.json();
       state.credential = null;

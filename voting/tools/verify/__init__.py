@@ -35,6 +35,7 @@ from voting.tools.verify.log_checks import unverified_checkpoint
 from voting.tools.verify.manifest_checks import ElectionFacts
 from voting.tools.verify.manifest_checks import check_credentials
 from voting.tools.verify.manifest_checks import check_manifest
+from voting.tools.verify.manifest_checks import check_schedule
 from voting.tools.verify.record import RecordFiles
 from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.record import load_record
@@ -105,7 +106,7 @@ def verify_record(
     if facts is not None:
         _check_election(report, files, entries, facts, ceremony, options.jobs, tick)
     else:
-        for name in ("credentials", "ballots", "encrypted-totals", "results"):
+        for name in ("schedule", "credentials", "ballots", "encrypted-totals", "results"):
             report.skip(name, "no usable manifest")
     if options.receipt is not None:
         check_receipt(report, options.receipt, leaf_hashes, files, key)
@@ -121,7 +122,9 @@ def _check_election(
     jobs: int,
     tick: Progress,
 ) -> None:
-    """Everything that rests on the manifest: credentials, ballots, tally, results."""
+    """Everything that rests on the manifest: schedule, credentials, ballots, tally, results."""
+    with _stage(report, "schedule"):
+        check_schedule(report, entries, facts)
     with _stage(report, "credentials"):
         check_credentials(report, entries, facts)
     total = len(entries.of("ballot")) + len(entries.of("spoiled"))

@@ -9,6 +9,7 @@ manifest's order (voting.services.votedays.ballot_for_unit).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from dataclasses import field
@@ -22,7 +23,7 @@ from voting.tools.verify.ceremony_checks import CeremonyOutcome
 from voting.tools.verify.report import Report
 from voting.tools.verify.structure import Entries
 
-__all__ = ["ElectionFacts", "check_credentials", "check_manifest"]
+__all__ = ["ElectionFacts", "check_credentials", "check_manifest", "check_schedule"]
 
 REVOTE_POLICIES = ("first-counts", "last-counts")
 SpecTuple = tuple[str, int, int, int]
@@ -167,6 +168,64 @@ def _check_binding(
             f"the manifest names log key {log.get('key')}, the record's key is {log_key}",
             [index],
         )
+
+
+def check_schedule(report: Report, entries: Entries, facts: ElectionFacts) -> None:
+    """The logged opening and closing times against the manifest's ``schedule``.
+
+    The server takes these times from the database's clock and refuses to
+    open or close before the scheduled times (docs/lifecycle.md); a record
+    whose open or close record says otherwise was made by a server that
+    opened or closed early (or whose log was rewritten).
+    """
+    schedule = facts.manifest.get("schedule")
+    if schedule is None:
+        report.done("schedule", "the manifest has no schedule (opened and closed by hand)")
+        return
+    if not isinstance(schedule, dict) or set(schedule) != {"opens_at", "closes_at"}:
+        report.fail("schedule", "the manifest's schedule is malformed", entries.of("manifest"))
+        return
+    times: dict[str, dt.datetime] = {}
+    for kind, key in (("open", "opens_at"), ("close", "closes_at")):
+        index = entries.lifecycle.get(kind)
+        scheduled = _time(schedule[key]) if schedule[key] is not None else None
+        if schedule[key] is not None and scheduled is None:
+            report.fail("schedule", f"the manifest's {key} is not a time: {schedule[key]!r}")
+            continue
+        if index is None:
+            continue
+        at = _time((entries.records[index] or {}).get("at"))
+        if at is None:
+            report.fail("schedule", f"the {kind} record's time is missing or malformed", [index])
+            continue
+        times[kind] = at
+        if scheduled is not None and at < scheduled:
+            report.fail(
+                "schedule",
+                f"the vote day {'opened' if kind == 'open' else 'closed'} at {at.isoformat()}, "
+                f"{(scheduled - at).total_seconds():.0f} s before its scheduled time "
+                f"{scheduled.isoformat()}",
+                [index],
+            )
+    if "open" in times and "close" in times and times["close"] < times["open"]:
+        report.fail(
+            "schedule",
+            "the close record's time is before the open record's",
+            [entries.lifecycle["open"], entries.lifecycle["close"]],
+        )
+    opened, closed = schedule["opens_at"], schedule["closes_at"]
+    report.done("schedule", f"scheduled {opened or 'by hand'} to {closed or 'by hand'}")
+
+
+def _time(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time with its offset, or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def check_credentials(report: Report, entries: Entries, facts: ElectionFacts) -> None:

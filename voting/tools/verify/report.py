@@ -27,6 +27,7 @@ CHECKS: dict[str, str] = {
     "ceremony": "trustee commitments and their proofs, shares, complaints",
     "election-key": "the election key and verification keys derive from the qualified trustees",
     "manifest": "the manifest's hash, election key, trustees and log key",
+    "schedule": "the vote day opened and closed no earlier than the manifest's schedule",
     "credentials": "the credential lists: complete parts, sorted, each key in one unit",
     "ballots": "every ballot: registered credential, its unit's questions, signature, proofs",
     "revote-policy": "the ballots counted under the vote day's re-vote policy",
