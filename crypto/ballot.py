@@ -313,12 +313,21 @@ def verify_ballot(
         InvalidProof: a proof does not verify (the message names the question).
     """
     check_ballot_shape(ballot, questions=questions, election=election)
+    verify_signature(ballot)
+    for spec, answer in zip(questions, ballot.answers, strict=True):
+        _verify_answer(answer, spec, election, ballot.credential)
+
+
+def verify_signature(ballot: Ballot) -> None:
+    """Check the credential's signature alone (cheap: one Ed25519 verification).
+
+    Raises:
+        InvalidSignature: the credential's signature does not verify.
+    """
     try:
         VerifyKey(ballot.credential).verify(signed_message(ballot), ballot.signature)
     except (BadSignatureError, NaclValueError) as exc:
         raise InvalidSignature("the ballot's credential signature does not verify") from exc
-    for spec, answer in zip(questions, ballot.answers, strict=True):
-        _verify_answer(answer, spec, election, ballot.credential)
 
 
 def check_ballot_shape(

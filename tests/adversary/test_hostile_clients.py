@@ -6,10 +6,28 @@ before its defence (docs/threat-model.md, "Hostile clients").
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from crypto.ballot import encrypt_ballot
+from crypto.credentials import derive_credential
+from tests.fixtures_casting import OpenVoteDay
+from voting.app.extensions import db
+from voting.log import bulletin
+from voting.models.elections import Election
+from voting.models.officials import RateCounter
+from voting.services import casting
+from voting.services.jurisdictions import get_unit
+from voting.services.manifest import election_context
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,3 +49,149 @@ def test_importing_the_app_keeps_the_default_recursion_limit() -> None:
     )
     default, after = out.stdout.split()
     assert after == default
+
+
+def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
+    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
+    questions = casting.questions_for_unit(
+        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
+    )
+    ballot, _ = encrypt_ballot(
+        {q.question_id: [0] * q.options for q in questions},
+        questions=questions,
+        election=election,
+        credential=derive_credential(opened.code(n=n), opened.vote_day),
+    )
+    return ballot.to_json()
+
+
+def _counter_keys() -> list[str]:
+    db.session.rollback()
+    return list(db.session.execute(sa.select(RateCounter.key)).scalars())
+
+
+ATTACKER = {"REMOTE_ADDR": "203.0.113.7"}
+VICTIM = {"REMOTE_ADDR": "198.51.100.20"}
+
+
+def test_junk_naming_a_victims_credential_does_not_lock_the_victim_out(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Stranger who read the victim's public credential in the log: sends 1,000 junk ballots.
+
+    Before: the 21st junk request locked the credential for 15 minutes (429).
+    """
+    opened = prepare_vote_day()
+    victim = _ballot(opened)
+    url = f"/api/vote-days/{opened.vote_day}/ballots"
+    client = app.test_client()
+    junk_kinds = [
+        {"credential": victim["credential"]},  # no ballot at all
+        {**victim, "signature": "00" * 64},  # the victim's credential, a forged signature
+        {"ballot": {"credential": victim["credential"]}},
+    ]
+    statuses = Counter(
+        client.post(url, json=junk_kinds[n % 3], environ_base=ATTACKER).status_code
+        for n in range(1000)
+    )
+    assert set(statuses) <= {400, 429}, statuses
+    assert statuses[429] > 0  # the attacker's address is limited, not the victim's credential
+    size = bulletin.log_size(db.session, opened.vote_day)
+    answer = client.post(url, json=victim, environ_base=VICTIM)
+    assert answer.status_code == 201, answer.get_json()
+    assert bulletin.log_size(db.session, opened.vote_day) == size + 1
+    keys = _counter_keys()
+    assert f"cast:{victim['credential']}" in keys  # counted once, for the real ballot
+    assert not any(k.endswith(("203.0.113.7", "198.51.100.20")) for k in keys)  # hashed
+
+
+def test_junk_from_one_address_is_limited_and_answers_carry_retry_after(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Stranger flooding the casting endpoint: over the junk limit, 429 with Retry-After."""
+    app.config["URNA_JUNK_LIMIT"] = (5, 600)
+    opened = prepare_vote_day()
+    url = f"/api/vote-days/{opened.vote_day}/ballots"
+    client = app.test_client()
+    junk = {**_ballot(opened), "signature": "00" * 64}
+    answers = [client.post(url, json=junk, environ_base=ATTACKER) for _ in range(7)]
+    assert [a.status_code for a in answers] == [400] * 5 + [429] * 2
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 600
+    assert client.post(url, json=_ballot(opened, 1), environ_base=VICTIM).status_code == 201
+
+
+def test_junk_from_everyone_together_is_limited(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Many strangers (a botnet), each under its own address's limit: the total is limited."""
+    app.config["URNA_JUNK_TOTAL_LIMIT"] = (10, 600)
+    opened = prepare_vote_day()
+    url = f"/api/vote-days/{opened.vote_day}/ballots"
+    client = app.test_client()
+    junk = {**_ballot(opened), "signature": "00" * 64}
+    statuses = [
+        client.post(url, json=junk, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code
+        for n in range(12)
+    ]
+    assert statuses == [400] * 10 + [429] * 2
+
+
+NESTED = b"[" * 90_000
+
+
+def _json_routes(app: Flask) -> list[str]:
+    """Every POST route whose view reads a JSON body (the official ones answer 401/403 first)."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "POST" in (rule.methods or set()) and rule.rule.startswith("/api/"):
+            routes.append(
+                rule.rule.replace("<vote_day>", "2026-06-14-ch").replace("<name>", "2026-06-14-ch")
+            )
+    return routes
+
+
+def test_deeply_nested_json_is_refused_by_every_json_endpoint(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Stranger: 90,000 nested brackets (180 KB), with and without Content-Length.
+
+    Before: py_ecc's recursion limit let the C decoder overflow the stack (SIGSEGV).
+    """
+    prepare_vote_day()
+    client = app.test_client()
+    routes = _json_routes(app)
+    assert len(routes) >= 10
+    for route in routes:
+        answer = client.post(route, data=NESTED, content_type="application/json")
+        assert 400 <= answer.status_code < 500, (route, answer.status_code)
+    deep = b"[" * 33 + b"]" * 33
+    for route in ("/api/vote-days/2026-06-14-ch/ballots", "/api/logs/2026-06-14-ch/witnesses"):
+        answer = client.post(route, data=deep, content_type="application/json")
+        assert answer.status_code == 400 and answer.get_json()["error"] in {
+            "malformed_json",
+            "malformed_ballot",
+        }
+        chunked = client.post(
+            route,
+            input_stream=io.BytesIO(NESTED),
+            content_type="application/json",
+            headers={"Transfer-Encoding": "chunked"},
+            environ_base={"wsgi.input_terminated": True},  # as gunicorn decodes chunks
+        )
+        assert chunked.status_code == 413, route
+
+
+def test_a_5000_digit_credential_is_a_client_error(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Stranger: a number longer than Python's integer limit (was a 500)."""
+    opened = prepare_vote_day()
+    client = app.test_client()
+    body = b'{"credential": ' + b"7" * 5000 + b"}"
+    for route in (
+        f"/api/vote-days/{opened.vote_day}/ballots",
+        f"/api/vote-days/{opened.vote_day}/audits",
+        f"/api/logs/{opened.vote_day}/cosignatures",
+    ):
+        answer = client.post(route, data=body, content_type="application/json")
+        assert answer.status_code == 400, (route, answer.status_code)

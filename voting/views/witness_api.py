@@ -11,18 +11,18 @@ from typing import Any
 
 from flask import Blueprint
 from flask import jsonify
-from flask import request
 from flask.typing import ResponseReturnValue
 
 from voting.app.extensions import db
 from voting.errors import InvalidRequest
 from voting.log import witnesses
+from voting.views._json import json_body
 
 bp = Blueprint("witness_api", __name__, url_prefix="/api/logs/<name>")
 
 
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return body
