@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
@@ -28,6 +29,7 @@ from voting.models.officials import RateCounter
 from voting.services import casting
 from voting.services.jurisdictions import get_unit
 from voting.services.manifest import election_context
+from voting.views._auth import safe_next
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -195,3 +197,54 @@ def test_a_5000_digit_credential_is_a_client_error(
     ):
         answer = client.post(route, data=body, content_type="application/json")
         assert answer.status_code == 400, (route, answer.status_code)
+
+
+def test_a_nul_in_any_path_segment_is_a_client_error(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Stranger: ``%00`` in a vote-day or log name (a PostgreSQL DataError, a 500, before)."""
+    opened = prepare_vote_day()
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for argument in sorted(rule.arguments):
+                if f"<int:{argument}>" in rule.rule:
+                    continue  # not a string: %00 does not match the route (404)
+                values = {a: opened.vote_day for a in rule.arguments}
+                values[argument] = f"{opened.vote_day}%00x"
+                path = rule.rule
+                for name, value in values.items():
+                    path = path.replace(f"<{name}>", value).replace(f"<int:{name}>", "1")
+                answer = client.open(path, method=method, query_string={"start": "0", "old": "1"})
+                assert 400 <= answer.status_code < 500, (method, path, answer.status_code)
+                checked += 1
+    assert checked >= 60
+    answer = client.get("/api/logs/x/entries", query_string={"start": "0\x00"})
+    assert answer.status_code == 400
+
+
+def test_login_never_redirects_to_another_site(client: FlaskClient) -> None:
+    """Stranger sending a voter or official a login link with ``next=/%09/evil.example``."""
+    for target in ("/\t/evil.example/phish", "/\n/evil.example", "/ /evil.example", "/\\evil"):
+        assert safe_next(target) is None, target
+    assert safe_next("/officials/vote-days/x?tab=1") == "/officials/vote-days/x?tab=1"
+    page = client.get("/login?next=/%09/evil.example/phish")
+    assert 'name="next" value="/' not in page.get_data(as_text=True)
+
+
+def test_a_tracking_code_typed_with_spaces_is_found(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """A voter copying the 13 groups with spaces (64 characters: it was read as hex)."""
+    opened = prepare_vote_day()
+    client = app.test_client()
+    receipt = client.post(f"/api/vote-days/{opened.vote_day}/ballots", json=_ballot(opened))
+    code = receipt.get_json()["tracking_code"]
+    spaced = code.replace("-", " ")
+    assert len(spaced) == 64
+    for typed in (code, spaced, code.replace("-", ""), code.lower()):
+        found = client.get(f"/api/vote-days/{opened.vote_day}/receipts/{typed}")
+        assert found.status_code == 200, (typed, found.get_json())

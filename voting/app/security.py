@@ -39,6 +39,7 @@ from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.app.extensions import csrf
+from voting.errors import InvalidRequest
 
 OFFICIAL_ROUTE_ATTR = "urna_official_route"
 """Set on a view function by :func:`voting.views._auth.official_required`."""
@@ -94,6 +95,7 @@ def init_security(app: Flask, overrides: Mapping[str, Any]) -> None:
         )
     # Flask-WTF's own hook checks every endpoint; ours applies the /api/ policy.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(refuse_control_characters)
     app.before_request(_protect_from_csrf)
     app.after_request(add_security_headers)
 
@@ -116,6 +118,21 @@ def proxy_hops(value: object) -> int:
 def is_official_view(view: Callable[..., Any] | None) -> bool:
     """Whether a view acts on an official's session (marked by ``official_required``)."""
     return view is not None and getattr(view, OFFICIAL_ROUTE_ATTR, None) is not None
+
+
+def refuse_control_characters() -> None:
+    """Refuse a control character (``%00``...) in a path segment or query value, first.
+
+    No identifier of Urna contains one, and PostgreSQL refuses a NUL in text
+    with a driver error (a 500): one check here covers every route.
+
+    Raises:
+        InvalidRequest: a path segment or query value holds a control character.
+    """
+    values = [*(request.view_args or {}).values(), *(v for _, v in request.args.items(multi=True))]
+    for value in values:
+        if isinstance(value, str) and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise InvalidRequest("the address holds a control character (such as %00)")
 
 
 def _protect_from_csrf() -> None:

@@ -111,9 +111,11 @@ def audit(vote_day: str) -> ResponseReturnValue:
 def receipt(vote_day: str, code: str) -> ResponseReturnValue:
     """The receipt of a tracking code (or leaf hash), with the latest covering proof."""
     try:
-        # A tracking code (13 groups of 4 joined by "-") is 64 characters long too.
-        is_hex = len(code) == 64 and "-" not in code
-        leaf_hash = bytes.fromhex(code) if is_hex else parse_tracking_code(code)
+        # A tracking code is 52 base32 characters once its spaces and dashes are
+        # gone (13 groups and 12 separators are 64 characters, as a hex hash is).
+        compact = "".join(code.split()).replace("-", "")
+        is_hex = len(compact) == 64
+        leaf_hash = bytes.fromhex(compact) if is_hex else parse_tracking_code(code)
     except (InvalidEncoding, ValueError) as exc:
         raise InvalidRequest(f"not a tracking code: {exc}") from exc
     bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())
