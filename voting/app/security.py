@@ -98,6 +98,7 @@ def init_security(app: Flask, overrides: Mapping[str, Any]) -> None:
     app.before_request(refuse_control_characters)
     app.before_request(_protect_from_csrf)
     app.after_request(add_security_headers)
+    app.after_request(drain_unread_body)
 
 
 def proxy_hops(value: object) -> int:
@@ -133,6 +134,33 @@ def refuse_control_characters() -> None:
     for value in values:
         if isinstance(value, str) and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
             raise InvalidRequest("the address holds a control character (such as %00)")
+
+
+DRAIN_BYTES = 1024 * 1024
+"""At most this much of a body the view did not read is read and dropped after the answer."""
+
+
+def drain_unread_body(response: Response) -> Response:
+    """Read (and drop) what is left of a refused request's body, up to :data:`DRAIN_BYTES`.
+
+    A route that refuses a request before reading its body (401, 403, 413, a
+    nested body refused after the first bytes) would otherwise leave the rest
+    unread: the server then closes the connection while the client is still
+    sending, and the client sees a reset instead of the answer.
+    """
+    length = request.content_length
+    if length is None and not request.environ.get("wsgi.input_terminated"):
+        return response  # no body, or one the server cannot delimit
+    if length is not None and length > DRAIN_BYTES:
+        return response  # too large to be worth reading: the connection closes
+    stream = request.stream
+    left = DRAIN_BYTES
+    while left > 0:
+        chunk = stream.read(min(64 * 1024, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return response
 
 
 def _protect_from_csrf() -> None:
