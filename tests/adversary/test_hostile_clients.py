@@ -248,3 +248,27 @@ def test_a_tracking_code_typed_with_spaces_is_found(
     for typed in (code, spaced, code.replace("-", ""), code.lower()):
         found = client.get(f"/api/vote-days/{opened.vote_day}/receipts/{typed}")
         assert found.status_code == 200, (typed, found.get_json())
+
+
+def test_immutable_log_answers_are_cacheable_by_anyone(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Crowd of observers (or a stranger's flood) on the log: a CDN must be able to serve it."""
+    opened = prepare_vote_day()
+    client = app.test_client()
+    client.set_cookie("urna", "anything")  # an official's browser, say
+    log = f"/api/logs/{opened.vote_day}"
+    size = bulletin.log_size(db.session, opened.vote_day)
+    for path in (
+        f"{log}/entries/0",
+        f"{log}/entries?start=0&end=2",
+        f"{log}/proof/inclusion?index=0&size={size}",
+        f"{log}/proof/consistency?old=1&new={size}",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+        assert "Cookie" not in answer.headers.get("Vary", ""), path
+        assert "Set-Cookie" not in answer.headers, path
+    latest = client.get(f"{log}/proof/consistency?old=1")  # against the latest: may change
+    assert "immutable" not in latest.headers.get("Cache-Control", "")

@@ -179,6 +179,8 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         seconds = int(current_app.config.get("URNA_HSTS_SECONDS", HSTS_SECONDS))
         response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+    if "immutable" in (response.headers.get("Cache-Control") or ""):
+        return response  # the same for everyone: the session is not read (no Vary: Cookie)
     if session.get("official_token"):
         # Pages of a logged-in official carry personal data and CSRF tokens.
         response.headers["Cache-Control"] = "no-store"
