@@ -10,23 +10,29 @@ import io
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
 
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
 from voting.app.extensions import db
+from voting.errors import InvalidOfficial
 from voting.log import bulletin
 from voting.models.elections import Election
 from voting.models.officials import RateCounter
 from voting.services import casting
+from voting.services import officials
+from voting.services import throttle
 from voting.services.jurisdictions import get_unit
 from voting.services.manifest import election_context
 from voting.views._auth import safe_next
@@ -272,3 +278,48 @@ def test_immutable_log_answers_are_cacheable_by_anyone(
         assert "Set-Cookie" not in answer.headers, path
     latest = client.get(f"{log}/proof/consistency?old=1")  # against the latest: may change
     assert "immutable" not in latest.headers.get("Cache-Control", "")
+
+
+def test_rate_limit_rows_are_purged_without_any_login(app: Flask, runner: FlaskCliRunner) -> None:
+    """Server operator's database leaked later: who typed codes, and from where, is gone.
+
+    Before: ``code-ip:<address>`` and ``cast:<credential>`` rows stayed until an official logged in.
+    """
+    old = int(time.time()) - throttle.RETENTION - 5
+    limit = throttle.Limit(attempts=20, window=900)
+    throttle.hit(db.session, "code-ip:old", limit, what="x", now=old)
+    throttle.hit(db.session, "cast:old", limit, what="x", now=old)
+    result = runner.invoke(args=["schedule", "run"])
+    assert result.exit_code == 0, result.output
+    assert _counter_keys() == []
+    throttle.hit(db.session, "cast:old", limit, what="x", now=old)
+    throttle._last_purge = 0  # the next hit of any worker purges
+    throttle.hit(db.session, "code-ip:new", limit, what="x")
+    assert _counter_keys() == ["code-ip:new"]
+
+
+def test_the_code_form_never_sends_the_code(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """Anyone reading proxy logs or the browser history: without JavaScript, no code in the URL."""
+    opened = prepare_vote_day()
+    page = app.test_client().get(f"/vote/{opened.vote_day}").get_data(as_text=True)
+    form = page[page.index('<form id="code-form"') : page.index("</form>", page.index("code-form"))]
+    assert 'id="code"' in form
+    assert "name=" not in form  # an unnamed field is never submitted
+
+
+def test_common_and_patterned_passwords_are_refused_for_officials() -> None:
+    """Online guesser trying the usual passwords against officials' accounts (NIST SP 800-63B)."""
+    for weak in (
+        "password1234",
+        "aaaaaaaaaaaa",
+        "abcabcabcabc",
+        "123456789012",
+        "qwertzuiopas",
+        "!Monkey2024!",
+        "Abstimmung2026",
+    ):
+        with pytest.raises(InvalidOfficial):
+            officials.check_password_rules(weak)
+    officials.check_password_rules("correct horse battery staple")
