@@ -49,7 +49,7 @@ def parse_json(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
     try:
         return json.loads(body, parse_int=_int, parse_float=_float, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise MalformedJson(f"the request body is not valid JSON: {exc}") from exc
+        raise MalformedJson(f"the request body is not JSON: {exc}") from exc
 
 
 def check_depth(body: bytes) -> None:

@@ -49,8 +49,8 @@ def top_unit(vote_day: str, **_: Any) -> Jurisdiction:
     return get_unit(db.session, root)
 
 
-OFFICIAL_BODY_BYTES = 32 * 1024 * 1024
-"""Officials' messages (decryption shares of every unit) may be large; they are authenticated."""
+OFFICIAL_BODY_BYTES = 256 * 1024
+"""Officials' messages: the application's ``MAX_CONTENT_LENGTH``, as before."""
 
 
 def json_body() -> Any:
