@@ -8,6 +8,11 @@ verification runs before the log's append lock is taken, so server workers
 verify in parallel; under the lock only the re-vote policy is checked again
 and the leaf and the index row are written and committed together. A refused
 ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
+
+Rate limits (:class:`CastLimits`, docs/security.md): an attempt counts against
+its credential only once the credential's signature verified; a refusal
+before that counts as junk against the client's hashed address and everyone's
+total, whose counters are read in the cast's first query.
 """
 
 from __future__ import annotations
