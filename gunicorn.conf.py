@@ -7,10 +7,17 @@ serves a laptop, CI and a canton's servers:
 
 - ``URNA_BIND`` (default ``127.0.0.1:8000``): where to listen. Behind the TLS
   reverse proxy keep it on loopback or a private address.
-- ``URNA_WORKERS`` (default: the number of CPUs, at least 2): synchronous
-  worker processes. Casting is CPU-bound (every ballot's proofs are verified
+- ``URNA_WORKERS`` (default: the number of CPUs, at least 2): worker
+  processes. Casting is CPU-bound (every ballot's proofs are verified
   before it is stored), so one worker per core is right; more only add
   memory and context switches.
+- ``URNA_THREADS`` (default 8): threads per worker (gunicorn's ``gthread``
+  worker). A synchronous worker is held by one slow client for as long as it
+  takes to send its headers (up to the timeout): two such clients blocked a
+  two-worker server. With threads, a slow client holds one thread while the
+  others serve; idle keep-alive connections wait in the worker's poller and
+  hold none. The TLS reverse proxy in front (docs/operations.md) should buffer
+  requests too; this setting holds without it.
 - ``URNA_TIMEOUT`` (default 30 s): a worker silent for longer is killed and
   replaced. A ballot takes milliseconds; the slowest requests (an export of
   the record) stream in pages.
@@ -42,7 +49,7 @@ def _int(name: str, default: int) -> int:
 wsgi_app = "app:app"
 bind = os.environ.get("URNA_BIND", "127.0.0.1:8000")
 workers = _int("URNA_WORKERS", max(2, os.cpu_count() or 1))
-threads = _int("URNA_THREADS", 1)
+threads = _int("URNA_THREADS", 8)
 worker_class = os.environ.get("URNA_WORKER_CLASS") or ("gthread" if threads > 1 else "sync")
 timeout = _int("URNA_TIMEOUT", 30)
 graceful_timeout = 30

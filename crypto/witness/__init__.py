@@ -24,6 +24,7 @@ from crypto.note import Checkpoint
 from crypto.note import VerifierKey
 from crypto.note import parse_note
 from crypto.note import verify_checkpoint
+from crypto.witness import _ecc  # noqa: F401  (first: imports py_ecc, keeps the recursion limit)
 from crypto.witness._keys import COSIGNATURE_CONTEXT
 from crypto.witness._keys import PUBLIC_KEY_SIZE
 from crypto.witness._keys import SIGNATURE_SIZE

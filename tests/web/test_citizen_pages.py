@@ -164,16 +164,17 @@ def test_failed_code_lookups_are_rate_limited_per_address(
 def test_casting_is_rate_limited_per_credential(
     app: Flask, live_server: str, opened: OpenVoteDay
 ) -> None:
+    # Only attempts whose signature verified count (audits are verified in full).
     app.config["URNA_CAST_LIMIT"] = (2, 900)
     voter = VotingClient(live_server)
-    ballot, _ = voter.prepare(VOTE_DAY, opened.code(), ANSWERS)
-    body = json.dumps(ballot.to_json())
-    url = f"{live_server}/api/vote-days/{VOTE_DAY}/ballots"
-    statuses = [
-        voter.http.post(url, data=body, headers={"Content-Type": "application/json"}).status_code
-        for _ in range(3)
-    ]
-    assert statuses == [201, 409, 429]
+    url = f"{live_server}/api/vote-days/{VOTE_DAY}/audits"
+    headers = {"Content-Type": "application/json"}
+    statuses = []
+    for _ in range(3):
+        ballot, secrets = voter.prepare(VOTE_DAY, opened.code(), ANSWERS, purpose="audit")
+        body = json.dumps({"ballot": ballot.to_json(), "secrets": secrets.to_json()})
+        statuses.append(voter.http.post(url, data=body, headers=headers).status_code)
+    assert statuses == [201, 201, 429]
     other, _ = voter.prepare(VOTE_DAY, opened.code(n=1), ANSWERS)  # another code is not affected
     assert voter.cast(VOTE_DAY, other).index > 0
 
@@ -184,11 +185,12 @@ def _cast_attempts(credential: str) -> int | None:
     return None if row is None else row.count
 
 
-def test_every_cast_attempt_is_counted_once_whatever_the_answer(
+def test_a_cast_attempt_counts_for_its_credential_once_its_signature_verified(
     app: Flask, live_server: str, opened: OpenVoteDay
 ) -> None:
-    # On PostgreSQL the attempt is counted in the cast's own transaction and
-    # counted again after a refusal's rollback; on SQLite it is committed first.
+    # On PostgreSQL the attempt is counted in the cast's own transaction; on
+    # SQLite committed once the signature verified. A refusal before that
+    # (bad signature, duplicate) counts as the client's junk, not the credential's.
     app.config["URNA_CAST_LIMIT"] = (4, 900)
     voter = VotingClient(live_server)
     ballot, _ = voter.prepare(VOTE_DAY, opened.code(), ANSWERS)
@@ -202,16 +204,13 @@ def test_every_cast_attempt_is_counted_once_whatever_the_answer(
 
     tampered = ballot.to_json()
     tampered["answers"][0]["sum_proof"][0]["c"] = "00" * 32  # neither signature nor proof hold
-    assert post(tampered) == 400  # refused: counted, nothing stored
-    assert _cast_attempts(credential) == 1
+    assert post(tampered) == 400  # refused before the signature held: not the credential's
+    assert _cast_attempts(credential) is None
     assert bulletin.log_size(db.session, VOTE_DAY) == size
     assert post(ballot.to_json()) == 201  # accepted: counted with the ballot
-    assert _cast_attempts(credential) == 2
-    assert post(ballot.to_json()) == 409  # the first ballot counts: refused, counted
-    assert _cast_attempts(credential) == 3
-    assert post(ballot.to_json()) == 409
-    assert post(ballot.to_json()) == 429  # the fifth attempt is over the limit of four
-    assert _cast_attempts(credential) == 5
+    assert _cast_attempts(credential) == 1
+    assert post(ballot.to_json()) == 409  # the first ballot counts: refused cheaply
+    assert _cast_attempts(credential) == 1
     assert bulletin.log_size(db.session, VOTE_DAY) == size + 1
 
 

@@ -230,7 +230,7 @@ def test_cosignature_refusals_store_nothing(
         (post(checkpoint=rewritten + "\n" + note.split("\n\n")[1]), 400),
         (post(checkpoint="not a note"), 400),
         (post(checkpoint=None), 400),
-        (post(checkpoint="x" * 20000), 400),
+        (post(checkpoint="x" * 20000), 413),  # over the body bound: too large
         (post(signature=good["signature"][:-2]), 400),
         (post(signature="zz" * 96), 400),
         (client.post(f"{API}/cosignatures", data=b"\xff"), 400),

@@ -26,6 +26,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from voting.app.extensions import db
+from voting.errors import TooManyAttempts
 from voting.errors import VotingError
 from voting.log.bulletin import COMMIT_IN_DOUBT
 
@@ -127,9 +128,13 @@ def register_error_handlers(app: Flask) -> None:
     """Map domain and HTTP errors to responses in one place."""
 
     @app.errorhandler(VotingError)
-    def handle_voting_error(exc: VotingError) -> tuple[Response | str, int]:
+    def handle_voting_error(exc: VotingError) -> Response:
         _rollback(app)
-        return _render(exc.status, exc.to_json())
+        body, status = _render(exc.status, exc.to_json())
+        response = app.make_response((body, status))
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(max(1, exc.retry_after))
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> tuple[Response | str, int]:

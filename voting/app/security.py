@@ -39,6 +39,7 @@ from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voting.app.extensions import csrf
+from voting.errors import InvalidRequest
 
 OFFICIAL_ROUTE_ATTR = "urna_official_route"
 """Set on a view function by :func:`voting.views._auth.official_required`."""
@@ -94,8 +95,10 @@ def init_security(app: Flask, overrides: Mapping[str, Any]) -> None:
         )
     # Flask-WTF's own hook checks every endpoint; ours applies the /api/ policy.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(refuse_control_characters)
     app.before_request(_protect_from_csrf)
     app.after_request(add_security_headers)
+    app.after_request(drain_unread_body)
 
 
 def proxy_hops(value: object) -> int:
@@ -118,6 +121,48 @@ def is_official_view(view: Callable[..., Any] | None) -> bool:
     return view is not None and getattr(view, OFFICIAL_ROUTE_ATTR, None) is not None
 
 
+def refuse_control_characters() -> None:
+    """Refuse a control character (``%00``...) in a path segment or query value, first.
+
+    No identifier of Urna contains one, and PostgreSQL refuses a NUL in text
+    with a driver error (a 500): one check here covers every route.
+
+    Raises:
+        InvalidRequest: a path segment or query value holds a control character.
+    """
+    values = [*(request.view_args or {}).values(), *(v for _, v in request.args.items(multi=True))]
+    for value in values:
+        if isinstance(value, str) and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise InvalidRequest("the address holds a control character (such as %00)")
+
+
+DRAIN_BYTES = 1024 * 1024
+"""At most this much of a body the view did not read is read and dropped after the answer."""
+
+
+def drain_unread_body(response: Response) -> Response:
+    """Read (and drop) what is left of a refused request's body, up to :data:`DRAIN_BYTES`.
+
+    A route that refuses a request before reading its body (401, 403, 413, a
+    nested body refused after the first bytes) would otherwise leave the rest
+    unread: the server then closes the connection while the client is still
+    sending, and the client sees a reset instead of the answer.
+    """
+    length = request.content_length
+    if length is None and not request.environ.get("wsgi.input_terminated"):
+        return response  # no body, or one the server cannot delimit
+    if length is not None and length > DRAIN_BYTES:
+        return response  # too large to be worth reading: the connection closes
+    stream = request.stream
+    left = DRAIN_BYTES
+    while left > 0:
+        chunk = stream.read(min(64 * 1024, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return response
+
+
 def _protect_from_csrf() -> None:
     if not current_app.config.get("WTF_CSRF_ENABLED", True) or request.endpoint is None:
         return
@@ -134,6 +179,8 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure:
         seconds = int(current_app.config.get("URNA_HSTS_SECONDS", HSTS_SECONDS))
         response.headers.setdefault("Strict-Transport-Security", f"max-age={seconds}")
+    if "immutable" in (response.headers.get("Cache-Control") or ""):
+        return response  # the same for everyone: the session is not read (no Vary: Cookie)
     if session.get("official_token"):
         # Pages of a logged-in official carry personal data and CSRF tokens.
         response.headers["Cache-Control"] = "no-store"

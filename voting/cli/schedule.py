@@ -19,6 +19,7 @@ from voting.app.log_signing import log_signing
 from voting.errors import VotingError
 from voting.models.session_types import DbSession
 from voting.services import lifecycle
+from voting.services import throttle
 
 
 @click.group("schedule")
@@ -48,6 +49,7 @@ def run_command(every: int | None) -> None:
         try:
             for line in apply_once():
                 click.echo(line)
+            throttle.purge_expired(db.session)  # rate-limit rows do not outlive an hour
         except VotingError as exc:
             db.session.rollback()
             click.echo(f"refused: {exc.message}", err=True)

@@ -20,12 +20,17 @@ signed under the cast tag, an audited one under the audit tag
 Whether the closing time has passed, and the time stored with a cast ballot,
 are the database's (:mod:`voting.models.clock`), read in the queries a cast
 already sends: a web node whose clock is ahead cannot close the vote day early.
+
+Rate limits (:class:`CastLimits`, docs/security.md): an attempt counts against
+its credential only once the credential's signature verified; a refusal
+before that counts as junk against the client's hashed address and everyone's
+total, whose counters are read in the cast's first query.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,12 +48,14 @@ from crypto.ballot import check_ballot_shape
 from crypto.ballot import content_keys
 from crypto.ballot import verify_audit
 from crypto.ballot import verify_ballot
+from crypto.ballot import verify_signature
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProof
 from crypto.errors import InvalidSignature
 from crypto.errors import MalformedBallot
 from crypto.group import Point
 from crypto.receipt import Receipt
+from voting.errors import TooManyAttempts
 from voting.errors import VoteDayNotFound
 from voting.errors import VotingError
 from voting.log import bulletin
@@ -61,9 +68,14 @@ from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
+from voting.services import throttle
+from voting.services.json_input import BodyTooLarge
+from voting.services.json_input import MalformedJson
+from voting.services.json_input import parse_json
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import as_utc
 from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import now_utc
 from voting.services.votedays import ballot_for_unit
 
 MAX_BALLOT_BYTES = 64 * 1024
@@ -121,6 +133,30 @@ class BallotTooLarge(BallotRefused):
     status = 413
 
 
+JUNK_KEY = "junk:all"
+"""Rate-limit key of every refused, unauthenticated cast or audit (all clients together)."""
+CREDENTIAL_WHAT = "ballots for this code"
+JUNK_WHAT = "refused ballots from your network"
+
+
+@dataclass(frozen=True)
+class CastLimits:
+    """The rate limits of one cast or audit (docs/security.md, "Rate limits").
+
+    A credential's attempt counts only once its signature verified: nobody
+    without the voting code can use up a voter's attempts. A request refused
+    before that (junk) counts against its client's address (``client_key``,
+    a keyed hash) and against everyone's junk together; once either is over
+    its limit, casts are refused before any work. Reading both counters is
+    part of the cast's first query: a valid cast costs no round trip more.
+    """
+
+    per_credential: throttle.Limit
+    client_key: str
+    per_client: throttle.Limit
+    everyone: throttle.Limit
+
+
 @dataclass(frozen=True)
 class CastResult:
     """An accepted ballot: its receipt (the checkpoint and proof follow later)."""
@@ -130,12 +166,12 @@ class CastResult:
 
 def parse_ballot_body(body: bytes) -> Any:
     """Decode a request body as JSON, refusing oversize or malformed input early."""
-    if len(body) > MAX_BALLOT_BYTES:
-        raise BallotTooLarge(f"a ballot is at most {MAX_BALLOT_BYTES} bytes, got {len(body)}")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedBallotError(f"the ballot is not valid JSON: {exc}") from exc
+        return parse_json(body, max_bytes=MAX_BALLOT_BYTES)
+    except BodyTooLarge as exc:
+        raise BallotTooLarge(f"a ballot is at most {MAX_BALLOT_BYTES} bytes") from exc
+    except MalformedJson as exc:
+        raise MalformedBallotError(f"the ballot is not valid JSON: {exc.message}") from exc
 
 
 def cast_ballot(
@@ -145,6 +181,7 @@ def cast_ballot(
     *,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
+    limits: CastLimits | None = None,
 ) -> CastResult:
     """Check and record one ballot (``data`` is the parsed JSON).
 
@@ -152,27 +189,31 @@ def cast_ballot(
 
     Raises:
         BallotRefused: a subclass naming the reason; nothing was stored.
+        TooManyAttempts: a rate limit of ``limits`` is exceeded; nothing was stored.
     """
-    election, registration = _open_election(
-        session, vote_day_id, _credential_text(data), now, signing
-    )
-    ballot = _parse(data)
-    credential = ballot.credential.hex()
-    unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
-    _check_revote(vote_day_id, first, election.policy)  # (1) cheap refusal
-    keys = _content_keys(ballot)
-    questions = _questions(session, election, unit_id)
-    _verify(ballot, questions, election.context)  # (2) expensive checks, no lock held
-    with bulletin.locked_log(
-        session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
-    ) as log:
-        # (3) the close record takes this lock too; (4) the re-vote and content
-        # checks are race-free
-        first = _still_open(vote_day_id, log.read_with, "ballot")
-        _check_revote(vote_day_id, first, election.policy)
-        appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-        log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
-        log.write_with(*_content_rows(vote_day_id, keys, appended, "ballot"))
+    limit_now = now or now_utc()  # rate-limit windows are the node's (docs/security.md)
+    with _Attempt(session, limits, limit_now) as attempt:
+        election, registration = _open_election(
+            session, vote_day_id, _credential_text(data), now, signing, limits
+        )
+        ballot = _parse(data)
+        credential = ballot.credential.hex()
+        unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
+        _check_revote(vote_day_id, first, election.policy)  # (1) cheap refusal
+        keys = _content_keys(ballot)
+        questions = _questions(session, election, unit_id)
+        # (2) expensive checks, no lock held; the credential's attempt counts from the signature
+        _verify(ballot, questions, election.context, attempt)
+        with bulletin.locked_log(
+            session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
+        ) as log:
+            # (3) the close record takes this lock too; (4) the re-vote and content
+            # checks are race-free
+            first = _still_open(vote_day_id, log.read_with, "ballot")
+            _check_revote(vote_day_id, first, election.policy)
+            appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
+            log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
+            log.write_with(*_content_rows(vote_day_id, keys, appended, "ballot"))
     # The transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
@@ -184,6 +225,7 @@ def spoil_ballot(
     *,
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
+    limits: CastLimits | None = None,
 ) -> CastResult:
     """Log a Benaloh-audited ballot as spoiled; it is never counted.
 
@@ -194,10 +236,24 @@ def spoil_ballot(
     Raises:
         BallotRefused: the ballot is invalid, the revealed values do not match
             it, or its content is already on the log (it was cast or audited).
+        TooManyAttempts: a rate limit of ``limits`` is exceeded; nothing was stored.
     """
+    with _Attempt(session, limits, now or now_utc()) as attempt:
+        return _spoil(session, vote_day_id, data, signing, now, limits, attempt)
+
+
+def _spoil(
+    session: DbSession,
+    vote_day_id: str,
+    data: Any,
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+    limits: CastLimits | None,
+    attempt: _Attempt,
+) -> CastResult:
     ballot_data = data.get("ballot") if isinstance(data, dict) else None
     election, registration = _open_election(
-        session, vote_day_id, _credential_text(ballot_data), now, signing
+        session, vote_day_id, _credential_text(ballot_data), now, signing, limits
     )
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
@@ -208,7 +264,9 @@ def spoil_ballot(
     except InvalidEncoding as exc:
         raise MalformedBallotError(str(exc)) from exc
     keys = _content_keys(ballot)
-    _verify(ballot, _questions(session, election, unit_id), election.context, purpose="audit")
+    _verify(
+        ballot, _questions(session, election, unit_id), election.context, attempt, purpose="audit"
+    )
     try:
         verify_audit(ballot, secrets, election=election.context)
     except InvalidProof as exc:
@@ -320,21 +378,30 @@ def _open_election(
     credential: str,
     now: dt.datetime | None,
     signing: LogSigning | None,
+    limits: CastLimits | None = None,
 ) -> tuple[OpenElection, Registration]:
     """The open vote day's election parameters and the credential's registration (one query).
 
     A closing time passed by the database's clock (read in the same query;
-    ``now`` stands in for it in tests) closes the vote day.
+    ``now`` stands in for it in tests) closes the vote day. The same query
+    reads the junk counters of ``limits``.
 
     Raises:
+        TooManyAttempts: the client's, or everyone's, junk is over its limit.
         VoteDayNotFound: there is no such vote day.
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
-    params = (credential, vote_day_id, credential, vote_day_id)
+    client_key = "" if limits is None else limits.client_key
+    params = (client_key, JUNK_KEY, credential, vote_day_id, credential, vote_day_id)
     row = _run(session, _open_election_sql(session), params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
-    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash, clock = row
+    status, policy, digest, public_key, closes_at, unit_id, first_index, first_hash = row[:8]
+    clock = row[8]
+    if limits is not None:
+        seconds = int((now or now_utc()).timestamp())
+        _check_junk(row[9], row[10], limits.per_client, seconds)
+        _check_junk(row[11], row[12], limits.everyone, seconds)
     closes_at = sql.timestamp_from_db(session, closes_at)
     when = as_utc(now) if now is not None else from_db(clock)
     if status == "open" and closes_at is not None and as_utc(closes_at) <= when:
@@ -352,6 +419,68 @@ def _open_election(
     first = None if first_index is None else FirstBallot(int(first_index), first_hash)
     unit = None if unit_id is None else int(unit_id)
     return election, Registration(credential, unit, first)
+
+
+def _check_junk(count: Any, window_start: Any, limit: throttle.Limit, now: int) -> None:
+    """Refuse when a junk counter read with the vote day is over its limit (in its window)."""
+    if count is None or int(window_start) <= now - limit.window:
+        return
+    if int(count) >= limit.attempts:
+        wait = max(1, int(window_start) + limit.window - now)
+        raise TooManyAttempts(
+            f"too many {JUNK_WHAT}; try again in {-(-wait // 60)} minute(s)", retry_after=wait
+        )
+
+
+class _Attempt:
+    """Counts one cast or audit where it belongs (:class:`CastLimits`).
+
+    Used as a context manager around the whole cast: :meth:`authenticated` is
+    called once the credential's signature verified. A refusal before that
+    counts as junk; a refusal after it counts against the credential, in a
+    transaction of its own since the cast's own is rolled back.
+    """
+
+    def __init__(self, session: DbSession, limits: CastLimits | None, now: dt.datetime) -> None:
+        self.session = session
+        self.limits = limits
+        self.now = int(now.timestamp())
+        self.credential_key: str | None = None
+        self.counted = False
+
+    def __enter__(self) -> _Attempt:
+        return self
+
+    def authenticated(self, credential: str) -> None:
+        """The signature verified: count the credential's attempt (raises TooManyAttempts)."""
+        if self.limits is None:
+            return
+        self.credential_key = f"cast:{credential}"
+        limit = self.limits.per_credential
+        key = self.credential_key
+        # On PostgreSQL counted in the cast's transaction (committed with the
+        # ballot; a refusal rolls it back and __exit__ counts it again). On
+        # SQLite committed on its own, now.
+        self.counted = not throttle.counts_in_transaction(self.session)
+        if self.counted:
+            throttle.hit(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
+        else:
+            throttle.count(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
+
+    def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
+        if self.limits is None or not isinstance(exc, VotingError):
+            return
+        if isinstance(exc, TooManyAttempts) and self.credential_key is None:
+            return  # refused before any work by the junk limits: counted no further
+        self.session.rollback()
+        limits = self.limits
+        with contextlib.suppress(TooManyAttempts):  # the refusal stands as it is
+            if self.credential_key is None:  # junk: nobody proved to hold the code
+                throttle.hit(self.session, limits.client_key, limits.per_client, what=JUNK_WHAT)
+                throttle.hit(self.session, JUNK_KEY, limits.everyone, what=JUNK_WHAT)
+            elif not self.counted:
+                limit = limits.per_credential
+                throttle.hit(self.session, self.credential_key, limit, what=CREDENTIAL_WHAT)
 
 
 @lru_cache(maxsize=64)
@@ -459,8 +588,11 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 # It also reads the database's clock (voting/models/clock.py).
 _OPEN_ELECTION = (
     "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
-    " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now}"
-    " FROM vote_days v LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
+    " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now},"
+    " jc.count, jc.window_start, ja.count, ja.window_start"
+    " FROM vote_days v LEFT OUTER JOIN rate_counters jc ON jc.key = ?"
+    " LEFT OUTER JOIN rate_counters ja ON ja.key = ?"
+    " LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
     " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
@@ -551,13 +683,21 @@ def _verify(
     ballot: Ballot,
     questions: Sequence[QuestionSpec],
     context: ElectionContext,
+    attempt: _Attempt | None = None,
     *,
     purpose: str = "cast",
 ) -> None:
+    """Verify the ballot; once its signature holds, the credential's attempt counts."""
     try:
         check_ballot_shape(ballot, questions=questions, election=context)
     except MalformedBallot as exc:
         raise WrongQuestions(str(exc)) from exc
+    try:
+        verify_signature(ballot, purpose)
+    except InvalidSignature as exc:
+        raise BadSignature(str(exc)) from exc
+    if attempt is not None:
+        attempt.authenticated(ballot.credential.hex())
     try:
         verify_ballot(ballot, questions=questions, election=context, purpose=purpose)
     except InvalidSignature as exc:

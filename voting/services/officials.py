@@ -19,6 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 import nacl.exceptions
 import sqlalchemy as sa
@@ -114,15 +115,68 @@ def verify_password(password_hash: str, password: str) -> None:
 
 
 def check_password_rules(password: str) -> None:
-    """NIST SP 800-63B style: a length floor and ceiling, no composition rules.
+    """NIST SP 800-63B style: a length floor and ceiling, a blocklist, no composition rules.
+
+    The blocklist (section 5.1.1.2): common and breached passwords and this
+    service's own words (``voting/data/common-passwords.txt``), also with
+    digits or symbols around them (``password1234``), and repetitive or
+    sequential characters (``aaaaaaaaaaaa``, ``abcabcabcabc``, ``123456789012``,
+    ``qwertyuiopas``).
 
     Raises:
-        InvalidOfficial: too short or too long.
+        InvalidOfficial: too short, too long, common, repetitive or sequential.
     """
     if len(password) < MIN_PASSWORD:
         raise InvalidOfficial(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise InvalidOfficial(f"a password may have at most {MAX_PASSWORD_BYTES} bytes")
+    lowered = password.lower()
+    stem = lowered.strip(_FILLER)
+    if lowered in _common_passwords() or stem in _common_passwords():
+        raise InvalidOfficial(
+            "this password is among the most common ones (or one of them with digits "
+            "added): choose another, for example a few unrelated words"
+        )
+    if _repetitive(lowered) or _sequential(lowered):
+        raise InvalidOfficial(
+            "this password repeats or follows a sequence of characters: choose another, "
+            "for example a few unrelated words"
+        )
+
+
+_FILLER = "0123456789 !@#$%^&*()-_=+.,;:?/\\|'\"`~[]{}<>"
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "0123456789",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "qwertzuiopasdfghjklyxcvbnm",
+    "azertyuiopqsdfghjklmwxcvbn",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+)
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    text = resources.files("voting.data").joinpath("common-passwords.txt").read_text("utf-8")
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _repetitive(text: str) -> bool:
+    """A unit of at most four characters repeated (``aaaa...``, ``abab...``, ``abcabc...``)."""
+    return (
+        any(len(text) % n == 0 and text == text[:n] * (len(text) // n) for n in range(1, 5))
+        or len(set(text)) <= 2
+    )
+
+
+def _sequential(text: str) -> bool:
+    """A run along the alphabet, the digits or a keyboard row, forwards or backwards."""
+    for sequence in _SEQUENCES:
+        cycle = sequence * (len(text) // len(sequence) + 2)
+        if text in cycle or text[::-1] in cycle:
+            return True
+    return False
 
 
 @functools.cache

@@ -33,13 +33,29 @@ class Limit:
     window: int
 
 
+RETENTION = 60 * 60
+"""A counter is deleted an hour after its window began (no limit's window is longer)."""
+PURGE_EVERY = 60
+"""Each process purges expired counters at most once a minute, on its next hit."""
+_last_purge = 0
+
+
 def hit(session: DbSession, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
     """Count one attempt under ``key`` and commit; return the count in the window.
+
+    At most once a minute per process, expired counters are purged first
+    (:func:`purge_expired`): a client's hashed address or a credential stays
+    in the table for :data:`RETENTION` seconds at most, whether or not anyone
+    logs in.
 
     Raises:
         TooManyAttempts: the attempt is over the limit (it is still counted).
     """
+    global _last_purge
     now = int(time.time()) if now is None else now
+    if now - _last_purge >= PURGE_EVERY or now < _last_purge:
+        _last_purge = now
+        purge_expired(session, now=now)
     count, window_start = _upsert(session, key, limit, now, own_transaction=True)
     session.commit()
     _check(count, window_start, limit, what, now)
@@ -107,6 +123,14 @@ def purge(session: DbSession, *, older_than: int, now: int | None = None) -> int
     )
     session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_expired(session: DbSession, *, now: int | None = None) -> int:
+    """Delete every counter older than :data:`RETENTION` and commit; return how many.
+
+    Run opportunistically by :func:`hit` and by ``flask --app app schedule run``.
+    """
+    return purge(session, older_than=RETENTION, now=now)
 
 
 # One statement, run by the driver (voting/models/sql.py; casting runs it on

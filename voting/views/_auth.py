@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import redirect
@@ -150,9 +151,18 @@ def _refuse_anonymous() -> ResponseReturnValue:
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (no open redirect), else None."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """``target`` if it is a path on this site (no open redirect), else None.
+
+    Browsers drop tabs and newlines from URLs and read ``\\`` as ``/``, so
+    ``/\t/evil.example`` would become ``//evil.example``, another site: every
+    control character, space and backslash is refused, and what is left must
+    be a path without a scheme or a host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
         return None
-    if any(ch in target for ch in "\r\n\\"):
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
     return target

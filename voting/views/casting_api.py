@@ -28,18 +28,23 @@ from voting.log import witnesses
 from voting.models.elections import Election
 from voting.services import casting
 from voting.services.credentials import unit_of_credential
+from voting.services.json_input import BodyTooLarge
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
 from voting.services.votedays import ballot_for_unit
+from voting.views._json import body_bytes
+from voting.views.citizen_limits import cast_limits
 
 bp = Blueprint("casting_api", __name__, url_prefix="/api/vote-days/<vote_day>")
 
 
 def _body() -> Any:
-    length = request.content_length
-    if length is not None and length > casting.MAX_BALLOT_BYTES:
-        raise casting.BallotTooLarge(f"a ballot is at most {casting.MAX_BALLOT_BYTES} bytes")
-    return casting.parse_ballot_body(request.get_data(cache=False))
+    try:
+        body = body_bytes(casting.MAX_BALLOT_BYTES)
+    except BodyTooLarge as exc:
+        limit = casting.MAX_BALLOT_BYTES
+        raise casting.BallotTooLarge(f"a ballot is at most {limit} bytes") from exc
+    return casting.parse_ballot_body(body)
 
 
 @bp.get("/manifest")
@@ -88,13 +93,17 @@ def ballot_questions(vote_day: str) -> ResponseReturnValue:
 
 @bp.post("/ballots")
 def cast(vote_day: str) -> ResponseReturnValue:
-    result = casting.cast_ballot(db.session, vote_day, _body(), signing=log_signing())
+    result = casting.cast_ballot(
+        db.session, vote_day, _body(), signing=log_signing(), limits=cast_limits()
+    )
     return jsonify(result.receipt.to_json()), 201
 
 
 @bp.post("/audits")
 def audit(vote_day: str) -> ResponseReturnValue:
-    result = casting.spoil_ballot(db.session, vote_day, _body(), signing=log_signing())
+    result = casting.spoil_ballot(
+        db.session, vote_day, _body(), signing=log_signing(), limits=cast_limits()
+    )
     return jsonify(result.receipt.to_json()), 201
 
 
@@ -106,9 +115,11 @@ def receipt(vote_day: str, code: str) -> ResponseReturnValue:
     for its credential (:func:`voting.services.casting.ballot_standing`).
     """
     try:
-        # A tracking code (13 groups of 4 joined by "-") is 64 characters long too.
-        is_hex = len(code) == 64 and "-" not in code
-        leaf_hash = bytes.fromhex(code) if is_hex else parse_tracking_code(code)
+        # A tracking code is 52 base32 characters once its spaces and dashes are
+        # gone (13 groups and 12 separators are 64 characters, as a hex hash is).
+        compact = "".join(code.split()).replace("-", "")
+        is_hex = len(compact) == 64
+        leaf_hash = bytes.fromhex(compact) if is_hex else parse_tracking_code(code)
     except (InvalidEncoding, ValueError) as exc:
         raise InvalidRequest(f"not a tracking code: {exc}") from exc
     bulletin.latest_checkpoint_note(db.session, vote_day, signing=log_signing())

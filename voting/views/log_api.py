@@ -42,6 +42,18 @@ def _optional_arg(what: str) -> int | None:
     return None if text is None else _int(text, what)
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""An entry, or a proof between two sizes, never changes: any cache may keep it for good."""
+
+
+def _answer(body: dict[str, Any], immutable: bool) -> ResponseReturnValue:
+    """JSON, cacheable by anyone for good when it names only fixed sizes (no session read)."""
+    response = jsonify(body)
+    if immutable:
+        response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
 def _checkpoint_size(name: str) -> int:
     return bulletin.get_checkpoint(db.session, name).size
 
@@ -68,18 +80,19 @@ def key(name: str) -> ResponseReturnValue:
 def entries(name: str) -> ResponseReturnValue:
     start = _arg("start")
     end = _optional_arg("end")
+    fixed = end is not None
     if end is None:
         end = max(start, min(start + bulletin.MAX_PAGE, bulletin.log_size(db.session, name)))
     found = bulletin.get_entries(db.session, name, start, end)
-    return jsonify(
-        {"log": name, "start": start, "end": end, "entries": [_entry_json(e) for e in found]}
-    )
+    entries = [_entry_json(e) for e in found]
+    body = {"log": name, "start": start, "end": end, "entries": entries}
+    return _answer(body, fixed and len(entries) == end - start)
 
 
 @bp.get("/entries/<index>")
 def entry(name: str, index: str) -> ResponseReturnValue:
     found = bulletin.get_entry(db.session, name, _int(index, "index"))
-    return jsonify({"log": name, **_entry_json(found)})
+    return _answer({"log": name, **_entry_json(found)}, True)
 
 
 @bp.get("/proof/inclusion")
@@ -88,6 +101,7 @@ def inclusion(name: str) -> ResponseReturnValue:
     if leaf_text is not None and "index" in request.args:
         raise InvalidRequest("give either index or leaf_hash, not both")
     size = _optional_arg("size")
+    fixed = size is not None
     if leaf_text is None:
         index = _arg("index")
     else:
@@ -100,32 +114,31 @@ def inclusion(name: str) -> ResponseReturnValue:
         size = _checkpoint_size(name)
     proof = bulletin.inclusion_proof(db.session, name, index, size)
     entry = bulletin.get_entry(db.session, name, index)
-    return jsonify(
-        {
-            "log": name,
-            "index": index,
-            "size": size,
-            "leaf_hash": entry.leaf_hash.hex(),
-            "root_hash": bulletin.root_at(db.session, name, size).hex(),
-            "proof": [h.hex() for h in proof],
-        }
-    )
+    body = {
+        "log": name,
+        "index": index,
+        "size": size,
+        "leaf_hash": entry.leaf_hash.hex(),
+        "root_hash": bulletin.root_at(db.session, name, size).hex(),
+        "proof": [h.hex() for h in proof],
+    }
+    return _answer(body, fixed)
 
 
 @bp.get("/proof/consistency")
 def consistency(name: str) -> ResponseReturnValue:
     old = _arg("old")
     new = _optional_arg("new")
+    fixed = new is not None
     if new is None:
         new = _checkpoint_size(name)
     proof = bulletin.consistency_proof(db.session, name, old, new)
-    return jsonify(
-        {
-            "log": name,
-            "old": old,
-            "new": new,
-            "old_root_hash": bulletin.root_at(db.session, name, old).hex(),
-            "new_root_hash": bulletin.root_at(db.session, name, new).hex(),
-            "proof": [h.hex() for h in proof],
-        }
-    )
+    body = {
+        "log": name,
+        "old": old,
+        "new": new,
+        "old_root_hash": bulletin.root_at(db.session, name, old).hex(),
+        "new_root_hash": bulletin.root_at(db.session, name, new).hex(),
+        "proof": [h.hex() for h in proof],
+    }
+    return _answer(body, fixed)

@@ -25,6 +25,7 @@ from voting.errors import VotingError
 from voting.services import channels
 from voting.services import turnout
 from voting.services.charts import column_chart
+from voting.services.json_input import parse_json
 from voting.services.votedays import get_vote_day
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
@@ -77,7 +78,7 @@ def upload_counts(vote_day: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _counts_page(vote_day, upload_form=form, error="Choose the signed file.", status=400)
     try:
-        data = json.loads(form.upload.data.read())
+        data = parse_json(form.upload.data.read(), max_bytes=COUNTS_UPLOAD_MAX)
         index = channels.submit_channel_counts(
             db.session, vote_day, signed_in(), data, signing=log_signing()
         )

@@ -16,6 +16,7 @@ from flask_wtf.file import FileRequired
 from voting.app.extensions import db
 from voting.errors import VotingError
 from voting.services import credentials
+from voting.services.json_input import parse_json
 from voting.services.votedays import get_vote_day
 from voting.views._auth import official_required
 
@@ -38,7 +39,8 @@ def upload(vote_day: str) -> ResponseReturnValue:
     message, status = None, 200
     if form.validate_on_submit():
         try:
-            document = json.loads(form.credential_list.data.read())
+            limit = request.max_content_length or UPLOAD_MAX
+            document = parse_json(form.credential_list.data.read(), max_bytes=limit)
             stored = credentials.store_credential_list(db.session, document, vote_day_id=day.id)
             message = f"Stored {stored}."
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -35,6 +35,7 @@ from voting.services.jurisdictions import get_unit
 from voting.services.tally_log import read_manifest
 from voting.views._auth import current_official
 from voting.views._auth import official_required
+from voting.views._json import json_body as bounded_json_body
 
 bp = Blueprint("tally_api", __name__, url_prefix="/api/vote-days/<vote_day>")
 
@@ -48,11 +49,13 @@ def top_unit(vote_day: str, **_: Any) -> Jurisdiction:
     return get_unit(db.session, root)
 
 
+OFFICIAL_BODY_BYTES = 256 * 1024
+"""Officials' messages: the application's ``MAX_CONTENT_LENGTH``, as before."""
+
+
 def json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidRequest("send a JSON body (Content-Type: application/json)")
-    return body
+    """An official's JSON body, bounded (:mod:`voting.views._json`)."""
+    return bounded_json_body(OFFICIAL_BODY_BYTES)
 
 
 def _official() -> Official:

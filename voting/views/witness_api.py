@@ -34,6 +34,7 @@ from voting.services import throttle
 from voting.services import witness_roster
 from voting.views._auth import current_official
 from voting.views._auth import official_required
+from voting.views._json import json_body
 
 bp = Blueprint("witness_api", __name__, url_prefix="/api/logs/<name>")
 
@@ -51,10 +52,7 @@ def _limit(name: str, default: throttle.Limit) -> throttle.Limit:
 
 
 def _json_body() -> dict[str, Any]:
-    length = request.content_length
-    if length is None or length > MAX_BODY_BYTES:
-        raise InvalidRequest(f"the request body must be JSON of at most {MAX_BODY_BYTES} bytes")
-    body = request.get_json(silent=True)
+    body = json_body(MAX_BODY_BYTES)
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return body

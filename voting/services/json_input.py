@@ -1,0 +1,89 @@
+"""JSON from strangers, bounded before it is parsed (docs/security.md, "Request bodies").
+
+Every JSON body the server reads goes through :func:`parse_json` (the views
+through :func:`voting.views._json.json_body`, which also bounds the bytes it
+reads, with or without ``Content-Length``). Before ``json.loads`` runs, the
+text is checked for size and nesting depth; while it runs, every number's
+length is checked. A body that breaks a bound raises :class:`BodyTooLarge`
+(413) or :class:`MalformedJson` (400) and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from voting.errors import InvalidRequest
+
+MAX_BODY_BYTES = 64 * 1024
+"""Default size limit of a JSON body (a ballot is at most 64 KiB too)."""
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects accepted (Urna's messages use fewer than 10)."""
+MAX_NUMBER_DIGITS = 100
+"""Longest number accepted, in characters (Urna's numbers are counts and indexes)."""
+
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+class BodyTooLarge(InvalidRequest):
+    code = "body_too_large"
+    status = 413
+
+
+class MalformedJson(InvalidRequest):
+    code = "malformed_json"
+
+
+def parse_json(body: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """``body`` decoded as JSON, within the size, depth and number bounds.
+
+    Raises:
+        BodyTooLarge: more than ``max_bytes`` bytes.
+        MalformedJson: not JSON, nested deeper than :data:`MAX_DEPTH`, or a
+            number longer than :data:`MAX_NUMBER_DIGITS` characters.
+    """
+    if len(body) > max_bytes:
+        raise BodyTooLarge(f"the request body is at most {max_bytes} bytes")
+    check_depth(body)
+    try:
+        return json.loads(body, parse_int=_int, parse_float=_float, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise MalformedJson(f"the request body is not JSON: {exc}") from exc
+
+
+def check_depth(body: bytes) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (strings are skipped, so ``"[["`` is fine).
+
+    Raises:
+        MalformedJson: nested too deep.
+    """
+    depth = 0
+    for match in _TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise MalformedJson(f"the request body is nested deeper than {MAX_DEPTH} levels")
+        elif token in (b"]", b"}"):
+            depth -= 1
+
+
+def _number(text: str) -> str:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise MalformedJson(
+            f"a number in the request body is longer than {MAX_NUMBER_DIGITS} digits"
+        )
+    return text
+
+
+def _int(text: str) -> int:
+    return int(_number(text))
+
+
+def _float(text: str) -> float:
+    return float(_number(text))
+
+
+def _no_constant(text: str) -> Any:
+    raise MalformedJson(f"{text} is not a JSON number")
