@@ -126,7 +126,10 @@ def _counts(vote_day: str) -> dict[str, dict[str, Any]]:
 
 
 def test_stranger_cannot_read_a_lone_voters_choices_from_the_counts(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient,
 ) -> None:
     """Attacker: a stranger reading the public log. Capability: knows who lives in Elsau.
 
@@ -151,6 +154,11 @@ def test_stranger_cannot_read_a_lone_voters_choices_from_the_counts(
     assert rows["canton:ZH"]["total"]["options"] == [10, 1]
     assert rows["nation:CH"]["total"]["ballots_cast"] == 11
     assert bike["outcome"]["cantons"] is not None  # the double majority is decided
+    page = client.get(f"{BASE}/results").get_data(as_text=True)
+    assert "Electronic ballots are published in groups of at least 10" in page
+    assert "(electronic ballots counted with Zürich)" in page or (
+        "(electronic ballots counted with Zurich)" in page
+    )
 
 
 def test_verifier_fails_a_record_that_publishes_a_small_units_counts(

@@ -50,7 +50,13 @@ from voting.services.tally_log import leaves_at
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
 
-__all__ = ["TallySummary", "encrypted_totals", "start_tally", "tally_started"]
+__all__ = [
+    "TallySummary",
+    "counted_with",
+    "encrypted_totals",
+    "start_tally",
+    "tally_started",
+]
 
 _POINT_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -248,3 +254,20 @@ def encrypted_totals(
     if not indexes and not tally_started(session, vote_day_id):
         raise TallyRefused(f"vote day {vote_day_id!r} has no encrypted totals yet")
     return [{"index": i, **record} for i, record in records_at(session, vote_day_id, indexes)]
+
+
+def counted_with(session: DbSession, vote_day_id: str) -> dict[str, str]:
+    """Each unit whose electronic ballots are counted with an ancestor → that ancestor.
+
+    Read from the logged ``encrypted-totals`` (their ``units``); empty before the tally.
+    """
+    try:
+        records = encrypted_totals(session, vote_day_id)
+    except TallyRefused:
+        return {}
+    return {
+        member: record["unit"]
+        for record in records
+        for member in record.get("units", [])
+        if member != record["unit"]
+    }

@@ -27,13 +27,16 @@ from voting.errors import NotFound
 from voting.log import bulletin
 from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import VoteDay
+from voting.rules.publication import minimum_of
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
 from voting.services.record_store import StoredRecord
 from voting.services.record_store import stored_record
+from voting.services.tally import counted_with
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.votedays import get_vote_day
+from voting.views.observer_results import merged_notes
 from voting.views.observer_results import question_view
 
 bp = Blueprint("observer", __name__, url_prefix="/observe")
@@ -98,8 +101,10 @@ def results(vote_day: str) -> ResponseReturnValue:
         return render_template("observer/results.html", day=day, lang=lang, questions=None)
     manifest = read_manifest(db.session, day.id)
     stored = {q.key: q for q in day.questions}
+    merged = counted_with(db.session, day.id)
+    notes = merged_notes(manifest, merged, lang)
     views = [
-        question_view(manifest, result, stored.get(result["question"]), lang, position)
+        question_view(manifest, result, stored.get(result["question"]), lang, position, notes)
         for position, result in enumerate(served["questions"], start=1)
     ]
     for view in views:
@@ -112,6 +117,7 @@ def results(vote_day: str) -> ResponseReturnValue:
         lang=lang,
         questions=views,
         published=served["published"],
+        minimum=minimum_of(manifest.record) if merged else None,
     )
 
 
