@@ -149,3 +149,18 @@ def test_a_missing_file_is_rebuilt_by_the_command(
     assert fetch(client, f"{BASE}/record.zip").status_code == 200
     result = app.test_cli_runner().invoke(args=["record", "build", DAY])
     assert result.exit_code == 0 and "sha256" in result.output
+
+
+def test_the_scheduler_builds_a_record_that_is_missing_and_keeps_a_current_one(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], exports: list[str]
+) -> None:
+    simulate_vote_day(app, prepare_vote_day)
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["schedule", "run"])
+    assert kept.exit_code == 0 and kept.output == "" and exports == [DAY]
+    for path in (record_folder() / DAY).iterdir():
+        path.unlink()
+    built = runner.invoke(args=["schedule", "run"])
+    assert built.exit_code == 0, built.output
+    assert f"built the record of {DAY}" in built.output and exports == [DAY, DAY]
+    assert stored_record(record_folder(), DAY).entries > 0

@@ -148,7 +148,12 @@ def refresh_records(
             before = stored_record(folder, vote_day_id).sha256
         except RecordNotPublished:
             before = None
-        stored = build_record(session, vote_day_id, folder, signing=signing, now=now)
+        try:
+            stored = build_record(session, vote_day_id, folder, signing=signing, now=now)
+        except OSError as exc:  # a full disk must not stop the scheduler's other work
+            session.rollback()
+            done.append(f"could not build the record of {vote_day_id}: {exc}")
+            continue
         if stored.sha256 != before:
             done.append(
                 f"built the record of {vote_day_id}: {stored.entries} entries, "
