@@ -161,6 +161,42 @@ def test_stranger_cannot_read_a_lone_voters_choices_from_the_counts(
     )
 
 
+def _verify_json(path: Path) -> dict[str, Any]:
+    run = subprocess.run(
+        [sys.executable, "-m", "voting.verify", str(path), "--witnesses", "0", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    assert run.returncode != 0
+    report: dict[str, Any] = json.loads(run.stdout)
+    return {c["check"]: c for c in report["checks"]}
+
+
+def test_verifier_fails_a_record_that_merges_the_cantons_away(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Attacker: a malicious server operator. Capability: decides what the tally logs.
+
+    It merges every unit into the nation, so that no canton's figures exist
+    and the double majority cannot be checked. The verifier names the rule.
+    """
+    all_at_the_top = lambda parents, questions, ballots, minimum: {"nation:CH": sorted(ballots)}  # noqa: E731
+    monkeypatch.setattr(tally_service, "publication_groups", all_at_the_top)
+    prepared = _small_unit_day(app, prepare_vote_day, monkeypatch)
+    assert set(_counts(prepared.vote_day)) == {"nation:CH"}
+    path = tmp_path / "record.zip"
+    export_record(db.session, prepared.vote_day, path, signing=log_signing(app))
+    checks = _verify_json(path)
+    assert checks["publication-minimum"]["status"] == "failed"
+    assert "nation:CH is not a unit whose totals are published" in json.dumps(checks)
+
+
 def test_verifier_fails_a_record_that_publishes_a_small_units_counts(
     app: Flask,
     prepare_vote_day: Callable[..., OpenVoteDay],
@@ -179,17 +215,7 @@ def test_verifier_fails_a_record_that_publishes_a_small_units_counts(
     assert _counts(prepared.vote_day)[ELSAU]["ballots"] == 1  # the crafted record
     path = tmp_path / "record.zip"
     export_record(db.session, prepared.vote_day, path, signing=log_signing(app))
-    run = subprocess.run(
-        [sys.executable, "-m", "voting.verify", str(path), "--witnesses", "0", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=300,
-    )
-    assert run.returncode != 0
-    report = json.loads(run.stdout)
-    checks = {c["check"]: c for c in report["checks"]}
+    checks = _verify_json(path)
     assert checks["publication-minimum"]["status"] == "failed"
     messages = json.dumps(checks["publication-minimum"])
     assert f"{ELSAU} has its own totals with 1 ballots" in messages

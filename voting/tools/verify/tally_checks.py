@@ -99,7 +99,7 @@ def _check_totals(
             report.fail("encrypted-totals", f"{unit} has two encrypted-totals records", [index])
             continue
         if unit not in groups:
-            _fail_group(report, index, unit, ballots, minimum, groups)
+            _fail_group(report, index, unit, unit in facts.parents, ballots, minimum, groups)
             continue
         members = groups[unit]
         if record.get("units") != members:
@@ -147,10 +147,12 @@ def _fail_group(
     report: Report,
     index: int,
     unit: str,
+    known: bool,
     ballots: dict[str, int],
     minimum: int,
     groups: dict[str, list[str]],
 ) -> None:
+    """Name what is wrong with totals for ``unit``, which is not a group's label."""
     into = next((label for label, members in groups.items() if unit in members), None)
     if into is not None:
         report.fail(
@@ -159,10 +161,16 @@ def _fail_group(
             f"minimum of {minimum}: they must be counted with {into}",
             [index],
         )
-    elif unit not in ballots:
-        report.fail("encrypted-totals", f"{unit} has no registered credentials", [index])
+    elif known:
+        labels = ", ".join(sorted(groups)[:20])
+        report.fail(
+            "publication-minimum",
+            f"{unit} is not a unit whose totals are published under the manifest's minimum of "
+            f"{minimum}: the groups are labelled {labels}",
+            [index],
+        )
     else:
-        report.fail("encrypted-totals", f"{unit} is not a unit whose totals are published", [index])
+        report.fail("encrypted-totals", f"{unit} is not a unit of the manifest", [index])
 
 
 def _expected_totals(
