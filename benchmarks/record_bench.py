@@ -75,7 +75,7 @@ def _prepare(app: Any, voters: int) -> Any:
         sa.select(Jurisdiction).where(Jurisdiction.electorate.is_not(None))
     ).all()
     rng = random.Random(7)
-    chosen = rng.choices(leaves, weights=[u.electorate for u in leaves], k=voters)
+    chosen = rng.choices(leaves, weights=[u.electorate or 0 for u in leaves], k=voters)
     homes = {rng.randbytes(32).hex(): unit for unit in chosen}
     db.session.execute(
         sa.insert(Credential),
