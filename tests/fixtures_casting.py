@@ -71,10 +71,17 @@ def prepare_vote_day(app: Flask) -> Callable[..., OpenVoteDay]:
         voters: dict[str, int] | None = None,
         revote_policy: str = "first-counts",
         open_it: bool = True,
+        min_electronic_ballots: int = 0,
     ) -> OpenVoteDay:
+        """``min_electronic_ballots`` is 0 here (not the default 10): these vote days have a
+        handful of ballots per unit, and most tests check the figures of each unit; the
+        minimum publication size has its own tests (tests/adversary/test_record_privacy.py).
+        """
         list(load_demo())
         vote_day = DEMO_VOTE_DAY
-        db.session.get_one(VoteDay, vote_day).revote_policy = revote_policy
+        day = db.session.get_one(VoteDay, vote_day)
+        day.revote_policy = revote_policy
+        day.min_electronic_ballots = min_electronic_ballots
         db.session.commit()
         signing = log_signing(app)
         trustees = run_local_ceremony(

@@ -28,3 +28,11 @@ def test_crypto_bench_reports_reference_ballot() -> None:
     assert ballot["encrypt_ms"] > 0
     assert ballot["verify_ms"] > 0
     assert 1000 < ballot["size_bytes"] <= 5000
+
+
+def test_record_bench_reports_the_server_cpu_of_record_requests() -> None:
+    figures = _run("record_bench.py", "--ballots", "60", "--requests", "3")
+    assert figures["record"]["entries"] > 60 and figures["record"]["export_cpu_s"] > 0
+    served = figures["served"]
+    assert served["requests"] == 3 and served["bytes_sent"] == figures["record"]["zip_bytes"]
+    assert served["second_request_cpu_ms"] >= 0 and served["revalidate_304_cpu_ms"] >= 0

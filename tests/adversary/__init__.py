@@ -1,0 +1,1 @@
+"""Attacks through the public HTTP API or through crafted records (docs/threat-model.md)."""

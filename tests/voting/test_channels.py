@@ -19,6 +19,7 @@ from crypto.testing import deterministic_rng
 from tests.crypto.torsion import TORSION_POINTS
 from tests.fixtures_casting import OpenVoteDay
 from tests.official_actions import FAST_HASH
+from tests.official_actions import PASSWORD
 from tests.voting.tally_helpers import ELSAU
 from tests.voting.tally_helpers import WINTERTHUR
 from voting.app.extensions import db
@@ -65,7 +66,7 @@ class Clerks:
         self.clara = self.official("clara", ELSAU)
 
     def official(self, name: str, unit: str) -> Official:
-        official = officials.create_official(db.session, name, "x" * 16, limits=FAST_HASH)
+        official = officials.create_official(db.session, name, PASSWORD, limits=FAST_HASH)
         officials.grant_role(db.session, official, "clerk", unit)
         return official
 

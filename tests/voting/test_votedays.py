@@ -61,8 +61,14 @@ def test_vote_day_validation(db_session: so.Session) -> None:
         create_vote_day(db_session, vote_day_id=DAY, date=day, titles=TITLE, revote_policy="best")
     with pytest.raises(InvalidVoteDay, match="unknown language 'xx'"):
         create_vote_day(db_session, vote_day_id=DAY, date=day, titles={"xx": "?"})
+    for bad in (-1, 10_001, True, "10"):
+        with pytest.raises(InvalidVoteDay, match="minimum of electronic ballots"):
+            create_vote_day(
+                db_session, vote_day_id=DAY, date=day, titles=TITLE, min_electronic_ballots=bad
+            )
     vote_day = create_vote_day(db_session, vote_day_id=DAY, date=day, titles=TITLE)
     assert (vote_day.status, vote_day.revote_policy) == ("draft", "first-counts")
+    assert vote_day.min_electronic_ballots == 10
     with pytest.raises(DuplicateKey):
         create_vote_day(db_session, vote_day_id=DAY, date=day, titles=TITLE)
     with pytest.raises(InvalidVoteDay, match="status"):

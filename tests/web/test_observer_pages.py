@@ -31,6 +31,7 @@ from tests.voting.tally_helpers import decrypt_as
 from tests.voting.tally_helpers import vote
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import build_published_record
 from voting.log import bulletin
 from voting.models.elections import CastBallot
 from voting.rehearsal.demo import load_demo
@@ -72,8 +73,9 @@ def simulate_vote_day(
         vote(app, prepared, unit, n, answers)
     close_and_start(app, prepared)
     decrypt_as(app, prepared, "alice", "bob")
-    if publish:
+    if publish:  # as an official's "publish" does: log the results, build the record
         results_service.publish_results(db.session, DAY, signing=log_signing(app))
+        assert build_published_record(DAY) is not None
     return prepared
 
 
@@ -162,6 +164,8 @@ def test_record_download_verifies(
     published: OpenVoteDay, client: FlaskClient, tmp_path: Path
 ) -> None:
     response = client.get(f"{BASE}/record.zip")
+    response.get_data()
+    response.close()  # the record is sent from its file
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert f'filename="{DAY}-record.zip"' in response.headers["Content-Disposition"]
     path = tmp_path / "record.zip"

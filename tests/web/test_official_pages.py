@@ -117,12 +117,16 @@ def test_create_a_vote_day(demo: None, official_actions: OfficialActions) -> Non
     assert created.headers["Location"] == "/officials/vote-days/2026-09-27-ch"
     day = db.session.get_one(VoteDay, "2026-09-27-ch")
     assert day.status == "draft" and day.revote_policy == "last-counts"
+    assert day.min_electronic_ballots == 10  # the default, left empty on the form
     assert day.titles == {
         "de": "Abstimmung vom 27. September 2026",
         "en": "Vote of 27 September 2026",
     }
     again = official_actions.post("/officials/new-vote-day", _vote_day_form())
     assert again.status_code == 409 and b"already exists" in again.data
+    chosen = _vote_day_form(vote_day_id="2026-11-29-ch", min_electronic_ballots="25")
+    assert official_actions.post("/officials/new-vote-day", chosen).status_code == 303
+    assert db.session.get_one(VoteDay, "2026-11-29-ch").min_electronic_ballots == 25
 
 
 @pytest.mark.parametrize(
@@ -131,6 +135,8 @@ def test_create_a_vote_day(demo: None, official_actions: OfficialActions) -> Non
         ({"vote_day_id": "Bad Id!"}, b"lowercase letters"),
         ({"titles-en": "", "titles-de": ""}, b"must map languages"),
         ({"date": "not a date"}, b"Please correct"),
+        ({"min_electronic_ballots": "-1"}, b"Please correct"),
+        ({"min_electronic_ballots": "ten"}, b"Please correct"),
     ],
 )
 def test_bad_vote_days_are_refused_on_the_form(

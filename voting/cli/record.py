@@ -9,13 +9,16 @@ from flask.cli import with_appcontext
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import record_folder
 from voting.errors import VotingError
 from voting.services.record_export import export_record
+from voting.services.record_store import build_record
+from voting.services.record_store import refresh_records
 
 
 @click.group("record")
 def record_group() -> None:
-    """Export a vote day's election record for independent verification."""
+    """Export or build a vote day's election record for independent verification."""
 
 
 @record_group.command("export")
@@ -37,3 +40,25 @@ def export_command(vote_day: str, path: Path) -> None:
         f"{exported.witnesses_cosigned} witnesses."
     )
     click.echo(f"Verify it with: python -m voting.verify {exported.path}")
+
+
+@record_group.command("build")
+@click.argument("vote_day", required=False)
+@with_appcontext
+def build_command(vote_day: str | None) -> None:
+    """Build the published record that /observe/<day>/record.zip serves (all published days if
+    VOTE_DAY is left out); a record whose checkpoint gained no cosignature is kept as it is.
+    """
+    folder = record_folder()
+    try:
+        if vote_day is None:
+            lines = refresh_records(db.session, folder, signing=log_signing())
+            click.echo("\n".join(lines) or "Every published record is current.")
+            return
+        stored = build_record(db.session, vote_day, folder, signing=log_signing())
+    except VotingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"The record of {vote_day}: {stored.path(folder)} ({stored.entries} entries, "
+        f"{stored.witnesses_cosigned} witnesses cosigned, sha256 {stored.sha256})."
+    )

@@ -1,5 +1,8 @@
 """``flask --app app schedule run``: open and close vote days at their scheduled times.
 
+Each pass also (re)builds the record of every published vote day whose final
+checkpoint gained witness cosignatures (:mod:`voting.services.record_store`).
+
 Run it from a timer (a systemd timer or cron, every minute) or with
 ``--every SECONDS`` as a long-running process; docs/lifecycle.md. What is due
 is decided by the database's clock, not this machine's (voting/models/clock.py):
@@ -16,10 +19,12 @@ from flask.cli import with_appcontext
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import record_folder
 from voting.errors import VotingError
 from voting.models.session_types import DbSession
 from voting.services import lifecycle
 from voting.services import throttle
+from voting.services.record_store import refresh_records
 
 
 @click.group("schedule")
@@ -32,12 +37,17 @@ def _open(session: DbSession, vote_day_id: str) -> None:
 
 
 def apply_once() -> list[str]:
-    """One pass: the transitions that are due now by the database's clock."""
-    return lifecycle.apply_schedule(
+    """One pass: the transitions due by the database's clock, then the records to (re)build.
+
+    A published record is rebuilt only when its final checkpoint gained
+    witness cosignatures since it was built (:func:`refresh_records`).
+    """
+    done = lifecycle.apply_schedule(
         db.session,
         open_vote_day_with=_open,
         signing=log_signing(current_app),
     )
+    return done + refresh_records(db.session, record_folder(), signing=log_signing(current_app))
 
 
 @schedule_group.command("run")

@@ -18,6 +18,8 @@ from flask.cli import with_appcontext
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import build_published_record
+from voting.app.record_files import record_folder
 from voting.errors import VotingError
 from voting.services import results
 from voting.services import tally
@@ -51,6 +53,10 @@ def publish_command(vote_day: str) -> None:
     except VotingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Published: {count} result records logged.")
+    built = build_published_record(vote_day)
+    if built is None:
+        raise click.ClickException(f"the record was not built: run 'flask record build {vote_day}'")
+    click.echo(f"The record is built: {built.path(record_folder())}")
 
 
 @tally_group.command("results")

@@ -45,6 +45,10 @@ class VoteDay(db.Model):  # type: ignore[name-defined,misc]
     titles: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="draft")
     revote_policy: so.Mapped[str] = so.mapped_column(sa.String(16), default="first-counts")
+    min_electronic_ballots: so.Mapped[int] = so.mapped_column(
+        sa.Integer, default=10, server_default="10"
+    )
+    """A unit's electronic counts are published only if they cover this many ballots."""
 
     questions: so.Mapped[list[Question]] = so.relationship(
         back_populates="vote_day", order_by="Question.position", cascade="all, delete-orphan"

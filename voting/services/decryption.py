@@ -314,6 +314,7 @@ def _counts(
     return {
         "type": "electronic-counts",
         "unit": totals["unit"],
+        "units": totals["units"],
         "ballots": totals["ballots"],
         "questions": questions,
         "shares": [index for index, _ in shares],

@@ -42,6 +42,7 @@ def build_manifest(
         "date": vote_day.date.isoformat(),
         "titles": vote_day.titles,
         "revote_policy": vote_day.revote_policy,
+        "min_electronic_ballots": vote_day.min_electronic_ballots,
         "election_key": election.public_key,
         "threshold": election.threshold,
         "trustees": election.trustees,

@@ -6,9 +6,12 @@ re-vote policy; the ciphertexts come from the leaves themselves — page by page
 (:data:`~voting.services.tally_log.PAGE` leaves per query), and sums, for every
 unit with registered credentials, each option's ciphertexts of each question
 on that unit's ballot. Spoiled ballots are never among the counted leaves.
-It logs one ``encrypted-totals`` record per unit (docs/record.md) in one
-transaction, or nothing. A unit without counted ballots gets the trivial
-encryption of 0 (both points the identity).
+It logs one ``encrypted-totals`` record per publication group (docs/record.md)
+in one transaction, or nothing: a unit with at least the manifest's
+``min_electronic_ballots`` counted ballots is its own group; smaller units
+are summed into an ancestor (:func:`voting.rules.publication.publication_groups`),
+so that no decrypted count covers fewer ballots. A group without counted
+ballots gets the trivial encryption of 0 (both points the identity).
 
 Trustees then decrypt the totals (:mod:`voting.services.decryption`).
 """
@@ -36,6 +39,8 @@ from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
+from voting.rules.publication import minimum_of
+from voting.rules.publication import publication_groups
 from voting.services.casting import counted_ballot_pages
 from voting.services.lifecycle import get_vote_day
 from voting.services.tally_log import PAGE
@@ -45,7 +50,13 @@ from voting.services.tally_log import leaves_at
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
 
-__all__ = ["TallySummary", "encrypted_totals", "start_tally", "tally_started"]
+__all__ = [
+    "TallySummary",
+    "counted_with",
+    "encrypted_totals",
+    "start_tally",
+    "tally_started",
+]
 
 _POINT_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -84,7 +95,13 @@ def start_tally(
     manifest = read_manifest(session, vote_day_id)
     units = _credential_units(session, vote_day_id)
     sums, ballots = _sum_counted(session, vote_day_id, manifest, units)
-    records = [_totals_record(unit, ballots[unit], manifest, sums[unit]) for unit in sorted(units)]
+    groups = publication_groups(
+        manifest.parents, manifest.questions, ballots, minimum_of(manifest.record)
+    )
+    records = [
+        _totals_record(label, members, ballots, manifest, sums)
+        for label, members in sorted(groups.items())
+    ]
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
         _check_may_start(session, vote_day_id)  # (again, under the append lock)
         first = log.size
@@ -202,13 +219,23 @@ def _logged_ciphertext(value: Any) -> Ciphertext:
 
 
 def _totals_record(
-    unit: str, ballots: int, manifest: Manifest, sums: dict[str, list[Ciphertext]]
+    label: str, members: list[str], ballots: dict[str, int], manifest: Manifest, sums: Sums
 ) -> dict[str, Any]:
+    """The totals of the group ``label``: the sums of its ``members``' ballots."""
     questions = []
-    for q in manifest.questions_for(unit):
-        cts = sums.get(q["id"]) or [sum_ciphertexts([]) for _ in q["options"]]
+    for q in manifest.questions_for(label):
+        cts = [sum_ciphertexts([]) for _ in q["options"]]  # the identity: libsodium adds it
+        for member in members:
+            if own := sums[member].get(q["id"]):
+                cts = [a + b for a, b in zip(cts, own, strict=True)]
         questions.append({"question": q["id"], "ciphertexts": [ct.to_json() for ct in cts]})
-    return {"type": "encrypted-totals", "unit": unit, "ballots": ballots, "questions": questions}
+    return {
+        "type": "encrypted-totals",
+        "unit": label,
+        "units": members,
+        "ballots": sum(ballots[m] for m in members),
+        "questions": questions,
+    }
 
 
 def encrypted_totals(
@@ -226,3 +253,20 @@ def encrypted_totals(
     if not indexes and not tally_started(session, vote_day_id):
         raise TallyRefused(f"vote day {vote_day_id!r} has no encrypted totals yet")
     return [{"index": i, **record} for i, record in records_at(session, vote_day_id, indexes)]
+
+
+def counted_with(session: DbSession, vote_day_id: str) -> dict[str, str]:
+    """Each unit whose electronic ballots are counted with an ancestor → that ancestor.
+
+    Read from the logged ``encrypted-totals`` (their ``units``); empty before the tally.
+    """
+    try:
+        records = encrypted_totals(session, vote_day_id)
+    except TallyRefused:
+        return {}
+    return {
+        member: record["unit"]
+        for record in records
+        for member in record.get("units", [])
+        if member != record["unit"]
+    }

@@ -26,8 +26,10 @@ from voting.models.votedays import REVOTE_POLICIES
 from voting.models.votedays import STATUSES
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
+from voting.rules.publication import DEFAULT_MINIMUM
 from voting.services.jurisdictions import ancestors_or_self
 
+MAX_MINIMUM = 10_000
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 """A vote day id, e.g. ``2026-03-08-ch``: it also names the vote day's log."""
 
@@ -79,11 +81,16 @@ def create_vote_day(
     date: dt.date,
     titles: Mapping[str, str],
     revote_policy: str = "first-counts",
+    min_electronic_ballots: int = DEFAULT_MINIMUM,
 ) -> VoteDay:
     """Create a vote day in status ``draft``.
 
+    ``min_electronic_ballots``: a unit's electronic counts are published only
+    if they cover this many ballots; smaller units are counted with their
+    parent (:mod:`voting.rules.publication`).
+
     Raises:
-        InvalidVoteDay: malformed id, date, titles or re-vote policy.
+        InvalidVoteDay: malformed id, date, titles, re-vote policy or minimum.
         DuplicateKey: the id is taken.
     """
     if not isinstance(vote_day_id, str) or not SLUG_RE.match(vote_day_id):
@@ -95,6 +102,15 @@ def create_vote_day(
     if revote_policy not in REVOTE_POLICIES:
         allowed = ", ".join(REVOTE_POLICIES)
         raise InvalidVoteDay(f"revote_policy must be one of {allowed}, got {revote_policy!r}")
+    if (
+        isinstance(min_electronic_ballots, bool)
+        or not isinstance(min_electronic_ballots, int)
+        or not 0 <= min_electronic_ballots <= MAX_MINIMUM
+    ):
+        raise InvalidVoteDay(
+            f"the minimum of electronic ballots per published count is 0 to {MAX_MINIMUM}, "
+            f"got {min_electronic_ballots!r}"
+        )
     clean_titles = check_texts(titles, "titles")
     if session.get(VoteDay, vote_day_id) is not None:
         raise DuplicateKey(f"vote day {vote_day_id!r} already exists")
@@ -104,6 +120,7 @@ def create_vote_day(
         titles=clean_titles,
         status="draft",
         revote_policy=revote_policy,
+        min_electronic_ballots=min_electronic_ballots,
     )
     session.add(vote_day)
     session.commit()

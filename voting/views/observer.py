@@ -3,16 +3,12 @@
 Everything shown here comes from the log (DESIGN.md section 5): the results
 are the logged ``result`` records once published (computed from the logged
 counts while tallied, :mod:`voting.services.results`), the record download
-is the log itself (:mod:`voting.services.record_export`), and the
+is the log itself, built once at publication (:mod:`voting.services.record_store`), and the
 ``sd-t-17-02`` download is :mod:`voting.services.bfs_export`. The log
 explorer is :mod:`voting.views.observer_log`.
 """
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint
@@ -20,25 +16,33 @@ from flask import Response
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask import send_file
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import record_folder
 from voting.errors import NotFound
 from voting.log import bulletin
 from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import VoteDay
+from voting.rules.publication import minimum_of
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
-from voting.services.record_export import export_record
+from voting.services.record_store import StoredRecord
+from voting.services.record_store import stored_record
+from voting.services.tally import counted_with
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
 from voting.services.votedays import get_vote_day
+from voting.views.observer_results import merged_notes
 from voting.views.observer_results import question_view
 
 bp = Blueprint("observer", __name__, url_prefix="/observe")
 
+RECORD_MAX_AGE = 300
+"""Seconds a cache may keep ``record.zip`` before asking again (a 304 while unchanged)."""
 PUBLIC_STATUSES = ("key-ceremony", "credentials", "open", "closed", "tallied", "published")
 
 
@@ -97,8 +101,10 @@ def results(vote_day: str) -> ResponseReturnValue:
         return render_template("observer/results.html", day=day, lang=lang, questions=None)
     manifest = read_manifest(db.session, day.id)
     stored = {q.key: q for q in day.questions}
+    merged = counted_with(db.session, day.id)
+    notes = merged_notes(manifest, merged, lang)
     views = [
-        question_view(manifest, result, stored.get(result["question"]), lang, position)
+        question_view(manifest, result, stored.get(result["question"]), lang, position, notes)
         for position, result in enumerate(served["questions"], start=1)
     ]
     for view in views:
@@ -111,6 +117,7 @@ def results(vote_day: str) -> ResponseReturnValue:
         lang=lang,
         questions=views,
         published=served["published"],
+        minimum=minimum_of(manifest.record) if merged else None,
     )
 
 
@@ -124,26 +131,45 @@ def bfs_download(vote_day: str) -> ResponseReturnValue:
 
 @bp.get("/<vote_day>/record.zip")
 def record_download(vote_day: str) -> ResponseReturnValue:
-    """The election record as ``python -m voting.verify`` reads it (a zip, docs/record.md)."""
+    """The election record as ``python -m voting.verify`` reads it (a zip, docs/record.md).
+
+    The file built at publication (:mod:`voting.services.record_store`), sent
+    as it is: no request builds a record. It may be replaced once when late
+    witness cosignatures arrive, so caches revalidate it (``ETag``, 304);
+    ``record-<sha256>.zip`` names one version for good.
+    """
     day = public_vote_day(vote_day)
-    with tempfile.TemporaryDirectory(prefix="urna-record-") as folder:
-        path = Path(folder) / f"{day.id}.zip"
-        export_record(db.session, day.id, path, signing=log_signing())
-        handle = path.open("rb")  # still readable after the directory is removed (POSIX)
-    return Response(
-        _chunks(handle),
+    stored = stored_record(record_folder(), day.id)
+    return _send_record(stored, f"public, max-age={RECORD_MAX_AGE}")
+
+
+@bp.get("/<vote_day>/record-<sha256>.zip")
+def record_version(vote_day: str, sha256: str) -> ResponseReturnValue:
+    """One built version of the record, by the SHA-256 of its bytes: immutable."""
+    day = public_vote_day(vote_day)
+    stored = stored_record(record_folder(), day.id)
+    if sha256 != stored.sha256:
+        raise NotFound(
+            f"no record of {day.id!r} with SHA-256 {sha256[:80]!r}: the current one is "
+            f"record-{stored.sha256}.zip"
+        )
+    return _send_record(stored, "public, max-age=31536000, immutable")
+
+
+def _send_record(stored: StoredRecord, cache_control: str) -> Response:
+    response = send_file(
+        stored.path(record_folder()),
         mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{day.id}-record.zip"',
-            "Cache-Control": "no-store",
-        },
+        etag=stored.sha256,
+        conditional=True,
+        max_age=None,
     )
-
-
-def _chunks(handle: Any, size: int = 64 * 1024) -> Any:
-    with handle:
-        while chunk := handle.read(size):
-            yield chunk
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Content-Disposition"] = f'attachment; filename="{stored.vote_day}-record.zip"'
+    response.headers["Link"] = (
+        f'</observe/{stored.vote_day}/record-{stored.sha256}.zip>; rel="canonical"'
+    )
+    return response
 
 
 @bp.get("/verify")

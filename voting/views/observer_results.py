@@ -74,8 +74,28 @@ def outcome_text(outcome: Mapping[str, Any]) -> str:
     return str(outcome.get("reason", "")).capitalize() + "."
 
 
+def merged_notes(manifest: Manifest, merged: Mapping[str, str], lang: str) -> dict[str, str]:
+    """Unit → a note for each unit whose figures lack electronic ballots counted higher up.
+
+    ``merged``: unit → the ancestor its electronic ballots are counted with
+    (the minimum publication size, docs/record.md). The note goes on every
+    unit between the merged unit and that ancestor.
+    """
+    notes: dict[str, set[str]] = {}
+    for member, label in merged.items():
+        for unit in manifest.ancestors_or_self(member):
+            if unit == label:
+                break
+            notes.setdefault(unit, set()).add(label)
+    return {
+        unit: "electronic ballots counted with "
+        + ", ".join(unit_name(manifest, label, lang) for label in sorted(labels))
+        for unit, labels in notes.items()
+    }
+
+
 def _tiers(
-    manifest: Manifest, result: Mapping[str, Any], lang: str
+    manifest: Manifest, result: Mapping[str, Any], lang: str, notes: Mapping[str, str]
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in result["units"]:
@@ -93,6 +113,7 @@ def _tiers(
                 "blank": total["blank"],
                 "invalid": total["invalid"],
                 "channels": sorted(row["channels"]),
+                "merged": notes.get(row["unit"]),
             }
         )
     order = sorted(grouped, key=lambda name: min(_rank(r["unit"]) for r in grouped[name]))
@@ -138,8 +159,9 @@ def question_view(
     stored: Question | None,
     lang: str,
     position: int,
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What the results page shows for one question."""
+    """What the results page shows for one question (``notes``: :func:`merged_notes`)."""
     title = _text(stored.titles if stored else None, lang, result["question"])
     labels = _option_labels(result, stored, lang)
     bars = _bars(result, labels)
@@ -158,5 +180,5 @@ def question_view(
             bars, chart_id=f"q{position}-bars", title=title, description=description
         ),
         "grid": _grid(manifest, result, title, f"q{position}-cantons"),
-        "tiers": _tiers(manifest, result, lang),
+        "tiers": _tiers(manifest, result, lang, notes or {}),
     }

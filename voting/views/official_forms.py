@@ -80,6 +80,13 @@ class VoteDayForm(FlaskForm):
     revote_policy = SelectField(
         "Re-voting", choices=[SelectChoice(p, p.replace("-", " ")) for p in REVOTE_POLICIES]
     )
+    min_electronic_ballots = IntegerField(
+        "Minimum electronic ballots per published count",
+        default=10,
+        validators=[Optional(), NumberRange(min=0, max=10_000)],
+        description="A unit with fewer electronic ballots is counted with the unit above it, "
+        "so that no published count shows a few voters' choices (10 if left empty).",
+    )
     titles = FormField(TextsForm, label="Title (at least one language)")
 
 

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import build_published_record
 from voting.errors import InvalidRequest
 from voting.errors import VotingError
 from voting.log import bulletin
@@ -137,6 +138,8 @@ def start_tally(vote_day: str) -> ResponseReturnValue:
 def publish(vote_day: str) -> ResponseReturnValue:
     def publish_now() -> str:
         count = results.publish_results(db.session, vote_day, signing=log_signing())
-        return f"results published ({count} result records on the log)"
+        built = build_published_record(vote_day)
+        record = "the record is built" if built else "the record was not built (see the log)"
+        return f"results published ({count} result records on the log); {record}"
 
     return _act(vote_day, forms.ActionForm(), publish_now)

@@ -80,6 +80,11 @@ def new_vote_day() -> ResponseReturnValue:
                 date=form.date.data,  # type: ignore[arg-type]
                 titles=forms.texts_of(form.titles),
                 revote_policy=form.revote_policy.data or "first-counts",
+                min_electronic_ballots=(
+                    10
+                    if form.min_electronic_ballots.data is None
+                    else form.min_electronic_ballots.data
+                ),
             )
         except VotingError as exc:
             error, status = exc.message, exc.status

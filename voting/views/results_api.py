@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.app.record_files import build_published_record
 from voting.errors import NotFound
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
@@ -48,4 +49,5 @@ def bfs(vote_day: str) -> ResponseReturnValue:
 @official_required(OFFICERS, jurisdiction_from=top_unit)
 def publish(vote_day: str) -> ResponseReturnValue:
     count = results_service.publish_results(db.session, vote_day, signing=log_signing())
+    build_published_record(vote_day)
     return jsonify({"vote_day": vote_day, "status": "published", "result_records": count}), 201

@@ -34,6 +34,8 @@ CHECKS: dict[str, str] = {
     "spoiled": "every audited ballot verifies and its revealed votes match; none is counted",
     "after-close": "no ballot after the close record",
     "encrypted-totals": "each unit's encrypted totals equal the sum of its counted ballots",
+    "publication-minimum": "no unit's electronic counts cover fewer ballots than the "
+    "manifest's minimum: smaller units are merged into an ancestor, as the rule says",
     "decryption-shares": "every trustee's partial decryption proof",
     "electronic-counts": "each unit's counts recombine from t valid decryption shares",
     "channel-counts": "clerks' keys and signatures on postal and polling-station counts, "

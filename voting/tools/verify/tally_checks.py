@@ -23,6 +23,8 @@ from crypto.trustees import DecryptionShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import combine_decryption_shares
 from crypto.trustees import verify_decryption_share
+from voting.rules.publication import minimum_of
+from voting.rules.publication import publication_groups
 from voting.tools.verify.ballots import BallotSums
 from voting.tools.verify.ceremony_checks import CeremonyOutcome
 from voting.tools.verify.manifest_checks import ElectionFacts
@@ -32,6 +34,8 @@ from voting.tools.verify.structure import Entries
 __all__ = ["check_tally"]
 
 IDENTITY = Point.identity()
+Totals = tuple[int, int, list[Ciphertext], list[str]]
+"""A group's verified totals: leaf, ballots, ciphertexts in order, member units."""
 
 
 def check_tally(
@@ -80,18 +84,33 @@ def _by_unit(
 
 def _check_totals(
     report: Report, entries: Entries, facts: ElectionFacts, sums: BallotSums
-) -> dict[str, tuple[int, int, list[Ciphertext]]]:
-    """Recompute each unit's totals; return unit → (leaf, ballots, ciphertexts in order)."""
-    found: dict[str, tuple[int, int, list[Ciphertext]]] = {}
+) -> dict[str, Totals]:
+    """Recompute each group's totals; return unit → (leaf, ballots, ciphertexts in order).
+
+    The groups are the units with credentials merged as the manifest's
+    minimum publication size asks (:func:`voting.rules.publication.publication_groups`).
+    """
+    found: dict[str, Totals] = {}
+    ballots = {u: sums.counted.get(u, 0) for u in facts.credential_units}
+    minimum = minimum_of(facts.manifest)
+    groups = publication_groups(facts.parents, facts.questions, ballots, minimum)
     for index, unit, record in _by_unit(report, entries, "encrypted-totals", "encrypted-totals"):
         if unit in found:
             report.fail("encrypted-totals", f"{unit} has two encrypted-totals records", [index])
             continue
-        if unit not in facts.credential_units:
-            report.fail("encrypted-totals", f"{unit} has no registered credentials", [index])
+        if unit not in groups:
+            _fail_group(report, index, unit, unit in facts.parents, ballots, minimum, groups)
             continue
-        expected = _expected_totals(facts, unit, sums)
-        counted = sums.counted.get(unit, 0)
+        members = groups[unit]
+        if record.get("units") != members:
+            report.fail(
+                "publication-minimum",
+                f"{unit}: the totals must sum the ballots of {', '.join(members)} (at least "
+                f"{minimum} ballots per published count), the record names {record.get('units')}",
+                [index],
+            )
+        expected = _expected_totals(facts, unit, members, sums)
+        counted = sum(ballots[m] for m in members)
         if record.get("ballots") != counted:
             report.fail(
                 "encrypted-totals",
@@ -106,22 +125,63 @@ def _check_totals(
                 [index],
             )
         flat = [_ciphertext(ct) for q in expected for ct in q["ciphertexts"]]
-        found[unit] = (index, counted, flat)
-    missing = sorted(set(facts.credential_units) - set(found))
+        found[unit] = (index, counted, flat, members)
+    missing = sorted(set(groups) - set(found))
     if missing and entries.of("encrypted-totals"):
         report.fail("encrypted-totals", f"no encrypted totals for {', '.join(missing)}")
     if not entries.of("encrypted-totals"):
         report.skip("encrypted-totals", "the tally has not started")
+        report.skip("publication-minimum", "the tally has not started")
     else:
         report.done("encrypted-totals", f"{len(found)} units recomputed from the counted ballots")
+        merged = sum(len(m) for m in groups.values()) - len(groups)
+        report.done(
+            "publication-minimum",
+            f"at least {minimum} ballots per published count where the results allow; "
+            f"{merged} units counted with another",
+        )
     return found
 
 
-def _expected_totals(facts: ElectionFacts, unit: str, sums: BallotSums) -> list[dict[str, Any]]:
-    unit_sums = sums.sums.get(unit, {})
+def _fail_group(
+    report: Report,
+    index: int,
+    unit: str,
+    known: bool,
+    ballots: dict[str, int],
+    minimum: int,
+    groups: dict[str, list[str]],
+) -> None:
+    """Name what is wrong with totals for ``unit``, which is not a group's label."""
+    into = next((label for label, members in groups.items() if unit in members), None)
+    if into is not None:
+        report.fail(
+            "publication-minimum",
+            f"{unit} has its own totals with {ballots[unit]} ballots, fewer than the manifest's "
+            f"minimum of {minimum}: they must be counted with {into}",
+            [index],
+        )
+    elif known:
+        labels = ", ".join(sorted(groups)[:20])
+        report.fail(
+            "publication-minimum",
+            f"{unit} is not a unit whose totals are published under the manifest's minimum of "
+            f"{minimum}: the groups are labelled {labels}",
+            [index],
+        )
+    else:
+        report.fail("encrypted-totals", f"{unit} is not a unit of the manifest", [index])
+
+
+def _expected_totals(
+    facts: ElectionFacts, unit: str, members: list[str], sums: BallotSums
+) -> list[dict[str, Any]]:
     out = []
     for q in manifest_questions(facts, unit):
-        cts = unit_sums.get(q["id"]) or [Ciphertext(IDENTITY, IDENTITY) for _ in q["options"]]
+        cts = [Ciphertext(IDENTITY, IDENTITY) for _ in q["options"]]
+        for member in members:
+            if own := sums.sums.get(member, {}).get(q["id"]):
+                cts = [a + b for a, b in zip(cts, own, strict=True)]
         out.append({"question": q["id"], "ciphertexts": [ct.to_json() for ct in cts]})
     return out
 
@@ -131,7 +191,7 @@ def _check_decryptions(
     entries: Entries,
     facts: ElectionFacts,
     ceremony: CeremonyOutcome,
-    totals: dict[str, tuple[int, int, list[Ciphertext]]],
+    totals: dict[str, Totals],
 ) -> dict[str, dict[str, list[int]]]:
     """Check every share and recombine; return unit → question → counts (verified ones)."""
     key = ceremony.key
@@ -176,7 +236,7 @@ def _check_counts(
     entries: Entries,
     facts: ElectionFacts,
     key: ThresholdKey,
-    totals: dict[str, tuple[int, int, list[Ciphertext]]],
+    totals: dict[str, Totals],
     valid: dict[int, tuple[str, DecryptionShare]],
 ) -> dict[str, dict[str, list[int]]]:
     counts: dict[str, dict[str, list[int]]] = {}
@@ -188,6 +248,12 @@ def _check_counts(
         if plain is None:
             continue
         expected = _shape_counts(facts, unit, plain)
+        if record.get("units") != totals[unit][3]:
+            report.fail(
+                "publication-minimum",
+                f"{unit}: the counts must name the units of its totals, {totals[unit][3]}",
+                [index],
+            )
         if record.get("ballots") != totals[unit][1] or record.get("questions") != expected:
             report.fail(
                 "electronic-counts",
@@ -212,7 +278,7 @@ def _recombine(
     record: dict[str, Any],
     key: ThresholdKey,
     facts: ElectionFacts,
-    totals: tuple[int, int, list[Ciphertext]],
+    totals: Totals,
     valid: dict[int, tuple[str, DecryptionShare]],
 ) -> tuple[int, ...] | None:
     """The plaintexts from the shares the record names (they must be t valid ones of the unit)."""
