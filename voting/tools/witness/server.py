@@ -12,20 +12,29 @@ BLS line and its Ed25519 ``cosignature/v1`` line); 400 for a malformed body
 or an old size above the checkpoint's; 403 when no trusted signature
 verifies; 404 for an unknown origin; 409 with ``text/x.tlog.size`` (the last
 cosigned size) when the old size does not match, or 409 for a same-size fork;
-422 when the consistency proof does not verify. The state is written before
-the 200 is sent; the directory lock makes check-and-persist atomic.
+422 when the consistency proof does not verify, including a size-0
+checkpoint whose root is not ``SHA-256("")``. The state is written before
+the 200 is sent; the directory lock makes check-and-persist atomic. Any
+other method on ``/add-checkpoint`` answers 405 (``Allow: POST``).
+
+The spec leaves the monitoring prefix's read API open ("TBD Monitor Retrieval
+Mechanism"); this witness serves, on the same prefix,
+``GET /checkpoint/<origin>``: the last checkpoint it cosigned for that origin
+with its cosignature lines (``text/plain``), or 404.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import urllib.parse
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 
 from voting.tools.witness.core import BadRequest
 from voting.tools.witness.core import OldSizeMismatch
 from voting.tools.witness.core import Refusal
+from voting.tools.witness.core import UnknownLog
 from voting.tools.witness.core import Witness
 
 MAX_BODY = 1 << 16
@@ -76,13 +85,32 @@ def answer(witness: Witness, body: bytes) -> tuple[int, str, bytes]:
     return 200, "text/plain; charset=utf-8", "".join(cosigned.lines).encode()
 
 
+def answer_get(witness: Witness, path: str) -> tuple[int, str, bytes]:
+    """The (status, content type, body) of a ``GET`` on the monitoring prefix."""
+    route = urllib.parse.urlsplit(path).path
+    if route.rstrip("/") == "/add-checkpoint":
+        return 405, "text/plain; charset=utf-8", b"add-checkpoint is POST only\n"
+    prefix = "/checkpoint/"
+    if not route.startswith(prefix) or route == prefix:
+        return 404, "text/plain; charset=utf-8", b"only GET /checkpoint/<origin>\n"
+    origin = urllib.parse.unquote(route.removeprefix(prefix))
+    try:
+        note = witness.latest(origin)
+    except UnknownLog as exc:
+        return 404, "text/plain; charset=utf-8", f"{exc}\n".encode()
+    return 200, "text/plain; charset=utf-8", note.encode()
+
+
 def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server answering ``POST /add-checkpoint`` for ``witness``."""
+    """An HTTP server answering ``POST /add-checkpoint`` and ``GET /checkpoint/<origin>``."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
+            if self.path.rstrip("/").startswith("/checkpoint"):
+                self._send(405, "text/plain; charset=utf-8", b"GET only\n", allow="GET")
+                return
             if self.path.rstrip("/") != "/add-checkpoint":
                 self._send(404, "text/plain; charset=utf-8", b"only POST /add-checkpoint\n")
                 return
@@ -93,8 +121,16 @@ def make_server(witness: Witness, host: str, port: int) -> ThreadingHTTPServer:
                 return
             self._send(*answer(witness, self.rfile.read(length)))
 
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
+        def do_GET(self) -> None:
+            status, content_type, body = answer_get(witness, self.path)
+            self._send(status, content_type, body, allow="POST" if status == 405 else None)
+
+        def _send(
+            self, status: int, content_type: str, body: bytes, *, allow: str | None = None
+        ) -> None:
             self.send_response(status)
+            if allow is not None:
+                self.send_header("Allow", allow)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
