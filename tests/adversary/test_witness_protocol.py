@@ -64,15 +64,20 @@ def test_log_cannot_get_a_size_zero_head_with_a_made_up_root_cosigned(
 
 
 def test_log_cannot_fork_at_the_cosigned_size(witness: Witness, log: FakeLog) -> None:
-    """The log shows the witness two different trees of the same size (a split view)."""
+    """The log shows the witness two different trees of the same size (a split view).
+
+    The witness refuses with 422 (an inconsistent request, C2SP/C2SP#280);
+    before, it answered 409, which a tlog-witness client takes for "retry
+    from the size in the body" and which carried no size.
+    """
     log.append(b"a", b"b", b"c")
     assert answer(witness, _body(0, [], log.served or ""))[0] == 200
     other = [leaf_hash(b"a"), leaf_hash(b"b"), leaf_hash(b"EVIL")]
     status, _, body = answer(witness, _body(3, [], log.note_at(3, other)))
-    assert status == 409 and b"two different roots" in body
-    # nor by claiming the witness is still empty, nor with a proof from size 0
-    assert answer(witness, _body(0, [], log.note_at(3, other)))[0] == 409
+    assert status == 422 and b"two different roots" in body  # C2SP/C2SP#280: 422, not 409
+    # nor by claiming the witness is still empty (409 with the size to retry from)
+    assert answer(witness, _body(0, [], log.note_at(3, other)))[2] == b"3\n"
     status, _, _ = answer(witness, _body(3, consistency_proof(other, 2), log.note_at(3, other)))
-    assert status == 409
+    assert status == 422
     kept = witness.directory.load()[ORIGIN].root
     assert kept == base64.b64encode(root_hash(log.leaves)).decode()

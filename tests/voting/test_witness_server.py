@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,13 +90,6 @@ def test_bad_proof_is_422_and_kept(witness: Witness, log: FakeLog) -> None:
     assert witness.directory.load()[ORIGIN].size == 4
 
 
-def test_same_size_other_root_is_409(witness: Witness, log: FakeLog) -> None:
-    assert answer(witness, _body(0, [], log.note_at(3)))[0] == 200
-    forked = [leaf_hash(b"x"), leaf_hash(b"y"), leaf_hash(b"z")]
-    status, content_type, body = answer(witness, _body(3, [], log.note_at(3, forked)))
-    assert status == 409 and content_type.startswith("text/plain") and b"fork" in body
-
-
 def test_old_size_above_checkpoint_is_400(witness: Witness, log: FakeLog) -> None:
     assert answer(witness, _body(0, [], log.note_at(5)))[0] == 200
     assert answer(witness, _body(5, [], log.note_at(2)))[0] == 400
@@ -155,17 +148,18 @@ def test_live_server_on_loopback(server: str, log: FakeLog) -> None:
 # C2SP tlog-witness conformance: one test per rule of the add-checkpoint section
 
 
-def test_same_size_other_root_is_409_as_the_spec_says(witness: Witness, log: FakeLog) -> None:
-    """'If the old size matches the checkpoint size ... If they don't match ... 409 Conflict'."""
+def test_same_size_other_root_is_422(witness: Witness, log: FakeLog) -> None:
+    """C2SP/C2SP#280: same size, other root is an inconsistent request, 422 (it was 409).
+
+    Every 409 now carries the ``text/x.tlog.size`` body a client retries with.
+    """
     assert answer(witness, _body(0, [], log.note_at(4)))[0] == 200
     forked = [leaf_hash(bytes([i + 100])) for i in range(4)]
     status, content_type, body = answer(witness, _body(4, [], log.note_at(4, forked)))
-    assert (status, content_type) == (409, "text/plain; charset=utf-8")
+    assert (status, content_type) == (422, "text/plain; charset=utf-8")
     assert b"two different roots" in body
-    assert (
-        witness.directory.load()[ORIGIN].root
-        == base64.b64encode(root_hash(log.leaves[:4])).decode()
-    )
+    kept = witness.directory.load()[ORIGIN].root
+    assert kept == base64.b64encode(root_hash(log.leaves[:4])).decode()
 
 
 def test_old_size_above_checkpoint_is_400_even_when_it_is_not_the_cosigned_size(
@@ -206,7 +200,8 @@ def test_size_zero_checkpoint_with_another_root_is_422(witness: Witness, log: Fa
 def test_get_serves_the_last_cosigned_checkpoint(
     server: str, witness: Witness, log: FakeLog
 ) -> None:
-    url = f"{server}/checkpoint/{urllib.parse.quote(ORIGIN, safe='')}"
+    """The monitoring API: ``GET /<hex SHA-256 of the origin>/checkpoint``."""
+    url = f"{server}/{hashlib.sha256(ORIGIN.encode()).hexdigest()}/checkpoint"
     assert requests.get(url, timeout=30).status_code == 404  # nothing cosigned yet
     note = log.note_at(5)
     first = requests.post(f"{server}/add-checkpoint", data=_body(0, [], note), timeout=30)
@@ -216,10 +211,10 @@ def test_get_serves_the_last_cosigned_checkpoint(
     assert served.text == add_signatures(note, first.text.splitlines(keepends=True))
     cosigner = CosignerKey(NAME, bytes(witness.keys.ed25519.verify_key))
     assert verify_cosignature_v1(served.text, cosigner) == 1_800_000_000
-    # the origin may also be given unescaped (it contains slashes)
-    assert requests.get(f"{server}/checkpoint/{ORIGIN}", timeout=30).text == served.text
-    other = requests.get(f"{server}/checkpoint/other.test%2Flog", timeout=30)
-    assert other.status_code == 404 and "other.test/log" in other.text
+    assert requests.post(url, data=b"x", timeout=30).status_code == 405
+    other = hashlib.sha256(b"other.test/log").hexdigest()
+    assert requests.get(f"{server}/{other}/checkpoint", timeout=30).status_code == 404
+    assert requests.get(f"{server}/{ORIGIN}/checkpoint", timeout=30).status_code == 404
 
 
 def test_add_checkpoint_is_post_only(server: str) -> None:

@@ -8,7 +8,7 @@ receives them in an ``add-checkpoint`` request). Under the directory lock it
 2. refuses an old size above the checkpoint's size (400; a rollback when the
    old size is the size it last cosigned);
 3. checks that the client's old size is the size it last cosigned (409);
-4. at equal sizes, requires the same root (else: a fork, 409);
+4. at equal sizes, requires the same root (else: a fork, 422);
 5. verifies the RFC 9162 consistency proof from its last root, or from the
    empty tree ``SHA-256("")`` when it never cosigned this origin (else 422):
    so a size-0 checkpoint must carry the empty tree's root;
@@ -21,6 +21,7 @@ not verify) keep both signed checkpoints in the evidence directory.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -86,7 +87,9 @@ class RollbackRefused(Misbehaviour):
 
 
 class ForkDetected(Misbehaviour):
-    status = 409
+    """Same size, another root: 422 since C2SP tlog-witness#280 (it was 409 before)."""
+
+    status = 422
 
 
 class InconsistentCheckpoint(Misbehaviour):
@@ -172,6 +175,17 @@ class Witness:
             cosignature_v1_line(self.keys.ed25519, self.keys.name, text, state.cosigned_at),
         )
         return add_signatures(state.checkpoint, lines)
+
+    def latest_by_hash(self, origin_hash: str) -> str:
+        """:meth:`latest` for the origin whose lowercase hex SHA-256 is ``origin_hash``.
+
+        Raises:
+            UnknownLog: no cosigned origin has that hash.
+        """
+        for origin in self.directory.load():
+            if hashlib.sha256(origin.encode()).hexdigest() == origin_hash:
+                return self.latest(origin)
+        raise UnknownLog(f"this witness has cosigned no log whose origin hash is {origin_hash}")
 
     def mark_submitted(self, origin: str, size: int) -> None:
         """Remember that the log acknowledged our cosignature of ``size``."""
