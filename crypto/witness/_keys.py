@@ -33,7 +33,6 @@ from py_ecc.bls.g2_primitives import G2_to_signature
 from py_ecc.bls.g2_primitives import pubkey_to_G1
 from py_ecc.bls.g2_primitives import signature_to_G2
 from py_ecc.bls.g2_primitives import subgroup_check
-from py_ecc.bls.hash_to_curve import hash_to_G2
 from py_ecc.fields import optimized_bls12_381_FQ as FQ
 from py_ecc.fields import optimized_bls12_381_FQ2 as FQ2
 from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
@@ -53,6 +52,8 @@ from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProofOfPossession
 from crypto.group import RandomBytes
 from crypto.group import secure_random
+from crypto.witness._g2 import hash_to_g2
+from crypto.witness._g2 import in_g2
 
 __all__ = [
     "COSIGNATURE_CONTEXT",
@@ -288,7 +289,7 @@ def signature_point(signature: object) -> G2Point:
 @functools.lru_cache(maxsize=_VALIDATED_SIGNATURES)
 def _validated_signature_point(signature: bytes) -> G2Point:
     point = _decode_signature(signature)
-    if not subgroup_check(point):
+    if not in_g2(point):
         raise InvalidCosignature("BLS signature is not in the G2 subgroup")
     return point
 
@@ -306,7 +307,7 @@ def core_verify(key: G1Point, message: bytes, signature: bytes) -> bool:
         sigma = signature_point(signature)
     except InvalidCosignature:
         return False
-    hashed = hash_to_G2(message, _Bls.DST, _Bls.xmd_hash_function)  # type: ignore[arg-type]
+    hashed = hash_to_g2(message, _Bls.DST, _Bls.xmd_hash_function)
     product = pairing(sigma, G1, final_exponentiate=False) * pairing(
         hashed, neg(key), final_exponentiate=False
     )

@@ -1,4 +1,4 @@
-"""BLS at scale: keys are validated once, summed once per bitmap (crypto.witness._roster).
+"""BLS at scale: keys validated once, summed once per bitmap, ψ shortcuts (crypto.witness).
 
 The tests count the expensive operations (G1 subgroup checks and key
 additions) instead of timing them: benchmarks/witness_bench.py has the times.
@@ -7,7 +7,16 @@ additions) instead of timing them: benchmarks/witness_bench.py has the times.
 from __future__ import annotations
 
 import pytest
+from py_ecc.bls.g2_primitives import G2_to_signature
 from py_ecc.bls.g2_primitives import subgroup_check as real_subgroup_check
+from py_ecc.bls.hash_to_curve import clear_cofactor_G2
+from py_ecc.bls.hash_to_curve import hash_to_field_FQ2
+from py_ecc.bls.hash_to_curve import hash_to_G2
+from py_ecc.bls.hash_to_curve import map_to_curve_G2
+from py_ecc.optimized_bls12_381 import G2
+from py_ecc.optimized_bls12_381 import curve_order
+from py_ecc.optimized_bls12_381 import eq
+from py_ecc.optimized_bls12_381 import multiply
 
 from crypto.errors import InvalidCosignature
 from crypto.note import Checkpoint
@@ -16,6 +25,7 @@ from crypto.witness import AggregateCosignature
 from crypto.witness import Roster
 from crypto.witness import RosterMember
 from crypto.witness import WitnessSecretKey
+from crypto.witness import _g2
 from crypto.witness import _keys
 from crypto.witness import _roster
 from crypto.witness import aggregate_signatures
@@ -93,3 +103,35 @@ def test_a_cached_sum_does_not_answer_for_another_bitmap() -> None:
     other = format_checkpoint(Checkpoint("urna.test/log/scale", 99, b"\x09" * 32))
     with pytest.raises(InvalidCosignature, match="does not verify"):
         verify_aggregate_cosignature(roster, other, good, 3)
+
+
+# --- the endomorphism shortcuts agree with py-ecc's multiplications ------------------
+
+
+@pytest.mark.parametrize("message", [b"", b"abc", TEXT.encode(), bytes(range(256))])
+def test_hash_to_g2_equals_py_ecc(message: bytes) -> None:
+    dst, xmd = _keys._Bls.DST, _keys._Bls.xmd_hash_function
+    assert eq(_g2.hash_to_g2(message, dst, xmd), hash_to_G2(message, dst, xmd))
+
+
+def test_subgroup_check_agrees_with_multiplying_by_the_order() -> None:
+    dst, xmd = _keys._Bls.DST, _keys._Bls.xmd_hash_function
+    outside = [
+        map_to_curve_G2(u) for m in (b"a", b"b", b"c") for u in hash_to_field_FQ2(m, 2, dst, xmd)
+    ]
+    inside = [multiply(G2, k) for k in (1, 2, 12345, curve_order - 1)] + [
+        clear_cofactor_G2(p) for p in outside
+    ]
+    for point in outside:
+        assert not real_subgroup_check(point) and not _g2.in_g2(point)
+    for point in inside:
+        assert real_subgroup_check(point) and _g2.in_g2(point)
+
+
+def test_a_signature_outside_g2_is_still_refused() -> None:
+    """A forged aggregate whose point is on the curve but outside G2 (small-subgroup attack)."""
+    dst, xmd = _keys._Bls.DST, _keys._Bls.xmd_hash_function
+    point = map_to_curve_G2(hash_to_field_FQ2(b"forged", 2, dst, xmd)[0])
+    encoded = bytes(G2_to_signature(point))
+    with pytest.raises(InvalidCosignature, match="subgroup"):
+        AggregateCosignature.from_payload(encode_bitmap((0,)) + encoded)
