@@ -217,6 +217,23 @@ def test_get_serves_the_last_cosigned_checkpoint(
     assert requests.get(f"{server}/{ORIGIN}/checkpoint", timeout=30).status_code == 404
 
 
+def test_get_signs_once_per_cosigned_checkpoint(
+    witness: Witness, log: FakeLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stranger's GETs cost no signing: the served note is made once per checkpoint."""
+    import voting.tools.witness.core as core
+
+    signed: list[str] = []
+    real_sign = core.sign_checkpoint
+    monkeypatch.setattr(core, "sign_checkpoint", lambda k, t: signed.append(t) or real_sign(k, t))
+    assert answer(witness, _body(0, [], log.note_at(3)))[0] == 200
+    first = witness.latest(ORIGIN)
+    assert [witness.latest(ORIGIN) for _ in range(3)] == [first] * 3
+    assert len(signed) == 2  # the cosigning, then the first GET
+    assert answer(witness, _body(3, _proof(log, 3, 6), log.note_at(6)))[0] == 200
+    assert "\n6\n" in witness.latest(ORIGIN) and len(signed) == 4
+
+
 def test_add_checkpoint_is_post_only(server: str) -> None:
     got = requests.get(f"{server}/add-checkpoint", timeout=30)
     assert (got.status_code, got.headers["Allow"]) == (405, "POST")

@@ -119,6 +119,7 @@ class Witness:
         self.keys: WitnessKeys = directory.load_keys()
         self._trusted = dict(trusted or {})
         self._clock = clock
+        self._served: dict[str, tuple[tuple[str, int], str]] = {}
 
     def trusted_key(self, origin: str, logs: Mapping[str, LogState]) -> VerifierKey:
         if origin in self._trusted:
@@ -157,9 +158,10 @@ class Witness:
     def latest(self, origin: str) -> str:
         """The last checkpoint cosigned for ``origin``, with this witness's cosignature lines.
 
-        The lines are those of the 200 answer that cosigned it (BLS and Ed25519
-        signing are deterministic; the ``cosignature/v1`` time is the recorded
-        cosigning time), so a monitor sees what the log was handed.
+        The BLS line is the one the log was handed (BLS signing is
+        deterministic); the ``cosignature/v1`` line carries the recorded
+        cosigning time. The note is signed once per cosigned checkpoint and
+        then remembered, so anonymous ``GET`` requests cost no signing.
 
         Raises:
             UnknownLog: this witness never cosigned a checkpoint of ``origin``.
@@ -167,6 +169,10 @@ class Witness:
         state = self.directory.load().get(origin)
         if state is None:
             raise UnknownLog(f"this witness has cosigned no checkpoint of origin {origin!r}")
+        version = (state.checkpoint, state.cosigned_at)
+        served = self._served.get(origin)
+        if served is not None and served[0] == version:
+            return served[1]
         text = parse_note(state.checkpoint).text
         lines = (
             cosignature_line(
@@ -174,7 +180,9 @@ class Witness:
             ),
             cosignature_v1_line(self.keys.ed25519, self.keys.name, text, state.cosigned_at),
         )
-        return add_signatures(state.checkpoint, lines)
+        note = add_signatures(state.checkpoint, lines)
+        self._served[origin] = (version, note)
+        return note
 
     def latest_by_hash(self, origin_hash: str) -> str:
         """:meth:`latest` for the origin whose lowercase hex SHA-256 is ``origin_hash``.
