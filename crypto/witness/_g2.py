@@ -1,4 +1,4 @@
-"""Faster G2 arithmetic for BLS verification on py-ecc: the endomorphism ψ.
+"""Faster BLS12-381 checks on py-ecc through endomorphisms (ψ on G2, φ on G1).
 
 py-ecc clears the cofactor of a hashed point by multiplying by the 636-bit
 ``h_eff`` and checks subgroup membership by multiplying by the 255-bit group
@@ -10,16 +10,21 @@ the same results cost a few 64-bit multiplications:
 - subgroup check (Scott, "A note on group membership tests for G1, G2 and
   GT on BLS pairing-friendly curves", 2021): ``P ∈ G2 ⟺ ψ(P) = [x]P``,
 
-with ``x = −0xd201000000010000`` the BLS12-381 parameter. The tests compare
-both with py-ecc's own multiplications on many points.
+with ``x = −0xd201000000010000`` the BLS12-381 parameter. Public keys (G1)
+are checked the same way (Scott, ibid.; as the ``bls12_381`` crates do):
+``P ∈ G1 ⟺ φ(P) = [−x²]P`` with ``φ(x, y) = (βx, y)``, β the cube root of
+unity for which the generator satisfies it. The tests compare all three with
+py-ecc's own multiplications on points inside and outside the subgroups.
 """
 
 from __future__ import annotations
 
 from py_ecc.bls.hash_to_curve import hash_to_field_FQ2
 from py_ecc.bls.hash_to_curve import map_to_curve_G2
+from py_ecc.fields import optimized_bls12_381_FQ as FQ
 from py_ecc.fields import optimized_bls12_381_FQ2 as FQ2
 from py_ecc.optimized_bls12_381 import add
+from py_ecc.optimized_bls12_381 import b
 from py_ecc.optimized_bls12_381 import b2
 from py_ecc.optimized_bls12_381 import double
 from py_ecc.optimized_bls12_381 import eq
@@ -30,9 +35,12 @@ from py_ecc.optimized_bls12_381 import multiply
 from py_ecc.optimized_bls12_381 import neg
 from py_ecc.typing import Optimized_Point3D
 
-__all__ = ["clear_cofactor", "hash_to_g2", "in_g2", "psi"]
+__all__ = ["clear_cofactor", "hash_to_g2", "in_g1", "in_g2", "psi"]
 
+G1Point = Optimized_Point3D[FQ]
 G2Point = Optimized_Point3D[FQ2]
+BETA = FQ(0x5F19672FDF76CE51BA69C6076A0F77EADDB3A93BE6F89688DE17D813620A00022E01FFFFFFFEFFFE)
+"""The cube root of unity in Fp for which φ(g1) = [−x²]g1."""
 X_ABS = 0xD201000000010000
 """|x|; the BLS12-381 parameter x is negative."""
 _PSI_X = FQ2([1, 1]) ** ((field_modulus - 1) // 3)
@@ -67,6 +75,16 @@ def clear_cofactor(p: G2Point) -> G2Point:
     t3 = add(t3, t2)
     t3 = add(t3, neg(t1))
     return add(t3, neg(p))  # [x² − x − 1]P + [x − 1]ψ(P) + ψ²(2P)
+
+
+def in_g1(p: G1Point) -> bool:
+    """Subgroup membership of a point on E(Fp): φ(P) = [−x²]P (the identity is in G1)."""
+    if is_inf(p):
+        return True
+    if not is_on_curve(p, b):
+        return False
+    x, y, z = p
+    return bool(eq((x * BETA, y, z), neg(multiply(multiply(p, X_ABS), X_ABS))))
 
 
 def in_g2(p: G2Point) -> bool:

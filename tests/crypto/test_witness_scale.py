@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 from py_ecc.bls.g2_primitives import G2_to_signature
+from py_ecc.bls.g2_primitives import pubkey_to_G1
 from py_ecc.bls.g2_primitives import subgroup_check as real_subgroup_check
 from py_ecc.bls.hash_to_curve import clear_cofactor_G2
 from py_ecc.bls.hash_to_curve import hash_to_field_FQ2
 from py_ecc.bls.hash_to_curve import hash_to_G2
 from py_ecc.bls.hash_to_curve import map_to_curve_G2
+from py_ecc.optimized_bls12_381 import G1
 from py_ecc.optimized_bls12_381 import G2
 from py_ecc.optimized_bls12_381 import curve_order
 from py_ecc.optimized_bls12_381 import eq
@@ -49,20 +51,20 @@ def _aggregate(signers: tuple[int, ...], text: str = TEXT) -> AggregateCosignatu
 
 @pytest.fixture()
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Count G1 key checks (not the G2 signature checks) and key additions."""
+    """Count G1 key checks and key additions."""
     calls = {"key_checks": 0, "additions": 0}
+    real_in_g1 = _keys.in_g1
 
-    def subgroup_check(point):  # type: ignore[no-untyped-def]
-        if not isinstance(point[0], _keys.FQ2):
-            calls["key_checks"] += 1
-        return real_subgroup_check(point)
+    def in_g1(point):  # type: ignore[no-untyped-def]
+        calls["key_checks"] += 1
+        return real_in_g1(point)
 
     def add(a, b):  # type: ignore[no-untyped-def]
         calls["additions"] += 1
         return _roster_add(a, b)
 
     _keys._validated_key_point.cache_clear()
-    monkeypatch.setattr(_keys, "subgroup_check", subgroup_check)
+    monkeypatch.setattr(_keys, "in_g1", in_g1)
     monkeypatch.setattr(_roster, "add", add)
     return calls
 
@@ -135,3 +137,19 @@ def test_a_signature_outside_g2_is_still_refused() -> None:
     encoded = bytes(G2_to_signature(point))
     with pytest.raises(InvalidCosignature, match="subgroup"):
         AggregateCosignature.from_payload(encode_bitmap((0,)) + encoded)
+
+
+def test_g1_check_agrees_with_multiplying_by_the_order() -> None:
+    assert eq((G1[0] * _g2.BETA, G1[1], G1[2]), multiply(G1, (-(_g2.X_ABS**2)) % curve_order))
+    inside = [multiply(G1, k) for k in (1, 3, 987654321, curve_order - 1)]
+    outside = []
+    for x in range(1, 60):  # points of E(Fp) outside G1 (the cofactor is large)
+        try:
+            outside.append(pubkey_to_G1(bytes([0x80]) + x.to_bytes(47, "big")))
+        except (ValueError, AssertionError):
+            continue
+    assert len(outside) >= 5
+    for point in inside:
+        assert real_subgroup_check(point) and _g2.in_g1(point)
+    for point in outside:
+        assert not real_subgroup_check(point) and not _g2.in_g1(point)
