@@ -21,6 +21,7 @@ A single witness's cosignature is written as a C2SP signed-note signature line
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,12 +30,19 @@ from eth_typing import BLSPubkey
 from eth_typing import BLSSignature
 from py_ecc.bls import G2ProofOfPossession as _Bls
 from py_ecc.bls.g2_primitives import G2_to_signature
+from py_ecc.bls.g2_primitives import pubkey_to_G1
 from py_ecc.bls.g2_primitives import signature_to_G2
-from py_ecc.bls.g2_primitives import subgroup_check
+from py_ecc.fields import optimized_bls12_381_FQ as FQ
 from py_ecc.fields import optimized_bls12_381_FQ2 as FQ2
+from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
+from py_ecc.optimized_bls12_381 import G1
 from py_ecc.optimized_bls12_381 import Z2
 from py_ecc.optimized_bls12_381 import add
 from py_ecc.optimized_bls12_381 import curve_order
+from py_ecc.optimized_bls12_381 import final_exponentiate
+from py_ecc.optimized_bls12_381 import is_inf
+from py_ecc.optimized_bls12_381 import neg
+from py_ecc.optimized_bls12_381 import pairing
 from py_ecc.typing import Optimized_Point3D
 
 from crypto.encoding import unhex
@@ -43,6 +51,9 @@ from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProofOfPossession
 from crypto.group import RandomBytes
 from crypto.group import secure_random
+from crypto.witness._g2 import hash_to_g2
+from crypto.witness._g2 import in_g1
+from crypto.witness._g2 import in_g2
 
 __all__ = [
     "COSIGNATURE_CONTEXT",
@@ -73,6 +84,29 @@ SIGNATURE_TYPE_OTHER = b"\xff"
 """signed-note signature type for schemes without an assigned identifier byte."""
 _COSIGNATURE_ID = b"urna/v1/bls12-381-cosignature"
 _MAX_KEY_NAME = 256
+_VALIDATED_KEYS = 1 << 14
+"""How many validated public keys a process remembers (16 rosters of 1,000 witnesses)."""
+_VALIDATED_SIGNATURES = 256
+
+G1Point = Optimized_Point3D[FQ]
+G2Point = Optimized_Point3D[FQ2]
+
+
+@functools.lru_cache(maxsize=_VALIDATED_KEYS)
+def _validated_key_point(data: bytes) -> G1Point:
+    """KeyValidate once per key and process: decode, not the identity, in G1 (~5 ms).
+
+    The result is remembered (a key is public and immutable), so a roster's
+    keys are checked when the roster is built and never again at each
+    verification; a key that fails is not remembered and fails again.
+    """
+    try:
+        point = pubkey_to_G1(BLSPubkey(data))
+    except (ValueError, AssertionError) as exc:
+        raise InvalidEncoding("witness public key is not a valid BLS12-381 G1 point") from exc
+    if is_inf(point) or not in_g1(point):
+        raise InvalidEncoding("witness public key is not a valid BLS12-381 G1 point")
+    return point
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +125,16 @@ class WitnessPublicKey:
         if not isinstance(data, bytes) or len(data) != PUBLIC_KEY_SIZE:
             size = len(data) if isinstance(data, bytes) else type(data).__name__
             raise InvalidEncoding(f"a witness public key is {PUBLIC_KEY_SIZE} bytes, got {size}")
-        if not _Bls.KeyValidate(BLSPubkey(data)):
-            raise InvalidEncoding("witness public key is not a valid BLS12-381 G1 point")
+        _validated_key_point(data)
         return cls(data)
+
+    def point(self) -> G1Point:
+        """The validated G1 point (checked on first use in this process, then remembered).
+
+        Raises:
+            InvalidEncoding: not a point of G1 other than the identity.
+        """
+        return _validated_key_point(self.data)
 
     @classmethod
     def from_hex(cls, text: object) -> WitnessPublicKey:
@@ -189,7 +230,11 @@ def verify_checkpoint_cosignature(
     """
     signature = parse_signature(signature)
     message = cosignature_message(checkpoint_text)
-    if not _Bls.Verify(BLSPubkey(public_key.data), message, BLSSignature(signature)):
+    try:
+        key = public_key.point()
+    except InvalidEncoding as exc:
+        raise InvalidCosignature(f"the witness's public key is unusable: {exc}") from exc
+    if not core_verify(key, message, signature):
         raise InvalidCosignature("witness cosignature does not verify for this checkpoint")
 
 
@@ -213,7 +258,7 @@ def aggregate_signatures(signatures: Sequence[bytes]) -> bytes:
     return bytes(G2_to_signature(total))
 
 
-def _decode_signature(signature: object) -> Optimized_Point3D[FQ2]:
+def _decode_signature(signature: object) -> G2Point:
     if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
         raise InvalidCosignature(f"a BLS signature is {SIGNATURE_SIZE} bytes")
     try:
@@ -228,9 +273,47 @@ def parse_signature(signature: bytes) -> bytes:
     Raises:
         InvalidCosignature: wrong type or length, or not a valid G2 point.
     """
-    if not subgroup_check(_decode_signature(signature)):
-        raise InvalidCosignature("BLS signature is not in the G2 subgroup")
+    signature_point(signature)
     return signature
+
+
+def signature_point(signature: object) -> G2Point:
+    """The G2 point of a 96-byte signature, subgroup-checked (remembered for the last few).
+
+    Raises:
+        InvalidCosignature: wrong type or length, or not a valid G2 point.
+    """
+    if not isinstance(signature, bytes) or len(signature) != SIGNATURE_SIZE:
+        raise InvalidCosignature(f"a BLS signature is {SIGNATURE_SIZE} bytes")
+    return _validated_signature_point(signature)
+
+
+@functools.lru_cache(maxsize=_VALIDATED_SIGNATURES)
+def _validated_signature_point(signature: bytes) -> G2Point:
+    point = _decode_signature(signature)
+    if not in_g2(point):
+        raise InvalidCosignature("BLS signature is not in the G2 subgroup")
+    return point
+
+
+def core_verify(key: G1Point, message: bytes, signature: bytes) -> bool:
+    """The draft's CoreVerify on a validated key point: ``e(σ, g1) · e(H(m), -pk) = 1``.
+
+    ``key`` must come from :meth:`WitnessPublicKey.point` or be a sum of such
+    points (proofs of possession make the sum safe); the signature is
+    subgroup-checked here (or was, when it was parsed).
+    """
+    if is_inf(key):
+        return False
+    try:
+        sigma = signature_point(signature)
+    except InvalidCosignature:
+        return False
+    hashed = hash_to_g2(message, _Bls.DST, _Bls.xmd_hash_function)
+    product = pairing(sigma, G1, final_exponentiate=False) * pairing(
+        hashed, neg(key), final_exponentiate=False
+    )
+    return bool(final_exponentiate(product) == FQ12.one())
 
 
 def cosignature_key_id(name: str, public_key: WitnessPublicKey) -> bytes:

@@ -56,10 +56,13 @@ class CosignerKey:
     def from_vkey(cls, vkey: str) -> CosignerKey:
         """Parse a verifier key ``<name>+<hex key ID>+base64(0x04 ‖ public key)``.
 
+        The name cannot contain ``+`` but standard base64 can, so only the
+        first two ``+`` separate the parts.
+
         Raises:
             InvalidEncoding: not three ``+``-separated parts, another type, or a wrong key ID.
         """
-        parts = vkey.split("+") if isinstance(vkey, str) else []
+        parts = vkey.split("+", 2) if isinstance(vkey, str) else []
         if len(parts) != 3:
             raise InvalidEncoding("a verifier key is '<name>+<hex key id>+<base64 key>'")
         try:

@@ -19,6 +19,19 @@ initiative, 4 for a direct counter-proposal and 5 for a tie-break, whose
 initiative as ``ja`` and for the counter-proposal as ``nein``; it is
 ``vorlageAngenommen`` when the initiative is preferred. Percentages are the
 only floating-point numbers (the export is not signed or hashed).
+
+Conventions of the BFS's own files, which consumers are written against:
+
+- every counted unit (``gebietAusgezaehlt: true``) has numbers, never
+  ``null``: ``jaStimmenInProzent`` and ``stimmbeteiligungInProzent`` are
+  rounded to 9 decimals, and a unit with no valid votes (or no electorate)
+  reports ``0.0`` as a unit with no yes vote does;
+- ``zaehlkreise`` appears only in cantons that have counting districts (the
+  BFS never writes an empty list); ``bezirke`` and ``gemeinden`` always;
+- ``staende`` of a question without the cantons' majority is the same object
+  with every count ``null``, not ``null`` itself;
+- ``timestamp`` is ``YYYY-MM-DDTHH:MM:SS`` without an offset, in Swiss civil
+  time (Europe/Zurich), the BFS being a Swiss office.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import datetime as dt
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from voting.errors import Conflict
 from voting.models.session_types import DbSession
@@ -41,6 +55,15 @@ from voting.services.tally_log import read_manifest
 NATION = "nation:CH"
 CANTON_NUMBERS = {code: number for number, (code, _, _) in BFS_CANTONS.items()}
 ART = {"initiative": 3, "counter-proposal": 4, "tie-break": 5}
+SWISS_TIME = ZoneInfo("Europe/Zurich")
+STAENDE_KEYS = (
+    "jaStaendeGanz",
+    "neinStaendeGanz",
+    "anzahlStaendeGanz",
+    "jaStaendeHalb",
+    "neinStaendeHalb",
+    "anzahlStaendeHalb",
+)
 
 
 class BfsExportRefused(Conflict):
@@ -76,7 +99,7 @@ def bfs_document(
     date = get_vote_day(session, vote_day_id).date
     return {
         "abstimmtag": date.strftime("%Y%m%d"),
-        "timestamp": (now or now_utc()).strftime("%Y-%m-%dT%H:%M:%S"),
+        "timestamp": bfs_timestamp(now or now_utc()),
         "spatial_reference": SPATIAL_REFERENCE,
         "schweiz": {
             "geoLevelnummer": 0,
@@ -87,6 +110,21 @@ def bfs_document(
     }
 
 
+def bfs_timestamp(moment: dt.datetime) -> str:
+    """``moment`` in Swiss civil time, as the BFS writes it (no offset); naive means UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(SWISS_TIME).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def bfs_percent(part: int, whole: int) -> float:
+    """``100 * part / whole`` rounded to 9 decimals as in the BFS files; ``0.0`` for ``whole == 0``.
+
+    A counted unit never has ``null`` percentages in the BFS files: with no
+    valid votes there is no yes vote, reported as for any unit without one.
+    """
+    return round(float(Fraction(100 * part, whole)), 9) if whole else 0.0
+
+
 def _resultat(row: Mapping[str, Any], *, finished: bool | None = None) -> dict[str, Any]:
     total = row["total"]
     yes, no = total["options"]
@@ -94,12 +132,10 @@ def _resultat(row: Mapping[str, Any], *, finished: bool | None = None) -> dict[s
     result: dict[str, Any] = {} if finished is None else {"vorlageBeendet": finished}
     result |= {
         "gebietAusgezaehlt": True,
-        "jaStimmenInProzent": float(Fraction(100 * yes, valid)) if valid else None,
+        "jaStimmenInProzent": bfs_percent(yes, valid),
         "jaStimmenAbsolut": yes,
         "neinStimmenAbsolut": no,
-        "stimmbeteiligungInProzent": (
-            float(Fraction(100 * total["ballots_cast"], electorate)) if electorate else None
-        ),
+        "stimmbeteiligungInProzent": bfs_percent(total["ballots_cast"], electorate or 0),
         "eingelegteStimmzettel": total["ballots_cast"],
         "anzahlStimmberechtigte": electorate,
         "gueltigeStimmen": valid,
@@ -138,7 +174,7 @@ def _kanton(manifest: Manifest, rows: Mapping[str, Any], ref: str) -> dict[str, 
     number = CANTON_NUMBERS.get(_code(ref))
     if number is None:
         raise BfsExportRefused(f"{ref} is not a Swiss canton with a BFS number")
-    return {
+    kanton = {
         "geoLevelnummer": str(number),
         "geoLevelname": _name(manifest, ref),
         "resultat": _resultat(rows[ref], finished=True),
@@ -146,8 +182,11 @@ def _kanton(manifest: Manifest, rows: Mapping[str, Any], ref: str) -> dict[str, 
         "gemeinden": [
             _area(manifest, rows, u, True) for u in _below(manifest, ref, "municipality")
         ],
-        "zaehlkreise": [_area(manifest, rows, u, True) for u in _below(manifest, ref, "quarter")],
     }
+    quarters = [_area(manifest, rows, u, True) for u in _below(manifest, ref, "quarter")]
+    if quarters:  # the BFS leaves the key out where a canton has no counting districts
+        kanton["zaehlkreise"] = quarters
+    return kanton
 
 
 def _staende(manifest: Manifest, rows: Mapping[str, Any], cantons: list[str]) -> dict[str, int]:
@@ -195,7 +234,7 @@ def _vorlage(
         "hauptvorlagenId": ids.get(group) if group and group != question["question"] else None,
         "reserveInfoText": None,
         "doppeltesMehr": double,
-        "staende": _staende(manifest, rows, cantons) if double else None,
+        "staende": (_staende(manifest, rows, cantons) if double else dict.fromkeys(STAENDE_KEYS)),
         "resultat": _resultat(rows[NATION]),
         "kantone": [_kanton(manifest, rows, ref) for ref in cantons],
     }

@@ -5,10 +5,13 @@ checkpoint and the consistency proof from the log) and ``serve`` (which
 receives them in an ``add-checkpoint`` request). Under the directory lock it
 
 1. verifies the log's signature with the trusted verifier key of the origin;
-2. checks that the client's old size is the size it last cosigned;
-3. refuses a rollback (old size above the checkpoint's size);
-4. at equal sizes, requires the same root (else: a fork);
-5. verifies the RFC 9162 consistency proof from its last root (else: a fork);
+2. refuses an old size above the checkpoint's size (400; a rollback when the
+   old size is the size it last cosigned);
+3. checks that the client's old size is the size it last cosigned (409);
+4. at equal sizes, requires the same root (else: a fork, 422);
+5. verifies the RFC 9162 consistency proof from its last root, or from the
+   empty tree ``SHA-256("")`` when it never cosigned this origin (else 422):
+   so a size-0 checkpoint must carry the empty tree's root;
 6. signs, and writes its new state durably, before anyone sees the signature.
 
 Refusals that prove the log misbehaved (a fork, a rollback, a proof that does
@@ -18,6 +21,7 @@ not verify) keep both signed checkpoints in the evidence directory.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -29,9 +33,11 @@ from pathlib import Path
 from crypto.errors import InvalidConsistencyProof
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidSignature
+from crypto.merkle import EMPTY_ROOT
 from crypto.merkle import verify_consistency
 from crypto.note import Checkpoint
 from crypto.note import VerifierKey
+from crypto.note import add_signatures
 from crypto.note import parse_checkpoint
 from crypto.note import parse_note
 from crypto.note import verify_checkpoint
@@ -81,7 +87,9 @@ class RollbackRefused(Misbehaviour):
 
 
 class ForkDetected(Misbehaviour):
-    status = 409
+    """Same size, another root: 422 since C2SP tlog-witness#280 (it was 409 before)."""
+
+    status = 422
 
 
 class InconsistentCheckpoint(Misbehaviour):
@@ -111,6 +119,7 @@ class Witness:
         self.keys: WitnessKeys = directory.load_keys()
         self._trusted = dict(trusted or {})
         self._clock = clock
+        self._served: dict[str, tuple[tuple[str, int], str]] = {}
 
     def trusted_key(self, origin: str, logs: Mapping[str, LogState]) -> VerifierKey:
         if origin in self._trusted:
@@ -146,6 +155,46 @@ class Witness:
         )
         return Cosigned(checkpoint, signature, lines)
 
+    def latest(self, origin: str) -> str:
+        """The last checkpoint cosigned for ``origin``, with this witness's cosignature lines.
+
+        The BLS line is the one the log was handed (BLS signing is
+        deterministic); the ``cosignature/v1`` line carries the recorded
+        cosigning time. The note is signed once per cosigned checkpoint and
+        then remembered, so anonymous ``GET`` requests cost no signing.
+
+        Raises:
+            UnknownLog: this witness never cosigned a checkpoint of ``origin``.
+        """
+        state = self.directory.load().get(origin)
+        if state is None:
+            raise UnknownLog(f"this witness has cosigned no checkpoint of origin {origin!r}")
+        version = (state.checkpoint, state.cosigned_at)
+        served = self._served.get(origin)
+        if served is not None and served[0] == version:
+            return served[1]
+        text = parse_note(state.checkpoint).text
+        lines = (
+            cosignature_line(
+                self.keys.name, self.keys.bls.public_key(), sign_checkpoint(self.keys.bls, text)
+            ),
+            cosignature_v1_line(self.keys.ed25519, self.keys.name, text, state.cosigned_at),
+        )
+        note = add_signatures(state.checkpoint, lines)
+        self._served[origin] = (version, note)
+        return note
+
+    def latest_by_hash(self, origin_hash: str) -> str:
+        """:meth:`latest` for the origin whose lowercase hex SHA-256 is ``origin_hash``.
+
+        Raises:
+            UnknownLog: no cosigned origin has that hash.
+        """
+        for origin in self.directory.load():
+            if hashlib.sha256(origin.encode()).hexdigest() == origin_hash:
+                return self.latest(origin)
+        raise UnknownLog(f"this witness has cosigned no log whose origin hash is {origin_hash}")
+
     def mark_submitted(self, origin: str, size: int) -> None:
         """Remember that the log acknowledged our cosignature of ``size``."""
         with self.directory.locked():
@@ -163,31 +212,46 @@ class Witness:
         proof: Sequence[bytes],
     ) -> None:
         last_size = last.size if last else 0
-        if old_size != last_size:  # (2)
+        if old_size > new.size:  # (2)
+            message = (
+                f"old size {old_size} is above the checkpoint's size {new.size}: "
+                "a witness never cosigns a smaller tree"
+            )
+            if last is not None and old_size == last_size:
+                raise self._misbehaviour(
+                    RollbackRefused,
+                    f"rollback refused: the log offers size {new.size} after size {last.size} "
+                    "was cosigned",
+                    note,
+                    proof,
+                    last,
+                )
+            raise BadRequest(message)
+        if old_size != last_size:  # (3)
             raise OldSizeMismatch(
                 f"old size {old_size} is not the last cosigned size {last_size}", size=last_size
             )
         if last is None:
             if proof:
                 raise InconsistentCheckpoint("the consistency proof from size 0 must be empty")
+            if new.size == 0 and new.root_hash != EMPTY_ROOT:  # (5): a tree head of no tree
+                raise self._misbehaviour(
+                    InconsistentCheckpoint,
+                    'a checkpoint of size 0 must carry the empty tree\'s root SHA-256("") '
+                    f"= {EMPTY_ROOT.hex()}, not {new.root_hash.hex()}",
+                    note,
+                    proof,
+                    last,
+                )
             return
-        if old_size > new.size:  # (3)
-            raise self._misbehaviour(
-                RollbackRefused,
-                f"rollback refused: the log offers size {new.size} after size {last.size} "
-                "was cosigned",
-                last,
-                note,
-                proof,
-            )
         old_root = base64.b64decode(last.root)
         if new.size == last.size and new.root_hash != old_root:  # (4)
             raise self._misbehaviour(
                 ForkDetected,
                 f"fork: two different roots signed for size {new.size}",
-                last,
                 note,
                 proof,
+                last,
             )
         try:  # (5)
             verify_consistency(last.size, new.size, proof, old_root, new.root_hash)
@@ -195,25 +259,25 @@ class Witness:
             raise self._misbehaviour(
                 InconsistentCheckpoint,
                 f"checkpoint {new.size} does not extend the cosigned checkpoint {last.size}: {exc}",
-                last,
                 note,
                 proof,
+                last,
             ) from exc
 
     def _misbehaviour(
         self,
         kind: type[Misbehaviour],
         message: str,
-        last: LogState,
         note: str,
         proof: Sequence[bytes],
+        last: LogState | None,
     ) -> Misbehaviour:
         origin = parse_checkpoint(parse_note(note).text).origin
         path = self.directory.record_evidence(
             kind.__name__,
             origin,
             message=message,
-            cosigned_checkpoint=last.checkpoint,
+            cosigned_checkpoint=last.checkpoint if last else None,
             offered_checkpoint=note,
             consistency_proof=[base64.b64encode(h).decode() for h in proof],
         )
