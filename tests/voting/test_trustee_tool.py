@@ -26,6 +26,7 @@ from nacl.public import PublicKey
 
 from crypto.group import Point
 from crypto.trustees import deal_shares
+from crypto.trustees import declare_ready
 from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.fixtures_casting import register_codes
 from tests.voting.trustee_tool_helpers import PASSPHRASE
@@ -159,10 +160,11 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
     assert "declared ready" in said.output
     assert "declared ready" in carol.ceremony().output
     complaint = _public(live_server)["complaints"]
-    assert complaint == [
+    assert [{k: v for k, v in c.items() if k != "signature"} for c in complaint] == [
         {"accuser": "bob", "accuser_index": 2, "accused": "alice", "accused_index": 1,
          "reason": "wrong-share"}
     ]  # fmt: skip
+    assert len(bytes.fromhex(complaint[0]["signature"])) == 64  # signed by bob
     if answers:
         reply = alice.ceremony()
         assert (
@@ -172,7 +174,11 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
         assert "alice" in [t["trustee"] for t in key["trustees"]]
         assert _public(live_server)["election_key"]["disqualified"] == []
     else:
-        logged_in(live_server, "alice").post_json(f"{API}/ceremony/ready", {})  # and stays silent
+        _, contents = alice.open_vault()  # alice declares herself ready and stays silent
+        assert contents.secrets is not None
+        public = parse_ceremony(_public(live_server))
+        ready = declare_ready(public.ceremony, contents.secrets).to_json()
+        logged_in(live_server, "alice").post_json(f"{API}/ceremony/ready", ready)
         with pytest.raises(Refused, match="unanswered") as refused:
             _complete(live_server)
         assert refused.value.code == "ceremony_refused"

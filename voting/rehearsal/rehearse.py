@@ -43,6 +43,7 @@ from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
+from crypto.trustees import TrusteeSecrets
 from voting.app import create_app
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
@@ -99,6 +100,8 @@ class RehearsalSummary:
     """a few voters' receipts (as the cast request answered), for checking"""
     witness_secrets: list[bytes] = field(default_factory=list, repr=False)
     """the local witnesses' secret keys (tests re-cosign tampered records with them)"""
+    trustee_secrets: tuple[TrusteeSecrets, ...] = field(default=(), repr=False)
+    """the local trustees' ceremony secrets (tests sign tampered trustee messages with them)"""
     log_key_path: Path | None = None
 
 
@@ -139,6 +142,7 @@ def rehearse(
                     signing=signing,
                     rng=rng_for(seed, "ceremony"),
                 )
+                summary.trustee_secrets = trustees.secrets
             with clock("opening"):
                 codes = _register_voters(voters, seed)
                 open_vote_day(db.session, VOTE_DAY, signing=signing)
