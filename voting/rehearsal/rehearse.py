@@ -145,9 +145,9 @@ def rehearse(
                 summary.trustee_secrets = trustees.secrets
             with clock("opening"):
                 codes = _register_voters(voters, seed)
+                clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)  # before opening
                 open_vote_day(db.session, VOTE_DAY, signing=signing)
                 summary.witness_secrets = register_witnesses(db.session, VOTE_DAY, witnesses, seed)
-                clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)
             with clock("voting"), _served(app) as url:
                 _vote(summary, url, script_voters(codes), seed, pool)
             db.session.commit()
