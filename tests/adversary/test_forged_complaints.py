@@ -25,17 +25,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from nacl.signing import SigningKey
 
 from crypto.encoding import canonical_json
 from crypto.group import Point
 from crypto.group import Scalar
 from crypto.merkle import leaf_hash
+from crypto.testing import deterministic_rng
 from crypto.trustees import Ceremony
 from crypto.trustees import Complaint
+from crypto.trustees import commit
+from crypto.trustees import deal_shares
 from crypto.trustees import lagrange_coefficient
+from crypto.trustees import new_trustee
 from crypto.trustees import reveal_share
+from crypto.trustees import sign
 from crypto.trustees._signing import sign_message
+from tests.fixtures_casting import DEMO_VOTE_DAY
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
+from voting.rehearsal.demo import load_demo
+from voting.services import ceremony as ceremony_service
+from voting.services.lifecycle import begin_key_ceremony
 from voting.tools.trustee.public import ServerMisbehaves
 from voting.tools.trustee.public import parse_ceremony
 from voting.tools.trustee.steps import CeremonyRun
@@ -306,3 +319,53 @@ def test_spoiled_shares_make_honest_complaints_but_at_most_t_minus_1_points_are_
     assert all(len(p) <= THRESHOLD - 1 for p in points.values()), points
     guess = server.interpolate_secret(points)
     assert guess is None or Point.base_times(guess) != h
+
+
+def test_the_server_refuses_messages_their_author_did_not_sign(app: Flask) -> None:
+    """The official's session is not proof of authorship: a complaint, reveal or readiness
+    posted "as" a trustee without that trustee's signature is refused (400) and nothing is
+    logged. (A stranger or insider with a trustee's session, but not its key.)"""
+    list(load_demo())
+    cs, db_, VD = ceremony_service, db.session, DEMO_VOTE_DAY  # noqa: N806
+    signing = log_signing(app)
+    begin_key_ceremony(db_, VD, trustees=NAMES, threshold=THRESHOLD, signing=signing)
+    ceremony = cs.ceremony_state(db_, VD).ceremony
+    secrets = [new_trustee(ceremony, name, rng=deterministic_rng(name.encode())) for name in NAMES]
+    for s in secrets:
+        cs.submit_commitment(db_, VD, s.trustee, commit(ceremony, s).to_json(), signing=signing)
+    commitments = list(cs.ceremony_state(db_, VD).commitments.values())
+    for s in secrets:
+        shares = [sh.to_json() for sh in deal_shares(ceremony, s, commitments)]
+        cs.submit_shares(db_, VD, s.trustee, shares, signing=signing)
+    alice, bob = secrets[0], secrets[1]
+    complaint = Complaint(
+        accuser="bob", accuser_index=2, accused="alice", accused_index=1, reason="missing"
+    )
+    by_alice = sign_message(
+        "complaint", ceremony.digest(), complaint.body_json(), alice.signing_key
+    )
+    forged = [
+        ("complaint", {**complaint.body_json(), "signature": "00" * 64}),
+        ("complaint", {**complaint.body_json(), "signature": by_alice.hex()}),  # wrong signer
+        ("ready", {"trustee": "bob", "index": 2, "signature": "11" * 64}),
+    ]
+    size = bulletin.log_size(db_, VD)
+    for kind, body in forged:
+        submit = cs.submit_complaint if kind == "complaint" else cs.submit_ready
+        with pytest.raises(cs.InvalidTrusteeMessage, match="not made by that trustee"):
+            submit(db_, VD, "bob", body, signing=signing)
+        assert bulletin.log_size(db_, VD) == size
+    # bob's own signed complaint is logged; a reveal "by alice" signed by bob is refused
+    real = sign(ceremony, bob, complaint)
+    cs.submit_complaint(db_, VD, "bob", real.to_json(), signing=signing)
+    answer = reveal_share(ceremony, alice, real)
+    wrong = sign_message("reveal", ceremony.digest(), answer.body_json(), bob.signing_key)
+    with pytest.raises(cs.InvalidTrusteeMessage, match="not made by that trustee"):
+        cs.submit_reveal(
+            db_,
+            VD,
+            "alice",
+            {**answer.body_json(), "signature": wrong.hex()},
+            signing=signing,
+        )
+    cs.submit_reveal(db_, VD, "alice", answer.to_json(), signing=signing)
