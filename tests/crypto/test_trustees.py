@@ -270,14 +270,17 @@ def test_tampered_commitment_proof_is_rejected(done: CeremonyResult, k: int) -> 
     assert info.value.trustee == "dave"
 
 
-def test_commitment_bound_to_coefficients_box_key_index_and_ceremony(done: CeremonyResult) -> None:
+def test_commitment_bound_to_coefficients_keys_index_and_ceremony(done: CeremonyResult) -> None:
     erin, other = done.commitments[4], done.commitments[0]
     swapped = dataclasses.replace(erin, coefficients=erin.coefficients[::-1])
     new_box = dataclasses.replace(erin, box_public=other.box_public)
+    # a server presenting erin's coefficients under a signing key of its own
+    new_signer = dataclasses.replace(erin, verify_key=other.verify_key)
     elsewhere = Ceremony(ceremony_id=bytes(32), threshold=3, trustees=done.ceremony.trustees)
     for ceremony, bad in [
         (done.ceremony, swapped),
         (done.ceremony, new_box),
+        (done.ceremony, new_signer),
         (elsewhere, erin),
         (dataclasses.replace(done.ceremony, threshold=2), erin),
     ]:

@@ -134,7 +134,11 @@ class CeremonyRun:
         if logged is None:
             self.server.post("commitment", mine.to_json())
             return "committed to the polynomial (coefficients with proofs, box key)"
-        if (logged.box_public, logged.coefficients) != (mine.box_public, mine.coefficients):
+        if (logged.box_public, logged.verify_key, logged.coefficients) != (
+            mine.box_public,
+            mine.verify_key,
+            mine.coefficients,
+        ):
             raise CeremonyProblem(f"the commitment logged for {self.name!r} is not this state's")
         return None
 
