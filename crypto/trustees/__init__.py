@@ -69,7 +69,9 @@ from crypto.trustees._threshold import DecryptionShare
 from crypto.trustees._threshold import combine_decryption_shares
 from crypto.trustees._threshold import decrypt_share
 from crypto.trustees._threshold import lagrange_coefficient
+from crypto.trustees._threshold import sign_decryption
 from crypto.trustees._threshold import verify_decryption_share
+from crypto.trustees._threshold import verify_decryption_signature
 
 __all__ = [
     "CEREMONY_TAG",
@@ -105,10 +107,12 @@ __all__ = [
     "resolve_complaint",
     "reveal_share",
     "sign",
+    "sign_decryption",
     "verify_all_signed",
     "verify_commitment",
     "verify_commitments",
     "verify_decryption_share",
+    "verify_decryption_signature",
     "verify_revealed_share",
     "verify_signed",
 ]

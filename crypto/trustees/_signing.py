@@ -9,7 +9,8 @@ of who said something. The signed bytes are
     lp(tag) ‖ lp(H_c) ‖ lp(JCS(message without "signature"))
 
 with ``lp(x)`` = u32(len(x)) ‖ x, JCS = RFC 8785 canonical JSON, H_c the
-ceremony digest and ``tag`` one of :data:`MESSAGE_TAGS` (each starts with
+ceremony digest (the manifest hash for a decryption share, which comes after
+the ceremony and belongs to one vote day) and ``tag`` one of :data:`MESSAGE_TAGS` (each starts with
 ``urna/v1/``). The signature is 64 bytes, lowercase hex in ``"signature"``.
 """
 
@@ -37,6 +38,7 @@ MESSAGE_TAGS = {
     "complaint": b"urna/v1/trustee-complaint",
     "reveal": b"urna/v1/trustee-reveal",
     "ready": b"urna/v1/trustee-ready",
+    "decryption": b"urna/v1/decryption-shares",
 }
 """The domain tag of each kind of signed trustee message."""
 

@@ -44,6 +44,8 @@ class CeremonyOutcome:
 
     ceremony: Ceremony | None
     key: ThresholdKey | None
+    verify_keys: dict[int, bytes] | None = None
+    """each committed trustee's signing verify key, by index (signs its decryption shares)"""
 
 
 def check_ceremony(
@@ -70,7 +72,8 @@ def check_ceremony(
     )
     logged = _logged_key(report, entries, ceremony)
     _compare_key(report, entries, ceremony, qualified, disqualified, logged)
-    return CeremonyOutcome(ceremony, logged)
+    verify_keys = {i: c.verify_key for i, c in commitments.items()}
+    return CeremonyOutcome(ceremony, logged, verify_keys)
 
 
 def _ceremony(report: Report, entries: Entries, leaf_hashes: Sequence[bytes]) -> Ceremony | None:
