@@ -191,6 +191,31 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
         assert done.exit_code == 0, done.output
 
 
+def test_a_forged_complaint_stops_the_tool_with_exit_status_1(
+    app: Flask, live_server: str, trustees: list[Trustee]
+) -> None:
+    """The server operator logs a complaint "from" bob against alice (tests/adversary/
+    test_forged_complaints.py plays the interpolation): alice's tool answers nothing and
+    stops loudly, and so does bob's, in whose name the complaint was made."""
+    alice, bob, _ = trustees
+    for trustee in trustees:  # everybody commits; carol, last, deals at once
+        assert trustee.ceremony().exit_code == STILL_RUNNING
+    for trustee in trustees[:2]:
+        assert trustee.ceremony().exit_code == STILL_RUNNING  # dealt (and checked)
+    db.session.commit()
+    forged = {"accuser": "bob", "accuser_index": 2, "accused": "alice", "accused_index": 1,
+              "reason": "missing", "signature": "00" * 64}  # fmt: skip
+    with bulletin.locked_log(db.session, DEMO_VOTE_DAY, signing=log_signing(app)) as log:
+        log.append({"type": "trustee-complaint", "complaint": forged})  # bypasses every check
+    size = bulletin.log_size(db.session, DEMO_VOTE_DAY)
+    for trustee in (alice, bob):
+        out = trustee.ceremony()
+        assert out.exit_code == 1, out.output
+        assert "in the name of 'bob'" in out.output and "not made by that trustee" in out.output
+    db.session.commit()
+    assert bulletin.log_size(db.session, DEMO_VOTE_DAY) == size  # no reveal was posted
+
+
 def test_init_wrong_passphrase_and_no_secret_in_clear(
     live_server: str, trustees: list[Trustee], tmp_path: Path
 ) -> None:
