@@ -3,10 +3,13 @@
 DESIGN.md section 3; byte and JSON layouts, domain tags and the adjudication
 rules in docs/trustees.md. The protocol, for trustees 1..n and threshold t:
 
-1. Each trustee i makes a NaCl ``Box`` key pair and a random polynomial f_i of
-   degree t − 1 (:func:`new_trustee`; the result stays on its machine).
+1. Each trustee i makes a NaCl ``Box`` key pair, an Ed25519 signing key and a
+   random polynomial f_i of degree t − 1 (:func:`new_trustee`; the result
+   stays on its machine).
 2. It publishes C_ik = a_ik·G for k = 0..t−1, each with a Schnorr proof of
-   knowledge bound to the ceremony, i, its box key and k (:func:`commit`).
+   knowledge bound to the ceremony, i, its box key, its verify key and k
+   (:func:`commit`). Its complaints, reveals and readiness are signed under
+   that key (:func:`sign`, :func:`verify_signed`).
 3. Everybody checks every commitment (:func:`verify_commitment(s)`).
 4. Trustee i boxes f_i(j) for every other j (:func:`deal_shares`); j opens and
    checks f_i(j)·G = Σ_k j^k·C_ik (:func:`open_share(s)`), or complains.
@@ -44,6 +47,7 @@ from crypto.trustees._dkg_keys import derive_threshold_key
 from crypto.trustees._dkg_messages import REASONS
 from crypto.trustees._dkg_messages import Complaint
 from crypto.trustees._dkg_messages import EncryptedShare
+from crypto.trustees._dkg_messages import Readiness
 from crypto.trustees._dkg_messages import ReceivedShares
 from crypto.trustees._dkg_messages import RevealedShare
 from crypto.trustees._dkg_qualify import Qualification
@@ -55,17 +59,25 @@ from crypto.trustees._dkg_shares import open_shares
 from crypto.trustees._dkg_shares import resolve_complaint
 from crypto.trustees._dkg_shares import reveal_share
 from crypto.trustees._dkg_shares import verify_revealed_share
+from crypto.trustees._dkg_signed import declare_ready
+from crypto.trustees._dkg_signed import sign
+from crypto.trustees._dkg_signed import verify_all_signed
+from crypto.trustees._dkg_signed import verify_signed
+from crypto.trustees._signing import MESSAGE_TAGS
 from crypto.trustees._threshold import DECRYPTION_TAG
 from crypto.trustees._threshold import DecryptionShare
 from crypto.trustees._threshold import combine_decryption_shares
 from crypto.trustees._threshold import decrypt_share
 from crypto.trustees._threshold import lagrange_coefficient
+from crypto.trustees._threshold import sign_decryption
 from crypto.trustees._threshold import verify_decryption_share
+from crypto.trustees._threshold import verify_decryption_signature
 
 __all__ = [
     "CEREMONY_TAG",
     "COEFFICIENT_TAG",
     "DECRYPTION_TAG",
+    "MESSAGE_TAGS",
     "REASONS",
     "Ceremony",
     "Complaint",
@@ -73,6 +85,7 @@ __all__ = [
     "EncryptedShare",
     "KeyShare",
     "Qualification",
+    "Readiness",
     "ReceivedShares",
     "RevealedShare",
     "ThresholdKey",
@@ -83,6 +96,7 @@ __all__ = [
     "commit",
     "deal_shares",
     "decide_complaints",
+    "declare_ready",
     "decrypt_share",
     "derive_key_share",
     "derive_threshold_key",
@@ -92,8 +106,13 @@ __all__ = [
     "open_shares",
     "resolve_complaint",
     "reveal_share",
+    "sign",
+    "sign_decryption",
+    "verify_all_signed",
     "verify_commitment",
     "verify_commitments",
     "verify_decryption_share",
+    "verify_decryption_signature",
     "verify_revealed_share",
+    "verify_signed",
 ]

@@ -2,8 +2,9 @@
 
 docs/trustees.md, steps 1 to 3. Trustee i (index 1..n) picks a random
 polynomial f_i(x) = a_i0 + a_i1·x + … + a_i,t−1·x^(t−1) and a NaCl Box key,
-and publishes C_ik = a_ik·G with a Schnorr proof of knowledge of each a_ik,
-bound to the ceremony digest H_c, i, its Box public key and k.
+and an Ed25519 signing key, and publishes C_ik = a_ik·G with a Schnorr proof
+of knowledge of each a_ik, bound to the ceremony digest H_c, i, its Box public
+key, its signing verify key and k.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import Box
 from nacl.public import PrivateKey
 from nacl.public import PublicKey
+from nacl.signing import SigningKey
 
 from crypto._group import P_FIELD
 from crypto._group import Point
@@ -30,6 +32,9 @@ from crypto.proofs import SchnorrProof
 from crypto.proofs import prove_knowledge
 from crypto.proofs import verify_knowledge
 from crypto.trustees import _json as tj
+from crypto.trustees._signing import SIGNING_SEED_SIZE
+from crypto.trustees._signing import VERIFY_KEY_SIZE
+from crypto.trustees._signing import check_verify_key
 
 CEREMONY_TAG = b"urna/v1/trustee-ceremony"
 COEFFICIENT_TAG = b"urna/v1/trustee-coefficient"
@@ -37,8 +42,10 @@ CEREMONY_ID_SIZE = 32
 BOX_KEY_SIZE = 32
 
 _CEREMONY_KEYS = frozenset({"ceremony_id", "threshold", "trustees"})
-_SECRETS_KEYS = frozenset({"trustee", "index", "box_secret", "coefficients"})
-_COMMITMENT_KEYS = frozenset({"trustee", "index", "box_public", "coefficients", "proofs"})
+_SECRETS_KEYS = frozenset({"trustee", "index", "box_secret", "signing_seed", "coefficients"})
+_COMMITMENT_KEYS = frozenset(
+    {"trustee", "index", "box_public", "verify_key", "coefficients", "proofs"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,8 @@ class TrusteeSecrets:
     """i in the spec"""
     box_key: PrivateKey
     """the Curve25519 key that receives shares (NaCl ``Box``)"""
+    signing_key: SigningKey
+    """the Ed25519 key that signs this trustee's complaints, reveals and readiness"""
     coefficients: tuple[Scalar, ...]
     """a_i0 … a_i,t−1 in the spec: the polynomial f_i"""
 
@@ -125,6 +134,7 @@ class TrusteeSecrets:
             "trustee": self.trustee,
             "index": self.index,
             "box_secret": bytes(self.box_key).hex(),
+            "signing_seed": bytes(self.signing_key).hex(),
             "coefficients": [a.hex() for a in self.coefficients],
         }
 
@@ -137,6 +147,9 @@ class TrusteeSecrets:
             trustee=tj.check_name(obj["trustee"]),
             index=tj.check_index(obj["index"]),
             box_key=PrivateKey(box_secret),
+            signing_key=SigningKey(
+                tj.fixed_bytes(obj["signing_seed"], SIGNING_SEED_SIZE, "signing_seed")
+            ),
             coefficients=tj.nonzero_scalars(
                 obj["coefficients"], "coefficients", hi=tj.MAX_TRUSTEES
             ),
@@ -152,6 +165,8 @@ class TrusteeCommitment:
     """i in the spec"""
     box_public: bytes
     """the Curve25519 public key that receives shares"""
+    verify_key: bytes
+    """the Ed25519 key that checks this trustee's signed messages (bound by the proofs)"""
     coefficients: tuple[Point, ...]
     """C_i0 … C_i,t−1 in the spec, C_ik = a_ik·G"""
     proofs: tuple[SchnorrProof, ...]
@@ -159,6 +174,7 @@ class TrusteeCommitment:
 
     def __post_init__(self) -> None:
         check_box_public(self.box_public)
+        check_verify_key(self.verify_key)
         if not self.coefficients or len(self.coefficients) != len(self.proofs):
             raise InvalidEncoding("a commitment has one proof per coefficient, at least one")
 
@@ -171,6 +187,7 @@ class TrusteeCommitment:
             "trustee": self.trustee,
             "index": self.index,
             "box_public": self.box_public.hex(),
+            "verify_key": self.verify_key.hex(),
             "coefficients": [c.hex() for c in self.coefficients],
             "proofs": [p.to_json() for p in self.proofs],
         }
@@ -183,6 +200,7 @@ class TrusteeCommitment:
             trustee=tj.check_name(obj["trustee"]),
             index=tj.check_index(obj["index"]),
             box_public=tj.fixed_bytes(obj["box_public"], BOX_KEY_SIZE, "box_public"),
+            verify_key=tj.fixed_bytes(obj["verify_key"], VERIFY_KEY_SIZE, "verify_key"),
             coefficients=tj.points(obj["coefficients"], "coefficients", hi=tj.MAX_TRUSTEES),
             proofs=tj.schnorr_proofs(obj["proofs"], "proofs", hi=tj.MAX_TRUSTEES),
         )
@@ -209,11 +227,15 @@ def check_box_public(data: bytes) -> bytes:
 def new_trustee(
     ceremony: Ceremony, name: str, *, rng: RandomBytes = secure_random
 ) -> TrusteeSecrets:
-    """Step 1: a fresh Box key pair and a random polynomial of degree t − 1."""
+    """Step 1: fresh Box and signing key pairs and a random polynomial of degree t − 1."""
     index = ceremony.index_of(name)
     coefficients = tuple(Scalar.random(rng=rng) for _ in range(ceremony.threshold))
     return TrusteeSecrets(
-        trustee=name, index=index, box_key=PrivateKey(rng(BOX_KEY_SIZE)), coefficients=coefficients
+        trustee=name,
+        index=index,
+        box_key=PrivateKey(rng(BOX_KEY_SIZE)),
+        signing_key=SigningKey(rng(SIGNING_SEED_SIZE)),
+        coefficients=coefficients,
     )
 
 
@@ -223,25 +245,33 @@ def commit(
     """Step 2: C_ik = a_ik·G with a Schnorr proof for each k."""
     check_member(ceremony, secrets.trustee, secrets.index)
     box_public = bytes(secrets.box_key.public_key)
+    verify_key = bytes(secrets.signing_key.verify_key)
     points: list[Point] = []
     proofs: list[SchnorrProof] = []
     for k, a in enumerate(secrets.coefficients):
         c = Point.base_times(a)
-        context = coefficient_context(ceremony, secrets.index, box_public, k)
+        context = coefficient_context(ceremony, secrets.index, box_public, verify_key, k)
         points.append(c)
         proofs.append(prove_knowledge(a, c, context=context, rng=rng))
     return TrusteeCommitment(
         trustee=secrets.trustee,
         index=secrets.index,
         box_public=box_public,
+        verify_key=verify_key,
         coefficients=tuple(points),
         proofs=tuple(proofs),
     )
 
 
-def coefficient_context(ceremony: Ceremony, index: int, box_public: bytes, k: int) -> list[bytes]:
-    """The context parts of the Schnorr proof for C_ik (docs/trustees.md, step 2)."""
-    return [COEFFICIENT_TAG, ceremony.digest(), tj.u32(index), box_public, tj.u32(k)]
+def coefficient_context(
+    ceremony: Ceremony, index: int, box_public: bytes, verify_key: bytes, k: int
+) -> list[bytes]:
+    """The context parts of the Schnorr proof for C_ik (docs/trustees.md, step 2).
+
+    The box key and the signing verify key are both covered, so nobody can
+    re-use i's proofs under a key of their own.
+    """
+    return [COEFFICIENT_TAG, ceremony.digest(), tj.u32(index), box_public, verify_key, tj.u32(k)]
 
 
 def verify_commitment(ceremony: Ceremony, commitment: TrusteeCommitment) -> None:
@@ -262,7 +292,9 @@ def verify_commitment(ceremony: Ceremony, commitment: TrusteeCommitment) -> None
             trustee=who,
         )
     for k, (c, proof) in enumerate(zip(commitment.coefficients, commitment.proofs, strict=True)):
-        context = coefficient_context(ceremony, commitment.index, commitment.box_public, k)
+        context = coefficient_context(
+            ceremony, commitment.index, commitment.box_public, commitment.verify_key, k
+        )
         try:  # (3) a Schnorr proof of knowledge of each a_ik
             verify_knowledge(proof, c, context=context)
         except InvalidProof as exc:

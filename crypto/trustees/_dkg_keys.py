@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nacl.signing import SigningKey
+
 from crypto._group import Point
 from crypto._group import Scalar
 from crypto.errors import InvalidEncoding
@@ -23,6 +25,7 @@ from crypto.trustees._dkg import TrusteeSecrets
 from crypto.trustees._dkg import check_share_value
 from crypto.trustees._dkg import horner_points
 from crypto.trustees._dkg import verify_commitments
+from crypto.trustees._signing import SIGNING_SEED_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,21 +91,32 @@ class KeyShare:
     """j in the spec"""
     secret: Scalar
     """x_j = Σ_i f_i(j) in the spec"""
+    signing_key: SigningKey
+    """trustee j's ceremony signing key: it signs j's decryption shares"""
 
     def __repr__(self) -> str:
         return f"KeyShare(trustee={self.trustee!r}, index={self.index}, <secret hidden>)"
 
     def to_json(self) -> dict[str, Any]:
-        return {"trustee": self.trustee, "index": self.index, "secret": self.secret.hex()}
+        return {
+            "trustee": self.trustee,
+            "index": self.index,
+            "secret": self.secret.hex(),
+            "signing_seed": bytes(self.signing_key).hex(),
+        }
 
     @classmethod
     def from_json(cls, value: Any) -> KeyShare:
         """Decode strictly. Raises: InvalidEncoding."""
-        obj = tj.fields(value, frozenset({"trustee", "index", "secret"}), "a key share")
+        keys = frozenset({"trustee", "index", "secret", "signing_seed"})
+        obj = tj.fields(value, keys, "a key share")
         return cls(
             trustee=tj.check_name(obj["trustee"]),
             index=tj.check_index(obj["index"]),
             secret=Scalar.from_hex(obj["secret"]),
+            signing_key=SigningKey(
+                tj.fixed_bytes(obj["signing_seed"], SIGNING_SEED_SIZE, "signing_seed")
+            ),
         )
 
 
@@ -157,7 +171,12 @@ def derive_key_share(
             raise ValueError(f"no share from qualified trustee {commitment.trustee!r}")
         check_share_value(commitment, secrets.index, value)
         total = total + value
-    return KeyShare(trustee=secrets.trustee, index=secrets.index, secret=total)
+    return KeyShare(
+        trustee=secrets.trustee,
+        index=secrets.index,
+        secret=total,
+        signing_key=secrets.signing_key,
+    )
 
 
 def _sum_points(points: Iterable[Point]) -> Point:

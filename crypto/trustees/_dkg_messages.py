@@ -12,6 +12,7 @@ from typing import Any
 from crypto._group import Scalar
 from crypto.errors import InvalidEncoding
 from crypto.trustees import _json as tj
+from crypto.trustees._signing import SIGNATURE_SIZE
 
 NONCE_SIZE = 24
 HEADER_SIZE = 64 + 4 + 4
@@ -25,8 +26,13 @@ REASONS = frozenset({"missing", "duplicate", "undecryptable", "wrong-share"})
 """Why trustee j complains about trustee i (docs/trustees.md, step 4)."""
 
 _SHARE_KEYS = frozenset({"sender", "sender_index", "recipient", "recipient_index", "ciphertext"})
-_COMPLAINT_KEYS = frozenset({"accuser", "accuser_index", "accused", "accused_index", "reason"})
-_REVEALED_KEYS = frozenset({"sender", "sender_index", "recipient", "recipient_index", "share"})
+_COMPLAINT_KEYS = frozenset(
+    {"accuser", "accuser_index", "accused", "accused_index", "reason", "signature"}
+)
+_REVEALED_KEYS = frozenset(
+    {"sender", "sender_index", "recipient", "recipient_index", "share", "signature"}
+)
+_READY_KEYS = frozenset({"trustee", "index", "signature"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,8 @@ class Complaint:
     """i in the spec"""
     reason: str
     """one of :data:`REASONS`"""
+    signature: bytes = b""
+    """the accuser's Ed25519 signature of :meth:`body_json` (empty until signed)"""
 
     def __post_init__(self) -> None:
         if self.reason not in REASONS:
@@ -83,7 +91,12 @@ class Complaint:
         if self.accuser_index == self.accused_index:
             raise InvalidEncoding("a trustee cannot complain about itself")
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def author(self) -> tuple[str, int]:
+        return self.accuser, self.accuser_index
+
+    def body_json(self) -> dict[str, Any]:
+        """The signed part: everything but the signature."""
         return {
             "accuser": self.accuser,
             "accuser_index": self.accuser_index,
@@ -91,6 +104,9 @@ class Complaint:
             "accused_index": self.accused_index,
             "reason": self.reason,
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body_json(), "signature": self.signature.hex()}
 
     @classmethod
     def from_json(cls, value: Any) -> Complaint:
@@ -102,6 +118,7 @@ class Complaint:
             accused=tj.check_name(obj["accused"]),
             accused_index=tj.check_index(obj["accused_index"], "accused_index"),
             reason=obj["reason"] if isinstance(obj["reason"], str) else "",
+            signature=tj.fixed_bytes(obj["signature"], SIGNATURE_SIZE, "signature"),
         )
 
 
@@ -117,8 +134,15 @@ class RevealedShare:
     """j in the spec"""
     share: Scalar
     """f_i(j) in the spec"""
+    signature: bytes = b""
+    """the sender's Ed25519 signature of :meth:`body_json` (empty until signed)"""
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def author(self) -> tuple[str, int]:
+        return self.sender, self.sender_index
+
+    def body_json(self) -> dict[str, Any]:
+        """The signed part: everything but the signature."""
         return {
             "sender": self.sender,
             "sender_index": self.sender_index,
@@ -126,6 +150,9 @@ class RevealedShare:
             "recipient_index": self.recipient_index,
             "share": self.share.hex(),
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body_json(), "signature": self.signature.hex()}
 
     @classmethod
     def from_json(cls, value: Any) -> RevealedShare:
@@ -137,6 +164,39 @@ class RevealedShare:
             recipient=tj.check_name(obj["recipient"]),
             recipient_index=tj.check_index(obj["recipient_index"], "recipient_index"),
             share=Scalar.from_hex(obj["share"]),
+            signature=tj.fixed_bytes(obj["signature"], SIGNATURE_SIZE, "signature"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Trustee j's signed statement that it has checked the shares it received."""
+
+    trustee: str
+    index: int
+    """j in the spec"""
+    signature: bytes = b""
+    """j's Ed25519 signature of :meth:`body_json` (empty until signed)"""
+
+    @property
+    def author(self) -> tuple[str, int]:
+        return self.trustee, self.index
+
+    def body_json(self) -> dict[str, Any]:
+        """The signed part: everything but the signature."""
+        return {"trustee": self.trustee, "index": self.index}
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body_json(), "signature": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, value: Any) -> Readiness:
+        """Decode strictly. Raises: InvalidEncoding."""
+        obj = tj.fields(value, _READY_KEYS, "a readiness statement")
+        return cls(
+            trustee=tj.check_name(obj["trustee"]),
+            index=tj.check_index(obj["index"]),
+            signature=tj.fixed_bytes(obj["signature"], SIGNATURE_SIZE, "signature"),
         )
 
 

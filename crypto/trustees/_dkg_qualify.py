@@ -18,6 +18,7 @@ from crypto.trustees._dkg import TrusteeCommitment
 from crypto.trustees._dkg_messages import Complaint
 from crypto.trustees._dkg_messages import RevealedShare
 from crypto.trustees._dkg_shares import resolve_complaint
+from crypto.trustees._dkg_signed import verify_all_signed
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,15 @@ def decide_complaints(
     """Decide every complaint in order; an unanswered one disqualifies its accused.
 
     ``commitments`` are the valid commitments (the trustees that committed).
-    A complaint against a trustee already disqualified is moot.
+    A complaint against a trustee already disqualified is moot. Every
+    complaint and reveal must carry its author's signature: a forged one is
+    not a message of the ceremony, and whoever presents it is lying.
 
     Raises:
+        InvalidSignature: a complaint or reveal its named author did not sign.
         ValueError: a complaint names someone outside the ceremony.
     """
+    verify_all_signed(ceremony, commitments, [*complaints, *reveals])
     qualified = {c.index: c for c in commitments}
     disqualified: list[str] = []
     cleared: list[RevealedShare] = []

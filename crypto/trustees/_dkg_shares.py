@@ -39,6 +39,7 @@ from crypto.trustees._dkg_messages import Complaint
 from crypto.trustees._dkg_messages import EncryptedShare
 from crypto.trustees._dkg_messages import ReceivedShares
 from crypto.trustees._dkg_messages import RevealedShare
+from crypto.trustees._dkg_signed import sign
 
 
 def deal_shares(
@@ -105,7 +106,7 @@ def open_shares(
     ``shares`` may hold everybody's shares (the public record); only those
     addressed to ``recipient`` from a trustee in ``commitments`` are used. A
     complaint is produced for each trustee whose share is missing, duplicated,
-    undecryptable or wrong.
+    undecryptable or wrong, signed by ``recipient``.
     """
     verify_commitments(ceremony, commitments)
     mine = [s for s in shares if s.recipient_index == recipient.index]
@@ -117,14 +118,18 @@ def open_shares(
         sent = [s for s in mine if s.sender_index == sender.index]
         reason = _share_problem(ceremony, recipient, sender, sent, good)
         if reason is not None:
-            complaints.append(_complaint(recipient, sender, reason))
+            complaints.append(sign(ceremony, recipient, _complaint(recipient, sender, reason)))
     return ReceivedShares(shares=good, complaints=tuple(complaints))
 
 
 def reveal_share(
     ceremony: Ceremony, secrets: TrusteeSecrets, complaint: Complaint
 ) -> RevealedShare:
-    """Step 5 (accused): answer a complaint by publishing f_i(j).
+    """Step 5 (accused): answer a complaint by publishing f_i(j), signed.
+
+    This only builds the answer: whether to publish it (the complaint's
+    signature, the number of points already public) is the caller's rule
+    (docs/trustees.md, "How many points a trustee reveals").
 
     Raises:
         ValueError: the complaint is not about ``secrets``' trustee or names
@@ -133,13 +138,14 @@ def reveal_share(
     _check_complaint_parties(ceremony, complaint)
     if complaint.accused_index != secrets.index:
         raise ValueError(f"this complaint accuses {complaint.accused!r}, not {secrets.trustee!r}")
-    return RevealedShare(
+    revealed = RevealedShare(
         sender=secrets.trustee,
         sender_index=secrets.index,
         recipient=complaint.accuser,
         recipient_index=complaint.accuser_index,
         share=secrets.evaluate(complaint.accuser_index),
     )
+    return sign(ceremony, secrets, revealed)
 
 
 def verify_revealed_share(

@@ -30,6 +30,8 @@ from crypto.proofs import verify_equal_logs
 from crypto.trustees import _json as tj
 from crypto.trustees._dkg_keys import KeyShare
 from crypto.trustees._dkg_keys import ThresholdKey
+from crypto.trustees._signing import sign_message
+from crypto.trustees._signing import verify_message
 
 DECRYPTION_TAG = b"urna/v1/decryption-share"
 MAX_CIPHERTEXTS = 65536
@@ -230,3 +232,34 @@ def _check_trustee(key: ThresholdKey, name: str, index: int) -> None:
         raise ValueError(f"no trustee with index {index}")
     if key.trustees[index - 1] != name:
         raise ValueError(f"{name!r} is not trustee #{index}")
+
+
+def sign_decryption(
+    key_share: KeyShare, unit: str, share: DecryptionShare, *, manifest_hash: bytes
+) -> bytes:
+    """Trustee j's Ed25519 signature of its decryption share of ``unit`` (64 bytes).
+
+    Signed: lp("urna/v1/decryption-shares") ‖ lp(manifest hash) ‖
+    lp(JCS({"unit": unit, "share": share})) (docs/trustees.md, step 8).
+    """
+    if (share.trustee, share.index) != (key_share.trustee, key_share.index):
+        raise ValueError(f"{key_share.trustee!r} cannot sign {share.trustee!r}'s share")
+    body = {"unit": unit, "share": share.to_json()}
+    return sign_message("decryption", manifest_hash, body, key_share.signing_key)
+
+
+def verify_decryption_signature(
+    unit: str,
+    share: DecryptionShare,
+    signature: bytes,
+    verify_key: bytes,
+    *,
+    manifest_hash: bytes,
+) -> None:
+    """Check trustee j's signature on its decryption share of ``unit``.
+
+    Raises:
+        InvalidSignature: not j's signature (``verify_key`` is j's commitment's).
+    """
+    body = {"unit": unit, "share": share.to_json()}
+    verify_message("decryption", manifest_hash, body, signature, verify_key, author=share.trustee)

@@ -39,10 +39,12 @@ from crypto.trustees import open_share
 from crypto.trustees import open_shares
 from crypto.trustees import resolve_complaint
 from crypto.trustees import reveal_share
+from crypto.trustees import sign
 from crypto.trustees import verify_commitment
 from crypto.trustees import verify_commitments
 from crypto.trustees import verify_decryption_share
 from crypto.trustees import verify_revealed_share
+from crypto.trustees import verify_signed
 from tests.crypto.trustee_ceremony import MANIFEST_HASH
 from tests.crypto.trustee_ceremony import CeremonyResult
 from tests.crypto.trustee_ceremony import run_ceremony
@@ -268,14 +270,17 @@ def test_tampered_commitment_proof_is_rejected(done: CeremonyResult, k: int) -> 
     assert info.value.trustee == "dave"
 
 
-def test_commitment_bound_to_coefficients_box_key_index_and_ceremony(done: CeremonyResult) -> None:
+def test_commitment_bound_to_coefficients_keys_index_and_ceremony(done: CeremonyResult) -> None:
     erin, other = done.commitments[4], done.commitments[0]
     swapped = dataclasses.replace(erin, coefficients=erin.coefficients[::-1])
     new_box = dataclasses.replace(erin, box_public=other.box_public)
+    # a server presenting erin's coefficients under a signing key of its own
+    new_signer = dataclasses.replace(erin, verify_key=other.verify_key)
     elsewhere = Ceremony(ceremony_id=bytes(32), threshold=3, trustees=done.ceremony.trustees)
     for ceremony, bad in [
         (done.ceremony, swapped),
         (done.ceremony, new_box),
+        (done.ceremony, new_signer),
         (elsewhere, erin),
         (dataclasses.replace(done.ceremony, threshold=2), erin),
     ]:
@@ -327,10 +332,19 @@ def test_bad_share_names_the_sender(done: CeremonyResult) -> None:
     assert info.value.trustee == "bob"
     received = open_shares(done.ceremony, carol, done.commitments, shares)
     assert received.complaints == (
-        Complaint(
-            accuser="carol", accuser_index=3, accused="bob", accused_index=2, reason="wrong-share"
+        sign(
+            done.ceremony,
+            carol,
+            Complaint(
+                accuser="carol",
+                accuser_index=3,
+                accused="bob",
+                accused_index=2,
+                reason="wrong-share",
+            ),
         ),
     )
+    verify_signed(done.ceremony, done.commitments, received.complaints[0])
     assert sorted(received.shares) == [1, 4, 5]
 
 
@@ -457,7 +471,14 @@ def test_layouts_match_the_documentation(
     bob = done.commitments[1]
     proof, point = bob.proofs[1], bob.coefficients[1]
     a = Point.base_times(proof.response) - point * proof.challenge
-    ctx = [b"urna/v1/trustee-coefficient", h_c, b"\0\0\0\2", bob.box_public, b"\0\0\0\1"]
+    ctx = [
+        b"urna/v1/trustee-coefficient",
+        h_c,
+        b"\0\0\0\2",
+        bob.box_public,
+        bob.verify_key,
+        b"\0\0\0\1",
+    ]
     assert _h(b"urna/v1/schnorr", *ctx, point.encoded, a.encoded) == proof.challenge
     # Step 4: the box plaintext from alice to bob.
     share = next(s for s in done.shares if (s.sender_index, s.recipient_index) == (1, 2))

@@ -20,20 +20,27 @@ from crypto.trustees import Complaint
 from crypto.trustees import DecryptionShare
 from crypto.trustees import EncryptedShare
 from crypto.trustees import KeyShare
+from crypto.trustees import Readiness
 from crypto.trustees import RevealedShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import TrusteeCommitment
 from crypto.trustees import TrusteeSecrets
+from crypto.trustees import declare_ready
 from crypto.trustees import decrypt_share
 from crypto.trustees import reveal_share
+from crypto.trustees import sign
 from tests.crypto.trustee_ceremony import MANIFEST_HASH
 from tests.crypto.trustee_ceremony import run_ceremony
 from tests.crypto.trustee_ceremony import seeded_rng
 
 DONE = run_ceremony(seed=3)
 _CT, _ = encrypt(1, DONE.key.public_key, rng=seeded_rng(4))
-_COMPLAINT = Complaint(
-    accuser="bob", accuser_index=2, accused="alice", accused_index=1, reason="wrong-share"
+_COMPLAINT = sign(
+    DONE.ceremony,
+    DONE.secrets[1],
+    Complaint(
+        accuser="bob", accuser_index=2, accused="alice", accused_index=1, reason="wrong-share"
+    ),
 )
 SAMPLES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "ceremony": (DONE.ceremony, Ceremony.from_json),
@@ -42,6 +49,7 @@ SAMPLES: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "encrypted_share": (DONE.shares[0], EncryptedShare.from_json),
     "complaint": (_COMPLAINT, Complaint.from_json),
     "revealed": (reveal_share(DONE.ceremony, DONE.secrets[0], _COMPLAINT), RevealedShare.from_json),
+    "readiness": (declare_ready(DONE.ceremony, DONE.secrets[2]), Readiness.from_json),
     "key_share": (DONE.key_shares[0], KeyShare.from_json),
     "threshold_key": (DONE.key, ThresholdKey.from_json),
     "decryption_share": (

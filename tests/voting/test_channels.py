@@ -32,6 +32,7 @@ from voting.models.tally import ChannelCountsRow
 from voting.services import channels
 from voting.services import officials
 from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import open_vote_day
 
 
 def counts(vote_day: str, **changes: Any) -> dict[str, Any]:
@@ -92,9 +93,10 @@ class Clerks:
 
 @pytest.fixture()
 def clerks(app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]) -> Clerks:
-    prepared = prepare_vote_day()
+    prepared = prepare_vote_day(open_it=False)
     helper = Clerks(app, prepared)
-    helper.register(helper.clara, ELSAU, helper.key)
+    helper.register(helper.clara, ELSAU, helper.key)  # clerks' keys are fixed before opening
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
     close_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
     return helper
 
@@ -175,8 +177,6 @@ def test_wrong_signatures_and_wrong_clerks_are_refused(clerks: Clerks) -> None:
     # a clerk of Winterthur may not enter Elsau's counts, even signed by itself
     winnie = clerks.official("winnie", WINTERTHUR)
     with pytest.raises(RoleRequired):
-        clerks.register(winnie, ELSAU, other_key)
-    with pytest.raises(RoleRequired):
         clerks.submit(sign_counts(counts(clerks.vote_day, clerk="winnie"), other_key), winnie)
     with pytest.raises(channels.ChannelCountsRefused, match="signed as 'clara'"):
         clerks.submit(clerks.signed(), winnie)
@@ -196,16 +196,34 @@ def test_a_second_entry_must_name_the_one_it_replaces(clerks: Clerks) -> None:
     clerks.submit(clerks.signed(channel="polling-station"))  # another channel stands apart
 
 
-def test_keys_are_checked(clerks: Clerks) -> None:
+def test_keys_are_checked(app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]) -> None:
+    prepared = prepare_vote_day(open_it=False)
+    clerks = Clerks(app, prepared)
     for bad in ("01" + "00" * 31, TORSION_POINTS["order 8 a+"], "AB" * 32, "12", 5):
         with pytest.raises(channels.ClerkKeyRefused):
             channels.register_clerk_key(db.session, clerks.vote_day, clerks.clara, ELSAU, bad)
-    # a new key replaces the old one for later counts
+    # a clerk of Winterthur may not register a key for Elsau
+    winnie = clerks.official("winnie", WINTERTHUR)
+    with pytest.raises(RoleRequired):
+        clerks.register(winnie, ELSAU, new_clerk_key(rng=deterministic_rng(b"other")))
+    # a new key (still before opening) replaces the old one for later counts
+    clerks.register(clerks.clara, ELSAU, clerks.key)
     new = new_clerk_key(rng=deterministic_rng(b"new"))
     clerks.register(clerks.clara, ELSAU, new)
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
+    close_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
     with pytest.raises(channels.BadCountsSignature):
         clerks.submit(clerks.signed())
     clerks.submit(sign_counts(counts(clerks.vote_day), new))
+
+
+def test_a_key_registered_after_opening_is_refused(clerks: Clerks) -> None:
+    """Opening freezes the clerks' keys: a late key could be the server's own."""
+    before = _state(clerks.vote_day)
+    late = new_clerk_key(rng=deterministic_rng(b"late"))
+    with pytest.raises(channels.ChannelClosed, match="credentials or key-ceremony"):
+        clerks.register(clerks.clara, ELSAU, late)
+    assert _state(clerks.vote_day) == before
 
 
 def test_counts_need_a_registered_key(
@@ -221,8 +239,9 @@ def test_counts_need_a_registered_key(
 def test_counts_while_open_are_refused(
     app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
 ) -> None:
-    prepared = prepare_vote_day()
+    prepared = prepare_vote_day(open_it=False)
     helper = Clerks(app, prepared)
     helper.register(helper.clara, ELSAU, helper.key)
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
     with pytest.raises(channels.ChannelClosed, match="open"):
         helper.submit(helper.signed())

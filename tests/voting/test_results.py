@@ -29,6 +29,7 @@ from voting.services import results
 from voting.services.bfs_export import bfs_document
 from voting.services.casting import DuplicateBallot
 from voting.services.jurisdiction_formats import parse_bfs
+from voting.services.lifecycle import open_vote_day
 from voting.services.outcomes import decide_outcomes
 from voting.services.tally_log import Manifest
 from voting.services.tally_log import TallyRefused
@@ -38,7 +39,10 @@ from voting.services.tally_log import read_manifest
 @pytest.fixture()
 def tallied(app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]) -> OpenVoteDay:
     """Winterthur and Elsau vote electronically, Elsau's postal counts are corrected once."""
-    prepared = prepare_vote_day(voters={WINTERTHUR: 3, ELSAU: 2})
+    prepared = prepare_vote_day(voters={WINTERTHUR: 3, ELSAU: 2}, open_it=False)
+    clerks = Clerks(app, prepared)
+    clerks.register(clerks.clara, ELSAU, clerks.key)  # clerks' keys are fixed before opening
+    open_vote_day(db.session, prepared.vote_day, signing=log_signing(app))
     vote(
         app,
         prepared,
@@ -59,8 +63,6 @@ def tallied(app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]) -> OpenVot
     spoil(app, prepared, WINTERTHUR, 2, {"bike-paths": ["no"]})
     vote(app, prepared, WINTERTHUR, 2, {"bike-paths": ["yes"], "winterthur-square": ["sulzer"]})
     vote(app, prepared, ELSAU, 0, {"bike-paths": ["yes"], "zh-tax-law": ["yes"]})
-    clerks = Clerks(app, prepared)
-    clerks.register(clerks.clara, ELSAU, clerks.key)
     close_and_start(app, prepared)
     first = clerks.submit(clerks.signed())
     correction = counts(prepared.vote_day, replaces=first)
@@ -148,7 +150,7 @@ def test_publication_logs_the_results_and_freezes_them(app: Flask, tallied: Open
     clara = officials.get_official(db.session, "clara")
     with pytest.raises(channels.ChannelClosed, match="published"):
         channels.submit_channel_counts(db.session, tallied.vote_day, clara, {}, signing=None)
-    with pytest.raises(channels.ChannelClosed, match="published"):
+    with pytest.raises(channels.ChannelClosed, match="published: clerks' keys"):
         channels.register_clerk_key(db.session, tallied.vote_day, clara, ELSAU, "00" * 32)
 
 

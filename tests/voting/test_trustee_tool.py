@@ -26,6 +26,7 @@ from nacl.public import PublicKey
 
 from crypto.group import Point
 from crypto.trustees import deal_shares
+from crypto.trustees import declare_ready
 from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.fixtures_casting import register_codes
 from tests.voting.trustee_tool_helpers import PASSPHRASE
@@ -161,10 +162,11 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
     assert "declared ready" in said.output
     assert "declared ready" in carol.ceremony().output
     complaint = _public(live_server)["complaints"]
-    assert complaint == [
+    assert [{k: v for k, v in c.items() if k != "signature"} for c in complaint] == [
         {"accuser": "bob", "accuser_index": 2, "accused": "alice", "accused_index": 1,
          "reason": "wrong-share"}
     ]  # fmt: skip
+    assert len(bytes.fromhex(complaint[0]["signature"])) == 64  # signed by bob
     if answers:
         reply = alice.ceremony()
         assert (
@@ -174,7 +176,11 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
         assert "alice" in [t["trustee"] for t in key["trustees"]]
         assert _public(live_server)["election_key"]["disqualified"] == []
     else:
-        logged_in(live_server, "alice").post_json(f"{API}/ceremony/ready", {})  # and stays silent
+        _, contents = alice.open_vault()  # alice declares herself ready and stays silent
+        assert contents.secrets is not None
+        public = parse_ceremony(_public(live_server))
+        ready = declare_ready(public.ceremony, contents.secrets).to_json()
+        logged_in(live_server, "alice").post_json(f"{API}/ceremony/ready", ready)
         with pytest.raises(Refused, match="unanswered") as refused:
             _complete(live_server)
         assert refused.value.code == "ceremony_refused"
@@ -185,6 +191,31 @@ def test_a_bad_share_is_named_and_its_dealer_judged(
     for trustee in (bob, carol):  # the key shares match the logged verification keys
         done = trustee.ceremony()
         assert done.exit_code == 0, done.output
+
+
+def test_a_forged_complaint_stops_the_tool_with_exit_status_1(
+    app: Flask, live_server: str, trustees: list[Trustee]
+) -> None:
+    """The server operator logs a complaint "from" bob against alice (tests/adversary/
+    test_forged_complaints.py plays the interpolation): alice's tool answers nothing and
+    stops loudly, and so does bob's, in whose name the complaint was made."""
+    alice, bob, _ = trustees
+    for trustee in trustees:  # everybody commits; carol, last, deals at once
+        assert trustee.ceremony().exit_code == STILL_RUNNING
+    for trustee in trustees[:2]:
+        assert trustee.ceremony().exit_code == STILL_RUNNING  # dealt (and checked)
+    db.session.commit()
+    forged = {"accuser": "bob", "accuser_index": 2, "accused": "alice", "accused_index": 1,
+              "reason": "missing", "signature": "00" * 64}  # fmt: skip
+    with bulletin.locked_log(db.session, DEMO_VOTE_DAY, signing=log_signing(app)) as log:
+        log.append({"type": "trustee-complaint", "complaint": forged})  # bypasses every check
+    size = bulletin.log_size(db.session, DEMO_VOTE_DAY)
+    for trustee in (alice, bob):
+        out = trustee.ceremony()
+        assert out.exit_code == 1, out.output
+        assert "in the name of 'bob'" in out.output and "not made by that trustee" in out.output
+    db.session.commit()
+    assert bulletin.log_size(db.session, DEMO_VOTE_DAY) == size  # no reveal was posted
 
 
 def test_init_wrong_passphrase_and_no_secret_in_clear(

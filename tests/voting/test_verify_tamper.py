@@ -19,6 +19,10 @@ import pytest
 
 from crypto.group import G
 from crypto.group import Point
+from crypto.merkle import leaf_hash
+from crypto.trustees import Ceremony
+from crypto.trustees import Complaint
+from crypto.trustees import sign
 from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import Record
 from tests.voting.record_tamper import failures
@@ -194,19 +198,32 @@ def test_trustee_bad_commitment_is_named(record_copy: Record, rehearsed: Rehears
 def test_unanswered_complaint_disqualifies_the_trustee(
     record_copy: Record, rehearsed: Rehearsed
 ) -> None:
-    """A complaint nobody answered: the log's election key should have left carol out."""
+    """A complaint nobody answered: the log's election key should have left carol out.
+
+    The complaint is alice's own (signed with her key), so only the missing
+    answer is wrong with this record.
+    """
     ready = record_copy.indexes("trustee-ready")[0]
     accused = record_copy.record(record_copy.indexes("trustee-commitment")[2])["commitment"]
-    complaint = {
-        "type": "trustee-complaint",
-        "complaint": {
-            "accuser": "alice",
-            "accuser_index": 1,
-            "accused": accused["trustee"],
-            "accused_index": accused["index"],
-            "reason": "missing",
-        },
-    }
+    alice = rehearsed[0].trustee_secrets[0]
+    first = record_copy.record(0)
+    ceremony = Ceremony(
+        ceremony_id=leaf_hash(record_copy.entries[0]),
+        threshold=first["threshold"],
+        trustees=tuple(t["name"] for t in first["trustees"]),
+    )
+    signed = sign(
+        ceremony,
+        alice,
+        Complaint(
+            accuser="alice",
+            accuser_index=1,
+            accused=accused["trustee"],
+            accused_index=accused["index"],
+            reason="missing",
+        ),
+    )
+    complaint = {"type": "trustee-complaint", "complaint": signed.to_json()}
     record_copy.entries.insert(ready, b"")
     record_copy.set_record(ready, complaint)
     record_copy.reseal_as_insider(rehearsed[1])

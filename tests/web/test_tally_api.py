@@ -25,6 +25,7 @@ from voting.app.log_signing import log_signing
 from voting.log import bulletin
 from voting.services.decryption import decrypt_totals
 from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import open_vote_day
 from voting.services.tally_log import read_manifest
 from voting.services.tally_log import read_threshold_key
 from voting.tools.clerk import cli as clerk_cli
@@ -116,11 +117,12 @@ def test_tally_decryption_counts_and_results_over_http(
 
 def test_clerk_tool_signs_registers_and_uploads(
     app: Flask,
-    closed: OpenVoteDay,
+    prepare_vote_day: Callable[..., OpenVoteDay],
     official_actions: OfficialActions,
     live_server: str,
     tmp_path: Path,
 ) -> None:
+    closed = prepare_vote_day(open_it=False)  # clerks' keys are registered before opening
     official_actions.create("clara", "clerk:municipality:219")
     runner = CliRunner()
     key = tmp_path / "clerk.key"
@@ -162,6 +164,13 @@ def test_clerk_tool_signs_registers_and_uploads(
         env=env,
     )
     assert registered.exit_code == 0, registered.output
+    db.session.commit()  # see the server's writes
+    open_vote_day(db.session, closed.vote_day, signing=log_signing(app))
+    close_vote_day(db.session, closed.vote_day, signing=log_signing(app))
+    late = runner.invoke(clerk_cli, ["register-key", "--server", live_server, "--vote-day",
+                                     closed.vote_day, "--unit", ELSAU, "--key", str(key),
+                                     "--username", "clara"], env=env)  # fmt: skip
+    assert late.exit_code == 1 and "clerks' keys are taken while" in late.output
     uploaded = runner.invoke(
         clerk_cli,
         ["upload", str(signed_file), "--server", live_server, "--username", "clara"],

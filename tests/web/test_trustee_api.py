@@ -14,10 +14,13 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from crypto.trustees import Ceremony
+from crypto.trustees import Complaint
 from crypto.trustees import TrusteeSecrets
 from crypto.trustees import commit
 from crypto.trustees import deal_shares
+from crypto.trustees import declare_ready
 from crypto.trustees import new_trustee
+from crypto.trustees import sign
 from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.official_actions import FAST_HASH
 from tests.official_actions import PASSWORD
@@ -125,19 +128,32 @@ def test_public_state_and_the_trustee_messages(
         for name, s in secrets.items()
     }
     _refused(post(f"{API}/ceremony/shares", {"shares": dealt["alice"]}), 403, "wrong_trustee")
-    _refused(post(f"{API}/ceremony/ready", {}), 409, "ceremony_refused")  # not all dealt
+    ready = {name: declare_ready(begun, s).to_json() for name, s in secrets.items()}
+    _refused(
+        post(f"{API}/ceremony/ready", ready["carol"]), 409, "ceremony_refused"
+    )  # not all dealt
     for name in TRUSTEES:
         _as(official_actions, name)
         assert post(f"{API}/ceremony/shares", {"shares": dealt[name]}).status_code == 201
-    complaint = {"accuser": "carol", "accuser_index": 3, "accused": "alice", "accused_index": 1,
-                 "reason": "wrong-share"}  # fmt: skip
+    unsigned = Complaint(
+        accuser="carol", accuser_index=3, accused="alice", accused_index=1, reason="wrong-share"
+    )
+    complaint = sign(begun, secrets["carol"], unsigned).to_json()
+    size = _size()
+    by_alice = Complaint(
+        accuser="alice", accuser_index=1, accused="bob", accused_index=2, reason="missing"
+    )  # a real signature, but alice's: it does not make carol's complaint
+    forged = {**complaint, "signature": sign(begun, secrets["alice"], by_alice).signature.hex()}
+    _refused(post(f"{API}/ceremony/complaints", forged), 400, "invalid_trustee_message")
+    assert _size() == size  # carol's session alone does not make a complaint carol's
     assert post(f"{API}/ceremony/complaints", complaint).status_code == 201
     _refused(post(f"{API}/ceremony/complaints", complaint), 409, "ceremony_refused")  # twice
     fake = {**complaint, "accused": "bob"}  # bob is not trustee #1
     _refused(post(f"{API}/ceremony/complaints", fake), 400, "invalid_trustee_message")
     for name in TRUSTEES:
         _as(official_actions, name)
-        assert post(f"{API}/ceremony/ready", {}).status_code == 201
+        _refused(post(f"{API}/ceremony/ready", {}), 400, "invalid_trustee_message")  # unsigned
+        assert post(f"{API}/ceremony/ready", ready[name]).status_code == 201
 
     _as(official_actions, "ada")
     size = _size()

@@ -43,6 +43,7 @@ from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
+from crypto.trustees import TrusteeSecrets
 from voting.app import create_app
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
@@ -101,6 +102,8 @@ class RehearsalSummary:
     """a few voters' receipts (as the cast request answered), for checking"""
     witness_secrets: list[bytes] = field(default_factory=list, repr=False)
     """the local witnesses' secret keys (tests re-cosign tampered records with them)"""
+    trustee_secrets: tuple[TrusteeSecrets, ...] = field(default=(), repr=False)
+    """the local trustees' ceremony secrets (tests sign tampered trustee messages with them)"""
     log_key_path: Path | None = None
 
 
@@ -141,13 +144,14 @@ def rehearse(
                     signing=signing,
                     rng=rng_for(seed, "ceremony"),
                 )
+                summary.trustee_secrets = trustees.secrets
             with clock("opening"):
                 codes = _register_voters(voters, seed)
+                clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)  # before opening
                 open_vote_day(db.session, VOTE_DAY, signing=signing)
                 summary.witness_secrets = register_witnesses(
                     db.session, VOTE_DAY, witnesses, seed, signing
                 )
-                clerk = register_postal_clerk(db.session, VOTE_DAY, signing, seed)
             with clock("voting"), _served(app) as url:
                 _vote(summary, url, script_voters(codes), seed, pool)
             db.session.commit()

@@ -15,8 +15,10 @@ from crypto.group import RandomBytes
 from crypto.group import secure_random
 from crypto.trustees import KeyShare
 from crypto.trustees import ThresholdKey
+from crypto.trustees import TrusteeSecrets
 from crypto.trustees import commit
 from crypto.trustees import deal_shares
+from crypto.trustees import declare_ready
 from crypto.trustees import derive_key_share
 from crypto.trustees import new_trustee
 from crypto.trustees import open_shares
@@ -32,6 +34,8 @@ class LocalTrustees:
 
     key: ThresholdKey
     key_shares: tuple[KeyShare, ...]
+    secrets: tuple[TrusteeSecrets, ...] = ()
+    """every trustee's ceremony secrets (their signing keys sign what they say)"""
 
 
 def run_local_ceremony(
@@ -71,6 +75,7 @@ def run_local_ceremony(
                 session, vote_day_id, s.trustee, complaint.to_json(), signing=signing
             )
         key_shares.append(derive_key_share(ceremony, s, commitments, received.shares))
-        ceremony_service.submit_ready(session, vote_day_id, s.trustee, signing=signing)
+        ready = declare_ready(ceremony, s).to_json()
+        ceremony_service.submit_ready(session, vote_day_id, s.trustee, ready, signing=signing)
     key = ceremony_service.complete_key_ceremony(session, vote_day_id, signing=signing)
-    return LocalTrustees(key=key, key_shares=tuple(key_shares))
+    return LocalTrustees(key=key, key_shares=tuple(key_shares), secrets=tuple(secrets))

@@ -7,13 +7,16 @@ election key can be re-derived and checked from the record alone:
                           hash is the ceremony id)
     trustee-commitment    C_i0 … C_i,t−1 with proofs, and i's box key
     trustee-shares        f_i(j) boxed for every other trustee j
-    trustee-complaint     j says i's share is missing or wrong
-    trustee-reveal        i answers a complaint with f_i(j) in the clear
-    trustee-ready         j has checked its shares (complaints, if any, are logged)
+    trustee-complaint     j says i's share is missing or wrong (signed by j)
+    trustee-reveal        i answers a complaint with f_i(j) in the clear (signed by i)
+    trustee-ready         j has checked its shares (signed by j)
     election-key          h and X_1 … X_n, derived from the qualified trustees
 
-The server checks every message before logging it (a bad commitment proof is
-refused and named) but never sees a trustee's secret.
+The server checks every message before logging it (a bad commitment proof or
+a signature that is not its author's is refused and named) but never sees a
+trustee's secret. The official's session says who may post; only the
+author's signature, under the verify key of its commitment, says who said
+it (docs/trustees.md, "Signed messages").
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from typing import Any
 
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
+from crypto.errors import InvalidSignature
 from crypto.trustees import Ceremony
 from crypto.trustees import Complaint
 from crypto.trustees import EncryptedShare
+from crypto.trustees import Readiness
 from crypto.trustees import RevealedShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import TrusteeCommitment
@@ -37,6 +42,7 @@ from crypto.trustees import answer_to
 from crypto.trustees import decide_complaints
 from crypto.trustees import derive_threshold_key
 from crypto.trustees import verify_commitment
+from crypto.trustees import verify_signed
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.log import bulletin
@@ -68,6 +74,7 @@ class CeremonyState:
     complaints: list[Complaint]
     reveals: list[RevealedShare]
     ready: set[int]
+    readiness: list[Readiness]
     election_key: dict[str, Any] | None = None
     """the ``election-key`` record once the ceremony is complete"""
 
@@ -79,6 +86,7 @@ class CeremonyState:
             "complaints": [c.to_json() for c in self.complaints],
             "reveals": [r.to_json() for r in self.reveals],
             "ready": sorted(self.ready),
+            "readiness": [r.to_json() for r in self.readiness],
         }
 
 
@@ -93,7 +101,7 @@ def ceremony_state(session: DbSession, vote_day_id: str) -> CeremonyState:
         threshold=first["threshold"],
         trustees=tuple(t["name"] for t in first["trustees"]),
     )
-    state = CeremonyState(ceremony, {}, {}, [], [], set())
+    state = CeremonyState(ceremony, {}, {}, [], [], set(), [])
     for _, record in records:
         if record.get("type") == "election-key":  # the ceremony's last record
             return replace(state, election_key=record)
@@ -114,7 +122,9 @@ def _apply(state: CeremonyState, record: dict[str, Any]) -> None:
     elif kind == "trustee-reveal":
         state.reveals.append(RevealedShare.from_json(record["revealed"]))
     elif kind == "trustee-ready":
-        state.ready.add(record["index"])
+        readiness = Readiness.from_json(record["ready"])
+        state.ready.add(readiness.index)
+        state.readiness.append(readiness)
 
 
 def _log_records(session: DbSession, name: str) -> Iterator[tuple[bytes, dict[str, Any]]]:
@@ -147,6 +157,14 @@ def _decode(factory: Any, value: Any, what: str) -> Any:
         return factory(value)
     except (InvalidEncoding, KeyError, TypeError) as exc:
         raise InvalidTrusteeMessage(f"malformed {what}: {exc}") from exc
+
+
+def _check_signed(state: CeremonyState, message: Complaint | RevealedShare | Readiness) -> None:
+    """Refuse a message its named author did not sign (the session is not proof enough)."""
+    try:
+        verify_signed(state.ceremony, state.commitments.values(), message)
+    except InvalidSignature as exc:
+        raise InvalidTrusteeMessage(str(exc), trustee=message.author[0]) from exc
 
 
 def _submit(
@@ -273,6 +291,7 @@ def _complaint_record(state: CeremonyState, trustee: str, index: int, data: Any)
         for c in state.complaints
     ):
         raise CeremonyRefused(f"{trustee!r} has already complained about {complaint.accused!r}")
+    _check_signed(state, complaint)
     record = {"type": "trustee-complaint", "complaint": complaint.to_json()}
     return record
 
@@ -309,23 +328,39 @@ def _reveal_record(state: CeremonyState, trustee: str, index: int, data: Any) ->
         for r in state.reveals
     ):
         raise CeremonyRefused(f"{trustee!r} has already answered this complaint")
+    _check_signed(state, revealed)
     record = {"type": "trustee-reveal", "revealed": revealed.to_json()}
     return record
 
 
 def submit_ready(
-    session: DbSession, vote_day_id: str, trustee: str, *, signing: LogSigning | None = None
+    session: DbSession,
+    vote_day_id: str,
+    trustee: str,
+    data: Any,
+    *,
+    signing: LogSigning | None = None,
 ) -> None:
-    """Log that trustee ``trustee`` has checked the shares it received."""
-    _submit(session, vote_day_id, trustee, signing, _ready_record)
+    """Log trustee ``trustee``'s signed statement that it has checked its shares."""
+    _submit(
+        session,
+        vote_day_id,
+        trustee,
+        signing,
+        lambda state, index: _ready_record(state, trustee, index, data),
+    )
 
 
-def _ready_record(state: CeremonyState, index: int) -> dict[str, Any]:
+def _ready_record(state: CeremonyState, trustee: str, index: int, data: Any) -> dict[str, Any]:
+    readiness: Readiness = _decode(Readiness.from_json, data, "readiness")
+    if readiness.author != (trustee, index):
+        raise InvalidTrusteeMessage(f"{trustee!r} can only declare itself ready")
     if len(state.shares) != len(state.ceremony.trustees):
         raise CeremonyRefused("a trustee is ready once every trustee has dealt its shares")
     if index in state.ready:
         raise CeremonyRefused(f"trustee {state.ceremony.name_of(index)!r} is already ready")
-    return {"type": "trustee-ready", "index": index}
+    _check_signed(state, readiness)
+    return {"type": "trustee-ready", "index": index, "ready": readiness.to_json()}
 
 
 def qualified_key(state: CeremonyState) -> tuple[ThresholdKey, list[str]]:

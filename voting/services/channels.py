@@ -64,7 +64,9 @@ RECORD_KEYS = frozenset(
         "signature",
     }
 )
-KEY_STATUSES = frozenset({"key-ceremony", "credentials", "open", "closed", "tallied"})
+KEY_STATUSES = frozenset({"key-ceremony", "credentials"})
+"""Clerks' keys are fixed before the vote day opens: opening freezes them (issue 13).
+A key logged later could be the server's own, made to sign any count."""
 COUNT_STATUSES = frozenset({"closed", "tallied"})
 
 
@@ -111,13 +113,15 @@ def register_clerk_key(
 ) -> int:
     """Log ``official``'s public key for ``unit`` (a ``clerk-key`` record); return its index.
 
-    A later registration for the same clerk and unit replaces the key for
-    counts logged after it.
+    A later registration (still before opening) for the same clerk and unit
+    replaces the key for counts logged after it.
 
     Raises:
         RoleRequired: the official is not a clerk for the unit.
         ClerkKeyRefused: not a valid Ed25519 public key.
-        ChannelClosed: the vote day has no log yet or is published.
+        ChannelClosed: the vote day has no log yet, or has opened (clerks'
+            keys are fixed before opening; the verifier refuses counts signed
+            by a key logged after the ``open`` record).
     """
     _status(session, vote_day_id, KEY_STATUSES, "clerks' keys")
     jurisdiction = get_unit(session, unit)
@@ -133,6 +137,7 @@ def register_clerk_key(
         "public_key": key,
     }
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
+        _status(session, vote_day_id, KEY_STATUSES, "clerks' keys")  # again, under the lock
         appended = log.append(record)
         session.add(
             ClerkKey(

@@ -27,8 +27,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
+from crypto.errors import InvalidSignature
 from crypto.group import RandomBytes
 from crypto.group import secure_random
 from crypto.trustees import DecryptionShare
@@ -36,7 +38,9 @@ from crypto.trustees import KeyShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import combine_decryption_shares
 from crypto.trustees import decrypt_share
+from crypto.trustees import sign_decryption
 from crypto.trustees import verify_decryption_share
+from crypto.trustees import verify_decryption_signature
 from voting.errors import Forbidden
 from voting.errors import InvalidRequest
 from voting.log import bulletin
@@ -45,6 +49,7 @@ from voting.models.session_types import DbSession
 from voting.models.tally import DecryptionShareRow
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
+from voting.services.ceremony import ceremony_state
 from voting.services.lifecycle import mark_tallied
 from voting.services.tally import encrypted_totals
 from voting.services.tally_log import TallyRefused
@@ -93,7 +98,11 @@ def submit_decryption_shares(
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
 ) -> SharesAccepted:
-    """Verify and log trustee ``trustee``'s shares: ``{"shares": [{"unit", "share"}, ...]}``.
+    """Verify and log trustee ``trustee``'s shares:
+    ``{"shares": [{"unit", "share", "signature"}, ...]}``.
+
+    Each item is signed by the trustee under the verify key of its ceremony
+    commitment (docs/trustees.md, step 8); the session alone is not enough.
 
     When this completes every unit, the tally is finished (:func:`finish_tally`).
 
@@ -110,13 +119,20 @@ def submit_decryption_shares(
     items = _parse_items(data, trustee)
     totals = {r["unit"]: r for r in encrypted_totals(session, vote_day_id, list(items))}
     digest = read_manifest(session, vote_day_id).digest
-    for unit, share in items.items():
+    verify_key = _verify_key(session, vote_day_id, trustee)
+    for unit, (share, signature) in items.items():
         _verify(session, vote_day_id, key, digest, unit, share, totals.get(unit))
+        _check_signature(unit, share, signature, verify_key, digest)
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now) as log:
         _check_closed(session, vote_day_id)
-        for unit, share in items.items():
+        for unit, (share, signature) in items.items():
             _refuse_repeat(session, vote_day_id, unit, share)
-            record = {"type": "decryption-shares", "unit": unit, "share": share.to_json()}
+            record = {
+                "type": "decryption-shares",
+                "unit": unit,
+                "share": share.to_json(),
+                "signature": signature.hex(),
+            }
             appended = log.append(record)
             session.add(
                 DecryptionShareRow(
@@ -143,27 +159,49 @@ def _check_closed(session: DbSession, vote_day_id: str) -> None:
         )
 
 
-def _parse_items(data: Any, trustee: str) -> dict[str, DecryptionShare]:
+def _verify_key(session: DbSession, vote_day_id: str, trustee: str) -> bytes:
+    """The verify key of ``trustee``'s ceremony commitment (from the log)."""
+    state = ceremony_state(session, vote_day_id)
+    index = state.ceremony.index_of(trustee)
+    return state.commitments[index].verify_key
+
+
+def _check_signature(
+    unit: str, share: DecryptionShare, signature: bytes, verify_key: bytes, digest: bytes
+) -> None:
+    try:
+        verify_decryption_signature(unit, share, signature, verify_key, manifest_hash=digest)
+    except InvalidSignature as exc:
+        raise DecryptionShareRefused(
+            f"refused the decryption share of {unit}: {exc}", trustee=share.trustee, unit=unit
+        ) from exc
+
+
+def _parse_items(data: Any, trustee: str) -> dict[str, tuple[DecryptionShare, bytes]]:
     if (
         not isinstance(data, dict)
         or set(data) != {"shares"}
         or not isinstance(data["shares"], list)
     ):
         raise DecryptionShareRefused(
-            'a submission is {"shares": [{"unit": "level:code", "share": {...}}, ...]}',
+            'a submission is {"shares": [{"unit": "level:code", "share": {...}, '
+            '"signature": "<hex64>"}, ...]}',
             trustee=trustee,
         )
-    items: dict[str, DecryptionShare] = {}
+    items: dict[str, tuple[DecryptionShare, bytes]] = {}
     for item in data["shares"]:
-        if not isinstance(item, dict) or set(item) != {"unit", "share"}:
+        if not isinstance(item, dict) or set(item) != {"unit", "share", "signature"}:
             raise DecryptionShareRefused(
-                'each item is {"unit": ..., "share": ...}', trustee=trustee
+                'each item is {"unit": ..., "share": ..., "signature": ...} (signed by the '
+                "trustee: docs/trustees.md, step 8)",
+                trustee=trustee,
             )
         unit = item["unit"]
         if not isinstance(unit, str) or unit in items:
             raise DecryptionShareRefused(f"unit {unit!r} is named twice or badly", trustee=trustee)
         try:
             share = DecryptionShare.from_json(item["share"])
+            signature = unhex(item["signature"], 64, what="signature")
         except InvalidEncoding as exc:
             raise DecryptionShareRefused(
                 f"malformed decryption share for {unit}: {exc}", trustee=trustee, unit=unit
@@ -174,7 +212,7 @@ def _parse_items(data: Any, trustee: str) -> dict[str, DecryptionShare]:
                 trustee=trustee,
                 unit=unit,
             )
-        items[unit] = share
+        items[unit] = (share, signature)
     if not items:
         raise DecryptionShareRefused("a submission holds at least one share", trustee=trustee)
     return items
@@ -335,19 +373,25 @@ def decrypt_totals(
     """
     return {
         "shares": [
-            {
-                "unit": record["unit"],
-                "share": decrypt_share(
-                    key_share,
-                    key,
-                    totals_ciphertexts(record),
-                    manifest_hash=manifest_hash,
-                    rng=rng,
-                ).to_json(),
-            }
+            signed_share_item(
+                key_share,
+                record["unit"],
+                decrypt_share(
+                    key_share, key, totals_ciphertexts(record), manifest_hash=manifest_hash, rng=rng
+                ),
+                manifest_hash=manifest_hash,
+            )
             for record in totals
         ]
     }
+
+
+def signed_share_item(
+    key_share: KeyShare, unit: str, share: DecryptionShare, *, manifest_hash: bytes
+) -> dict[str, Any]:
+    """One submission item: the unit, the share and the trustee's signature of both."""
+    signature = sign_decryption(key_share, unit, share, manifest_hash=manifest_hash)
+    return {"unit": unit, "share": share.to_json(), "signature": signature.hex()}
 
 
 def trustee_shares(

@@ -7,12 +7,15 @@
         --key clerk.key --username NAME
     python -m voting.clerk upload SIGNED.json --server URL --username NAME
 
-``keygen`` and ``sign`` need no network: sign on an offline machine and carry
-the signed file over. The counts file is the ``channel-counts`` record of
-docs/record.md without its signature (``type`` and ``replaces`` may be left
-out: they default to ``"channel-counts"`` and ``null``). The uploads log in as
-the official (password asked, or ``URNA_PASSWORD``) with the session and CSRF
-token of the web login, as the browser does.
+``register-key`` is accepted only before the vote day opens: opening freezes
+the clerks' keys, and the verifier refuses counts signed by a key logged
+later (docs/record.md, "clerk-key"). ``keygen`` and ``sign`` need no
+network: sign on an offline machine and carry the signed file over. The
+counts file is the ``channel-counts`` record of docs/record.md without its
+signature (``type`` and ``replaces`` may be left out: they default to
+``"channel-counts"`` and ``null``). The uploads log in as the official
+(password asked, or ``URNA_PASSWORD``) with the session and CSRF token of the
+web login, as the browser does.
 
 Exit status: 0 success, 1 the server refused, 2 unusable input.
 """
@@ -142,7 +145,7 @@ def post_json(server: str, username: str, path: str, body: Any) -> dict[str, Any
 @click.option("--key", "key_path", type=click.Path(path_type=Path), required=True)
 @click.option("--username", required=True)
 def register_key(server: str, vote_day: str, unit: str, key_path: Path, username: str) -> None:
-    """Register the key's public half for UNIT on the vote day's log."""
+    """Register the key's public half for UNIT on the vote day's log (before opening)."""
     body = {"unit": unit, "public_key": bytes(read_key(key_path).verify_key).hex()}
     reply = post_json(server.rstrip("/"), username, f"/api/vote-days/{vote_day}/clerk-keys", body)
     click.echo(json.dumps(reply))

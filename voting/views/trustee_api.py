@@ -135,7 +135,8 @@ def reveal(vote_day: str) -> ResponseReturnValue:
 @official_required("trustee")
 def ready(vote_day: str) -> ResponseReturnValue:
     trustee = _trustee(vote_day)
-    ceremony.submit_ready(db.session, vote_day, trustee, signing=log_signing())
+    body = _own(json_body(), "trustee", trustee)
+    ceremony.submit_ready(db.session, vote_day, trustee, body, signing=log_signing())
     return jsonify({"accepted": "ready"}), 201
 
 

@@ -21,6 +21,7 @@ from crypto.group import Point
 from crypto.trustees import KeyShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import decrypt_share
+from crypto.trustees import sign_decryption
 from voting.tools.trustee.public import ServerMisbehaves
 from voting.tools.trustee.remote import MAX_BATCH_CIPHERTEXTS
 from voting.tools.trustee.remote import TrusteeServer
@@ -105,7 +106,8 @@ def _share_item(
     record: dict[str, Any], key_share: KeyShare, key: ThresholdKey, digest: bytes
 ) -> dict[str, Any]:
     share = decrypt_share(key_share, key, ciphertexts_of(record), manifest_hash=digest)
-    return {"unit": record["unit"], "share": share.to_json()}
+    signature = sign_decryption(key_share, record["unit"], share, manifest_hash=digest)
+    return {"unit": record["unit"], "share": share.to_json(), "signature": signature.hex()}
 
 
 def _batches(records: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:

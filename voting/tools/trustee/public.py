@@ -1,7 +1,9 @@
 """The public ceremony as the server serves it (``GET ceremony``), checked by the trustee.
 
 The trustee tool trusts the server for nothing it can check: every commitment's
-proofs are verified again here, complaints are decided with
+proofs are verified again here, every complaint, reveal and readiness
+statement must carry its author's signature (a forged one means the server
+lies, and the tool stops), complaints are decided with
 :func:`crypto.trustees.decide_complaints` exactly as the server and the
 verifier do, and the election key the server logged must be the one the
 qualified commitments give (:func:`check_election_key`).
@@ -18,11 +20,13 @@ from crypto.trustees import Ceremony
 from crypto.trustees import Complaint
 from crypto.trustees import EncryptedShare
 from crypto.trustees import Qualification
+from crypto.trustees import Readiness
 from crypto.trustees import RevealedShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import TrusteeCommitment
 from crypto.trustees import decide_complaints
 from crypto.trustees import derive_threshold_key
+from crypto.trustees import verify_all_signed
 from crypto.trustees import verify_commitment
 
 
@@ -41,6 +45,7 @@ class PublicCeremony:
     complaints: list[Complaint]
     reveals: list[RevealedShare]
     ready: set[int]
+    readiness: list[Readiness]
     election_key: dict[str, Any] | None
 
     @property
@@ -66,16 +71,21 @@ class PublicCeremony:
 
 
 def parse_ceremony(body: dict[str, Any]) -> PublicCeremony:
-    """Decode ``GET ceremony`` and verify every commitment.
+    """Decode ``GET ceremony``, verify every commitment and every signed message.
 
     Raises:
-        ServerMisbehaves: malformed, or a commitment whose proofs fail.
+        ServerMisbehaves: malformed, a commitment whose proofs fail, or a
+            complaint, reveal or readiness its named author did not sign.
     """
     try:
         ceremony = Ceremony.from_json(body["ceremony"])
         commitments = [TrusteeCommitment.from_json(c) for c in body["commitments"]]
         for commitment in commitments:
             verify_commitment(ceremony, commitment)
+        complaints = [Complaint.from_json(c) for c in body["complaints"]]
+        reveals = [RevealedShare.from_json(r) for r in body["reveals"]]
+        readiness = [Readiness.from_json(r) for r in body["readiness"]]
+        verify_all_signed(ceremony, commitments, [*complaints, *reveals, *readiness])
         shares: dict[int, list[EncryptedShare]] = {}
         for item in body["shares"]:
             share = EncryptedShare.from_json(item)
@@ -85,9 +95,10 @@ def parse_ceremony(body: dict[str, Any]) -> PublicCeremony:
             ceremony=ceremony,
             commitments={c.index: c for c in commitments},
             shares=shares,
-            complaints=[Complaint.from_json(c) for c in body["complaints"]],
-            reveals=[RevealedShare.from_json(r) for r in body["reveals"]],
-            ready={int(i) for i in body["ready"]},
+            complaints=complaints,
+            reveals=reveals,
+            ready={r.index for r in readiness},
+            readiness=readiness,
             election_key=body["election_key"],
         )
     except (CryptoError, KeyError, TypeError, ValueError) as exc:

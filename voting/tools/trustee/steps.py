@@ -10,18 +10,29 @@ step. In order:
 1. commit: make the polynomial and box key (step 1), seal them, post C_ik
    with proofs (step 2);
 2. deal: once every trustee has committed, box f_i(j) for every j (step 4);
-3. answer: reveal f_i(j) for each complaint against this trustee (step 5);
+3. answer: reveal f_i(j) for each complaint against this trustee (step 5),
+   but never more than t − 1 distinct points of f_i (docs/trustees.md, "How
+   many points a trustee reveals"): a complaint beyond that is left
+   unanswered, which disqualifies this trustee instead of publishing f_i;
 4. check: once every trustee has dealt, open the shares addressed here, seal
-   the good ones, complain publicly about each bad one, then declare ready;
+   the good ones, complain publicly about each bad one (signed), then declare
+   ready (signed);
 5. once the election key is logged: derive x_j from the sealed shares and the
    values revealed to this trustee (step 7), check it against the logged X_j
    and seal it.
+
+Before any step the tool checks the whole public ceremony: every complaint,
+reveal and readiness must carry its author's signature (:func:`parse_ceremony`),
+and a complaint in this trustee's own name that this tool would not have made
+stops everything (:class:`ServerMisbehaves`, exit status 1): the server, or
+whoever holds this trustee's key, is speaking for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 
 from crypto.errors import InvalidShare
 from crypto.group import Point
@@ -29,6 +40,7 @@ from crypto.trustees import KeyShare
 from crypto.trustees import TrusteeSecrets
 from crypto.trustees import commit
 from crypto.trustees import deal_shares
+from crypto.trustees import declare_ready
 from crypto.trustees import derive_key_share
 from crypto.trustees import new_trustee
 from crypto.trustees import open_shares
@@ -53,6 +65,8 @@ class CeremonyRun:
     server: TrusteeServer
     vault: Vault
     contents: VaultContents
+    refused: set[int] = field(default_factory=set)
+    """accusers whose complaint this run has refused to answer (said once)"""
 
     @property
     def name(self) -> str:
@@ -75,6 +89,7 @@ class CeremonyRun:
             return self._finish(public)
         if public.status != "key-ceremony":
             return None
+        self._check_own_complaints(public)
         for due in self._steps():
             done = due(public)
             if done is not None:
@@ -119,7 +134,11 @@ class CeremonyRun:
         if logged is None:
             self.server.post("commitment", mine.to_json())
             return "committed to the polynomial (coefficients with proofs, box key)"
-        if (logged.box_public, logged.coefficients) != (mine.box_public, mine.coefficients):
+        if (logged.box_public, logged.verify_key, logged.coefficients) != (
+            mine.box_public,
+            mine.verify_key,
+            mine.coefficients,
+        ):
             raise CeremonyProblem(f"the commitment logged for {self.name!r} is not this state's")
         return None
 
@@ -134,13 +153,67 @@ class CeremonyRun:
 
     def _answer(self, public: PublicCeremony) -> str | None:
         index = public.ceremony.index_of(self.name)
-        pending = public.unanswered_against(index)
-        if not pending:
-            return None
-        complaint = pending[0]
-        revealed = reveal_share(public.ceremony, self._secrets(), complaint)
-        self.server.post("reveals", revealed.to_json())
-        return f"answered the complaint of {complaint.accuser!r} by revealing its share"
+        for complaint in public.unanswered_against(index):  # signatures checked in parse
+            j = complaint.accuser_index
+            if j not in self._revealable(public):
+                if j in self.refused:
+                    continue
+                self.refused.add(j)
+                return (
+                    f"WARNING: did NOT answer the complaint of {complaint.accuser!r}: "
+                    f"{len(self._revealed(public))} points of this trustee's polynomial are "
+                    f"public already and t − 1 = {public.ceremony.threshold - 1} is the most "
+                    "that keeps it secret; this trustee will be disqualified. Many complaints "
+                    "against one trustee mean its shares did not arrive: tell the returning "
+                    "officer"
+                )
+            revealed = reveal_share(public.ceremony, self._secrets(), complaint)
+            self.contents.revealed.add(j)
+            self.vault.save(self.contents)  # (1) counted before anything is sent
+            self.server.post("reveals", revealed.to_json())
+            return f"answered the complaint of {complaint.accuser!r} by revealing its share"
+        return None
+
+    def _revealed(self, public: PublicCeremony) -> set[int]:
+        """Every j whose f_i(j) this trustee has published (its vault and the log)."""
+        index = public.ceremony.index_of(self.name)
+        logged = {r.recipient_index for r in public.reveals if r.sender_index == index}
+        return logged | self.contents.revealed
+
+    def _revealable(self, public: PublicCeremony) -> set[int]:
+        """The j for which f_i(j) may be published: those public already, or any j while
+        fewer than t − 1 points are public (so that at most t − 1 ever are)."""
+        revealed = self._revealed(public)
+        if len(revealed) < public.ceremony.threshold - 1:
+            return set(range(1, public.n + 1)) - {public.ceremony.index_of(self.name)}
+        return revealed
+
+    def _check_own_complaints(self, public: PublicCeremony) -> None:
+        """Stop if the log holds a complaint in this trustee's name that it would not make.
+
+        Raises:
+            ServerMisbehaves: naming the complaint; nothing more is done.
+        """
+        index = public.ceremony.index_of(self.name)
+        mine = [c for c in public.complaints if c.accuser_index == index]
+        if not mine:
+            return
+        would: set[int] = set()
+        if len(public.shares) == public.n and self.contents.secrets is not None:
+            commitments = list(public.commitments.values())
+            received = open_shares(
+                public.ceremony, self.contents.secrets, commitments, public.all_shares()
+            )
+            would = {c.accused_index for c in received.complaints}
+        for complaint in mine:
+            if complaint.accused_index not in would:
+                raise ServerMisbehaves(
+                    f"STOP: the log holds a complaint in the name of {self.name!r} (this "
+                    f"trustee) against {complaint.accused!r} that this tool did not make: its "
+                    f"share from {complaint.accused!r} checked out. Someone holding this "
+                    "trustee's signing key is speaking for it. Do not go on; tell the "
+                    "returning officer and the other trustees"
+                )
 
     def _check(self, public: PublicCeremony) -> str | None:
         index = public.ceremony.index_of(self.name)
@@ -156,7 +229,7 @@ class CeremonyRun:
             if (complaint.accuser_index, complaint.accused_index) not in made:
                 self.server.post("complaints", complaint.to_json())
                 return f"complained publicly about {complaint.accused!r} ({complaint.reason})"
-        self.server.post("ready", {})
+        self.server.post("ready", declare_ready(public.ceremony, self._secrets()).to_json())
         return f"checked {len(received.shares)} shares; declared ready"
 
     def _finish(self, public: PublicCeremony) -> str | None:

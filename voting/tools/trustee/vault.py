@@ -100,6 +100,8 @@ class VaultContents:
     secrets: TrusteeSecrets | None = None
     received: dict[int, Scalar] = field(default_factory=dict)
     """f_i(j) from each sender i whose boxed share checked out"""
+    revealed: set[int] = field(default_factory=set)
+    """the j whose f_i(j) this trustee has published in answer to a complaint"""
     key_share: KeyShare | None = None
 
     def __repr__(self) -> str:
@@ -112,6 +114,7 @@ class VaultContents:
             "ceremony_id": None if self.ceremony_id is None else self.ceremony_id.hex(),
             "secrets": None if self.secrets is None else self.secrets.to_json(),
             "received": {str(i): s.hex() for i, s in sorted(self.received.items())},
+            "revealed": sorted(self.revealed),
             "key_share": None if self.key_share is None else self.key_share.to_json(),
         }
 
@@ -128,6 +131,7 @@ class VaultContents:
                 if value["secrets"] is None
                 else TrusteeSecrets.from_json(value["secrets"]),
                 received={int(i): Scalar.from_hex(s) for i, s in value["received"].items()},
+                revealed={int(j) for j in value["revealed"]},
                 key_share=None
                 if value["key_share"] is None
                 else KeyShare.from_json(value["key_share"]),

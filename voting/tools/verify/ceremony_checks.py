@@ -2,8 +2,11 @@
 
 Leaf 0 names the trustees and the threshold; its leaf hash is the ceremony id.
 Every commitment's Schnorr proofs are checked, every trustee's boxed shares
-must reach every other trustee, every complaint is decided exactly as
-:func:`crypto.trustees.resolve_complaint` says, and the election key and the
+must reach every other trustee, every complaint, reveal and readiness must
+carry its author's signature under the verify key of the author's commitment
+(a forged one fails the check, naming its leaf), every complaint is decided
+exactly as :func:`crypto.trustees.resolve_complaint` says, no qualified
+trustee may have revealed t points of its polynomial, and the election key and the
 verification keys must be the ones derived from the qualified trustees'
 commitments. A trustee at fault is named.
 """
@@ -16,16 +19,19 @@ from typing import Any
 
 from crypto.errors import CryptoError
 from crypto.errors import InvalidShare
+from crypto.errors import InvalidSignature
 from crypto.group import Point
 from crypto.trustees import Ceremony
 from crypto.trustees import Complaint
 from crypto.trustees import EncryptedShare
+from crypto.trustees import Readiness
 from crypto.trustees import RevealedShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import TrusteeCommitment
 from crypto.trustees import derive_threshold_key
 from crypto.trustees import resolve_complaint
 from crypto.trustees import verify_commitment
+from crypto.trustees import verify_signed
 from voting.tools.verify.report import Report
 from voting.tools.verify.structure import Entries
 
@@ -38,6 +44,8 @@ class CeremonyOutcome:
 
     ceremony: Ceremony | None
     key: ThresholdKey | None
+    verify_keys: dict[int, bytes] | None = None
+    """each committed trustee's signing verify key, by index (signs its decryption shares)"""
 
 
 def check_ceremony(
@@ -52,8 +60,11 @@ def check_ceremony(
     _shares(report, entries, ceremony)
     complaints = _messages(report, entries, "trustee-complaint", "complaint", Complaint.from_json)
     reveals = _messages(report, entries, "trustee-reveal", "revealed", RevealedShare.from_json)
-    _ready(report, entries, ceremony)
+    complaints = _signed(report, ceremony, commitments, complaints)
+    reveals = _signed(report, ceremony, commitments, reveals)
+    _ready(report, entries, ceremony, commitments)
     qualified, disqualified = _decide(report, ceremony, commitments, complaints, reveals)
+    _public_polynomials(report, ceremony, qualified, reveals)
     report.done(
         "ceremony",
         f"{len(commitments)} of {len(ceremony.trustees)} trustees committed, "
@@ -61,7 +72,8 @@ def check_ceremony(
     )
     logged = _logged_key(report, entries, ceremony)
     _compare_key(report, entries, ceremony, qualified, disqualified, logged)
-    return CeremonyOutcome(ceremony, logged)
+    verify_keys = {i: c.verify_key for i, c in commitments.items()}
+    return CeremonyOutcome(ceremony, logged, verify_keys)
 
 
 def _ceremony(report: Report, entries: Entries, leaf_hashes: Sequence[bytes]) -> Ceremony | None:
@@ -142,8 +154,42 @@ def _messages(
     return out
 
 
-def _ready(report: Report, entries: Entries, ceremony: Ceremony) -> None:
-    ready = {(entries.records[i] or {}).get("index") for i in entries.of("trustee-ready")}
+def _signed(
+    report: Report,
+    ceremony: Ceremony,
+    commitments: dict[int, TrusteeCommitment],
+    messages: list[tuple[int, Any]],
+) -> list[tuple[int, Any]]:
+    """The messages that carry their author's signature; each forged one fails the check."""
+    kept = []
+    for leaf, message in messages:
+        try:
+            verify_signed(ceremony, commitments.values(), message)
+        except InvalidSignature as exc:
+            report.fail("ceremony", f"forged trustee message: {exc}", [leaf])
+            continue
+        kept.append((leaf, message))
+    return kept
+
+
+def _ready(
+    report: Report, entries: Entries, ceremony: Ceremony, commitments: dict[int, TrusteeCommitment]
+) -> None:
+    ready: set[int] = set()
+    for leaf in entries.of("trustee-ready"):
+        record = entries.records[leaf] or {}
+        try:
+            readiness = Readiness.from_json(record["ready"])
+            if record.get("index") != readiness.index:
+                raise ValueError("the record's index is not the statement's")
+            verify_signed(ceremony, commitments.values(), readiness)
+        except InvalidSignature as exc:
+            report.fail("ceremony", f"forged trustee message: {exc}", [leaf])
+            continue
+        except (CryptoError, KeyError, TypeError, ValueError) as exc:
+            report.fail("ceremony", f"malformed trustee-ready record: {exc}", [leaf])
+            continue
+        ready.add(readiness.index)
     missing = [name for j, name in enumerate(ceremony.trustees, 1) if j not in ready]
     if missing and entries.first("election-key") is not None:
         report.fail("ceremony", f"the election key was derived before {missing} were ready")
@@ -182,6 +228,26 @@ def _decide(
         except ValueError as exc:
             report.fail("ceremony", f"complaint cannot be decided: {exc}", [leaf])
     return qualified, disqualified
+
+
+def _public_polynomials(
+    report: Report,
+    ceremony: Ceremony,
+    qualified: dict[int, TrusteeCommitment],
+    reveals: list[tuple[int, RevealedShare]],
+) -> None:
+    """A qualified trustee that revealed t distinct points has made f_i, hence f_i(0), public."""
+    for index, commitment in qualified.items():
+        leaves = [leaf for leaf, r in reveals if r.sender_index == index]
+        points = {r.recipient_index for _, r in reveals if r.sender_index == index}
+        if len(points) >= ceremony.threshold:
+            report.fail(
+                "ceremony",
+                f"trustee {commitment.trustee!r} revealed {len(points)} points of its polynomial "
+                f"(t = {ceremony.threshold}) and stayed qualified: its part of the election "
+                "secret is public",
+                leaves,
+            )
 
 
 def _logged_key(report: Report, entries: Entries, ceremony: Ceremony | None) -> ThresholdKey | None:

@@ -3,7 +3,9 @@
 docs/record.md, records 17 and 18. A ``channel-counts`` record is checked
 against the latest ``clerk-key`` of the same clerk and unit before it
 (Ed25519 over lp("urna/v1/channel-counts") ‖ lp(JCS(record without
-signature)), :mod:`crypto.clerk_signature`); its counts must be consistent
+signature)), :mod:`crypto.clerk_signature`), and only keys logged before the
+``open`` record count (opening freezes them: a key logged later may be the
+server's own); its counts must be consistent
 (the unit's ballot questions, options + blank + invalid = ballots cast for a
 single-choice question, no more ballots than electors); and a correction
 must replace exactly the record in force for its unit and channel. The
@@ -53,11 +55,21 @@ def check_channel_counts(
 ) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     """Check every clerk key and counts record; return (unit, channel) → the record in force."""
     events = sorted(entries.of("clerk-key") + entries.of("channel-counts"))
+    opened = entries.lifecycle.get("open")
     keys: dict[tuple[str, str], bytes] = {}
     in_force: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
     for index in events:
         record = entries.records[index] or {}
         if record["type"] == "clerk-key":
+            if opened is not None and index > opened:
+                report.fail(
+                    "channel-counts",
+                    f"clerk {record.get('clerk')!r}: a key logged after the vote day opened "
+                    f"(entry {opened}); clerks' keys are fixed before opening, so counts it "
+                    "signs are not accepted",
+                    [index],
+                )
+                continue
             _clerk_key(report, index, record, facts, keys)
         else:
             _counts(report, index, record, facts, keys, in_force)
@@ -107,7 +119,11 @@ def _counts(
     who, unit, channel = record["clerk"], record["unit"], record["channel"]
     key = keys.get((who, unit))
     if key is None:
-        report.fail("channel-counts", f"clerk {who!r} registered no key for {unit} before", [index])
+        report.fail(
+            "channel-counts",
+            f"clerk {who!r} registered no key for {unit} before the vote day opened",
+            [index],
+        )
     else:
         try:
             verify_counts(record, key)

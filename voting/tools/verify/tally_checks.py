@@ -16,13 +16,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from crypto.elgamal import Ciphertext
+from crypto.encoding import unhex
 from crypto.errors import CryptoError
+from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidShare
+from crypto.errors import InvalidSignature
 from crypto.group import Point
 from crypto.trustees import DecryptionShare
 from crypto.trustees import ThresholdKey
 from crypto.trustees import combine_decryption_shares
 from crypto.trustees import verify_decryption_share
+from crypto.trustees import verify_decryption_signature
 from voting.rules.publication import minimum_of
 from voting.rules.publication import publication_groups
 from voting.tools.verify.ballots import BallotSums
@@ -186,6 +190,28 @@ def _expected_totals(
     return out
 
 
+def _check_signed(
+    record: dict[str, Any],
+    unit: str,
+    share: DecryptionShare,
+    ceremony: CeremonyOutcome,
+    manifest_hash: bytes,
+) -> None:
+    """The share is signed by its trustee under its commitment's verify key.
+
+    Raises:
+        InvalidShare: naming the trustee, when the signature is missing or not its.
+    """
+    verify_key = (ceremony.verify_keys or {}).get(share.index)
+    try:
+        if verify_key is None:
+            raise InvalidSignature(f"trustee {share.trustee!r} has no commitment to check against")
+        signature = unhex(record.get("signature"), 64, what="signature")
+        verify_decryption_signature(unit, share, signature, verify_key, manifest_hash=manifest_hash)
+    except (InvalidSignature, InvalidEncoding) as exc:
+        raise InvalidShare(str(exc), trustee=share.trustee) from exc
+
+
 def _check_decryptions(
     report: Report,
     entries: Entries,
@@ -213,6 +239,7 @@ def _check_decryptions(
                 raise ValueError(f"trustee {share.trustee!r} decrypted {unit} twice")
             seen.add((unit, share.index))
             verify_decryption_share(share, key, totals[unit][2], manifest_hash=facts.manifest_hash)
+            _check_signed(record, unit, share, ceremony, facts.manifest_hash)
         except InvalidShare as exc:
             report.fail("decryption-shares", f"{unit}: trustee {exc.trustee!r}: {exc}", [index])
             continue
