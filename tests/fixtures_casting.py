@@ -9,24 +9,30 @@ import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
+from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
 from crypto.testing import deterministic_rng
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.models.credentials import Credential
+from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import VoteDay
 from voting.rehearsal.demo import load_demo
 from voting.rehearsal.simulation import LocalTrustees
 from voting.rehearsal.simulation import run_local_ceremony
+from voting.services import casting
+from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import open_vote_day
+from voting.services.manifest import election_context
 
 DEMO_VOTE_DAY = "2026-06-14-ch"
 TRUSTEES = ("alice", "bob", "carol")
@@ -115,3 +121,18 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def blank_ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
+    """A valid ballot of the ``n``-th code of Winterthur (municipality 230): every option 0."""
+    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
+    questions = casting.questions_for_unit(
+        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
+    )
+    ballot, _ = encrypt_ballot(
+        {q.question_id: [0] * q.options for q in questions},
+        questions=questions,
+        election=election,
+        credential=derive_credential(opened.code(n=n), opened.vote_day),
+    )
+    return ballot.to_json()

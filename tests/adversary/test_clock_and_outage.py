@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from crypto.ballot import encrypt_ballot
-from crypto.credentials import derive_credential
 from tests.clocks import shift_database_clock
 from tests.clocks import skew_node_clock
 from tests.fixtures_casting import OpenVoteDay
+from tests.fixtures_casting import blank_ballot
 from tests.voting.record_tamper import Record
 from tests.voting.record_tamper import failures
 from tests.voting.record_tamper import messages
@@ -34,30 +33,14 @@ from voting.models.clock import database_now
 from voting.models.elections import Election
 from voting.models.votedays import VoteDay
 from voting.services import casting
-from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import TooEarly
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import open_vote_day
 from voting.services.lifecycle import schedule
-from voting.services.manifest import election_context
 from voting.services.record_export import export_record
 
 Prepare = Callable[..., OpenVoteDay]
-
-
-def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
-    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
-    questions = casting.questions_for_unit(
-        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
-    )
-    ballot, _ = encrypt_ballot(
-        {q.question_id: [0] * q.options for q in questions},
-        questions=questions,
-        election=election,
-        credential=derive_credential(opened.code(n=n), opened.vote_day),
-    )
-    return ballot.to_json()
 
 
 def _scheduled(
@@ -102,7 +85,7 @@ def test_a_node_whose_clock_is_ahead_cannot_close_the_vote_day_early(
     assert _status(opened.vote_day) == "open"
     # the skewed node still accepts ballots: the closing time has not come
     accepted = casting.cast_ballot(
-        db.session, opened.vote_day, _ballot(opened), signing=log_signing(app)
+        db.session, opened.vote_day, blank_ballot(opened), signing=log_signing(app)
     )
     assert accepted.receipt.index > 0
     assert _status(opened.vote_day) == "open"
@@ -173,7 +156,7 @@ def _export(app: Flask, prepare_vote_day: Prepare, monkeypatch: pytest.MonkeyPat
             tmp_path: Path) -> tuple[Path, OpenVoteDay]:  # fmt: skip
     """An honest record: scheduled for an hour, one ballot, closed when the hour has passed."""
     opened, _ = _scheduled(app, prepare_vote_day, closes_in=dt.timedelta(hours=1))
-    casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
+    casting.cast_ballot(db.session, opened.vote_day, blank_ballot(opened), signing=log_signing(app))
     shift_database_clock(monkeypatch, 2 * 3600)
     close_vote_day(db.session, opened.vote_day, signing=log_signing(app))
     path = tmp_path / "record"
@@ -250,9 +233,9 @@ def test_a_node_whose_clock_is_ahead_cannot_starve_the_checkpoints(
     with monkeypatch.context() as skewed:
         skew_node_clock(skewed, 120)
         shift_database_clock(skewed, 10)
-        casting.cast_ballot(db.session, opened.vote_day, _ballot(opened, 0), signing=signing)
+        casting.cast_ballot(db.session, opened.vote_day, blank_ballot(opened, 0), signing=signing)
     # another node, with a correct clock, ten seconds (of the database's clock) later
     shift_database_clock(monkeypatch, 20)
-    casting.cast_ballot(db.session, opened.vote_day, _ballot(opened, 1), signing=signing)
+    casting.cast_ballot(db.session, opened.vote_day, blank_ballot(opened, 1), signing=signing)
     latest = bulletin.get_checkpoint(db.session, opened.vote_day)
     assert latest.size == bulletin.log_size(db.session, opened.vote_day)

@@ -14,7 +14,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,19 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask.testing import FlaskCliRunner
 
-from crypto.ballot import encrypt_ballot
-from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
+from tests.fixtures_casting import blank_ballot
 from voting.app.extensions import db
 from voting.errors import InvalidOfficial
 from voting.log import bulletin
-from voting.models.elections import Election
 from voting.models.officials import RateCounter
-from voting.services import casting
 from voting.services import officials
 from voting.services import throttle
-from voting.services.jurisdictions import get_unit
-from voting.services.manifest import election_context
 from voting.views._auth import safe_next
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,20 +53,6 @@ def test_importing_the_app_keeps_the_default_recursion_limit() -> None:
     assert after == default
 
 
-def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
-    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
-    questions = casting.questions_for_unit(
-        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
-    )
-    ballot, _ = encrypt_ballot(
-        {q.question_id: [0] * q.options for q in questions},
-        questions=questions,
-        election=election,
-        credential=derive_credential(opened.code(n=n), opened.vote_day),
-    )
-    return ballot.to_json()
-
-
 def _counter_keys() -> list[str]:
     db.session.rollback()
     return list(db.session.execute(sa.select(RateCounter.key)).scalars())
@@ -90,7 +70,7 @@ def test_junk_naming_a_victims_credential_does_not_lock_the_victim_out(
     Before: the 21st junk request locked the credential for 15 minutes (429).
     """
     opened = prepare_vote_day()
-    victim = _ballot(opened)
+    victim = blank_ballot(opened)
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     client = app.test_client()
     junk_kinds = [
@@ -121,11 +101,11 @@ def test_junk_from_one_address_is_limited_and_answers_carry_retry_after(
     opened = prepare_vote_day()
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     client = app.test_client()
-    junk = {**_ballot(opened), "signature": "00" * 64}
+    junk = {**blank_ballot(opened), "signature": "00" * 64}
     answers = [client.post(url, json=junk, environ_base=ATTACKER) for _ in range(7)]
     assert [a.status_code for a in answers] == [400] * 5 + [429] * 2
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 600
-    assert client.post(url, json=_ballot(opened, 1), environ_base=VICTIM).status_code == 201
+    assert client.post(url, json=blank_ballot(opened, 1), environ_base=VICTIM).status_code == 201
 
 
 def test_junk_from_everyone_together_is_limited(
@@ -136,7 +116,7 @@ def test_junk_from_everyone_together_is_limited(
     opened = prepare_vote_day()
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     client = app.test_client()
-    junk = {**_ballot(opened), "signature": "00" * 64}
+    junk = {**blank_ballot(opened), "signature": "00" * 64}
     statuses = [
         client.post(url, json=junk, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"}).status_code
         for n in range(12)
@@ -247,7 +227,7 @@ def test_a_tracking_code_typed_with_spaces_is_found(
     """A voter copying the 13 groups with spaces (64 characters: it was read as hex)."""
     opened = prepare_vote_day()
     client = app.test_client()
-    receipt = client.post(f"/api/vote-days/{opened.vote_day}/ballots", json=_ballot(opened))
+    receipt = client.post(f"/api/vote-days/{opened.vote_day}/ballots", json=blank_ballot(opened))
     code = receipt.get_json()["tracking_code"]
     spaced = code.replace("-", " ")
     assert len(spaced) == 64

@@ -12,42 +12,24 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask
 
-from crypto.ballot import encrypt_ballot
-from crypto.credentials import derive_credential
 from tests.clocks import shift_database_clock
 from tests.fixtures_casting import OpenVoteDay
+from tests.fixtures_casting import blank_ballot
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import bulletin
 from voting.models.clock import database_now
 from voting.models.elections import CastBallot
-from voting.models.elections import Election
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
 from voting.models.votedays import VoteDay
 from voting.services import casting
-from voting.services.jurisdictions import get_unit
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import apply_schedule
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import open_vote_day
 from voting.services.lifecycle import schedule
-from voting.services.manifest import election_context
-
-
-def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
-    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
-    questions = casting.questions_for_unit(
-        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
-    )
-    ballot, _ = encrypt_ballot(
-        {q.question_id: [0] * q.options for q in questions},
-        questions=questions,
-        election=election,
-        credential=derive_credential(opened.code(n=n), opened.vote_day),
-    )
-    return ballot.to_json()
 
 
 def test_close_during_verification_refuses_the_ballot(
@@ -56,7 +38,7 @@ def test_close_during_verification_refuses_the_ballot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened = prepare_vote_day()
-    ballot = _ballot(opened)
+    ballot = blank_ballot(opened)
     original = casting._verify
 
     def verify_then_close(*args: Any) -> None:
@@ -90,7 +72,9 @@ def test_scheduled_close_applies_at_casting(
     opened = _open_until(app, prepare_vote_day, in_an_hour)
     shift_database_clock(monkeypatch, 2 * 3600)  # the database's clock passes the closing time
     with pytest.raises(casting.VoteDayNotOpen):
-        casting.cast_ballot(db.session, opened.vote_day, _ballot(opened), signing=log_signing(app))
+        casting.cast_ballot(
+            db.session, opened.vote_day, blank_ballot(opened), signing=log_signing(app)
+        )
     assert db.session.get_one(VoteDay, opened.vote_day).status == "closed"
 
 
@@ -102,7 +86,7 @@ def test_two_casts_past_the_closing_time_log_one_close(
     in_an_hour = database_now(db.session) + dt.timedelta(hours=1)
     opened = _open_until(app, prepare_vote_day, in_an_hour)
     shift_database_clock(monkeypatch, 2 * 3600)
-    ballot = _ballot(opened)
+    ballot = blank_ballot(opened)
     real_close = casting.close_vote_day
 
     def closed_meanwhile(session: Any, vote_day_id: str, **kwargs: Any) -> None:
@@ -211,7 +195,7 @@ def test_a_cast_costs_few_round_trips_to_the_database(
 ) -> None:
     """Every round trip is time a worker waits (docs/performance.md): count them."""
     opened = prepare_vote_day()
-    ballots = [_ballot(opened, n) for n in range(2)]
+    ballots = [blank_ballot(opened, n) for n in range(2)]
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     client = app.test_client()
     connections: list[Any] = []

@@ -20,34 +20,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask
 
-from crypto.ballot import encrypt_ballot
-from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
+from tests.fixtures_casting import blank_ballot
 from voting.app.extensions import db
 from voting.log import _tree
 from voting.log import bulletin
 from voting.models import sql
 from voting.models.elections import CastBallot
-from voting.models.elections import Election
 from voting.services import casting
-from voting.services.jurisdictions import get_unit
-from voting.services.manifest import election_context
 
 Prepare = Callable[..., OpenVoteDay]
-
-
-def _ballot(opened: OpenVoteDay, n: int = 0) -> dict[str, Any]:
-    election = election_context(opened.vote_day, db.session.get_one(Election, opened.vote_day))
-    questions = casting.questions_for_unit(
-        db.session, opened.vote_day, get_unit(db.session, "municipality:230")
-    )
-    ballot, _ = encrypt_ballot(
-        {q.question_id: [0] * q.options for q in questions},
-        questions=questions,
-        election=election,
-        credential=derive_credential(opened.code(n=n), opened.vote_day),
-    )
-    return ballot.to_json()
 
 
 def _stored(vote_day: str) -> tuple[int, int]:
@@ -96,7 +78,7 @@ def test_a_database_lost_mid_cast_answers_503_and_stores_nothing(
 ) -> None:
     opened = prepare_vote_day()
     url = f"/api/vote-days/{opened.vote_day}/ballots"
-    ballot = _ballot(opened)
+    ballot = blank_ballot(opened)
     before = _stored(opened.vote_day)
     with monkeypatch.context() as patch:
         _cut_the_database_after_verifying(app, patch)
@@ -120,7 +102,7 @@ def test_a_commit_cut_off_says_the_ballot_may_have_been_stored(
 ) -> None:
     """The connection breaks with the COMMIT on its way: the server cannot know."""
     opened = prepare_vote_day()
-    ballot = _ballot(opened)
+    ballot = blank_ballot(opened)
     real_commit = so.Session.commit
 
     def commit_lost(self: so.Session) -> None:
