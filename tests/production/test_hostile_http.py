@@ -331,7 +331,7 @@ def test_hostile_requests_to_an_open_vote_day_are_refused_and_store_nothing(
             login = http.post(
                 f"{base}/login",
                 data=form,
-                cookies=page.cookies.get_dict(),  # Secure cookies: sent here over loopback HTTP
+                cookies={c.name: c.value or "" for c in page.cookies},  # Secure: sent over loopback
                 allow_redirects=False,
                 timeout=TIMEOUT,
             )
@@ -345,9 +345,9 @@ def test_hostile_requests_to_an_open_vote_day_are_refused_and_store_nothing(
             assert token
     with requests.Session() as voter:
         # 10: the code-entry form sends no field (without JavaScript, no code in a URL).
-        page = voter.get(f"{base}/vote/{day}", timeout=TIMEOUT).text
-        start = page.index('<form id="code-form"')
-        form_html = page[start : page.index("</form>", start)]
+        vote_page = voter.get(f"{base}/vote/{day}", timeout=TIMEOUT).text
+        start = vote_page.index('<form id="code-form"')
+        form_html = vote_page[start : vote_page.index("</form>", start)]
         assert 'id="code"' in form_html
         assert "name=" not in form_html
         # 11: a cast, its tracking code typed with spaces.
