@@ -122,7 +122,8 @@ def test_login_rate_limit_per_account(
         assert official_actions.log_in("alice", "not the password").status_code == 401
     refused = official_actions.log_in("alice", PASSWORD)  # right password, too late
     assert refused.status_code == 429
-    assert refused.headers["Retry-After"] == "900"
+    # the rest of the 900 s window opened by the first attempt (a second may have passed)
+    assert 890 <= int(refused.headers["Retry-After"]) <= 900
     assert b"too many login attempts" in refused.data
     assert client.get("/officials/account").status_code == 303
 
