@@ -23,11 +23,13 @@ through what a stranger can send without a witness's keys:
 
 The figures: cast p50/p99 and ballots/s of both runs, the p50 ratio (the
 acceptance bar is 2x), the attack's requests, rate and status codes, and
-the load average before and after each run. Every ballot is cast once; the
-attacked run casts its own ballots.
+the load average before and after each run, the CPU the server (gunicorn
+workers, PostgreSQL backends) spent in each run and so per attacking request.
+Every ballot is cast once: each run casts its own ballots. The run alone
+comes first (``--attack-first`` swaps them, to see what the order weighs).
 
     python benchmarks/witness_attack_bench.py [--ballots 300] [--attackers 8]
-        [--clients 16] [--workers 2] [--database-url URL] [--json]
+        [--clients 16] [--workers 2] [--attack-first] [--database-url URL] [--json]
 
 PostgreSQL by default (``--database-url``, default the local scratch
 database ``test_h2``; its schema is rebuilt: use a scratch database);
@@ -57,6 +59,7 @@ from nacl.signing import SigningKey
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _cpu  # noqa: E402
 from benchmarks._common import emit  # noqa: E402
 from benchmarks._vote_day import make_ballot  # noqa: E402
 from benchmarks._vote_day import prepare  # noqa: E402
@@ -196,6 +199,23 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _server_cpu(server: int, url: str) -> dict[int, float]:
+    """CPU seconds so far of the gunicorn workers and the PostgreSQL backends, by PID."""
+    return _cpu.cpu_of([*_cpu.children(server), *_cpu.postgres_backends(url)])
+
+
+def _after(
+    load_before: list[float], cpu_before: dict[int, float], server: int, url: str
+) -> dict[str, Any]:
+    """The machine's load around a run and the CPU the server (workers, PostgreSQL) spent."""
+    now = _server_cpu(server, url)
+    return {
+        "server_cpu_s": round(sum(v - cpu_before.get(p, 0.0) for p, v in now.items()), 2),
+        "load_average_before": load_before,
+        "load_average_after": _load(),
+    }
+
+
 def run(
     *,
     ballots: int,
@@ -205,6 +225,7 @@ def run(
     database_url: str,
     max_seconds: float,
     attack_max_requests: int,
+    attack_first: bool = False,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="urna-witness-attack-") as tmp:
         url = f"sqlite:///{tmp}/urna.sqlite" if database_url == "sqlite" else database_url
@@ -232,27 +253,36 @@ def run(
             attack = Attack("127.0.0.1", port, _attack_requests(log, note))
             endpoint = f"{base}/api/vote-days/{prepared.vote_day}/ballots"
 
-            load_before_alone = _load()
-            alone = _cast_figures(*_post_all(endpoint, bodies[:ballots], clients, max_seconds))
-            load_after_alone = _load()
+            def cast_alone(bodies: list[bytes]) -> dict[str, Any]:
+                before, cpu = _load(), _server_cpu(server.pid, url)
+                figures = _cast_figures(*_post_all(endpoint, bodies, clients, max_seconds))
+                return {**figures, **_after(before, cpu, server.pid, url)}
 
-            context = multiprocessing.get_context("fork")
-            stop, results = context.Event(), context.Queue()
-            process = context.Process(
-                target=_attacker, args=(attack, attackers, attack_max_requests, stop, results)
-            )
-            load_before_attack = _load()
-            process.start()
-            time.sleep(1.0)  # the attack is under way before the first ballot
-            try:
-                attacked = _cast_figures(
-                    *_post_all(endpoint, bodies[ballots:], clients, max_seconds)
+            def cast_attacked(bodies: list[bytes]) -> dict[str, Any]:
+                context = multiprocessing.get_context("fork")
+                stop, results = context.Event(), context.Queue()
+                process = context.Process(
+                    target=_attacker, args=(attack, attackers, attack_max_requests, stop, results)
                 )
-            finally:
-                stop.set()
-            report = results.get(timeout=120)
-            process.join(timeout=30)
-            load_after_attack = _load()
+                before, cpu = _load(), _server_cpu(server.pid, url)
+                process.start()
+                time.sleep(1.0)  # the attack is under way before the first ballot
+                try:
+                    figures = _cast_figures(*_post_all(endpoint, bodies, clients, max_seconds))
+                finally:
+                    stop.set()
+                reports.append(results.get(timeout=120))
+                process.join(timeout=30)
+                return {**figures, **_after(before, cpu, server.pid, url)}
+
+            reports: list[dict[str, Any]] = []
+            if attack_first:
+                attacked = cast_attacked(bodies[:ballots])
+                alone = cast_alone(bodies[ballots:])
+            else:
+                alone = cast_alone(bodies[:ballots])
+                attacked = cast_attacked(bodies[ballots:])
+            report = reports[0]
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -272,24 +302,23 @@ def run(
             "cast_clients": clients,
             "ballots_per_run": ballots,
             "attack_connections": attackers,
+            "order": "attack first" if attack_first else "alone first",
             "cpus": os.cpu_count() or 1,
         },
-        "cast_alone": {
-            **alone,
-            "load_average_before": load_before_alone,
-            "load_average_after": load_after_alone,
-        },
-        "cast_under_attack": {
-            **attacked,
-            "load_average_before": load_before_attack,
-            "load_average_after": load_after_attack,
-        },
+        "cast_alone": alone,
+        "cast_under_attack": attacked,
         "comparison": {
             "p50_ratio_attack_over_alone": ratio,
             "p99_ratio_attack_over_alone": round(attacked["p99_ms"] / alone["p99_ms"], 2)
             if alone["p99_ms"] and attacked["p99_ms"]
             else None,
             "within_2x": ratio is not None and ratio <= 2.0,
+            # Both runs cast as many ballots: the difference is the attack's cost.
+            "server_cpu_ms_per_attack_request": round(
+                1000 * (attacked["server_cpu_s"] - alone["server_cpu_s"]) / report["sent"], 2
+            )
+            if report["sent"]
+            else None,
         },
         "attack": {
             "requests": report["sent"],
@@ -316,6 +345,9 @@ def main() -> None:
         default=DEFAULT_DATABASE,
         help="PostgreSQL scratch database (schema is rebuilt), or 'sqlite' for a temporary file",
     )
+    parser.add_argument(
+        "--attack-first", action="store_true", help="the attacked run first, then the run alone"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = run(
@@ -326,6 +358,7 @@ def main() -> None:
         database_url=args.database_url,
         max_seconds=args.max_seconds,
         attack_max_requests=args.attack_max_requests,
+        attack_first=args.attack_first,
     )
     emit(figures, as_json=args.json, title="Urna casting under invalid witness submissions")
 
