@@ -25,8 +25,9 @@ The figures: cast p50/p99 and ballots/s of both runs, the p50 ratio (the
 acceptance bar is 2x), the attack's requests, rate and status codes, and
 the load average before and after each run, the CPU the server (gunicorn
 workers, PostgreSQL backends) spent in each run and so per attacking request.
-Every ballot is cast once: each run casts its own ballots. The run alone
-comes first (``--attack-first`` swaps them, to see what the order weighs).
+Every ballot is cast once: each run casts its own ballots, after ``--warmup``
+ballots cast untimed (the workers' first requests). The run alone comes
+first (``--attack-first`` swaps them, to see what the order weighs).
 
     python benchmarks/witness_attack_bench.py [--ballots 300] [--attackers 8]
         [--clients 16] [--workers 2] [--attack-first] [--database-url URL] [--json]
@@ -226,13 +227,14 @@ def run(
     max_seconds: float,
     attack_max_requests: int,
     attack_first: bool = False,
+    warmup: int = 30,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="urna-witness-attack-") as tmp:
         url = f"sqlite:///{tmp}/urna.sqlite" if database_url == "sqlite" else database_url
         if url.startswith("postgresql"):
             _reset_postgres(url)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "URNA_INSTANCE": tmp})
-        prepared = prepare(app, 2 * ballots)
+        prepared = prepare(app, 2 * ballots + warmup)
         with app.app_context():  # one real witness, approved by an official
             register_witnesses(db.session, prepared.vote_day, 1, b"bench", log_signing(app))
             db.session.remove()
@@ -275,13 +277,15 @@ def run(
                 process.join(timeout=30)
                 return {**figures, **_after(before, cpu, server.pid, url)}
 
+            # Untimed: the workers' first requests (imports, connections, caches).
+            _post_all(endpoint, bodies[2 * ballots :], clients, max_seconds)
             reports: list[dict[str, Any]] = []
             if attack_first:
                 attacked = cast_attacked(bodies[:ballots])
-                alone = cast_alone(bodies[ballots:])
+                alone = cast_alone(bodies[ballots : 2 * ballots])
             else:
                 alone = cast_alone(bodies[:ballots])
-                attacked = cast_attacked(bodies[ballots:])
+                attacked = cast_attacked(bodies[ballots : 2 * ballots])
             report = reports[0]
         finally:
             server.terminate()
@@ -301,6 +305,7 @@ def run(
             "workers": workers,
             "cast_clients": clients,
             "ballots_per_run": ballots,
+            "warmup_ballots": warmup,
             "attack_connections": attackers,
             "order": "attack first" if attack_first else "alone first",
             "cpus": os.cpu_count() or 1,
@@ -346,6 +351,9 @@ def main() -> None:
         help="PostgreSQL scratch database (schema is rebuilt), or 'sqlite' for a temporary file",
     )
     parser.add_argument(
+        "--warmup", type=int, default=30, help="ballots cast, untimed, before both runs"
+    )
+    parser.add_argument(
         "--attack-first", action="store_true", help="the attacked run first, then the run alone"
     )
     parser.add_argument("--json", action="store_true")
@@ -359,6 +367,7 @@ def main() -> None:
         max_seconds=args.max_seconds,
         attack_max_requests=args.attack_max_requests,
         attack_first=args.attack_first,
+        warmup=args.warmup,
     )
     emit(figures, as_json=args.json, title="Urna casting under invalid witness submissions")
 

@@ -42,7 +42,7 @@ def test_witness_attack_bench_reports_casting_alone_and_under_attack() -> None:
     figures = _run(
         "witness_attack_bench.py",
         *("--ballots", "8", "--attackers", "2", "--clients", "2"),
-        *("--attack-max-requests", "400", "--database-url", "sqlite"),
+        *("--attack-max-requests", "400", "--warmup", "2", "--database-url", "sqlite"),
     )
     for run in ("cast_alone", "cast_under_attack"):
         assert figures[run]["ballots_accepted"] == 8 and figures[run]["statuses"] == {"201": 8}
