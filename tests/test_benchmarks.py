@@ -36,3 +36,22 @@ def test_record_bench_reports_the_server_cpu_of_record_requests() -> None:
     served = figures["served"]
     assert served["requests"] == 3 and served["bytes_sent"] == figures["record"]["zip_bytes"]
     assert served["second_request_cpu_ms"] >= 0 and served["revalidate_304_cpu_ms"] >= 0
+
+
+def test_witness_attack_bench_reports_casting_alone_and_under_attack() -> None:
+    figures = _run(
+        "witness_attack_bench.py",
+        *("--ballots", "8", "--attackers", "2", "--clients", "2"),
+        *("--attack-max-requests", "400", "--warmup", "2", "--database-url", "sqlite"),
+    )
+    for run in ("cast_alone", "cast_under_attack"):
+        assert figures[run]["ballots_accepted"] == 8 and figures[run]["statuses"] == {"201": 8}
+        assert figures[run]["p50_ms"] > 0 and len(figures[run]["load_average_after"]) == 3
+    assert figures["comparison"]["p50_ratio_attack_over_alone"] > 0
+    attack = figures["attack"]
+    assert 0 < attack["requests"] <= 400 and sum(attack["statuses"].values()) == attack["requests"]
+    # Every invalid submission is refused: no 2xx, no 5xx, no dropped connection.
+    assert set(attack["statuses"]) <= {"400", "404", "429"}, attack["statuses_by_kind"]
+    assert set(attack["statuses_by_kind"]) == {
+        "unregistered", "forged_auth", "tampered_checkpoint", "registration"
+    }  # fmt: skip
