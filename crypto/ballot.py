@@ -58,6 +58,7 @@ __all__ = [
     "sign_ballot",
     "verify_audit",
     "verify_ballot",
+    "verify_proofs",
 ]
 
 SIGNATURE_TAG = b"urna/v1/ballot-signature"
@@ -393,6 +394,21 @@ def verify_ballot(
     """
     check_ballot_shape(ballot, questions=questions, election=election)
     verify_signature(ballot, purpose)
+    verify_proofs(ballot, questions=questions, election=election)
+
+
+def verify_proofs(
+    ballot: Ballot, *, questions: Sequence[QuestionSpec], election: ElectionContext
+) -> None:
+    """Check every option's range proof and every question's sum proof (the expensive part).
+
+    The caller has checked the shape (:func:`check_ballot_shape`); the server
+    checks the signature first, so that only an authenticated attempt costs
+    proof verification (:func:`verify_ballot` does all three).
+
+    Raises:
+        InvalidProof: a proof does not verify (the message names the question).
+    """
     for spec, answer in zip(questions, ballot.answers, strict=True):
         _verify_answer(answer, spec, election, ballot.credential)
 

@@ -47,7 +47,7 @@ from crypto.ballot import QuestionSpec
 from crypto.ballot import check_ballot_shape
 from crypto.ballot import content_keys
 from crypto.ballot import verify_audit
-from crypto.ballot import verify_ballot
+from crypto.ballot import verify_proofs
 from crypto.ballot import verify_signature
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidProof
@@ -699,9 +699,7 @@ def _verify(
     if attempt is not None:
         attempt.authenticated(ballot.credential.hex())
     try:
-        verify_ballot(ballot, questions=questions, election=context, purpose=purpose)
-    except InvalidSignature as exc:
-        raise BadSignature(str(exc)) from exc
+        verify_proofs(ballot, questions=questions, election=context)
     except InvalidProof as exc:
         raise InvalidBallotProof(str(exc)) from exc
 
