@@ -236,15 +236,15 @@ def test_log_in_rate_limit_per_account(db_session: so.Session) -> None:
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             officials.log_in(
-                db_session, "alice", "wrong password!", client_address="a", policy=policy, now=now
+                db_session, "alice", "wrong password!", address_key="login-ip:a", policy=policy, now=now
             )
     # The fourth attempt is refused before the password is looked at, even the right one.
     with pytest.raises(TooManyAttempts, match="try again in 10 minutes") as refused:
-        officials.log_in(db_session, "alice", PASSWORD, client_address="b", policy=policy, now=now)
+        officials.log_in(db_session, "alice", PASSWORD, address_key="login-ip:b", policy=policy, now=now)
     assert refused.value.retry_after == 600
     later = now + dt.timedelta(seconds=601)
     official, token = officials.log_in(
-        db_session, "alice", PASSWORD, client_address="b", policy=policy, now=later
+        db_session, "alice", PASSWORD, address_key="login-ip:b", policy=policy, now=later
     )
     assert officials.resume_session(db_session, token, now=later) is official
 
@@ -256,14 +256,14 @@ def test_log_in_rate_limit_per_address_spans_accounts(db_session: so.Session) ->
     for name in ["bob", "carol", "dave", "erin"]:
         with pytest.raises(AuthenticationFailed):
             officials.log_in(
-                db_session, name, PASSWORD, client_address="198.51.100.7", policy=policy, now=now
+                db_session, name, PASSWORD, address_key="login-ip:198.51.100.7", policy=policy, now=now
             )
     with pytest.raises(TooManyAttempts):
         officials.log_in(
-            db_session, "alice", PASSWORD, client_address="198.51.100.7", policy=policy, now=now
+            db_session, "alice", PASSWORD, address_key="login-ip:198.51.100.7", policy=policy, now=now
         )
     officials.log_in(
-        db_session, "alice", PASSWORD, client_address="198.51.100.8", policy=policy, now=now
+        db_session, "alice", PASSWORD, address_key="login-ip:198.51.100.8", policy=policy, now=now
     )
 
 
@@ -273,7 +273,7 @@ def test_successful_logins_do_not_use_up_the_address_limit(db_session: so.Sessio
     now = dt.datetime(2026, 3, 8, 8, 0, tzinfo=dt.UTC)
     for _ in range(5):  # an office behind one address, logging in all day
         officials.log_in(
-            db_session, "alice", PASSWORD, client_address="office", policy=policy, now=now
+            db_session, "alice", PASSWORD, address_key="login-ip:office", policy=policy, now=now
         )
 
 

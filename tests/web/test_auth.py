@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from tests.official_actions import PASSWORD
 from tests.official_actions import OfficialActions
 from voting.app import create_app
+from voting.app.extensions import db
 from voting.models.officials import OfficialSession
+from voting.models.officials import RateCounter
 from voting.services import officials
 from voting.services import throttle
 
@@ -134,6 +136,19 @@ def test_login_rate_limit_per_address(official_actions: OfficialActions, app: Fl
     for name in ["bob", "carol", "dave"]:
         assert official_actions.log_in(name, PASSWORD).status_code == 401
     assert official_actions.log_in("alice", PASSWORD).status_code == 429
+
+
+def test_login_counters_never_hold_the_clients_address(
+    official_actions: OfficialActions, app: Flask
+) -> None:
+    official_actions.create("alice")
+    assert official_actions.log_in("bob", PASSWORD).status_code == 401
+    with app.app_context():
+        keys = db.session.scalars(sa.select(RateCounter.key)).all()
+    address_keys = [key for key in keys if key.startswith("login-ip:")]
+    assert len(address_keys) == 1, keys
+    assert "127.0.0.1" not in address_keys[0]  # a keyed hash of it
+    assert len(address_keys[0]) == len("login-ip:") + 32
 
 
 def test_login_redirects_only_to_local_paths(official_actions: OfficialActions) -> None:

@@ -116,7 +116,7 @@ class OfficialSession(db.Model):  # type: ignore[name-defined,misc]
 
 
 class RateCounter(db.Model):  # type: ignore[name-defined,misc]
-    """Attempts under one key (``login-user:alice``, ``login-ip:192.0.2.1``) in a window.
+    """Attempts under one key (``login-user:alice``, ``login-ip:<keyed hash>``) in a window.
 
     Times are Unix seconds so that the atomic upsert compares integers on every
     database.

@@ -403,14 +403,17 @@ def log_in(
     username: str,
     password: str,
     *,
-    client_address: str,
+    address_key: str,
     policy: LoginPolicy | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Official, str]:
     """Rate-limit, authenticate and open a session; return the official and its token.
 
     The token goes into the (signed, HttpOnly) session cookie; the database
-    keeps only its SHA-256.
+    keeps only its SHA-256. ``address_key`` is the rate-limit key of the
+    client's address: the web view passes a keyed hash of it
+    (:func:`voting.views.citizen_limits.client_key`), so that the counters
+    table never holds a client's address.
 
     Raises:
         TooManyAttempts: the account or the address is over its limit (the
@@ -421,7 +424,6 @@ def log_in(
     moment = now or _utcnow()
     seconds = int(moment.timestamp())
     account_key = account_throttle_key(username)
-    address_key = f"login-ip:{client_address[:128]}"
     throttle.hit(session, address_key, policy.per_address, what="login attempts", now=seconds)
     throttle.hit(session, account_key, policy.per_account, what="login attempts", now=seconds)
     official = authenticate(session, username, password)

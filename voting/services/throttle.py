@@ -1,6 +1,6 @@
 """Rate limits shared by every worker: counters in the database.
 
-A fixed-window counter per key (``login-user:alice``, ``login-ip:192.0.2.1``).
+A fixed-window counter per key (``login-user:alice``, ``login-ip:<keyed hash>``).
 :func:`hit` reserves one attempt with a single atomic upsert *before* the
 expensive or sensitive work (a password check), so concurrent requests in
 several gunicorn workers can never together exceed the limit. A successful

@@ -33,6 +33,7 @@ from voting.views._auth import SESSION_TOKEN
 from voting.views._auth import current_official
 from voting.views._auth import official_required
 from voting.views._auth import safe_next
+from voting.views.citizen_limits import client_key
 
 bp = Blueprint("auth", __name__)
 
@@ -64,7 +65,7 @@ def login() -> ResponseReturnValue:
             db.session,
             form.username.data or "",
             form.password.data or "",
-            client_address=request.remote_addr or "unknown",
+            address_key=client_key("login-ip"),
             policy=_policy(),
         )
     except TooManyAttempts as exc:
