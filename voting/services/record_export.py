@@ -28,6 +28,7 @@ from crypto.witness import AggregateCosignature
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.log import bulletin
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.log.keys import LogSigning
 from voting.models.session_types import DbSession
@@ -121,6 +122,10 @@ def _roster(session: DbSession, vote_day_id: str) -> dict[str, Any]:
                 "proof_of_possession": w.proof_of_possession.hex(),
             }
             for w in witnesses.list_witnesses(session, log)
+        ],
+        "cosigners": [
+            {"name": c.name, "vkey": cosigners.cosigner_key(c).vkey(), "url": c.url}
+            for c in cosigners.list_cosigners(session, log)
         ],
     }
 
