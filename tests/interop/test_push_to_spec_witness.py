@@ -1,0 +1,185 @@
+"""The log pushes add-checkpoint to a C2SP witness written from the spec, over real HTTP.
+
+The witness (tests/interop/c2sp_witness.py, no Urna code) runs behind a real
+HTTP server (tests/interop/spec_server.py). Urna's log pushes each new
+checkpoint to it (:func:`voting.log.cosigners.push`, urllib), keeps its
+``cosignature/v1`` line and serves it on the checkpoint; the verifier's
+witness check counts it only with its vkey pinned in the observer's roster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from crypto.note import VerifierKey
+from crypto.note import parse_note
+from crypto.witness import parse_pinned_roster
+from crypto.witness.cosignature import CosignerKey
+from crypto.witness.cosignature import verify_cosignature_v1
+from tests.interop.c2sp_witness import SpecWitness
+from tests.interop.spec_server import WitnessServer
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.log import bulletin
+from voting.log import cosigners
+from voting.services import record_export
+from voting.tools.verify.log_checks import check_witnesses
+from voting.tools.verify.record import RecordFiles
+from voting.tools.verify.report import Report
+
+NAME = "2026-11-29-push"
+BASE = f"/api/logs/{NAME}"
+
+
+def grow(app: Flask, size: int) -> None:
+    start = bulletin.log_size(db.session, NAME)
+    bulletin.append_many(db.session, NAME, [{"type": "ballot", "n": i} for i in range(start, size)])
+    bulletin.issue_checkpoint(db.session, NAME, log_signing(app), interval=dt.timedelta(0))
+
+
+@pytest.fixture()
+def log_vkey(app: Flask) -> str:
+    signing = log_signing(app)
+    bulletin.create_log(db.session, NAME, origin=signing.origin_for(NAME))
+    return str(signing.verifier_key(signing.origin_for(NAME)))
+
+
+def spec_witness(log_vkey: str, name: str = "witness.example/w1", seed: int = 7) -> SpecWitness:
+    return SpecWitness(name, bytes([seed]) * 32, log_vkey)
+
+
+@pytest.fixture()
+def server(log_vkey: str) -> Iterator[WitnessServer]:
+    with WitnessServer(spec_witness(log_vkey)).running() as running:
+        yield running
+
+
+def listed(app: Flask, server: WitnessServer) -> None:
+    cosigners.add_cosigner(
+        db.session,
+        NAME,
+        server.witness.vkey(),
+        server.url,
+        approved_by="admin",
+        signing=log_signing(app),
+    )
+
+
+def witness_check(
+    client: FlaskClient, log_vkey: str, roster: str | None, required: int = 1
+) -> tuple[str, str, dict[str, object]]:
+    """The verifier's witness check on the served checkpoint: (status, message, facts)."""
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    files = RecordFiles({}, (), note, log_vkey, record_export._roster(db.session, NAME))
+    report = Report()
+    pinned = parse_pinned_roster(roster) if roster is not None else None
+    check_witnesses(
+        report,
+        files,
+        VerifierKey.parse(log_vkey),
+        required,
+        True,
+        pinned.bls if pinned else None,
+        pinned.cosigners if pinned else (),
+    )
+    result = report.checks["witnesses"]
+    message = result.failures[0].message if result.failures else result.detail
+    return result.status, message, report.facts
+
+
+def test_the_log_pushes_a_growing_log_and_the_verifier_counts_the_pinned_witness(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    vkey = server.witness.vkey()
+    for size in [1, 5, 8, 21, 22]:
+        grow(app, size)
+        [outcome] = cosigners.push(db.session, NAME, timeout=5)
+        assert outcome.cosigned, outcome.error
+        assert server.witness.size == size  # the spec witness verified each consistency proof
+        note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+        assert parse_note(note).signatures[-1].name == server.witness.name
+        verify_cosignature_v1(note, CosignerKey.from_vkey(vkey))
+    assert [r.split("\n", 1)[0] for r in server.requests] == [
+        "old 0",
+        "old 1",
+        "old 5",
+        "old 8",
+        "old 21",
+    ]
+    # pushing again sends nothing: the latest checkpoint is cosigned
+    assert cosigners.push(db.session, NAME, timeout=5) == []
+    status, message, facts = witness_check(client, log_vkey, f"# mine\n{vkey}\n")
+    assert status == "passed", message
+    assert "cosignature/v1: witness.example/w1" in message
+    assert facts["witnesses_counted"] == {"bls": [], "cosignature/v1": ["witness.example/w1"]}
+
+
+def test_a_witness_not_on_the_pinned_roster_is_not_counted(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    grow(app, 3)
+    assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
+    stranger = spec_witness(log_vkey, "other.example/w9", seed=9).vkey()
+    status, message, facts = witness_check(client, log_vkey, stranger)
+    assert status == "failed"
+    assert "0 of the 1 witnesses in your roster" in message
+    assert "witness.example/w1, not in your roster" in message
+    assert facts["witnesses_not_in_your_roster"] == ["witness.example/w1"]
+    # without a roster file, the record's own roster: counted but not independently checked
+    status, message, _ = witness_check(client, log_vkey, None)
+    assert status == "unpinned"
+    assert "1 of 1 C2SP witnesses of the record's own roster" in message
+
+
+def test_a_409_with_the_witness_size_is_retried_with_the_right_proof(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    grow(app, 4)
+    # someone else (another log instance, a previous database) already brought
+    # the witness to size 4; the log believes it cosigned nothing yet
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    assert server.witness.add_checkpoint(f"old 0\n\n{note}", 1)[0] == 200
+    grow(app, 9)
+    [outcome] = cosigners.push(db.session, NAME, timeout=5)
+    assert outcome.cosigned and outcome.attempts == 2, outcome
+    assert [r.split("\n", 1)[0] for r in server.requests] == ["old 0", "old 4"]
+    assert server.witness.size == 9
+
+
+def test_a_dead_or_slow_witness_is_reported_and_the_others_still_cosign(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    with WitnessServer(spec_witness(log_vkey, "slow.example/w2", seed=3)).running() as slow:
+        slow.delay = 1.5
+        listed(app, slow)
+        cosigners.add_cosigner(
+            db.session,
+            NAME,
+            spec_witness(log_vkey, "dead.example/w3", seed=4).vkey(),
+            "http://127.0.0.1:9",
+            approved_by="admin",
+            signing=log_signing(app),
+        )
+        grow(app, 2)
+        outcomes = {o.witness: o for o in cosigners.push(db.session, NAME, timeout=0.5)}
+    assert outcomes["witness.example/w1"].cosigned
+    assert not outcomes["slow.example/w2"].cosigned
+    assert "too slow" in (outcomes["slow.example/w2"].error or "")
+    assert not outcomes["dead.example/w3"].cosigned
+    assert "unreachable" in (outcomes["dead.example/w3"].error or "")
+    rows = {
+        c.name: c
+        for c in cosigners.list_cosigners(db.session, cosigners._get_log(db.session, NAME))
+    }
+    assert rows["dead.example/w3"].last_error and rows["witness.example/w1"].last_error is None
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    assert [s.name for s in parse_note(note).signatures][1:] == ["witness.example/w1"]
