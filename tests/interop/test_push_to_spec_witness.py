@@ -9,7 +9,9 @@ witness check counts it only with its vkey pinned in the observer's roster.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -183,3 +185,60 @@ def test_a_dead_or_slow_witness_is_reported_and_the_others_still_cosign(
     assert rows["dead.example/w3"].last_error and rows["witness.example/w1"].last_error is None
     note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
     assert [s.name for s in parse_note(note).signatures][1:] == ["witness.example/w1"]
+
+
+def _sign_as(witness: SpecWitness, text: str, when: int) -> str:
+    """``witness``'s cosignature/v1 line over ``text`` (a checkpoint body), dated ``when``.
+
+    Written from c2sp.org/tlog-cosignature with hashlib and PyNaCl only.
+    """
+    public = bytes(witness.key.verify_key)
+    key_id = hashlib.sha256(witness.name.encode() + b"\n\x04" + public).digest()[:4]
+    signature = witness.key.sign(f"cosignature/v1\ntime {when}\n{text}".encode()).signature
+    payload = key_id + when.to_bytes(8, "big") + signature
+    return f"— {witness.name} {base64.b64encode(payload).decode()}\n"
+
+
+REPLAYS = {
+    # a line the witness really signed, but over another checkpoint of the same log
+    "other checkpoint": lambda w, text, now: _sign_as(
+        w, text.replace(text.split("\n")[2], base64.b64encode(bytes(32)).decode()), now
+    ),
+    # a line the witness really signed over the same size and root of another log
+    "other origin": lambda w, text, now: _sign_as(
+        w, "other.example/log" + text[text.index("\n") :], now
+    ),
+    # a line the witness really signed over this checkpoint, an hour before the push
+    "old timestamp": lambda w, text, now: _sign_as(w, text, now - 3600),
+}
+
+
+@pytest.mark.parametrize("replay", list(REPLAYS))
+def test_a_forged_or_replayed_cosignature_is_refused_and_not_served(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer, replay: str
+) -> None:
+    listed(app, server)
+    grow(app, 6)
+    honest = server.answer
+
+    def replaying(body: str, now: int) -> tuple[int, str]:
+        honest(body, now)  # the witness does cosign; the answer is swapped on the way back
+        note = body.split("\n\n", 1)[1]
+        text = parse_note(note).text
+        return 200, REPLAYS[replay](server.witness, text, now)
+
+    server.answer = replaying
+    [outcome] = cosigners.push(db.session, NAME, timeout=5)
+    assert not outcome.cosigned
+    assert "refused its answer" in (outcome.error or "")
+    if replay == "old timestamp":
+        assert "replayed" in (outcome.error or "")
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    assert len(parse_note(note).signatures) == 1  # only the log's own
+    # the honest answer is stored once the witness answers honestly again
+    server.answer = lambda body, now: (
+        (409, f"{server.witness.size}\n")
+        if not body.startswith(f"old {server.witness.size}\n")
+        else honest(body, now)
+    )
+    assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
