@@ -242,3 +242,57 @@ def test_a_forged_or_replayed_cosignature_is_refused_and_not_served(
         else honest(body, now)
     )
     assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
+
+
+def test_a_409_beyond_the_logs_checkpoint_is_reported_not_retried(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    grow(app, 3)
+    server.answer = lambda body, now: (409, "1000\n")
+    [outcome] = cosigners.push(db.session, NAME, timeout=5)
+    assert not outcome.cosigned and "beyond this log's latest checkpoint" in (outcome.error or "")
+    assert len(server.requests) == 1
+    server.answer = lambda body, now: (409, "007\n")  # not a size: no retry either
+    [outcome] = cosigners.push(db.session, NAME, timeout=5)
+    assert "409 without a size" in (outcome.error or "")
+
+
+def test_flask_witness_push_signs_the_grown_log_and_pushes_it(
+    app: Flask, log_vkey: str, server: WitnessServer
+) -> None:
+    from tests.witness_helpers import administrator
+
+    official = administrator(db.session).username
+    runner = app.test_cli_runner()
+    added = runner.invoke(
+        args=[
+            "witness",
+            "add-c2sp",
+            NAME,
+            server.witness.vkey(),
+            "--url",
+            server.url + "/",
+            "--by",
+            official,
+        ]
+    )
+    assert added.exit_code == 0, added.output
+    bulletin.append_many(db.session, NAME, [{"type": "ballot", "n": i} for i in range(4)])
+    pushed = runner.invoke(args=["witness", "push", NAME, "--timeout", "5"])
+    assert pushed.exit_code == 0, pushed.output
+    assert "witness.example/w1: cosigned size 5" in pushed.output  # + the cosigner record
+    assert server.witness.size == 5
+    refused = runner.invoke(
+        args=[
+            "witness",
+            "add-c2sp",
+            NAME,
+            server.witness.vkey(),
+            "--url",
+            "file:///etc",
+            "--by",
+            official,
+        ]
+    )
+    assert refused.exit_code != 0 and "http:// or https://" in refused.output

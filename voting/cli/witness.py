@@ -16,6 +16,7 @@ checkpoint (``add-checkpoint``) outside any ballot transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import click
@@ -130,10 +131,11 @@ def add_c2sp_command(log: str, vkey: str, url: str, username: str) -> None:
 )
 @with_appcontext
 def push_command(log: str, timeout: float, every: float | None) -> None:
-    """Sign a checkpoint if one is due and push it to LOG's C2SP witnesses (add-checkpoint)."""
+    """Sign a checkpoint if the log grew and push it to LOG's C2SP witnesses (add-checkpoint)."""
     while True:
         try:
-            bulletin.latest_checkpoint_note(db.session, log, signing=log_signing(current_app))
+            signing = log_signing(current_app)
+            bulletin.issue_checkpoint(db.session, log, signing, interval=dt.timedelta(0))
             outcomes = cosigners.push(db.session, log, timeout=timeout)
         except VotingError as exc:
             raise click.ClickException(exc.message) from exc
