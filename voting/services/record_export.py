@@ -107,7 +107,7 @@ def export_record(
             n: hashlib.sha256(d).hexdigest() for n, d in files.items()
         }
         write(META, iter([_json(meta)]))
-    cosigned = _cosigners(note, roster["roster"])
+    cosigned = _cosigners(note, roster)
     return ExportedRecord(path, size, cosigned, vote_day.status)
 
 
@@ -130,11 +130,16 @@ def _roster(session: DbSession, vote_day_id: str) -> dict[str, Any]:
     }
 
 
-def _cosigners(note: str, roster_name: str) -> int:
+def _cosigners(note: str, roster: dict[str, Any]) -> int:
+    """BLS witnesses in the aggregate line plus the C2SP witnesses' lines (as stored)."""
+    listed = {c["name"] for c in roster["cosigners"]}
+    count = 0
     for sig in parse_note(note).signatures:
-        if sig.name == roster_name:
-            return len(AggregateCosignature.from_payload(sig.signature).signers)
-    return 0
+        if sig.name == roster["roster"]:
+            count += len(AggregateCosignature.from_payload(sig.signature).signers)
+        elif sig.name in listed:
+            count += 1
+    return count
 
 
 def _entries(session: DbSession, vote_day_id: str, size: int) -> Iterator[bytes]:
