@@ -296,3 +296,20 @@ def test_flask_witness_push_signs_the_grown_log_and_pushes_it(
         ]
     )
     assert refused.exit_code != 0 and "http:// or https://" in refused.output
+
+
+def test_each_scheduler_pass_pushes_and_a_witnessless_log_is_left_alone(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    signing = log_signing(app)
+    bulletin.create_log(db.session, "no-witness", origin=signing.origin_for("no-witness"))
+    listed(app, server)
+    bulletin.append_many(db.session, NAME, [{"type": "ballot", "n": i} for i in range(3)])
+    ran = app.test_cli_runner().invoke(args=["schedule", "run"])
+    assert ran.exit_code == 0, ran.output
+    assert f"witness witness.example/w1 of {NAME}, size " in ran.output
+    assert "no-witness" not in ran.output
+    assert server.witness.size == bulletin.get_checkpoint(db.session, NAME).size
+    again = app.test_cli_runner().invoke(args=["schedule", "run"])
+    assert "witness.example/w1" not in again.output  # the latest is cosigned: nothing to ask
+    assert len(server.requests) == 1

@@ -11,7 +11,8 @@ they answer with their cosignature lines (docs/witnesses.md).
   record on the log, like a BLS witness's ``witness`` record.
 - :func:`push` sends the latest checkpoint to every listed witness that has
   not cosigned it. It runs outside any ballot transaction (``flask witness
-  push``): no database transaction or lock is open while it talks to
+  push``, and :func:`push_all` in each pass of ``flask schedule run``): no
+  database transaction or lock is open while it talks to
   witnesses, the witnesses are asked in parallel, each with a timeout, and
   a witness's failure is recorded on its row, never raised.
 - :func:`stored_lines` are the cosignature lines the served checkpoint
@@ -64,6 +65,8 @@ MAX_ANSWER_BYTES = 16 * 1024
 """The most of a witness's answer the log reads (a few signature lines)."""
 DEFAULT_TIMEOUT = 10.0
 """Seconds the log waits for one witness's answer."""
+SCHEDULER_TIMEOUT = 5.0
+"""Seconds the scheduler's pass waits for one witness (at most two requests a witness)."""
 MAX_PARALLEL = 8
 """Witnesses asked at the same time."""
 
@@ -311,6 +314,31 @@ def push(
     for outcome, job in _pair(outcomes, jobs):
         _record(session, checkpoint_id, job, outcome)
     return outcomes
+
+
+def push_all(
+    session: DbSession,
+    signing: LogSigning,
+    *,
+    timeout: float = SCHEDULER_TIMEOUT,
+    post: Poster = http_post,
+) -> list[str]:
+    """The scheduler's step: every log with C2SP witnesses signs a checkpoint if one is due
+    (:func:`voting.log.bulletin.latest_checkpoint_note`) and pushes its latest.
+
+    Returns one line per witness asked.
+    """
+    names = session.scalars(
+        sa.select(Log.name).where(Log.id.in_(sa.select(LogCosigner.log_id))).order_by(Log.name)
+    ).all()
+    session.commit()
+    lines = []
+    for name in names:
+        bulletin.latest_checkpoint_note(session, name, signing=signing)
+        for outcome in push(session, name, post=post, timeout=timeout):
+            said = "cosigned" if outcome.cosigned else f"no cosignature: {outcome.error}"
+            lines.append(f"witness {outcome.witness} of {name}, size {outcome.size}: {said}")
+    return lines
 
 
 def _pair(outcomes: list[PushOutcome], jobs: list[_Job]) -> list[tuple[PushOutcome, _Job]]:
