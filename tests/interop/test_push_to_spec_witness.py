@@ -313,3 +313,21 @@ def test_each_scheduler_pass_pushes_and_a_witnessless_log_is_left_alone(
     again = app.test_cli_runner().invoke(args=["schedule", "run"])
     assert "witness.example/w1" not in again.output  # the latest is cosigned: nothing to ask
     assert len(server.requests) == 1
+
+
+def test_the_roster_api_and_the_explorer_show_the_c2sp_witness(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    from voting.log import explorer
+
+    listed(app, server)
+    grow(app, 2)
+    assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
+    roster = client.get(f"{BASE}/witnesses").get_json()
+    [entry] = roster["cosigners"]
+    assert entry["vkey"] == server.witness.vkey() and entry["url"] == server.url
+    assert entry["cosigned_size"] == 2 and roster["witnesses"] == []
+    [latest, *_] = explorer.checkpoints(db.session, NAME)
+    assert latest.size == 2
+    assert server.witness.name in latest.note
+    assert "witness.example/w1" in str(latest)

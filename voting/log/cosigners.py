@@ -209,6 +209,18 @@ def stored_lines(session: DbSession, checkpoint_id: int) -> list[str]:
     return [line_of(c.name, cosigner_key(c), s.timestamp, s.signature) for c, s in rows]
 
 
+def cosigned_by(session: DbSession, checkpoint_id: int) -> list[str]:
+    """The names of the C2SP witnesses whose cosignature of one checkpoint is stored."""
+    return list(
+        session.scalars(
+            sa.select(LogCosigner.name)
+            .join(CosignerSignature, CosignerSignature.cosigner_id == LogCosigner.id)
+            .where(CosignerSignature.checkpoint_id == checkpoint_id)
+            .order_by(LogCosigner.id)
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PushOutcome:
     """What one witness answered to one push."""

@@ -28,6 +28,7 @@ from crypto.witness import witness_verifier_key
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.models.witness import LogWitness
 from voting.services import throttle
@@ -140,7 +141,24 @@ def roster(name: str) -> ResponseReturnValue:
     log = witnesses.get_log(db.session, name)
     members = [_member(w) for w in witnesses.list_witnesses(db.session, log)]
     roster = witnesses.roster_of(db.session, log)
-    return jsonify({"roster": roster.name, "key_id": roster.key_id.hex(), "witnesses": members})
+    listed = [
+        {
+            "name": c.name,
+            "vkey": cosigners.cosigner_key(c).vkey(),
+            "url": c.url,
+            "leaf_index": c.leaf_index,
+            "cosigned_size": c.cosigned_size,
+        }
+        for c in cosigners.list_cosigners(db.session, log)
+    ]
+    return jsonify(
+        {
+            "roster": roster.name,
+            "key_id": roster.key_id.hex(),
+            "witnesses": members,
+            "cosigners": listed,  # C2SP cosignature/v1 witnesses the log pushes to
+        }
+    )
 
 
 @bp.post("/cosignatures")
