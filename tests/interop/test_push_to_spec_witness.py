@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -331,3 +334,27 @@ def test_the_roster_api_and_the_explorer_show_the_c2sp_witness(
     assert latest.size == 2
     assert server.witness.name in latest.note
     assert "witness.example/w1" in str(latest)
+
+
+def test_go_sumdb_note_reads_the_served_checkpoint_and_ignores_the_cosignature_line(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer, urnacheck: Path
+) -> None:
+    """A client that does not know the witness's key (Go's sumdb/note) still verifies the note."""
+    listed(app, server)
+    grow(app, 9)
+    assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    assert [s.name for s in parse_note(note).signatures][-1] == server.witness.name
+    entries = client.get(f"{BASE}/entries?start=0&end=9").get_json()["entries"]
+    document = {
+        "verifier_key": log_vkey,
+        "checkpoint": note,
+        "entries": [e["data"] for e in entries],
+        "inclusion": [],
+        "consistency": [],
+    }
+    result = subprocess.run(
+        [str(urnacheck)], input=json.dumps(document), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["size"] == 9
