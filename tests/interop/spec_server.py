@@ -3,7 +3,8 @@
 ``POST /add-checkpoint`` is answered by :class:`SpecWitness` with the
 current time; a 409 carries ``Content-Type: text/x.tlog.size`` as
 c2sp.org/tlog-witness says. ``answer`` may be replaced to make the witness
-misbehave (the adversary tests), ``delay`` makes it slow. No Urna code.
+misbehave (the adversary tests), ``delay`` makes it slow to answer and
+``drip`` slow to finish its answer. No Urna code.
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ class WitnessServer:
         self.witness = witness
         self.answer: Answer = witness.add_checkpoint
         self.delay = 0.0
+        self.drip = 0.0
+        """Seconds between the answer's bytes (a witness answering a byte at a time)."""
         self.requests: list[str] = []
         self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append(f"GET {self.path}")
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode()
@@ -50,8 +59,15 @@ class WitnessServer:
                     self.send_response(status)
                     self.send_header("Content-Type", kind)
                     self.send_header("Content-Length", str(len(data)))
+                    if 300 <= status < 400:
+                        self.send_header("Location", "/elsewhere")
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not server.drip:
+                        self.wfile.write(data)
+                    for byte in data if server.drip else b"":
+                        time.sleep(server.drip)
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the log gave up waiting (the slow witness test)
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -358,3 +359,28 @@ def test_go_sumdb_note_reads_the_served_checkpoint_and_ignores_the_cosignature_l
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["size"] == 9
+
+
+def test_a_witness_dripping_its_answer_is_abandoned_after_twice_the_timeout(
+    app: Flask, log_vkey: str, server: WitnessServer
+) -> None:
+    """Each byte comes within the socket timeout; the whole answer (~100 bytes) would take 30 s."""
+    listed(app, server)
+    grow(app, 2)
+    server.drip = 0.3
+    started = time.monotonic()
+    [outcome] = cosigners.push(db.session, NAME, timeout=0.5)
+    waited = time.monotonic() - started
+    assert not outcome.cosigned and "no whole answer" in (outcome.error or "")
+    assert waited < 10, waited  # generous: the bound is 2 × 0.5 s, the drip would take 30 s
+
+
+def test_a_redirect_is_the_witness_answer_not_a_place_to_post_to(
+    app: Flask, log_vkey: str, server: WitnessServer
+) -> None:
+    listed(app, server)
+    grow(app, 2)
+    server.answer = lambda body, now: (302, "")  # with Location: /elsewhere
+    [outcome] = cosigners.push(db.session, NAME, timeout=5)
+    assert not outcome.cosigned and (outcome.error or "").startswith("answered 302")
+    assert len(server.requests) == 1  # urllib's default would have fetched /elsewhere

@@ -29,12 +29,12 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -79,14 +79,23 @@ Poster = Callable[[str, bytes, float], tuple[int, bytes]]
 """``(url, body, timeout) -> (HTTP status, answer body)``; raises :class:`PushError`."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a 30x is the witness's answer, not somewhere else to POST to
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def http_post(url: str, body: bytes, timeout: float) -> tuple[int, bytes]:
-    """POST ``body`` to ``url`` (urllib): the status and at most :data:`MAX_ANSWER_BYTES`."""
+    """POST ``body`` to ``url`` (urllib, no redirects): the status and at most
+    :data:`MAX_ANSWER_BYTES` of the answer."""
     if not url.startswith(("http://", "https://")):
         raise PushError(f"not an http(s) URL: {url!r}")
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (http/https only)
+        with _OPENER.open(request, timeout=timeout) as answer:
             return answer.status, answer.read(MAX_ANSWER_BYTES)
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(MAX_ANSWER_BYTES)
@@ -245,6 +254,7 @@ class _Job:
     result: tuple[int, bytes] | None = None
     failure: str | None = None
     sent_at: float = 0.0
+    abandoned: bool = False
 
 
 def _body(old: int, proof: list[bytes], note: str) -> bytes:
@@ -311,8 +321,7 @@ def push(
             sendable.append((job, _body(job.old, proof, note)))
         session.commit()
         # (2) every witness at once, each with its timeout
-        with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL, len(sendable)))) as pool:
-            list(pool.map(lambda item: _send(item[0], item[1], post, timeout, clock), sendable))
+        _exchange(sendable, post, timeout, clock)
         # (3) read the answers; a 409 with a usable size goes round once more
         pending = []
         for job, _ in sendable:
@@ -370,19 +379,47 @@ def _failed(job: _Job, size: int, error: str) -> PushOutcome:
     return PushOutcome(job.key.name, size, False, error=error, attempts=job.attempts)
 
 
-def _send(job: _Job, body: bytes, post: Poster, timeout: float, clock: Callable[[], float]) -> None:
-    job.attempts += 1
-    job.sent_at = clock()
-    job.result, job.failure = None, None
+def _exchange(
+    sendable: list[tuple[_Job, bytes]], post: Poster, timeout: float, clock: Callable[[], float]
+) -> None:
+    """Send each body, :data:`MAX_PARALLEL` witnesses at a time, and wait for all of them.
+
+    ``timeout`` bounds each socket operation; a witness that keeps answering
+    just in time (a byte at a time) is abandoned after ``2 × timeout`` in all,
+    so that no witness holds the push (or the scheduler's pass) longer.
+    """
+    for start in range(0, len(sendable), MAX_PARALLEL):
+        batch = []
+        for job, body in sendable[start : start + MAX_PARALLEL]:
+            job.attempts += 1
+            job.sent_at = clock()
+            job.result, job.failure, job.abandoned = None, None, False
+            thread = threading.Thread(
+                target=_send, args=(job, body, post, timeout), daemon=True, name="add-checkpoint"
+            )
+            thread.start()
+            batch.append((job, thread))
+        deadline = time.monotonic() + 2 * timeout
+        for job, thread in batch:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():  # daemon: it dies with the process, and its answer is ignored
+                job.abandoned = True
+
+
+def _send(job: _Job, body: bytes, post: Poster, timeout: float) -> None:
     try:
-        job.result = post(job.url + "/add-checkpoint", body, timeout)
+        result = post(job.url + "/add-checkpoint", body, timeout)
     except PushError as exc:
         job.failure = f"unreachable or too slow ({timeout:g} s): {exc}"
+        return
+    job.result = result
 
 
 def _read(
     job: _Job, size: int, note: str, clock: Callable[[], float]
 ) -> tuple[int | None, PushOutcome | None]:
+    if job.abandoned:
+        return None, _failed(job, size, "too slow: no whole answer within twice the timeout")
     if job.result is None:
         return None, _failed(job, size, job.failure or "no answer")
     status, answer = job.result
