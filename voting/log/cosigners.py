@@ -291,7 +291,7 @@ def push(
     )
     if checkpoint is None:
         raise NotFound(f"log {log_name!r} has no checkpoint yet")
-    checkpoint_id, size, note = checkpoint.id, checkpoint.size, checkpoint.note
+    checkpoint_id, size, note, name = checkpoint.id, checkpoint.size, checkpoint.note, log.name
     done = set(
         session.scalars(
             sa.select(CosignerSignature.cosigner_id).where(
@@ -314,7 +314,7 @@ def push(
                 outcomes.append(_failed(job, size, _beyond(job.old, size)))
                 continue
             proof = (
-                bulletin.consistency_proof(session, log.name, job.old, size)
+                bulletin.consistency_proof(session, name, job.old, size)
                 if 0 < job.old < size
                 else []
             )
