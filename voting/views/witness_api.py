@@ -4,6 +4,8 @@
   as pending (202) after cheap checks only, limited per client address;
 - ``POST witnesses/requests/<id>/approve`` and ``.../reject``: an
   administrator decides (CSRF token and session, like every official route);
+- ``POST cosigners``: an administrator lists a C2SP ``cosignature/v1``
+  witness (its vkey and URL) that the log pushes its checkpoints to;
 - ``GET witnesses``: the roster; ``GET witnesses/requests``: pending requests;
 - ``POST cosignatures``: a roster witness's cosignature of a checkpoint,
   signed with its Ed25519 key; checked cheap-first, then rate-limited per
@@ -114,6 +116,21 @@ def approve(name: str, request_id: int) -> ResponseReturnValue:
         db.session, name, request_id, current_official(), signing=log_signing()
     )
     return jsonify(_member(witness)), 201
+
+
+@bp.post("/cosigners")
+@official_required(witness_roster.APPROVER_ROLE)
+def add_cosigner(name: str) -> ResponseReturnValue:
+    """List a C2SP witness (``{"vkey", "url"}``): the log pushes its checkpoints to it."""
+    body = _json_body()
+    row = witness_roster.add_cosigner(
+        db.session, name, body.get("vkey"), body.get("url"), current_official(),
+        signing=log_signing(),
+    )  # fmt: skip
+    key = cosigners.cosigner_key(row)
+    return jsonify(
+        {"name": row.name, "vkey": key.vkey(), "url": row.url, "leaf_index": row.leaf_index}
+    ), 201
 
 
 @bp.post("/witnesses/requests/<int:request_id>/reject")
