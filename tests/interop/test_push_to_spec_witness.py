@@ -381,3 +381,35 @@ def test_a_redirect_is_the_witness_answer_not_a_place_to_post_to(
     [outcome] = cosigners.push(db.session, NAME, timeout=5)
     assert not outcome.cosigned and (outcome.error or "").startswith("answered 302")
     assert len(server.requests) == 1  # urllib's default would have fetched /elsewhere
+
+
+def test_the_verifier_counts_bls_and_c2sp_witnesses_together_and_names_them(
+    app: Flask, client: FlaskClient, log_vkey: str, server: WitnessServer
+) -> None:
+    from crypto.witness import witness_verifier_key
+    from tests.witness_helpers import LocalWitness
+    from tests.witness_helpers import register_and_approve
+
+    bls = LocalWitness.make("bern.example/w", 21)
+    register_and_approve(app, client, db.session, NAME, bls)
+    listed(app, server)
+    grow(app, 6)
+    assert cosigners.push(db.session, NAME, timeout=5)[0].cosigned
+    note = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    posted = client.post(f"{BASE}/cosignatures", json=bls.submission(NAME, note))
+    assert posted.status_code == 201, posted.get_json()
+    served = client.get(f"{BASE}/checkpoint").get_data(as_text=True)
+    names = [s.name for s in parse_note(served).signatures]
+    assert names[1:] == [f"{names[0]}/witnesses", "witness.example/w1"]  # aggregate, then C2SP
+    roster = f"{witness_verifier_key(bls.name, bls.bls.public_key())}\n{server.witness.vkey()}\n"
+    status, message, facts = witness_check(client, log_vkey, roster, required=2)
+    assert status == "passed", message
+    assert message == (
+        "2 of the 2 witnesses in your roster cosigned the final checkpoint "
+        "(BLS: bern.example/w; cosignature/v1: witness.example/w1)"
+    )
+    assert facts["witnesses_counted"] == {
+        "bls": ["bern.example/w"], "cosignature/v1": ["witness.example/w1"]
+    }  # fmt: skip
+    status, message, _ = witness_check(client, log_vkey, roster, required=3)
+    assert status == "failed" and "2 of the 2 witnesses" in message and "3 required" in message
