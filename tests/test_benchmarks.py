@@ -55,3 +55,18 @@ def test_witness_attack_bench_reports_casting_alone_and_under_attack() -> None:
     assert set(attack["statuses_by_kind"]) == {
         "unregistered", "forged_auth", "tampered_checkpoint", "registration"
     }  # fmt: skip
+
+
+def test_push_bench_reports_pushes_to_spec_witnesses() -> None:
+    figures = _run(
+        "push_bench.py", "--witnesses", "1,2", "--pushes", "2", "--entries", "20",
+        "--slow", "2", "--timeout", "0.3",
+    )  # fmt: skip
+    for count in (1, 2):
+        run = figures[f"{count}_witnesses"]
+        assert run["witnesses"] == count and run["push_wall_ms_median"] > 0
+    slow = figures["slow_witness"]
+    assert slow["cosigned"] == ["s0.bench.example/w"] and list(slow["refused"]) == [
+        "s1.bench.example/w"
+    ]
+    assert len(figures["load_average"]) == 3

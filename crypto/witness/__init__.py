@@ -43,12 +43,14 @@ from crypto.witness._keys import verify_checkpoint_cosignature
 from crypto.witness._keys import verify_possession
 from crypto.witness._keys import witness_verifier_key
 from crypto.witness._roster import AggregateCosignature
+from crypto.witness._roster import PinnedRoster
 from crypto.witness._roster import Roster
 from crypto.witness._roster import RosterMember
 from crypto.witness._roster import aggregate_cosignatures
 from crypto.witness._roster import decode_bitmap
 from crypto.witness._roster import encode_bitmap
 from crypto.witness._roster import find_roster_payloads
+from crypto.witness._roster import parse_pinned_roster
 from crypto.witness._roster import parse_roster_file
 from crypto.witness._roster import roster_key_id
 from crypto.witness._roster import verify_aggregate_cosignature
@@ -59,6 +61,7 @@ __all__ = [
     "SIGNATURE_SIZE",
     "AggregateCosignature",
     "CosignedCheckpoint",
+    "PinnedRoster",
     "Roster",
     "RosterMember",
     "WitnessPublicKey",
@@ -71,6 +74,7 @@ __all__ = [
     "cosignature_message",
     "decode_bitmap",
     "encode_bitmap",
+    "parse_pinned_roster",
     "parse_roster_file",
     "parse_signature",
     "parse_witness_verifier_key",

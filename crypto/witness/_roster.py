@@ -49,15 +49,19 @@ from crypto.witness._keys import core_verify
 from crypto.witness._keys import cosignature_message
 from crypto.witness._keys import parse_signature
 from crypto.witness._keys import parse_witness_verifier_key
+from crypto.witness.cosignature import SIGNATURE_TYPE_COSIGNATURE_V1
+from crypto.witness.cosignature import CosignerKey
 
 __all__ = [
     "AggregateCosignature",
+    "PinnedRoster",
     "Roster",
     "RosterMember",
     "aggregate_cosignatures",
     "decode_bitmap",
     "encode_bitmap",
     "find_roster_payloads",
+    "parse_pinned_roster",
     "parse_roster_file",
     "roster_key_id",
     "verify_aggregate_cosignature",
@@ -273,3 +277,63 @@ def parse_roster_file(text: str) -> tuple[RosterMember, ...]:
     if not members:
         raise InvalidEncoding("the roster file lists no witness")
     return tuple(members)
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedRoster:
+    """An observer's roster file: Urna's BLS witnesses and C2SP Ed25519 cosigners."""
+
+    bls: tuple[RosterMember, ...]
+    cosigners: tuple[CosignerKey, ...]
+
+    def __len__(self) -> int:
+        return len(self.bls) + len(self.cosigners)
+
+
+def parse_pinned_roster(text: str) -> PinnedRoster:
+    """The witnesses of a roster file, of both kinds, one verifier key per line.
+
+    A line is either an Urna BLS witness's verifier key
+    (:func:`crypto.witness.witness_verifier_key`, key type 0xFF) or a C2SP
+    ``cosignature/v1`` witness's vkey (``<name>+<hex key ID>+base64(0x04 ‖
+    Ed25519 key)``, as sumdb/note writes it). Blank lines and lines starting
+    with ``#`` are ignored. A name may appear once (over both kinds).
+
+    Raises:
+        InvalidEncoding: a malformed line (its number is named), a key of
+            another type, a name or key listed twice, or no witness at all.
+    """
+    bls: list[RosterMember] = []
+    cosigners: list[CosignerKey] = []
+    names: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            if _key_type(line) == SIGNATURE_TYPE_COSIGNATURE_V1:
+                cosigner = CosignerKey.from_vkey(line)
+                name, duplicate = cosigner.name, cosigner in cosigners
+                cosigners.append(cosigner)
+            else:
+                name, key = parse_witness_verifier_key(line)
+                duplicate = any(m.public_key == key for m in bls)
+                bls.append(RosterMember(name, key))
+        except InvalidEncoding as exc:
+            raise InvalidEncoding(f"line {number}: {exc}") from exc
+        if duplicate or name in names:
+            raise InvalidEncoding(f"line {number}: witness {name!r} or its key is listed twice")
+        names.add(name)
+    if not bls and not cosigners:
+        raise InvalidEncoding("the roster file lists no witness")
+    return PinnedRoster(tuple(bls), tuple(cosigners))
+
+
+def _key_type(vkey: str) -> bytes:
+    parts = vkey.split("+", 2)
+    if len(parts) != 3:
+        raise InvalidEncoding("a verifier key is '<name>+<hex key id>+<base64 key>'")
+    try:
+        return base64.b64decode(parts[2], validate=True)[:1]
+    except ValueError as exc:
+        raise InvalidEncoding("verifier key material is not base64") from exc

@@ -33,6 +33,7 @@ __all__ = [
     "cosignature_v1_line",
     "cosignature_v1_message",
     "cosigner_key_id",
+    "find_cosignature_v1",
     "verify_cosignature_v1",
 ]
 
@@ -143,3 +144,17 @@ def verify_cosignature_v1(note_text: str, cosigner: CosignerKey) -> int:
     except nacl.exceptions.BadSignatureError as exc:
         raise InvalidCosignature(f"cosignature/v1 of {cosigner.name!r} does not verify") from exc
     return timestamp
+
+
+def find_cosignature_v1(note_text: str, cosigner: CosignerKey) -> int | None:
+    """The timestamp of the ``cosigner``'s valid line on the note, or None if it has none.
+
+    Raises:
+        MalformedNote: the note is malformed.
+        InvalidCosignature: the cosigner's line is there but malformed, repeated or
+            does not verify (for example, copied from another checkpoint).
+    """
+    note = parse_note(note_text)
+    if not any((s.name, s.key_id) == (cosigner.name, cosigner.key_id) for s in note.signatures):
+        return None
+    return verify_cosignature_v1(note_text, cosigner)

@@ -110,3 +110,45 @@ def test_malformed_vkeys_are_still_refused(vkey: str) -> None:
 
 def _text(note: str) -> str:
     return note[: note.index("\n\n") + 1]
+
+
+def test_find_cosignature_v1_tells_absent_from_invalid(note: str) -> None:
+    from crypto.witness.cosignature import find_cosignature_v1
+
+    key = nacl.signing.SigningKey(b"\x05" * 32)
+    cosigner = CosignerKey("w.example/a", bytes(key.verify_key))
+    assert find_cosignature_v1(note, cosigner) is None
+    signed = add_signatures(note, [cosignature_v1_line(key, cosigner.name, _text(note), 42)])
+    assert find_cosignature_v1(signed, cosigner) == 42
+    other = sign_checkpoint(
+        Checkpoint("urna.test/log", 3, b"\x07" * 32), NoteSigner("urna.test/log", b"\x01" * 32)
+    )
+    line = cosignature_v1_line(key, cosigner.name, _text(other), 42)
+    with pytest.raises(InvalidCosignature):
+        find_cosignature_v1(add_signatures(note, [line]), cosigner)
+
+
+def _text(note: str) -> str:
+    from crypto.note import parse_note
+
+    return parse_note(note).text
+
+
+def test_a_pinned_roster_file_mixes_bls_and_c2sp_witnesses() -> None:
+    from crypto.witness import WitnessSecretKey
+    from crypto.witness import parse_pinned_roster
+    from crypto.witness import witness_verifier_key
+
+    bls = witness_verifier_key(
+        "bern.ch/w", WitnessSecretKey.from_bytes(b"\x00" * 31 + b"\x07").public_key()
+    )
+    c2sp = CosignerKey("witness.example/w1", b"\x09" * 32).vkey()
+    pinned = parse_pinned_roster(f"# trusted\n{bls}\n\n{c2sp}\n")
+    assert [m.name for m in pinned.bls] == ["bern.ch/w"]
+    assert [c.name for c in pinned.cosigners] == ["witness.example/w1"] and len(pinned) == 2
+    with pytest.raises(InvalidEncoding, match=r"line 2: .*listed twice"):
+        parse_pinned_roster(f"{c2sp}\n{c2sp}\n")
+    with pytest.raises(InvalidEncoding, match="line 1"):
+        parse_pinned_roster(c2sp[:-6] + "!!!!=\n")
+    with pytest.raises(InvalidEncoding, match="no witness"):
+        parse_pinned_roster("# nobody\n")

@@ -23,6 +23,13 @@ def _key_id(name: str, key_type: bytes, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + key_type + public_key).digest()[:4]
 
 
+def _is_hash(line: str) -> bool:
+    try:
+        return len(base64.b64decode(line, validate=True)) == 32
+    except ValueError:
+        return False
+
+
 def _node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
@@ -74,13 +81,25 @@ class SpecWitness:
 
     def add_checkpoint(self, body: str, now: int) -> tuple[int, str]:
         """(HTTP status, response body) for an ``add-checkpoint`` request body."""
-        head, _, note = body.partition("\n\n")
+        head, blank, note = body.partition("\n\n")
         old_line, *proof_lines = head.split("\n")
-        old = int(old_line.removeprefix("old "))
-        proof = [base64.b64decode(line) for line in proof_lines]
+        digits = old_line.removeprefix("old ")
+        malformed = (
+            not blank
+            or not old_line.startswith("old ")
+            or not digits.isdigit()
+            or (digits != "0" and digits.startswith("0"))
+            or len(proof_lines) > 63  # "The client MUST NOT send more than 63"
+            or any(not _is_hash(line) for line in proof_lines)
+        )
         text, _, signatures = note.rpartition("\n\n")
         text += "\n"
-        origin, size_line, root_line = text.split("\n")[:3]
+        body_lines = text.split("\n")
+        if malformed or len(body_lines) < 4 or not body_lines[1].isdigit():
+            return 400, "malformed request\n"
+        old = int(digits)
+        proof = [base64.b64decode(line) for line in proof_lines]
+        origin, size_line, root_line = body_lines[:3]
         if origin != self.origin:
             return 404, "unknown origin\n"
         if not any(self._log_signed(line, text) for line in signatures.splitlines()):
@@ -105,7 +124,10 @@ class SpecWitness:
 
     def _log_signed(self, line: str, text: str) -> bool:
         name, _, encoded = line.removeprefix("— ").partition(" ")
-        raw = base64.b64decode(encoded)
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            return False
         if name != self.origin or raw[:4] != self.log_key_id or len(raw) != 68:
             return False
         try:

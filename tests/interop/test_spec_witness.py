@@ -114,11 +114,43 @@ CASES = [
     ("size 0, other root", [], (0, [], "zero")),
     ("unknown origin", [], (0, [], "stranger")),
     ("bad log signature", [], (0, [], "impostor")),
+    ("old size with a leading zero", [(0, [], 4)], ("04", "proof 4 6", 6)),
+    ("64 proof lines", [(0, [], 4)], (4, "64 lines", 6)),
+    ("a proof line that is not a hash", [(0, [], 4)], (4, "not base64", 6)),
+    ("no blank line before the checkpoint", [(0, [], 4)], (4, "no blank line", 6)),
+    ("an unknown key's signature beside the log's", [(0, [], 4)], (4, "proof 4 6", "cosigned 6")),
 ]
 
 
-def _request(old: int, proof: object, what: object) -> str:
-    if isinstance(proof, str):
+EXPECTED = {
+    "first checkpoint": 200,
+    "extension": 200,
+    "stale old size": 409,
+    "old size above size": 400,
+    "same size other root": 422,
+    "bad proof": 422,
+    "proof from size 0": 422,
+    "size 0, empty root": 200,
+    "size 0, other root": 422,
+    "unknown origin": 404,
+    "bad log signature": 403,
+    "old size with a leading zero": 400,
+    "64 proof lines": 400,
+    "a proof line that is not a hash": 400,
+    "no blank line before the checkpoint": 400,
+    "an unknown key's signature beside the log's": 200,
+}
+"""The status c2sp.org/tlog-witness asks for in each case (both witnesses must give it)."""
+
+
+def _request(old: int | str, proof: object, what: object) -> str:
+    if proof == "64 lines":
+        proof = [_proof(4, 6)[0]] * 64
+    elif proof == "not base64":
+        proof = ["not a hash!", *_proof(4, 6)[1:]]
+    elif proof == "no blank line":
+        return f"old {old}\n" + "\n".join(_proof(4, 6)) + "\n" + _note(int(str(what)))
+    elif isinstance(proof, str):
         _, m, n = proof.split()
         proof = _proof(int(m), int(n))
     note = {
@@ -130,6 +162,9 @@ def _request(old: int, proof: object, what: object) -> str:
         ),
         "impostor": lambda: sign_checkpoint(
             Checkpoint(ORIGIN, 1, b"\x05" * 32), NoteSigner(ORIGIN, b"\x03" * 32)
+        ),
+        "cosigned 6": lambda: add_signatures(
+            _note(6), ["— other.test/witness " + base64.b64encode(bytes(72)).decode() + "\n"]
         ),
     }.get(str(what), lambda: _note(int(str(what))))()
     assert isinstance(proof, list)
@@ -148,8 +183,11 @@ def test_urna_witness_answers_as_the_spec_witness(
         body = _request(old, proof, what)
         assert answer(urna, body.encode())[0] == spec.add_checkpoint(body, NOW)[0] == 200
     body = _request(*request_)
-    urna_status, _, urna_body = answer(urna, body.encode())
+    urna_status, urna_type, urna_body = answer(urna, body.encode())
     spec_status, spec_body = spec.add_checkpoint(body, NOW)
     assert urna_status == spec_status, (case, urna_body, spec_body)
+    assert spec_status == EXPECTED[case], (case, spec_body)
+    if spec_status == 409:  # "The response MUST have a Content-Type of text/x.tlog.size"
+        assert urna_type == "text/x.tlog.size"
     if spec_status == 409 and spec_body[:1].isdigit():
         assert urna_body.decode() == spec_body  # the size body of a stale old size

@@ -261,3 +261,35 @@ def test_registration_requests_are_rate_limited_per_address(
     statuses = [client.post(f"{API}/witnesses", json=b).status_code for b in bodies]
     assert statuses == [202, 202, 429]
     assert _count(db_session, WitnessRequest) == 2
+
+
+def test_only_an_administrator_lists_a_c2sp_witness_and_bad_input_changes_nothing(
+    client: FlaskClient, db_session: so.Session, log: str, official_actions: OfficialActions
+) -> None:
+    from crypto.witness.cosignature import CosignerKey
+
+    vkey = CosignerKey("witness.example/w1", b"\x09" * 32).vkey()
+    body = {"vkey": vkey, "url": "https://witness.example/"}
+    size = bulletin.log_size(db_session, NAME)
+    assert client.post(f"{API}/cosigners", json=body).status_code in (400, 401)  # anonymous
+    official_actions.log_in_as("registrar", username="reggie")
+    assert official_actions.post_json(f"{API}/cosigners", body).status_code == 403
+    official_actions.log_out()
+    official_actions.log_in_as("administrator", username="ada")
+    for bad in (
+        {"vkey": vkey[:-4] + "AAA=", "url": body["url"]},  # the key ID no longer matches
+        {"vkey": vkey, "url": "file:///etc/passwd"},
+        {"vkey": vkey, "url": "https://witness.example/?x=1"},
+        {"url": body["url"]},
+    ):
+        answer = official_actions.post_json(f"{API}/cosigners", bad)
+        assert answer.status_code == 400, (bad, answer.get_json())
+    assert bulletin.log_size(db_session, NAME) == size  # nothing logged
+    answer = official_actions.post_json(f"{API}/cosigners", body)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["url"] == "https://witness.example"
+    assert bulletin.log_size(db_session, NAME) == size + 1  # the cosigner record
+    record = bulletin.get_entries(db_session, NAME, size, size + 1)[0].data.decode()
+    assert '"type":"cosigner"' in record and '"approved_by":"ada"' in record
+    assert official_actions.post_json(f"{API}/cosigners", body).status_code == 409
+    assert [c["vkey"] for c in client.get(f"{API}/witnesses").get_json()["cosigners"]] == [vkey]

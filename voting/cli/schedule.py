@@ -1,7 +1,9 @@
 """``flask --app app schedule run``: open and close vote days at their scheduled times.
 
-Each pass also (re)builds the record of every published vote day whose final
-checkpoint gained witness cosignatures (:mod:`voting.services.record_store`).
+Each pass also pushes the latest checkpoint of every log with C2SP witnesses
+to them (``add-checkpoint``, :func:`voting.log.cosigners.push_all`) and
+(re)builds the record of every published vote day whose final checkpoint
+gained witness cosignatures (:mod:`voting.services.record_store`).
 
 Run it from a timer (a systemd timer or cron, every minute) or with
 ``--every SECONDS`` as a long-running process; docs/lifecycle.md. What is due
@@ -21,6 +23,7 @@ from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.app.record_files import record_folder
 from voting.errors import VotingError
+from voting.log import cosigners
 from voting.models.session_types import DbSession
 from voting.services import lifecycle
 from voting.services import throttle
@@ -47,7 +50,9 @@ def apply_once() -> list[str]:
         open_vote_day_with=_open,
         signing=log_signing(current_app),
     )
-    return done + refresh_records(db.session, record_folder(), signing=log_signing(current_app))
+    pushed = cosigners.push_all(db.session, log_signing(current_app))
+    built = refresh_records(db.session, record_folder(), signing=log_signing(current_app))
+    return done + pushed + built
 
 
 @schedule_group.command("run")

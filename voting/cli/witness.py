@@ -3,13 +3,21 @@
     flask --app app witness requests LOG
     flask --app app witness approve LOG REQUEST --by ADMINISTRATOR
     flask --app app witness reject LOG REQUEST --by ADMINISTRATOR
+    flask --app app witness add-c2sp LOG VKEY --url URL --by ADMINISTRATOR
+    flask --app app witness push LOG [--timeout S] [--every S]
 
 A witness asks with ``python -m voting.witness register``; it joins the
 roster only when an administrator approves, and the approval is a
-``witness`` record on the log (docs/witnesses.md).
+``witness`` record on the log (docs/witnesses.md). A standard C2SP witness
+(``cosignature/v1``) does not ask: an administrator lists it from the vkey and
+URL it publishes (a ``cosigner`` record), and ``push`` sends it each new
+checkpoint (``add-checkpoint``) outside any ballot transaction.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import time
 
 import click
 from flask import current_app
@@ -20,6 +28,8 @@ from crypto.witness import witness_verifier_key
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.errors import VotingError
+from voting.log import bulletin
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.services import officials
 from voting.services import witness_roster
@@ -82,3 +92,58 @@ def reject_command(log: str, request_id: int, username: str) -> None:
     except VotingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"refused request {request_id} of {request.name!r}")
+
+
+@witness_group.command("add-c2sp")
+@click.argument("log")
+@click.argument("vkey")
+@click.option("--url", required=True, help="the witness's submission prefix (it publishes it)")
+@click.option("--by", "username", required=True, help="the deciding administrator")
+@with_appcontext
+def add_c2sp_command(log: str, vkey: str, url: str, username: str) -> None:
+    """List the C2SP witness VKEY (cosignature/v1) on LOG; logs a cosigner record."""
+    try:
+        official = officials.get_official(db.session, username)
+        row = witness_roster.add_cosigner(
+            db.session, log, vkey, url, official, signing=log_signing(current_app)
+        )
+    except VotingError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"C2SP witness {row.name!r} is listed on {log} (cosigner record at leaf "
+        f"{row.leaf_index}); the log pushes its checkpoints to {row.url}/add-checkpoint"
+    )
+
+
+@witness_group.command("push")
+@click.argument("log")
+@click.option(
+    "--timeout",
+    default=cosigners.DEFAULT_TIMEOUT,
+    show_default=True,
+    help="seconds to wait for each witness",
+)
+@click.option(
+    "--every",
+    type=float,
+    default=None,
+    help="push again every this many seconds (until interrupted)",
+)
+@with_appcontext
+def push_command(log: str, timeout: float, every: float | None) -> None:
+    """Sign a checkpoint if the log grew and push it to LOG's C2SP witnesses (add-checkpoint)."""
+    while True:
+        try:
+            signing = log_signing(current_app)
+            bulletin.issue_checkpoint(db.session, log, signing, interval=dt.timedelta(0))
+            outcomes = cosigners.push(db.session, log, timeout=timeout)
+        except VotingError as exc:
+            raise click.ClickException(exc.message) from exc
+        for outcome in outcomes:
+            if outcome.cosigned:
+                click.echo(f"{outcome.witness}: cosigned size {outcome.size}")
+            else:
+                click.echo(f"{outcome.witness}: no cosignature: {outcome.error}", err=True)
+        if every is None:
+            return
+        time.sleep(every)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from voting.log import bulletin
+from voting.log import cosigners as c2sp
 from voting.log import witnesses
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -64,6 +65,7 @@ def _view(session: DbSession, name: str, row: LogCheckpoint) -> CheckpointView:
         .where(WitnessCosignature.checkpoint_id == row.id)
         .order_by(LogWitness.position)
     ).all()
+    cosigners = [*cosigners, *c2sp.cosigned_by(session, row.id)]
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
     note = witnesses.cosigned_note(session, name, row.note) if cosigners else row.note
     return CheckpointView(row.size, row.root_hash.hex(), created, note, list(cosigners))

@@ -52,6 +52,7 @@ from voting.errors import InvalidRequest
 from voting.errors import NotFound
 from voting.errors import VotingError
 from voting.log import bulletin
+from voting.log import cosigners
 from voting.log.keys import LogSigning
 from voting.models.log import Log
 from voting.models.log import LogCheckpoint
@@ -345,21 +346,24 @@ def submit_cosignature(
 
 
 def cosigned_note(session: DbSession, log_name: str, note: str) -> str:
-    """``note`` (a checkpoint this log signed) with the roster's aggregate line appended.
+    """``note`` (a checkpoint this log signed) with its witnesses' lines appended.
 
-    The note is returned unchanged if no witness cosigned it yet, or if it is
-    not a stored checkpoint of this log.
+    The roster's BLS aggregate line, then the C2SP witnesses' ``cosignature/v1``
+    lines (:mod:`voting.log.cosigners`). The note is returned unchanged if no
+    witness cosigned it yet, or if it is not a stored checkpoint of this log.
     """
     log = get_log(session, log_name)
     try:
         checkpoint, _ = _signed_checkpoint(session, log, note)
     except VotingError:
         return note
+    lines = []
     aggregate = refresh_aggregate(session, checkpoint)
-    if aggregate is None:
-        return note
-    line = AggregateCosignature(decode_bitmap(aggregate.bitmap), aggregate.signature)
-    return add_signatures(note, [line.line(roster_name(log))])
+    if aggregate is not None:
+        line = AggregateCosignature(decode_bitmap(aggregate.bitmap), aggregate.signature)
+        lines.append(line.line(roster_name(log)))
+    lines += cosigners.stored_lines(session, checkpoint.id)  # C2SP witnesses' cosignature/v1
+    return add_signatures(note, lines) if lines else note
 
 
 def refresh_aggregate(session: DbSession, checkpoint: LogCheckpoint) -> WitnessAggregate | None:

@@ -96,3 +96,56 @@ class WitnessAggregate(db.Model):  # type: ignore[name-defined,misc]
     bitmap: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(96))
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+
+
+class LogCosigner(db.Model):  # type: ignore[name-defined,misc]
+    """A C2SP ``cosignature/v1`` witness the log pushes ``add-checkpoint`` to.
+
+    An administrator adds it from the witness's published vkey and URL; the
+    addition is a ``cosigner`` record on the log (``leaf_index``).
+    ``cosigned_size`` is the size the witness last cosigned as far as the log
+    knows (the ``old`` of its next push; a 409 corrects it).
+    """
+
+    __tablename__ = "log_cosigners"
+    __table_args__ = (
+        sa.UniqueConstraint("log_id", "name", name="uq_log_cosigners_name"),
+        sa.UniqueConstraint("log_id", "public_key", name="uq_log_cosigners_public_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    log_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("logs.id", ondelete="CASCADE")
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(256))
+    public_key: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))
+    url: so.Mapped[str] = so.mapped_column(sa.String(2048))
+    """The witness's submission prefix: the log POSTs to ``<url>/add-checkpoint``."""
+    leaf_index: so.Mapped[int] = so.mapped_column(sa.Integer)
+    added_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    cosigned_size: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text, nullable=True)
+    """Why the last push got no cosignature (None after a success)."""
+    last_push_at: so.Mapped[dt.datetime | None] = so.mapped_column(
+        sa.DateTime(timezone=True), nullable=True
+    )
+
+
+class CosignerSignature(db.Model):  # type: ignore[name-defined,misc]
+    """One C2SP witness's verified ``cosignature/v1`` of one signed checkpoint."""
+
+    __tablename__ = "cosigner_signatures"
+    __table_args__ = (
+        sa.UniqueConstraint("checkpoint_id", "cosigner_id", name="uq_cosigner_signatures_once"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    checkpoint_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("log_checkpoints.id", ondelete="CASCADE"), index=True
+    )
+    cosigner_id: so.Mapped[int] = so.mapped_column(
+        sa.Integer, sa.ForeignKey("log_cosigners.id", ondelete="CASCADE"), index=True
+    )
+    timestamp: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    signature: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(64))
+    received_at: so.Mapped[dt.datetime] = so.mapped_column(sa.DateTime(timezone=True))

@@ -28,6 +28,7 @@ from crypto.witness import AggregateCosignature
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.log import bulletin
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.log.keys import LogSigning
 from voting.models.session_types import DbSession
@@ -106,7 +107,7 @@ def export_record(
             n: hashlib.sha256(d).hexdigest() for n, d in files.items()
         }
         write(META, iter([_json(meta)]))
-    cosigned = _cosigners(note, roster["roster"])
+    cosigned = _cosigners(note, roster)
     return ExportedRecord(path, size, cosigned, vote_day.status)
 
 
@@ -122,14 +123,23 @@ def _roster(session: DbSession, vote_day_id: str) -> dict[str, Any]:
             }
             for w in witnesses.list_witnesses(session, log)
         ],
+        "cosigners": [
+            {"name": c.name, "vkey": cosigners.cosigner_key(c).vkey(), "url": c.url}
+            for c in cosigners.list_cosigners(session, log)
+        ],
     }
 
 
-def _cosigners(note: str, roster_name: str) -> int:
+def _cosigners(note: str, roster: dict[str, Any]) -> int:
+    """BLS witnesses in the aggregate line plus the C2SP witnesses' lines (as stored)."""
+    listed = {c["name"] for c in roster["cosigners"]}
+    count = 0
     for sig in parse_note(note).signatures:
-        if sig.name == roster_name:
-            return len(AggregateCosignature.from_payload(sig.signature).signers)
-    return 0
+        if sig.name == roster["roster"]:
+            count += len(AggregateCosignature.from_payload(sig.signature).signers)
+        elif sig.name in listed:
+            count += 1
+    return count
 
 
 def _entries(session: DbSession, vote_day_id: str, size: int) -> Iterator[bytes]:

@@ -10,10 +10,12 @@ on the record and no stranger's (or operator's) witness joins it unseen.
 
 from __future__ import annotations
 
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.log.keys import LogSigning
 from voting.models.officials import Official
 from voting.models.session_types import DbSession
+from voting.models.witness import LogCosigner
 from voting.models.witness import LogWitness
 from voting.models.witness import WitnessRequest
 from voting.services import officials
@@ -54,3 +56,25 @@ def reject(
     """
     officials.require(official, APPROVER_ROLE)
     return witnesses.drop_request(session, log_name, request_id)
+
+
+def add_cosigner(
+    session: DbSession,
+    log_name: str,
+    vkey: object,
+    url: object,
+    official: Official | None,
+    *,
+    signing: LogSigning | None = None,
+) -> LogCosigner:
+    """List a C2SP ``cosignature/v1`` witness: the log pushes its checkpoints to it.
+
+    Raises:
+        LoginRequired, RoleRequired: ``official`` is not an active administrator.
+        NotFound, InvalidRequest, Conflict: see :func:`voting.log.cosigners.add_cosigner`.
+    """
+    officials.require(official, APPROVER_ROLE)
+    assert official is not None
+    return cosigners.add_cosigner(
+        session, log_name, vkey, url, approved_by=official.username, signing=signing
+    )

@@ -4,6 +4,8 @@
   as pending (202) after cheap checks only, limited per client address;
 - ``POST witnesses/requests/<id>/approve`` and ``.../reject``: an
   administrator decides (CSRF token and session, like every official route);
+- ``POST cosigners``: an administrator lists a C2SP ``cosignature/v1``
+  witness (its vkey and URL) that the log pushes its checkpoints to;
 - ``GET witnesses``: the roster; ``GET witnesses/requests``: pending requests;
 - ``POST cosignatures``: a roster witness's cosignature of a checkpoint,
   signed with its Ed25519 key; checked cheap-first, then rate-limited per
@@ -28,6 +30,7 @@ from crypto.witness import witness_verifier_key
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.errors import InvalidRequest
+from voting.log import cosigners
 from voting.log import witnesses
 from voting.models.witness import LogWitness
 from voting.services import throttle
@@ -115,6 +118,21 @@ def approve(name: str, request_id: int) -> ResponseReturnValue:
     return jsonify(_member(witness)), 201
 
 
+@bp.post("/cosigners")
+@official_required(witness_roster.APPROVER_ROLE)
+def add_cosigner(name: str) -> ResponseReturnValue:
+    """List a C2SP witness (``{"vkey", "url"}``): the log pushes its checkpoints to it."""
+    body = _json_body()
+    row = witness_roster.add_cosigner(
+        db.session, name, body.get("vkey"), body.get("url"), current_official(),
+        signing=log_signing(),
+    )  # fmt: skip
+    key = cosigners.cosigner_key(row)
+    return jsonify(
+        {"name": row.name, "vkey": key.vkey(), "url": row.url, "leaf_index": row.leaf_index}
+    ), 201
+
+
 @bp.post("/witnesses/requests/<int:request_id>/reject")
 @official_required(witness_roster.APPROVER_ROLE)
 def reject(name: str, request_id: int) -> ResponseReturnValue:
@@ -140,7 +158,24 @@ def roster(name: str) -> ResponseReturnValue:
     log = witnesses.get_log(db.session, name)
     members = [_member(w) for w in witnesses.list_witnesses(db.session, log)]
     roster = witnesses.roster_of(db.session, log)
-    return jsonify({"roster": roster.name, "key_id": roster.key_id.hex(), "witnesses": members})
+    listed = [
+        {
+            "name": c.name,
+            "vkey": cosigners.cosigner_key(c).vkey(),
+            "url": c.url,
+            "leaf_index": c.leaf_index,
+            "cosigned_size": c.cosigned_size,
+        }
+        for c in cosigners.list_cosigners(db.session, log)
+    ]
+    return jsonify(
+        {
+            "roster": roster.name,
+            "key_id": roster.key_id.hex(),
+            "witnesses": members,
+            "cosigners": listed,  # C2SP cosignature/v1 witnesses the log pushes to
+        }
+    )
 
 
 @bp.post("/cosignatures")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from crypto import merkle
 from crypto.witness import RosterMember
+from crypto.witness.cosignature import CosignerKey
 from voting.tools.verify.ballots import check_ballots
 from voting.tools.verify.ceremony_checks import CeremonyOutcome
 from voting.tools.verify.ceremony_checks import check_ceremony
@@ -62,6 +63,8 @@ class Options:
     roster: tuple[RosterMember, ...] | None = None
     """the witnesses the observer trusts, from their own roster file (``--roster``);
     None: only the record's own roster, and the witness check is reported unpinned"""
+    cosigners: tuple[CosignerKey, ...] = ()
+    """the C2SP ``cosignature/v1`` witnesses of the observer's roster file"""
 
 
 Progress = Callable[[str, int, int], None]
@@ -90,7 +93,9 @@ def verify_record(
     check_merkle_root(report, leaf_hashes, final)
     signed = check_checkpoint(report, files.checkpoint, key, options.log_key)
     with _stage(report, "witnesses"):
-        check_witnesses(report, files, key, options.witnesses, signed, options.roster)
+        check_witnesses(
+            report, files, key, options.witnesses, signed, options.roster, options.cosigners
+        )
     entries = parse_entries(report, files.entries)
     with _stage(report, "witnesses"):
         check_roster_records(report, files, entries)

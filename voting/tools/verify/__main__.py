@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from crypto.errors import InvalidEncoding
-from crypto.witness import parse_roster_file
+from crypto.witness import RosterMember
+from crypto.witness import parse_pinned_roster
+from crypto.witness.cosignature import CosignerKey
 from voting.tools.verify import Options
 from voting.tools.verify import UnusableRecord
 from voting.tools.verify import verify_record
@@ -70,8 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--roster",
         type=Path,
-        help="the witnesses you trust: a file of witness verifier keys, one per line "
-        "(without it the witness check is not independently checked)",
+        help="the witnesses you trust: a file of witness verifier keys, one per line, "
+        "Urna BLS witnesses' keys and C2SP cosignature/v1 vkeys alike (without it the "
+        "witness check is not independently checked)",
     )
     parser.add_argument(
         "--witnesses",
@@ -94,10 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1 or args.witnesses < 0:
         print("error: --jobs must be at least 1 and --witnesses at least 0", file=sys.stderr)
         return EXIT_UNUSABLE
-    roster = None
+    roster: tuple[RosterMember, ...] | None = None
+    cosigners: tuple[CosignerKey, ...] = ()
     if args.roster is not None:
         try:
-            roster = parse_roster_file(args.roster.read_text())
+            pinned = parse_pinned_roster(args.roster.read_text())
+            roster, cosigners = pinned.bls, pinned.cosigners
         except (OSError, UnicodeDecodeError, InvalidEncoding) as exc:
             print(f"error: --roster {args.roster}: {exc}", file=sys.stderr)
             return EXIT_UNUSABLE
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         log_key=args.log_key,
         witnesses=args.witnesses,
         roster=roster,
+        cosigners=cosigners,
     )
     started = time.monotonic()
     try:

@@ -17,6 +17,7 @@ from typing import Any
 from crypto import merkle
 from crypto.errors import CryptoError
 from crypto.errors import InvalidEncoding
+from crypto.errors import NotEnoughCosignatures
 from crypto.note import Checkpoint
 from crypto.note import MalformedNote
 from crypto.note import VerifierKey
@@ -29,6 +30,8 @@ from crypto.witness import RosterMember
 from crypto.witness import WitnessPublicKey
 from crypto.witness import verify_cosigned_checkpoint
 from crypto.witness import verify_possession
+from crypto.witness.cosignature import CosignerKey
+from crypto.witness.cosignature import find_cosignature_v1
 from voting.tools.verify.record import RecordFiles
 from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
@@ -121,6 +124,17 @@ def _check_possession(key: bytes, proof: bytes) -> None:
     verify_possession(WitnessPublicKey(key), proof)
 
 
+def _listed_cosigners(data: dict[str, Any]) -> tuple[CosignerKey, ...]:
+    """The C2SP witnesses the record lists (``witnesses.json`` ``cosigners``)."""
+    keys = []
+    for item in data.get("cosigners", []):
+        cosigner = CosignerKey.from_vkey(item["vkey"])
+        if cosigner.name != item["name"]:
+            raise InvalidEncoding(f"cosigner {item['name']!r} has the vkey of {cosigner.name!r}")
+        keys.append(cosigner)
+    return tuple(keys)
+
+
 def check_witnesses(
     report: Report,
     files: RecordFiles,
@@ -128,22 +142,27 @@ def check_witnesses(
     required: int,
     log_signed: bool,
     pinned: tuple[RosterMember, ...] | None = None,
+    cosigners: tuple[CosignerKey, ...] = (),
 ) -> None:
-    """(3) The roster's proofs of possession and the aggregate cosignature line.
+    """(3) The roster's proofs of possession, the aggregate line and the ``cosignature/v1`` lines.
 
-    The record's roster gives the witnesses' positions in the aggregate's
-    bitmap. Only the cosigners the observer pinned (``pinned``, their
-    ``--roster`` file) count towards ``required``; without it the check can
-    only be ``unpinned``: the log operator chose the record's roster.
+    The record's roster gives the BLS witnesses' positions in the aggregate's
+    bitmap. Only the cosigners the observer pinned (their ``--roster`` file:
+    BLS members ``pinned`` and C2SP witnesses ``cosigners``) count towards
+    ``required``; without it the check can only be ``unpinned``: the log
+    operator chose the record's roster. Lines of keys nobody pinned are
+    ignored (C2SP tlog-witness: clients ignore unknown keys); a pinned
+    witness's line that does not verify for this checkpoint fails.
     """
     try:
         roster = _roster(files.witnesses)
+        listed = _listed_cosigners(files.witnesses)
     except (CryptoError, KeyError, TypeError, ValueError) as exc:
         report.fail("witnesses", f"the witness roster is not valid: {exc}")
         return
-    report.facts["witness_roster"] = [m.name for m in roster.members]
+    report.facts["witness_roster"] = [m.name for m in roster.members] + [c.name for c in listed]
     report.facts["witness_roster_pinned"] = pinned is not None
-    if not roster.members:
+    if not roster.members and not listed and not cosigners:
         if required > 0:
             report.fail("witnesses", "the record has no witness: nobody else saw this log")
         report.done("witnesses", "no witness roster")
@@ -151,38 +170,81 @@ def check_witnesses(
     if not log_signed:
         report.skip("witnesses", "not checked: the log's own signature on the checkpoint failed")
         return
+    bls: tuple[RosterMember, ...] = ()
     try:
-        signers = _cosigned(files.checkpoint, str(key), roster, 1 if pinned else max(required, 1))
+        if roster.members:
+            bls = _cosigned(files.checkpoint, str(key), roster, 1)
+    except NotEnoughCosignatures:
+        bls = ()  # no aggregate line: no BLS witness cosigned
     except CryptoError as exc:
         report.fail("witnesses", f"the final checkpoint's cosignatures: {exc}")
         return
+    ed25519: list[str] = []
+    for cosigner in cosigners if pinned is not None else listed:
+        try:
+            if find_cosignature_v1(files.checkpoint, cosigner) is not None:
+                ed25519.append(cosigner.name)
+        except CryptoError as exc:
+            report.fail(
+                "witnesses",
+                f"the final checkpoint carries a cosignature/v1 line of {cosigner.name!r} that "
+                f"is not its cosignature of this checkpoint ({exc}): copied from another "
+                "checkpoint or tree, or forged",
+            )
+            return
     if pinned is None:
-        report.facts["witnesses_cosigned"] = len(signers)
+        count = len(bls) + len(ed25519)
+        report.facts["witnesses_cosigned"] = count
+        if count < required:
+            report.fail(
+                "witnesses",
+                f"{count} witnesses of the record's own roster cosigned the final checkpoint, "
+                f"{required} required",
+            )
+            return
         report.unpinned(
             "witnesses",
-            f"{len(signers)} of {len(roster.members)} witnesses of the record's own roster "
-            "cosigned the final checkpoint: not independently checked (the log operator "
-            "chose that roster; pass --roster FILE with the witnesses' keys you trust)",
+            f"{len(bls)} of {len(roster.members)} BLS witnesses and {len(ed25519)} of "
+            f"{len(listed)} C2SP witnesses of the record's own roster cosigned the final "
+            "checkpoint: not independently checked (the log operator chose that roster; "
+            "pass --roster FILE with the witnesses' keys you trust)",
         )
         return
     trusted = {(m.name, m.public_key.data) for m in pinned}
-    counted = [m for m in signers if (m.name, m.public_key.data) in trusted]
-    others = [m.name for m in signers if (m.name, m.public_key.data) not in trusted]
+    counted_bls = [m.name for m in bls if (m.name, m.public_key.data) in trusted]
+    others = [m.name for m in bls if (m.name, m.public_key.data) not in trusted]
+    others += _unknown_lines(files.checkpoint, key, roster, set(ed25519))
+    counted = counted_bls + ed25519
     report.facts["witnesses_cosigned"] = len(counted)
+    report.facts["witnesses_counted"] = {"bls": counted_bls, "cosignature/v1": ed25519}
     report.facts["witnesses_not_in_your_roster"] = others
+    total = len(pinned) + len(cosigners)
+    named = _named(counted_bls, ed25519)
     if len(counted) < required:
         unlisted = f"; cosigned also by {', '.join(others)}, not in your roster" if others else ""
         report.fail(
             "witnesses",
-            f"{len(counted)} of the {len(pinned)} witnesses in your roster cosigned the final "
-            f"checkpoint, {required} required{unlisted}",
+            f"{len(counted)} of the {total} witnesses in your roster cosigned the final "
+            f"checkpoint{named}, {required} required{unlisted}",
         )
         return
     report.done(
         "witnesses",
-        f"{len(counted)} of the {len(pinned)} witnesses in your roster cosigned the final "
-        "checkpoint",
+        f"{len(counted)} of the {total} witnesses in your roster cosigned the final "
+        f"checkpoint{named}",
     )
+
+
+def _named(bls: list[str], ed25519: list[str]) -> str:
+    parts = [f"BLS: {', '.join(bls)}"] if bls else []
+    parts += [f"cosignature/v1: {', '.join(ed25519)}"] if ed25519 else []
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _unknown_lines(note: str, key: VerifierKey, roster: Roster, counted: set[str]) -> list[str]:
+    """Names of the note's other signature lines (not the log's, the aggregate's or counted)."""
+    known = {key.name, roster.name, *counted}
+    return sorted({s.name for s in parse_note(note).signatures if s.name not in known})
 
 
 @functools.lru_cache(maxsize=64)
@@ -229,6 +291,7 @@ def check_roster_records(report: Report, files: RecordFiles, entries: Entries) -
                 f"roster member {position} ({name!r}) is not the witness its record approved",
                 [index],
             )
+    _check_cosigner_records(report, files, entries)
     for position, (index, record) in sorted(approved.items()):
         report.fail(
             "witnesses",
@@ -236,6 +299,30 @@ def check_roster_records(report: Report, files: RecordFiles, entries: Entries) -
             "from the record's roster",
             [index],
         )
+
+
+def _check_cosigner_records(report: Report, files: RecordFiles, entries: Entries) -> None:
+    """The record's C2SP witnesses are exactly those of the log's ``cosigner`` records."""
+    listed = files.witnesses.get("cosigners", [])
+    if not isinstance(listed, list):
+        return  # check_witnesses failed on it already
+    on_log = {}
+    for index in entries.of("cosigner"):
+        record = entries.records[index] or {}
+        on_log[record.get("vkey")] = index
+    in_file = {item.get("vkey") for item in listed if isinstance(item, dict)}
+    for item in listed:
+        vkey = item.get("vkey") if isinstance(item, dict) else None
+        if vkey not in on_log:
+            report.fail(
+                "witnesses",
+                f"C2SP witness {vkey!r} of the record's roster has no cosigner record on the log",
+            )
+    for vkey, index in sorted(on_log.items(), key=lambda kv: kv[1]):
+        if vkey not in in_file:
+            report.fail(
+                "witnesses", f"the cosigner record of {vkey!r} is missing from the roster", [index]
+            )
 
 
 def check_receipt(

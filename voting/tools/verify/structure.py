@@ -50,8 +50,9 @@ TALLY_TYPES = frozenset(
     }
 )
 ANYTIME_TYPES = frozenset({"clerk-key"})
-WITNESS_TYPES = frozenset({"witness"})
-"""An administrator's approval of a witness (docs/witnesses.md): any time after leaf 0."""
+WITNESS_TYPES = frozenset({"witness", "cosigner"})
+"""An administrator's approval of a BLS witness or listing of a C2SP witness
+(docs/witnesses.md): any time after leaf 0."""
 RECORD_TYPES = (
     frozenset(t for t, _ in LIFECYCLE)
     | CEREMONY_TYPES
