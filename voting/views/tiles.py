@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 
 from flask import Blueprint
+from flask import Response
 from flask import current_app
-from flask import send_file
+from flask import request
 from flask.typing import ResponseReturnValue
 
 from crypto.tiles import MalformedTile
@@ -37,9 +38,10 @@ def _file(name: str, path: str, content_type: str, cache: str) -> ResponseReturn
     found = Path(current_app.config["URNA_TILES_FOLDER"]) / name / path
     if not found.is_file():
         raise NotFound(f"log {name!r} has published no {path}")
-    response = send_file(found, mimetype=content_type, conditional=True, etag=True)
+    response = Response(found.read_bytes(), content_type=content_type)  # at most a few MB
     response.headers["Cache-Control"] = cache
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/checkpoint")
