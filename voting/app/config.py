@@ -2,7 +2,8 @@
 
 Only deployment settings come from the environment (``DATABASE_URL``,
 ``URNA_SECRET_KEY``, ``URNA_INSTANCE``, ``URNA_PROXY_FIX``,
-``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``); cryptographic parameters never do.
+``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``); cryptographic
+parameters never do.
 """
 
 from __future__ import annotations
