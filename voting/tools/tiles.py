@@ -227,9 +227,12 @@ class TiledLog:
         self._verified[level] = (index, hashes)
         return hashes
 
-    def entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        """``(index, entry bytes)`` from ``start`` to the checkpoint's size, each checked."""
-        for index in range(start // WIDTH, (self.size + WIDTH - 1) // WIDTH):
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """``(index, entry bytes)`` from ``start`` to ``end`` (the checkpoint's size), checked."""
+        end = self.size if end is None else end
+        if not 0 <= start <= end <= self.size:
+            raise ValueError(f"entries {start}..{end} are not within 0..{self.size}")
+        for index in range(start // WIDTH, (end + WIDTH - 1) // WIDTH):
             tile = self._tile(0, index)
             hashes = self.hashes(0, index)
             data = self.source.fetch(tile.entries_path, MAX_BUNDLE_BYTES)
@@ -243,7 +246,7 @@ class TiledLog:
                         f"entry {tile.first + offset} in {tile.entries_path} of {self.source} "
                         "does not hash to its leaf hash in the level-0 tile: a tampered entry"
                     )
-                if tile.first + offset >= start:
+                if start <= tile.first + offset < end:
                     yield tile.first + offset, entry
 
     def subtree_hash(self, level: int, index: int) -> bytes:

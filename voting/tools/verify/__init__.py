@@ -62,6 +62,8 @@ class Options:
     roster: tuple[RosterMember, ...] | None = None
     """the witnesses the observer trusts, from their own roster file (``--roster``);
     None: only the record's own roster, and the witness check is reported unpinned"""
+    tiles: str | None = None
+    """read the entries from the log's C2SP tiles at this URL or directory (``--tiles``)"""
 
 
 Progress = Callable[[str, int, int], None]
@@ -80,7 +82,7 @@ def verify_record(
         UnusableRecord: a file is missing or unreadable (nothing could be checked).
     """
     tick = progress or (lambda stage, done, total: None)
-    files = load_record(path)
+    files = load_record(path, tiles=options.tiles, log_key=options.log_key)
     key = parse_log_key(files.log_key)
     final = unverified_checkpoint(files.checkpoint)
     report = Report()
