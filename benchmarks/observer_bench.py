@@ -119,7 +119,8 @@ def _observers(url: str, key: str, count: int, poll: float, stop: Event, results
 
 
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    quiet = subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet)
 
 
 def _wait_for(url: str, seconds: float = 60) -> None:
@@ -187,11 +188,15 @@ def run(
                 figures = _cast_figures(*_post_all(endpoint, bodies, clients, max_seconds))
                 after = _cpu.cpu_of([*_cpu.children(server.pid), *helpers])
                 spent = {p: after.get(p, 0.0) - cpu.get(p, 0.0) for p in after}
+                workers_cpu = sum(v for p, v in spent.items() if p not in helpers)
+                accepted = figures["ballots_accepted"]
                 return {
                     **figures,
-                    "gunicorn_cpu_s": round(
-                        sum(v for p, v in spent.items() if p not in helpers), 2
-                    ),
+                    "gunicorn_cpu_s": round(workers_cpu, 2),
+                    # The application's own work per ballot: observers should add none.
+                    "gunicorn_cpu_ms_per_ballot": round(1000 * workers_cpu / accepted, 2)
+                    if accepted
+                    else None,
                     "publisher_cpu_s": round(spent.get(publisher.pid, 0.0), 2),
                     "static_server_cpu_s": round(spent.get(static.pid, 0.0), 2),
                     "load_average_before": load,
@@ -238,6 +243,11 @@ def run(
             "ballots_per_s_ratio_observed_over_alone": ratio,
             "p50_ratio_observed_over_alone": round(watched["p50_ms"] / alone["p50_ms"], 2)
             if alone["p50_ms"] and watched["p50_ms"]
+            else None,
+            "gunicorn_cpu_per_ballot_ratio_observed_over_alone": round(
+                watched["gunicorn_cpu_ms_per_ballot"] / alone["gunicorn_cpu_ms_per_ballot"], 2
+            )
+            if alone["gunicorn_cpu_ms_per_ballot"] and watched["gunicorn_cpu_ms_per_ballot"]
             else None,
         },
         "observers": {

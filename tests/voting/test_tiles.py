@@ -22,6 +22,7 @@ from voting.app.log_signing import log_signing
 from voting.log import bulletin
 from voting.log.tiles import TileConflict
 from voting.log.tiles import publish_tiles
+from voting.tools.tiles import DirectorySource
 from voting.tools.tiles import open_tiled_log
 
 NAME = "2026-12-06-ch"
@@ -74,6 +75,21 @@ def test_a_growing_log_is_published_once_and_read_back(
     assert (folder / NAME / "tile/1/000.p/2").stat().st_size == 64
     log = open_tiled_log(folder / NAME, log_key)
     assert [i for i, _ in log.entries(start=600)] == list(range(600, 700))
+    fetched: list[str] = []
+    source = DirectorySource(folder / NAME)
+    source_fetch = source.fetch
+
+    class Counting:
+        def fetch(self, path: str, limit: int) -> bytes:
+            fetched.append(path)
+            return source_fetch(path, limit)
+
+    follower = open_tiled_log(Counting(), log_key)  # type: ignore[arg-type]
+    fetched.clear()
+    assert list(follower.entries(start=700)) == []  # a follower whose log did not grow
+    assert fetched == []
+    assert [i for i, _ in follower.entries(start=699)] == [699]
+    assert fetched == ["tile/entries/002.p/188"]  # its hash tile is an edge tile, read at open
     for old in (0, 1, 7, 256, 300, 513, 699, 700):
         assert log.consistency_proof(old) == bulletin.consistency_proof(db.session, NAME, old, 700)
 

@@ -232,6 +232,8 @@ class TiledLog:
         end = self.size if end is None else end
         if not 0 <= start <= end <= self.size:
             raise ValueError(f"entries {start}..{end} are not within 0..{self.size}")
+        if start == end:
+            return  # nothing to fetch (a follower whose log did not grow)
         for index in range(start // WIDTH, (end + WIDTH - 1) // WIDTH):
             tile = self._tile(0, index)
             hashes = self.hashes(0, index)
