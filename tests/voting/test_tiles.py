@@ -166,3 +166,34 @@ def test_the_app_serves_the_tiles_with_cache_headers(
     assert client.get(f"{base}/tile/0/0001").status_code == 400
     assert client.get(f"{base}/tile/..%2f..%2fsecret_key").status_code in (400, 404)
     assert client.get("/logs/nope/checkpoint").status_code == 404
+
+
+def test_records_that_come_in_parts_fit_an_entry_bundle() -> None:
+    from crypto.tiles import MAX_ENTRY_BYTES
+    from voting.services.credentials import KEYS_PER_RECORD
+    from voting.services.results import UNITS_PER_RECORD
+    from voting.services.results import _unit_chunks
+
+    credentials = {
+        "type": "credentials",
+        "unit": "ch-" + "x" * 60,
+        "part": 10_000,
+        "parts": 10_000,
+        "keys": ["f" * 64] * KEYS_PER_RECORD,
+    }
+    assert len(bulletin.encode_record(credentials)) < MAX_ENTRY_BYTES
+
+    def unit(i: int, options: int) -> dict[str, object]:
+        figures = {f"option-{k}": 10**9 + k for k in range(options)}
+        return {"unit": f"ch-{i:05d}", "name": "Gemeinde " * 3, "figures": figures}
+
+    for options in (2, 40):
+        units = [unit(i, options) for i in range(2000)]
+        chunks = _unit_chunks(units)
+        assert [u for chunk in chunks for u in chunk] == units
+        for chunk in chunks:
+            assert 0 < len(chunk) <= UNITS_PER_RECORD
+            record = {"type": "result", "vote_day": "x" * 64, "question": "q" * 64, "units": chunk}
+            record["outcome"] = {"accepted": True, "detail": "y" * 2000}
+            assert len(bulletin.encode_record(record)) < MAX_ENTRY_BYTES
+    assert _unit_chunks([]) == []
