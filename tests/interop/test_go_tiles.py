@@ -70,10 +70,10 @@ def published(app: Flask, tmp_path: Path) -> tuple[Path, str]:
 
 
 TAMPERED = [
-    # tlog.TileHashReader (x/mod 0.7.0) does not authenticate this full tile
-    # against its parent when tiles of the tree hash repeat (docs/log.md, "Tiles"):
-    # the entry check of urnatiles catches it.
-    ("tile/0/001", "entry 511 in tile/entries/001"),
+    # Debian's x/mod 0.7.0 tlog.TileHashReader does not check this full tile
+    # against its parent (CVE-2026-56865, fixed in x/mod 0.40.0; docs/log.md):
+    # the entry check of urnatiles catches it (a patched x/mod refuses the tile).
+    ("tile/0/001", "entry 511 in tile/entries/001|downloaded inconsistent tile"),
     ("tile/0/273.p/112", "downloaded inconsistent tile"),
     ("tile/1/001.p/17", "downloaded inconsistent tile"),
     ("tile/entries/273.p/112", "does not hash to its leaf hash"),
@@ -108,4 +108,4 @@ def test_go_reads_the_tiles_proves_inclusion_and_refuses_tampering(
         (copy / path).write_bytes(bytes(data))
         result = _run(urnatiles, copy, key, 300)
         assert result.returncode == 1, path
-        assert message in result.stderr, (path, result.stderr)
+        assert any(m in result.stderr for m in message.split("|")), (path, result.stderr)
