@@ -70,3 +70,18 @@ def test_push_bench_reports_pushes_to_spec_witnesses() -> None:
         "s1.bench.example/w"
     ]
     assert len(figures["load_average"]) == 3
+
+
+def test_observer_bench_reports_casting_alone_and_with_observers_on_tiles() -> None:
+    figures = _run(
+        "observer_bench.py",
+        *("--ballots", "8", "--observers", "3", "--clients", "2", "--poll", "0.5"),
+    )
+    for run in ("cast_alone", "cast_with_observers"):
+        assert figures[run]["ballots_accepted"] == 8 and figures[run]["statuses"] == {"201": 8}
+        assert figures[run]["p50_ms"] > 0 and len(figures[run]["load_average_after"]) == 3
+    observers = figures["observers"]
+    assert observers["errors"] == {} and observers["rounds"] >= 3
+    # The observers verified every entry up to what the tiles had published.
+    assert observers["entries_verified"] >= 3 * 8
+    assert 0 < observers["largest_size_seen"] <= observers["log_size_at_end"]

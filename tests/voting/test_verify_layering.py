@@ -1,4 +1,4 @@
-"""The verifier uses only crypto/, the pure voting.rules and the standard library.
+"""The verifier uses only crypto/, the pure voting.rules, the tile reader and the standard library.
 
 No web framework, no database, no network: an observer runs it on the
 record alone. Checked statically (imports of every module of voting/tools/verify
@@ -20,8 +20,9 @@ from voting.rehearsal.rehearse import RehearsalSummary
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY = sorted((ROOT / "voting" / "tools" / "verify").glob("*.py"))
+VERIFY.append(ROOT / "voting" / "tools" / "tiles.py")  # the tile reader (--tiles)
 RULES = sorted((ROOT / "voting" / "rules").glob("*.py"))
-ALLOWED_VOTING = ("voting.tools.verify", "voting.rules")
+ALLOWED_VOTING = ("voting.tools.verify", "voting.tools.tiles", "voting.rules")
 FORBIDDEN = (
     "flask",
     "flask_sqlalchemy",

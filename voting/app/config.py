@@ -2,7 +2,8 @@
 
 Only deployment settings come from the environment (``DATABASE_URL``,
 ``URNA_SECRET_KEY``, ``URNA_INSTANCE``, ``URNA_PROXY_FIX``,
-``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``); cryptographic parameters never do.
+``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``); cryptographic
+parameters never do.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "URNA_LOG_KEY_PATH": os.environ.get("URNA_LOG_KEY_PATH")
         or str(instance_path / "log-signing.key"),
         "URNA_RECORD_FOLDER": str(instance_path / "records"),
+        "URNA_TILES_FOLDER": os.environ.get("URNA_TILES_FOLDER") or str(instance_path / "tiles"),
         "URNA_DEMO": False,
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+from pathlib import Path
 
 import click
+from flask import current_app
 
 from voting.app.extensions import db
 from voting.app.log_signing import init_log_key
 from voting.app.log_signing import log_signing
+from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.audit import audit_log
 from voting.log.keys import LogKeyError
+from voting.log.tiles import publish_tiles
+from voting.models.log import Log
 
 
 @click.group("log")
@@ -62,3 +68,51 @@ def audit_command(name: str) -> None:
         f"log {name!r}: {report.size} entries, {report.nodes} subtree hashes and "
         f"{report.checkpoints} checkpoints recomputed: all match"
     )
+
+
+@log_group.command("tiles")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where to write the tiles (default: URNA_TILES_FOLDER)",
+)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.1),
+    help="keep publishing, every this many seconds (a background step), until interrupted",
+)
+def tiles_command(names: tuple[str, ...], folder: Path | None, every: float | None) -> None:
+    """Publish logs NAMES (default: every log with a checkpoint) as C2SP tlog-tiles.
+
+    Writes FOLDER/NAME/checkpoint and FOLDER/NAME/tile/...: serve FOLDER with
+    any static file server or CDN (docs/log.md, "Tiles").
+    """
+    target = folder or Path(current_app.config["URNA_TILES_FOLDER"])
+    while True:
+        for name in names or _logs_with_checkpoints():
+            try:
+                done = publish_tiles(db.session, name, target)
+            except VotingError as exc:
+                db.session.rollback()
+                raise click.ClickException(f"log {name!r}: {exc}") from exc
+            if every is None or done.size != done.old_size:
+                click.echo(
+                    f"log {name!r}: published size {done.size} to {done.directory} "
+                    f"({done.files_written} files written)"
+                )
+        if every is None:
+            return
+        time.sleep(every)
+
+
+def _logs_with_checkpoints() -> list[str]:
+    from voting.models.log import LogCheckpoint
+
+    names = db.session.scalars(
+        db.select(Log.name)
+        .where(db.exists().where(LogCheckpoint.log_id == Log.id))
+        .order_by(Log.name)
+    ).all()
+    db.session.rollback()
+    return list(names)

@@ -24,14 +24,20 @@ def record_group() -> None:
 @record_group.command("export")
 @click.argument("vote_day")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--tiles",
+    is_flag=True,
+    help="write the entries as C2SP tlog-tiles (checkpoint, tile/) instead of entries.jsonl; "
+    "PATH is then a directory any static file server can serve",
+)
 @with_appcontext
-def export_command(vote_day: str, path: Path) -> None:
+def export_command(vote_day: str, path: Path, tiles: bool) -> None:
     """Write VOTE_DAY's record to PATH: a new directory, or a zip file if PATH ends in .zip.
 
     Check it with: python -m voting.verify PATH
     """
     try:
-        exported = export_record(db.session, vote_day, path, signing=log_signing())
+        exported = export_record(db.session, vote_day, path, signing=log_signing(), tiles=tiles)
     except VotingError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

@@ -255,8 +255,9 @@ def leaf_units_with_voters(session: DbSession) -> list[Jurisdiction]:
     )
 
 
-KEYS_PER_RECORD = 5000
-"""Credentials per ``credentials`` log record (about 330 KB of canonical JSON)."""
+KEYS_PER_RECORD = 900
+"""Credentials per ``credentials`` log record: about 60 KB of canonical JSON, so that a
+record fits a C2SP tlog-tiles entry bundle (65,535 bytes; docs/log.md, "Tiles")."""
 
 
 def credential_records(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ from voting.log import bulletin
 from voting.log import cosigners
 from voting.log import witnesses
 from voting.log.keys import LogSigning
+from voting.log.tiles import CHECKPOINT as TILES_CHECKPOINT
+from voting.log.tiles import tile_files
 from voting.models.session_types import DbSession
 from voting.services.lifecycle import get_vote_day
 
@@ -63,10 +65,14 @@ def export_record(
     *,
     signing: LogSigning,
     now: dt.datetime | None = None,
+    tiles: bool = False,
 ) -> ExportedRecord:
     """Write the record of ``vote_day_id`` to ``path`` (a new directory, or ``*.zip``).
 
     A checkpoint covering every entry is signed first if the latest does not.
+    With ``tiles``, the entries are written as C2SP tlog-tiles (``checkpoint``
+    and ``tile/``, docs/log.md "Tiles") instead of ``entries.jsonl``; such a
+    record is a directory.
 
     Raises:
         VoteDayNotFound: no such vote day.
@@ -75,6 +81,8 @@ def export_record(
     """
     vote_day = get_vote_day(session, vote_day_id)
     path = Path(path)
+    if tiles and path.suffix.lower() == ".zip":
+        raise InvalidRequest("a record with tiles is a directory: give a path without .zip")
     if path.exists() and not (path.is_dir() and not any(path.iterdir())):
         raise Conflict(f"{path} exists: choose a new directory or zip file name")
     try:
@@ -100,12 +108,16 @@ def export_record(
         WITNESSES: _json(roster),
     }
     with _writer(path) as write:
-        digest = write(ENTRIES, _entries(session, vote_day_id, size))
+        if tiles:
+            for name, data in tile_files(session, vote_day_id, 0, size):
+                write(name, iter([data]))
+            write(TILES_CHECKPOINT, iter([note.encode()]))
+            digests = {}
+        else:
+            digests = {ENTRIES: write(ENTRIES, _entries(session, vote_day_id, size))}
         for name, data in files.items():
             write(name, iter([data]))
-        meta["sha256"] = {ENTRIES: digest} | {
-            n: hashlib.sha256(d).hexdigest() for n, d in files.items()
-        }
+        meta["sha256"] = digests | {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}
         write(META, iter([_json(meta)]))
     cosigned = _cosigners(note, roster)
     return ExportedRecord(path, size, cosigned, vote_day.status)
@@ -175,6 +187,7 @@ def _writer(path: Path) -> Iterator[Any]:
     path.mkdir(parents=True, exist_ok=True)
 
     def write_file(name: str, chunks: Iterator[bytes]) -> str:
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
         with open(path / name, "wb") as fh:
             return _copy(chunks, fh)
 

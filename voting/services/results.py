@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crypto.encoding import canonical_json
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.models.session_types import DbSession
@@ -49,7 +50,10 @@ from voting.services.tally_log import read_manifest
 from voting.services.tally_log import records_at
 
 UNITS_PER_RECORD = 400
-"""Units per ``result`` record (a part stays far below the log's 1 MB record limit)."""
+"""At most this many units per ``result`` record."""
+UNITS_BYTES_PER_RECORD = 48_000
+"""At most this many bytes of units' canonical JSON per ``result`` record, so that a
+record fits a C2SP tlog-tiles entry bundle (65,535 bytes; docs/log.md, "Tiles")."""
 
 Vector = list[int]
 """Per question and unit: the options' counts, then blank, invalid, ballots cast."""
@@ -181,7 +185,7 @@ def result_records(vote_day_id: str, results: list[dict[str, Any]]) -> list[dict
     records = []
     for result in results:
         units = result["units"]
-        chunks = [units[i : i + UNITS_PER_RECORD] for i in range(0, len(units), UNITS_PER_RECORD)]
+        chunks = _unit_chunks(units)
         head = {k: v for k, v in result.items() if k not in ("units", "outcome")}
         for part, chunk in enumerate(chunks, start=1):
             record = {"type": "result", "vote_day": vote_day_id, **head}
@@ -190,6 +194,23 @@ def result_records(vote_day_id: str, results: list[dict[str, Any]]) -> list[dict
                 record["outcome"] = result["outcome"]
             records.append(record)
     return records
+
+
+def _unit_chunks(units: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Units in order, in parts within UNITS_PER_RECORD units and UNITS_BYTES_PER_RECORD bytes."""
+    chunks: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for unit in units:
+        length = len(canonical_json(unit)) + 1
+        if current and (len(current) == UNITS_PER_RECORD or size + length > UNITS_BYTES_PER_RECORD):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(unit)
+        size += length
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def publish_results(

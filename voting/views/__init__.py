@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from voting.views import registrar
     from voting.views import results_api
     from voting.views import tally_api
+    from voting.views import tiles
     from voting.views import trustee_api
     from voting.views import witness_api
 
@@ -40,5 +41,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registrar.bp)
     app.register_blueprint(results_api.bp)
     app.register_blueprint(tally_api.bp)
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(trustee_api.bp)
     app.register_blueprint(witness_api.bp)

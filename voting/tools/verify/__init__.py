@@ -65,6 +65,8 @@ class Options:
     None: only the record's own roster, and the witness check is reported unpinned"""
     cosigners: tuple[CosignerKey, ...] = ()
     """the C2SP ``cosignature/v1`` witnesses of the observer's roster file"""
+    tiles: str | None = None
+    """read the entries from the log's C2SP tiles at this URL or directory (``--tiles``)"""
 
 
 Progress = Callable[[str, int, int], None]
@@ -83,7 +85,7 @@ def verify_record(
         UnusableRecord: a file is missing or unreadable (nothing could be checked).
     """
     tick = progress or (lambda stage, done, total: None)
-    files = load_record(path)
+    files = load_record(path, tiles=options.tiles, log_key=options.log_key)
     key = parse_log_key(files.log_key)
     final = unverified_checkpoint(files.checkpoint)
     report = Report()

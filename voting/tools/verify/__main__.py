@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         "checkpoint (default 1)",
     )
     parser.add_argument(
+        "--tiles",
+        metavar="URL|DIR",
+        help="read the entries from the log's C2SP tlog-tiles at this URL or directory "
+        "(checked against their checkpoint with the log key) instead of entries.jsonl",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -115,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         witnesses=args.witnesses,
         roster=roster,
         cosigners=cosigners,
+        tiles=args.tiles,
     )
     started = time.monotonic()
     try:

@@ -22,6 +22,7 @@ from voting.tools.witness.follow import follow_once
 from voting.tools.witness.server import make_server
 from voting.tools.witness.state import StateError
 from voting.tools.witness.state import WitnessDirectory
+from voting.tools.witness.tiles import TiledLogClient
 
 EXIT_ERROR = 1
 EXIT_MISBEHAVIOUR = 3
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     fol.add_argument("--log-key", required=True, help="the log's verifier key")
     fol.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
     fol.add_argument("--once", action="store_true", help="one round, then exit")
+    fol.add_argument(
+        "--tiles",
+        metavar="URL|DIR",
+        help="read the checkpoint and proofs from the log's C2SP tlog-tiles (a static "
+        "server, mirror or CDN); cosignatures still go to --log",
+    )
     serve = commands.add_parser("serve", help="answer tlog-witness add-checkpoint requests")
     serve.add_argument("--state", required=True)
     serve.add_argument("--port", type=int, required=True)
@@ -72,7 +79,11 @@ def _run(args: argparse.Namespace, transport: Transport) -> int:
     if args.command == "follow":
         witness = _witness(args.state, [args.log_key])
         log_key = VerifierKey.parse(args.log_key)
-        client = LogClient(args.log, transport)
+        client = (
+            TiledLogClient(args.log, transport, args.tiles, log_key)
+            if args.tiles
+            else LogClient(args.log, transport)
+        )
         if args.once:
             result = follow_once(witness, client, log_key)
             print(
