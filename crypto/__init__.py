@@ -7,8 +7,9 @@ Public modules: :mod:`crypto.group`, :mod:`crypto.elgamal`, :mod:`crypto.proofs`
 keys, rosters and cosignatures). Modules whose names start with an underscore
 are private to their package.
 
-May import: PyNaCl, rbcl (the election group, in :mod:`crypto._group` only), py-ecc (the witnesses' BLS only), rfc8785 and the standard
-library. Never :mod:`voting`, Flask, SQLAlchemy, logging or the network.
+May import: PyNaCl, rbcl (the election group, in :mod:`crypto._group` only),
+py-ecc (the witnesses' BLS only), rfc8785 and the standard library. Never
+:mod:`voting`, Flask, SQLAlchemy, logging or the network.
 
 The byte-level specification is ``docs/spec.md``.
 """

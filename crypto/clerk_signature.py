@@ -25,8 +25,8 @@ from nacl.signing import VerifyKey
 from crypto._group import RandomBytes
 from crypto._group import secure_random
 from crypto._transcript import length_prefixed
-from crypto.encoding import canonical_json
 from crypto.ed25519 import check_public_key
+from crypto.encoding import canonical_json
 from crypto.encoding import unhex
 from crypto.errors import InvalidSignature
 
