@@ -7,9 +7,9 @@ an Ed25519 key (RFC 8032) that it keeps offline. The signed bytes are
 
 where ``lp(x)`` is the 4-byte big-endian length of ``x`` followed by ``x`` and
 JCS is RFC 8785 canonical JSON. The signature is 64 bytes, lowercase hex in the
-record's ``"signature"`` field. Public keys are validated as group elements
-(canonical, in the prime-order subgroup, not the identity), so weak keys are
-refused.
+record's ``"signature"`` field. Public keys are validated as Ed25519 keys
+(:mod:`crypto.ed25519`: canonical, in the prime-order subgroup, not of small
+order), so weak keys are refused.
 """
 
 from __future__ import annotations
