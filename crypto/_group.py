@@ -14,7 +14,10 @@ libsodium does not expose ristretto255, ``rbcl`` bundles one that does.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +25,25 @@ from functools import lru_cache
 import rbcl
 
 from crypto.errors import InvalidEncoding
+
+
+def _remove_rbcl_library_copy() -> None:
+    """Delete the copy of libsodium that rbcl writes to a temporary file at import.
+
+    rbcl 1.1.2 writes its bundled libsodium (2.8 MB) to a new temporary file
+    in every process that imports it and never deletes it: a server, a
+    verifier's worker pool and a test run would fill /tmp. The library is
+    loaded (mapped) by then, so on Linux and macOS the file can go; where it
+    cannot (Windows), it stays, as rbcl leaves it.
+    """
+    module = sys.modules.get("rbcl._sodium")
+    path = getattr(module, "lib_path", None)
+    if isinstance(path, str) and os.path.basename(path).startswith("tmp"):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+_remove_rbcl_library_copy()
 
 L = 2**252 + 27742317777372353535851937790883648493
 """The order of the group (``ℓ`` in RFC 9496, ``L`` in RFC 8032)."""

@@ -157,3 +157,12 @@ def test_top_bit_alias_refused(valid_point: Point) -> None:
         assert rbcl.crypto_core_ristretto255_add(alias, G.encoded) == (valid_point + G).encoded
     with pytest.raises(InvalidEncoding, match="not a canonical ristretto255 encoding"):
         Point.from_bytes(alias)
+
+
+def test_rbcl_library_copy_is_removed() -> None:
+    # rbcl writes libsodium to a temporary file in every process; ours deletes it.
+    import sys
+    from pathlib import Path
+
+    path = sys.modules["rbcl._sodium"].lib_path
+    assert path.endswith(".so") and not Path(path).exists()
