@@ -15,6 +15,7 @@ libsodium does not expose ristretto255, ``rbcl`` bundles one that does.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import secrets
 import sys
@@ -44,6 +45,30 @@ def _remove_rbcl_library_copy() -> None:
 
 
 _remove_rbcl_library_copy()
+
+_LIBSODIUM = sys.modules["rbcl._sodium"]._sodium
+"""The libsodium rbcl loaded: its addition's return code is checked here (rbcl drops it)."""
+
+
+_ADD = _LIBSODIUM.crypto_core_ristretto255_add
+_SUB = _LIBSODIUM.crypto_core_ristretto255_sub
+
+
+def _add_or_sub(function: Callable[..., int], p: bytes, q: bytes) -> bytes:
+    """``p + q`` or ``p − q``; refuses what libsodium cannot decode.
+
+    rbcl's own wrappers ignore libsodium's return code, and libsodium leaves
+    the result untouched (32 zero bytes: the identity) when an operand is not
+    a ristretto255 encoding. Points from outside are validated before any
+    arithmetic; this guards the callers that add logged points without
+    re-validating them (the tally), for whom a corrupted point must be an
+    error, not a silent identity.
+    """
+    out = ctypes.create_string_buffer(POINT_SIZE)
+    if function(out, p, q) != 0:
+        raise InvalidEncoding("not a valid group element: libsodium refused to add it")
+    return out.raw
+
 
 L = 2**252 + 27742317777372353535851937790883648493
 """The order of the group (``ℓ`` in RFC 9496, ``L`` in RFC 8032)."""
@@ -222,13 +247,13 @@ class Point:
         return self.encoded.hex()
 
     def __add__(self, other: Point) -> Point:
-        return Point(rbcl.crypto_core_ristretto255_add(self.encoded, other.encoded))
+        return Point(_add_or_sub(_ADD, self.encoded, other.encoded))
 
     def __sub__(self, other: Point) -> Point:
-        return Point(rbcl.crypto_core_ristretto255_sub(self.encoded, other.encoded))
+        return Point(_add_or_sub(_SUB, self.encoded, other.encoded))
 
     def __neg__(self) -> Point:
-        return Point(rbcl.crypto_core_ristretto255_sub(_IDENTITY_BYTES, self.encoded))
+        return Point(_add_or_sub(_SUB, _IDENTITY_BYTES, self.encoded))
 
     def __mul__(self, s: Scalar) -> Point:
         # libsodium refuses a product that is the identity; in a group of

@@ -166,3 +166,12 @@ def test_rbcl_library_copy_is_removed() -> None:
 
     path = sys.modules["rbcl._sodium"].lib_path
     assert path.endswith(".so") and not Path(path).exists()
+
+
+def test_arithmetic_on_an_unvalidated_invalid_point_raises() -> None:
+    # rbcl drops libsodium's return code (its addition would give the identity);
+    # the tally adds logged points without re-validating them and must see an error.
+    negative = Point(b"\x01" + bytes(31))
+    for operation in (lambda: negative + G, lambda: G - negative, lambda: -negative):
+        with pytest.raises(InvalidEncoding, match="libsodium refused"):
+            operation()
