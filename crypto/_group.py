@@ -1,33 +1,88 @@
-"""The prime-order subgroup of edwards25519 (RFC 8032), over libsodium.
+"""The ristretto255 group (RFC 9496), over libsodium through ``rbcl``.
 
-Every libsodium call of the package lives in this module. Points are held in
-their 32-byte RFC 8032 compressed encoding; scalars as Python integers in
-``[0, L)``. Points that come from outside go through :meth:`Point.from_bytes`,
-which refuses anything that is not a canonical encoding of a non-identity
-element of the prime-order subgroup (docs/spec.md, "Points").
+Every libsodium call of the election group lives in this module: swapping
+the binding means rewriting this file only (docs/spec.md, "The group").
+Points are held in their 32-byte RFC 9496 encoding; scalars as Python
+integers in ``[0, L)``. Every canonical ristretto255 encoding is an element
+of a group of prime order L, so there is no cofactor and no subgroup check:
+:meth:`Point.from_bytes` refuses non-canonical and invalid encodings (RFC 9496
+section 4.3.1) and the identity (docs/spec.md, "Points").
+
+PyNaCl stays for Ed25519 signatures, boxes, secret boxes and argon2; its
+libsodium does not expose ristretto255, ``rbcl`` bundles one that does.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import nacl.bindings as sodium
+import rbcl
 
 from crypto.errors import InvalidEncoding
 
+
+def _remove_rbcl_library_copy() -> None:
+    """Delete the copy of libsodium that rbcl writes to a temporary file at import.
+
+    rbcl 1.1.2 writes its bundled libsodium (2.8 MB) to a new temporary file
+    in every process that imports it and never deletes it: a server, a
+    verifier's worker pool and a test run would fill /tmp. The library is
+    loaded (mapped) by then, so on Linux and macOS the file can go; where it
+    cannot (Windows), it stays, as rbcl leaves it.
+    """
+    module = sys.modules.get("rbcl._sodium")
+    path = getattr(module, "lib_path", None)
+    if isinstance(path, str) and os.path.basename(path).startswith("tmp"):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+_remove_rbcl_library_copy()
+
+_LIBSODIUM = sys.modules["rbcl._sodium"]._sodium
+"""The libsodium rbcl loaded: its addition's return code is checked here (rbcl drops it)."""
+
+
+_ADD = _LIBSODIUM.crypto_core_ristretto255_add
+_SUB = _LIBSODIUM.crypto_core_ristretto255_sub
+
+
+def _add_or_sub(function: Callable[..., int], p: bytes, q: bytes) -> bytes:
+    """``p + q`` or ``p − q``; refuses what libsodium cannot decode.
+
+    rbcl's own wrappers ignore libsodium's return code, and libsodium leaves
+    the result untouched (32 zero bytes: the identity) when an operand is not
+    a ristretto255 encoding. Points from outside are validated before any
+    arithmetic; this guards the callers that add logged points without
+    re-validating them (the tally), for whom a corrupted point must be an
+    error, not a silent identity.
+    """
+    out = ctypes.create_string_buffer(POINT_SIZE)
+    if function(out, p, q) != 0:
+        raise InvalidEncoding("not a valid group element: libsodium refused to add it")
+    return out.raw
+
+
 L = 2**252 + 27742317777372353535851937790883648493
-"""The order of the prime-order subgroup (``L`` in RFC 8032)."""
+"""The order of the group (``ℓ`` in RFC 9496, ``L`` in RFC 8032)."""
 
 P_FIELD = 2**255 - 19
-"""The field prime (``p`` in RFC 8032)."""
+"""The field prime ``p`` (also used to check Curve25519 box keys)."""
 
 POINT_SIZE = 32
 SCALAR_SIZE = 32
+HASH_INPUT_SIZE = 64
+"""Bytes taken by the one-way map of RFC 9496 section 4.3.4."""
 
-_IDENTITY_BYTES = b"\x01" + b"\x00" * 31
+_IDENTITY_BYTES = bytes(POINT_SIZE)
+"""The identity's ristretto255 encoding: 32 zero bytes."""
 
 RandomBytes = Callable[[int], bytes]
 """A source of uniformly random bytes: ``rng(n)`` returns ``n`` bytes."""
@@ -114,7 +169,7 @@ class Scalar:
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """An element of the prime-order subgroup, in RFC 8032 compressed form."""
+    """A ristretto255 group element, held in its canonical 32-byte encoding."""
 
     encoded: bytes
 
@@ -122,27 +177,27 @@ class Point:
     def from_bytes(cls, data: bytes) -> Point:
         """Decode and validate a point received from outside.
 
-        Refuses: a length other than 32; a non-canonical encoding (y >= p,
-        checked here before libsodium sees the bytes); a point not on the
-        curve; the identity and every other small-order point; a point with a
-        torsion component (not in the prime-order subgroup). libsodium's
-        subgroup check let points with an order-2 component through before
-        CVE-2025-69277 was fixed; PyNaCl >= 1.6.2 bundles the fixed library
-        and tests/crypto/test_group.py fails on any build that accepts a valid
-        point plus any of the seven non-trivial torsion points.
+        Refuses: a length other than 32; every encoding RFC 9496 section
+        4.3.1 refuses (a field element not below p — including any with the
+        top bit set, which libsodium 1.0.18 alone would accept —, a negative
+        s, a non-square, a negative t or y = 0; the spec's Appendix A.2
+        lists each kind); and the identity, which no ballot, key or share
+        ever carries. Any other 32 bytes decode to exactly one element of
+        the prime-order group, so there is nothing more to check.
 
         Raises:
             InvalidEncoding: the bytes are not a valid group element.
         """
         if not isinstance(data, bytes) or len(data) != POINT_SIZE:
             raise InvalidEncoding(f"a point is {POINT_SIZE} bytes, got {_describe_len(data)}")
-        y = int.from_bytes(data, "little") & ((1 << 255) - 1)
-        if y >= P_FIELD:
-            raise InvalidEncoding("point encoding is not canonical: y is not below the field prime")
-        if not sodium.crypto_core_ed25519_is_valid_point(data):
+        if data == _IDENTITY_BYTES:
+            raise InvalidEncoding("not a valid group element: the identity is refused")
+        # libsodium 1.0.18 (the one rbcl bundles) ignores the top bit of the
+        # last byte, so s and s + 2^255 would both decode to one element: a
+        # second encoding of every point. RFC 9496 refuses it (s < p).
+        if data[31] & 0x80 or not rbcl.crypto_core_ristretto255_is_valid_point(data):
             raise InvalidEncoding(
-                "not a valid group element: off the curve, of small order, "
-                "or outside the prime-order subgroup"
+                "not a valid group element: not a canonical ristretto255 encoding (RFC 9496 4.3.1)"
             )
         return cls(data)
 
@@ -152,15 +207,30 @@ class Point:
         return cls.from_bytes(_unhex(text, POINT_SIZE, "point"))
 
     @classmethod
+    def from_uniform_bytes(cls, data: bytes) -> Point:
+        """The element derived from 64 uniformly random bytes (RFC 9496 4.3.4).
+
+        A hash-to-group: for ``data = SHA-512(msg)`` the result's discrete log
+        to any base is unknown. Urna derives no generator this way today; the
+        function is here, with the RFC's vectors on both sides, for protocols
+        that need a second, independent generator.
+        """
+        if not isinstance(data, bytes) or len(data) != HASH_INPUT_SIZE:
+            raise InvalidEncoding(
+                f"the one-way map takes {HASH_INPUT_SIZE} bytes, got {_describe_len(data)}"
+            )
+        return cls(rbcl.crypto_core_ristretto255_from_hash(data))
+
+    @classmethod
     def identity(cls) -> Point:
         return cls(_IDENTITY_BYTES)
 
     @classmethod
     def base_times(cls, s: Scalar) -> Point:
-        """``s·G`` for the standard base point G."""
+        """``s·G`` for the standard base point G (constant time in s)."""
         if s.value == 0:
             return cls(_IDENTITY_BYTES)
-        return cls(sodium.crypto_scalarmult_ed25519_base_noclamp(s.to_bytes()))
+        return cls(rbcl.crypto_scalarmult_ristretto255_base(s.to_bytes()))
 
     @classmethod
     def small_multiple(cls, m: int) -> Point:
@@ -177,18 +247,20 @@ class Point:
         return self.encoded.hex()
 
     def __add__(self, other: Point) -> Point:
-        return Point(sodium.crypto_core_ed25519_add(self.encoded, other.encoded))
+        return Point(_add_or_sub(_ADD, self.encoded, other.encoded))
 
     def __sub__(self, other: Point) -> Point:
-        return Point(sodium.crypto_core_ed25519_sub(self.encoded, other.encoded))
+        return Point(_add_or_sub(_SUB, self.encoded, other.encoded))
 
     def __neg__(self) -> Point:
-        return Point(sodium.crypto_core_ed25519_sub(_IDENTITY_BYTES, self.encoded))
+        return Point(_add_or_sub(_SUB, _IDENTITY_BYTES, self.encoded))
 
     def __mul__(self, s: Scalar) -> Point:
+        # libsodium refuses a product that is the identity; in a group of
+        # prime order that happens only for s = 0 or the identity itself.
         if s.value == 0 or self.encoded == _IDENTITY_BYTES:
             return Point(_IDENTITY_BYTES)
-        return Point(sodium.crypto_scalarmult_ed25519_noclamp(s.to_bytes(), self.encoded))
+        return Point(rbcl.crypto_scalarmult_ristretto255(s.to_bytes(), self.encoded))
 
     __rmul__ = __mul__
 
@@ -196,8 +268,8 @@ class Point:
         return f"Point({self.encoded.hex()[:16]}…)"
 
 
-G = Point(sodium.crypto_scalarmult_ed25519_base_noclamp((1).to_bytes(SCALAR_SIZE, "little")))
-"""The standard Ed25519 base point."""
+G = Point(rbcl.crypto_scalarmult_ristretto255_base((1).to_bytes(SCALAR_SIZE, "little")))
+"""The ristretto255 generator (RFC 9496 section 4.4), e2f2ae0a…2d76."""
 
 
 @lru_cache(maxsize=256)

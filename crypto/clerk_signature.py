@@ -7,9 +7,9 @@ an Ed25519 key (RFC 8032) that it keeps offline. The signed bytes are
 
 where ``lp(x)`` is the 4-byte big-endian length of ``x`` followed by ``x`` and
 JCS is RFC 8785 canonical JSON. The signature is 64 bytes, lowercase hex in the
-record's ``"signature"`` field. Public keys are validated as group elements
-(canonical, in the prime-order subgroup, not the identity), so weak keys are
-refused.
+record's ``"signature"`` field. Public keys are validated as Ed25519 keys
+(:mod:`crypto.ed25519`: canonical, in the prime-order subgroup, not of small
+order), so weak keys are refused.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import SigningKey
 from nacl.signing import VerifyKey
 
-from crypto._group import Point
 from crypto._group import RandomBytes
 from crypto._group import secure_random
 from crypto._transcript import length_prefixed
+from crypto.ed25519 import check_public_key
 from crypto.encoding import canonical_json
 from crypto.encoding import unhex
 from crypto.errors import InvalidSignature
@@ -51,11 +51,10 @@ def check_clerk_key(public_key: object) -> bytes:
     """Decode and validate a clerk's public key (64 lowercase hex digits).
 
     Raises:
-        InvalidEncoding: not hex of 32 bytes, or not a valid prime-order point.
+        InvalidEncoding: not hex of 32 bytes, or not a valid Ed25519 public key.
     """
     raw = unhex(public_key, 32, what="clerk public key")
-    Point.from_bytes(raw)  # refuses small-order, torsioned and non-canonical keys
-    return raw
+    return check_public_key(raw, what="the clerk public key")
 
 
 def counts_message(record: Mapping[str, Any]) -> bytes:

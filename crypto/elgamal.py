@@ -1,4 +1,4 @@
-"""Exponential ElGamal over the prime-order subgroup of edwards25519.
+"""Exponential ElGamal over ristretto255 (RFC 9496), the election group.
 
 DESIGN.md section 3: secret x, public h = x·G; Enc(m; r) = (r·G, m·G + r·h).
 Ciphertexts add component-wise, so the sum of encryptions is the encryption of
@@ -117,10 +117,10 @@ def encrypt(
 
 def sum_ciphertexts(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
     """The homomorphic sum; the empty sum is the trivial encryption of 0."""
-    total = Ciphertext(pad=Point.identity(), data=Point.identity())
-    for ct in ciphertexts:
-        total = total + ct
-    return total
+    total: Ciphertext | None = None
+    for ct in ciphertexts:  # from the first term: no additions of the identity
+        total = ct if total is None else total + ct
+    return total or Ciphertext(pad=Point.identity(), data=Point.identity())
 
 
 def decrypt(ct: Ciphertext, secret: Scalar, *, bound: int) -> int:

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import nacl.exceptions
 import nacl.signing
 
+from crypto.ed25519 import check_public_key
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidSignature
-from crypto.group import Point
 
 __all__ = [
     "ED25519_TYPE",
@@ -100,7 +100,7 @@ class VerifierKey:
     @classmethod
     def from_public_key(cls, name: str, public_key: bytes) -> VerifierKey:
         """Build the key, computing its ID (the public key is validated)."""
-        Point.from_bytes(public_key)
+        check_public_key(public_key, what="the log's public key")
         return cls(name, key_id(name, ED25519_TYPE, public_key), public_key)
 
     @classmethod

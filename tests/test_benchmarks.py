@@ -27,6 +27,9 @@ def test_crypto_bench_reports_reference_ballot() -> None:
     ballot = figures["reference_ballot"]
     assert ballot["encrypt_ms"] > 0
     assert ballot["verify_ms"] > 0
+    assert 0 < ballot["verify_cpu_ms"] <= ballot["verify_ms"] * 1.5
+    assert ballot["encrypt_cpu_ms"] > 0
+    assert figures["load_average_1min"]["start"] >= 0
     assert 1000 < ballot["size_bytes"] <= 5000
 
 

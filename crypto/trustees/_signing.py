@@ -24,8 +24,8 @@ from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import SigningKey
 from nacl.signing import VerifyKey
 
-from crypto._group import Point
 from crypto._transcript import length_prefixed
+from crypto.ed25519 import check_public_key
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding
 from crypto.errors import InvalidSignature
@@ -51,8 +51,7 @@ def check_verify_key(data: bytes) -> bytes:
     """
     if not isinstance(data, bytes) or len(data) != VERIFY_KEY_SIZE:
         raise InvalidEncoding(f"a trustee verify key is {VERIFY_KEY_SIZE} bytes")
-    Point.from_bytes(data)
-    return data
+    return check_public_key(data, what="a trustee verify key")
 
 
 def message_bytes(kind: str, ceremony_digest: bytes, body: Mapping[str, Any]) -> bytes:

@@ -205,8 +205,8 @@ def test_verifier_fails_the_record_where_a_strangers_copy_was_counted() -> None:
     assert done.returncode == 1, done.stderr
     assert "ballots" in report["failed"]
     ballots = next(c for c in report["checks"] if c["check"] == "ballots")
-    assert [21, 22] in [f["leaves"] for f in ballots["failures"]]
-    assert any("21 (spoiled) and 22 (ballot)" in f["message"] for f in ballots["failures"])
+    assert [22, 23] in [f["leaves"] for f in ballots["failures"]]
+    assert any("22 (spoiled) and 23 (ballot)" in f["message"] for f in ballots["failures"])
 
 
 def test_receipt_check_says_whether_the_ballot_counts(

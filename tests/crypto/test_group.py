@@ -1,8 +1,14 @@
-"""Strict decoding of points and scalars (DESIGN.md section 2)."""
+"""The election group is ristretto255 (RFC 9496): strict decoding and the group law.
+
+docs/spec.md, "The group" and "Points". The RFC's own vectors (Appendix A)
+are in tests/vectors/rfc9496.json and checked by tests/crypto/test_rfc9496.py
+here and tests/js/group.test.mjs in the browser code.
+"""
 
 from __future__ import annotations
 
-import nacl.bindings as sodium
+import hashlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,10 +18,11 @@ from crypto.group import G
 from crypto.group import L
 from crypto.group import Point
 from crypto.group import Scalar
+from tests.crypto.invalid_points import INVALID_ENCODINGS
 from tests.crypto.torsion import TORSION_POINTS
 
 P_FIELD = 2**255 - 19
-IDENTITY = b"\x01" + b"\x00" * 31
+IDENTITY = bytes(32)
 
 
 @pytest.fixture(scope="module")
@@ -23,34 +30,22 @@ def valid_point() -> Point:
     return Point.base_times(Scalar.from_int(123456789))
 
 
-@pytest.mark.parametrize("name", sorted(TORSION_POINTS))
-def test_torsion_point_is_small_order(name: str) -> None:
-    t = bytes.fromhex(TORSION_POINTS[name])
-    total = t
-    for _ in range(7):
-        total = sodium.crypto_core_ed25519_add(total, t)
-    assert total == IDENTITY
-    assert t != IDENTITY
+def test_generator_is_the_rfc_generator() -> None:
+    assert G.hex() == "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+    assert Point.identity().encoded == IDENTITY
 
 
-@pytest.mark.parametrize("name", sorted(TORSION_POINTS))
-def test_torsion_point_itself_refused(name: str) -> None:
-    with pytest.raises(InvalidEncoding):
-        Point.from_hex(TORSION_POINTS[name])
-
-
-@pytest.mark.parametrize("name", sorted(TORSION_POINTS))
-def test_valid_point_plus_torsion_refused(valid_point: Point, name: str) -> None:
-    t = bytes.fromhex(TORSION_POINTS[name])
-    mixed = sodium.crypto_core_ed25519_add(valid_point.encoded, t)
-    assert mixed != valid_point.encoded
-    with pytest.raises(InvalidEncoding, match="subgroup"):
-        Point.from_bytes(mixed)
+@pytest.mark.parametrize(("reason", "encoding"), INVALID_ENCODINGS)
+def test_rfc9496_invalid_encodings_refused(reason: str, encoding: str) -> None:
+    with pytest.raises(InvalidEncoding, match="not a canonical ristretto255 encoding"):
+        Point.from_hex(encoding)
 
 
 def test_identity_refused() -> None:
-    with pytest.raises(InvalidEncoding):
+    with pytest.raises(InvalidEncoding, match="identity"):
         Point.from_bytes(IDENTITY)
+    with pytest.raises(InvalidEncoding, match="identity"):
+        Point.from_hex(Point.identity().hex())
 
 
 @pytest.mark.parametrize("length", [0, 31, 33, 64])
@@ -59,26 +54,38 @@ def test_wrong_length_refused(length: int) -> None:
         Point.from_bytes(b"\x05" * length)
 
 
-def test_non_canonical_y_refused() -> None:
-    # y = p + 1 encodes the same y as 1 (the identity) but is not canonical;
-    # y = p + 9 aliases y = 9, which is the y of a valid curve point family.
-    for y in (P_FIELD + 1, P_FIELD + 9, 2**255 - 1):
-        with pytest.raises(InvalidEncoding, match="canonical"):
-            Point.from_bytes(y.to_bytes(32, "little"))
+def test_non_canonical_field_element_refused(valid_point: Point) -> None:
+    # s + p encodes the same field element as s but is not canonical; so does
+    # any encoding with the top bit set (s >= 2^255 > p).
+    s = int.from_bytes(valid_point.encoded, "little")
+    for alias in (s + P_FIELD, s | (1 << 255)):
+        if alias < 2**256:
+            with pytest.raises(InvalidEncoding):
+                Point.from_bytes(alias.to_bytes(32, "little"))
 
 
-def test_off_curve_refused(valid_point: Point) -> None:
-    # Find a y whose x^2 is not a square: such an encoding is not on the curve.
-    for y in range(2, 50):
-        data = y.to_bytes(32, "little")
-        if not sodium.crypto_core_ed25519_is_valid_point(data):
-            try:
-                sodium.crypto_core_ed25519_add(data, valid_point.encoded)
-            except Exception:
-                with pytest.raises(InvalidEncoding):
-                    Point.from_bytes(data)
-                return
-    pytest.fail("no off-curve encoding found among small y")
+def test_negative_field_element_refused(valid_point: Point) -> None:
+    # p − s is the negation of a valid (non-negative, i.e. even) s: odd, refused.
+    s = int.from_bytes(valid_point.encoded, "little")
+    negated = (P_FIELD - s).to_bytes(32, "little")
+    assert negated[0] & 1 == 1
+    with pytest.raises(InvalidEncoding):
+        Point.from_bytes(negated)
+
+
+@pytest.mark.parametrize("name", sorted(TORSION_POINTS))
+def test_edwards_torsion_encodings_are_not_accepted_as_torsion(name: str) -> None:
+    # An attacker used to edwards25519 tries its small-order points: as
+    # ristretto255 encodings each is either refused or an ordinary element
+    # of the prime-order group (L·P is the identity): never a small subgroup.
+    data = bytes.fromhex(TORSION_POINTS[name])
+    try:
+        p = Point.from_bytes(data)
+    except InvalidEncoding:
+        return
+    assert not p.is_identity()
+    assert (p * Scalar.from_int(8)) != Point.identity()
+    assert (p * Scalar.from_int(L - 1)) == -p
 
 
 def test_hex_must_be_lowercase(valid_point: Point) -> None:
@@ -87,6 +94,13 @@ def test_hex_must_be_lowercase(valid_point: Point) -> None:
         Point.from_hex(valid_point.hex().upper())
     with pytest.raises(InvalidEncoding):
         Point.from_hex("zz" * 32)
+
+
+def test_from_uniform_bytes_is_the_one_way_map() -> None:
+    p = Point.from_uniform_bytes(hashlib.sha512(b"urna").digest())
+    assert Point.from_bytes(p.encoded) == p
+    with pytest.raises(InvalidEncoding, match="64 bytes"):
+        Point.from_uniform_bytes(bytes(32))
 
 
 def test_scalar_canonical() -> None:
@@ -108,6 +122,7 @@ def test_group_laws(a: int, b: int) -> None:
     assert Point.base_times(sa) + Point.base_times(sb) == Point.base_times(sa + sb)
     assert Point.base_times(sa) * sb == Point.base_times(sa * sb)
     assert Point.from_bytes(Point.base_times(sa).encoded) == Point.base_times(sa)
+    assert Point.base_times(sa) - Point.base_times(sb) == Point.base_times(sa - sb)
 
 
 @given(st.integers(min_value=0, max_value=L - 1))
@@ -117,9 +132,46 @@ def test_scalar_round_trip(n: int) -> None:
     assert Scalar.from_hex(s.hex()) == s
 
 
+def test_order_is_l() -> None:
+    assert (G * Scalar.from_int(L - 1)) == -G
+    assert Point.base_times(Scalar.from_int(L - 1)) + G == Point.identity()
+
+
 def test_zero_and_identity_arithmetic() -> None:
     assert Point.base_times(Scalar(0)).is_identity()
     assert (G * Scalar(0)).is_identity()
     assert (Point.identity() * Scalar.from_int(5)).is_identity()
     assert G - G == Point.identity()
     assert -G + G == Point.identity()
+    assert Point.identity() + G == G
+
+
+def test_top_bit_alias_refused(valid_point: Point) -> None:
+    # libsodium 1.0.18 (bundled by rbcl) decodes s + 2^255 as s: without our
+    # own check every point would have a second encoding, and a ballot could
+    # be re-encoded into different bytes with the same meaning.
+    import rbcl
+
+    alias = bytes([*valid_point.encoded[:31], valid_point.encoded[31] | 0x80])
+    if rbcl.crypto_core_ristretto255_is_valid_point(alias):
+        assert rbcl.crypto_core_ristretto255_add(alias, G.encoded) == (valid_point + G).encoded
+    with pytest.raises(InvalidEncoding, match="not a canonical ristretto255 encoding"):
+        Point.from_bytes(alias)
+
+
+def test_rbcl_library_copy_is_removed() -> None:
+    # rbcl writes libsodium to a temporary file in every process; ours deletes it.
+    import sys
+    from pathlib import Path
+
+    path = sys.modules["rbcl._sodium"].lib_path
+    assert path.endswith(".so") and not Path(path).exists()
+
+
+def test_arithmetic_on_an_unvalidated_invalid_point_raises() -> None:
+    # rbcl drops libsodium's return code (its addition would give the identity);
+    # the tally adds logged points without re-validating them and must see an error.
+    negative = Point(b"\x01" + bytes(31))
+    for operation in (lambda: negative + G, lambda: G - negative, lambda: -negative):
+        with pytest.raises(InvalidEncoding, match="libsodium refused"):
+            operation()

@@ -86,7 +86,8 @@ test('structure is checked before any signature or proof', () => {
     [(b) => { b.answers.reverse(); }, /expected \["federal-1"/],
     [(b) => { b.answers[0].ciphertexts.pop(); }, /one ciphertext and one proof per option/],
     [(b) => { b.answers[2].ciphertexts.pop(); b.answers[2].proofs.pop(); }, /2 ciphertexts, expected 3/],
-    [(b) => { b.answers[0].ciphertexts[0].pad = '00'.repeat(32); }, /question federal-1: .*small order/],
+    [(b) => { b.answers[0].ciphertexts[0].pad = '00'.repeat(32); }, /question federal-1: .*identity/],
+    [(b) => { b.answers[0].ciphertexts[0].data = `01${'00'.repeat(31)}`; }, /question federal-1: .*canonical ristretto255/],
     [(b) => { b.answers[0].proofs[0][0].c = 'ff'.repeat(32); }, /not canonical/],
     [(b) => { b.answers[0].sum_proof = []; }, /1 to 64 branches/],
   ];

@@ -1,17 +1,20 @@
-// docs/spec.md section 2: strict scalar and point decoding, and the group law.
+// docs/spec.md section 2: the ristretto255 group (RFC 9496 Appendix A), strict scalar and
+// point decoding, and the group law.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { vector } from './helpers.mjs';
-import { bigIntToBytesLE, hex, unhex } from '../../static/js/urna/bytes.js';
+import { bigIntToBytesLE, bytesToBigIntLE, hex } from '../../static/js/urna/bytes.js';
+import { sha512 } from '../../static/js/urna/ed25519.js';
 import {
-  G, L, P_FIELD, Point, baseTimes, modL, pointFromBytes, pointFromHex, pointToHex, randomScalar,
-  scalarFromBytes, scalarFromHex, scalarToHex, smallMultiple, times, timesPublic,
+  G, L, P_FIELD, baseTimes, modL, pointFromBytes, pointFromHex, pointFromUniformBytes, pointToHex,
+  randomScalar, scalarFromBytes, scalarFromHex, scalarToHex, smallMultiple, times, timesPublic,
 } from '../../static/js/urna/group.js';
 import { InvalidEncoding } from '../../static/js/urna/errors.js';
 import { deterministicRng } from '../../static/js/urna/rng.js';
 
-// The seven non-trivial torsion points of edwards25519 (as tests/crypto/torsion.py).
+// The seven non-trivial torsion points of edwards25519 (as tests/crypto/torsion.py):
+// an attacker used to edwards25519 tries them as group elements.
 const TORSION_POINTS = {
   'order 2': 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
   'order 4 (x>0)': '0000000000000000000000000000000000000000000000000000000000000000',
@@ -21,49 +24,75 @@ const TORSION_POINTS = {
   'order 8 b+': 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
   'order 8 b-': 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
 };
-const IDENTITY_HEX = `01${'00'.repeat(31)}`;
+const IDENTITY_HEX = '00'.repeat(32);
 const VALID = pointFromHex(vector('elgamal').public);
+const RFC = vector('rfc9496');
 
-test('every valid point plus each of the seven torsion points is refused', () => {
+test('RFC 9496 A.1: the encodings of k·G for k = 0..15', () => {
+  const encodings = RFC.multiples_of_generator.encodings;
+  assert.equal(encodings.length, 16);
+  let total = baseTimes(0n);
+  for (const [k, expected] of encodings.entries()) {
+    assert.equal(pointToHex(baseTimes(BigInt(k))), expected, `${k}·G`);
+    assert.equal(pointToHex(timesPublic(G, BigInt(k))), expected, `${k}·G`);
+    assert.equal(pointToHex(total), expected, `G + … + G (${k})`);
+    if (k > 0) assert.ok(pointFromHex(expected).equals(total));
+    total = total.add(G);
+  }
+});
+
+test('RFC 9496 A.2: every invalid encoding is refused', () => {
+  assert.ok(RFC.invalid_encodings.cases.length >= 29);
+  for (const { reason, encoding } of RFC.invalid_encodings.cases) {
+    assert.throws(() => pointFromHex(encoding), /not a canonical ristretto255 encoding/, `${reason} ${encoding}`);
+  }
+});
+
+test('RFC 9496 A.3: the one-way map on SHA-512 of the labels', () => {
+  for (const { label, hash, element } of RFC.hash_to_group.cases) {
+    const digest = sha512(new TextEncoder().encode(label));
+    assert.equal(hex(digest), hash);
+    assert.equal(pointToHex(pointFromUniformBytes(digest)), element, label);
+  }
+  assert.throws(() => pointFromUniformBytes(new Uint8Array(32)), /64 bytes/);
+});
+
+test('the identity is refused', () => {
+  assert.throws(() => pointFromHex(IDENTITY_HEX), /identity/);
+  assert.throws(() => pointFromHex(IDENTITY_HEX), InvalidEncoding);
+});
+
+test('bit 255 set is refused: no second encoding of any element', () => {
+  for (const p of [VALID, G, baseTimes(12345n)]) {
+    const alias = p.toBytes();
+    alias[31] |= 0x80;
+    assert.throws(() => pointFromBytes(alias), /not a canonical ristretto255 encoding/);
+  }
+});
+
+test('non-canonical (s + p) and negative (p − s) encodings are refused', () => {
+  for (const p of [VALID, G, baseTimes(987654321n)]) {
+    const s = bytesToBigIntLE(p.toBytes());
+    for (const bad of [s + P_FIELD, P_FIELD - s]) {
+      if (bad < 2n ** 256n) {
+        assert.throws(() => pointFromBytes(bigIntToBytesLE(bad, 32)), InvalidEncoding, hex(bigIntToBytesLE(bad, 32)));
+      }
+    }
+  }
+});
+
+test('edwards25519 torsion encodings are refused or ordinary prime-order elements', () => {
   for (const [name, encoded] of Object.entries(TORSION_POINTS)) {
-    const torsion = Point.fromBytes(unhex(encoded), false);
-    assert.ok(torsion.isSmallOrder(), name);
-    for (const p of [VALID, G, baseTimes(12345n)]) {
-      const dirty = p.add(torsion).toBytes();
-      assert.throws(() => pointFromBytes(dirty), /outside the prime-order subgroup/, name);
-    }
-  }
-});
-
-test('the identity and every small-order point are refused', () => {
-  for (const encoded of [IDENTITY_HEX, ...Object.values(TORSION_POINTS)]) {
-    assert.throws(() => pointFromHex(encoded), /small order/, encoded);
-  }
-});
-
-test('non-canonical encodings (y >= p) are refused before decoding', () => {
-  for (const y of [P_FIELD, P_FIELD + 1n, P_FIELD + 2n, 2n ** 255n - 1n]) {
-    for (const sign of [0n, 1n << 255n]) {
-      const bytes = bigIntToBytesLE(y | sign, 32);
-      assert.throws(() => pointFromBytes(bytes), /not canonical/, hex(bytes));
-    }
-  }
-});
-
-test('encodings that are not on the curve are refused', () => {
-  let refused = 0;
-  for (let y = 2n; refused < 5; y++) {
-    const bytes = bigIntToBytesLE(y, 32);
-    let onCurve = true;
+    let p;
     try {
-      Point.fromBytes(bytes, false);
-    } catch {
-      onCurve = false;
+      p = pointFromHex(encoded);
+    } catch (err) {
+      assert.ok(err instanceof InvalidEncoding, name);
+      continue;
     }
-    if (!onCurve) {
-      assert.throws(() => pointFromBytes(bytes), /not on the curve/);
-      refused += 1;
-    }
+    assert.ok(!p.is0(), name);
+    assert.ok(!times(p, 8n).is0(), name);
+    assert.ok(times(p, L - 1n).equals(p.negate()), name);
   }
 });
 

@@ -18,7 +18,7 @@ from nacl.signing import SigningKey
 
 from crypto.credentials import derive_credential
 from crypto.credentials import normalise_code
-from crypto.group import Point
+from crypto.ed25519 import check_public_key
 from crypto.testing import deterministic_rng
 from tests.small_tree import make_tree
 from voting.errors import CredentialsFrozen
@@ -108,7 +108,7 @@ def test_offline_generation_writes_list_cards_and_codes(generated: Path) -> None
         derived = sorted(derive_credential(c, DAY).public_key.hex() for c in codes[unit])
         assert derived == keys  # every key comes from a code of its own unit
         for key in keys:
-            Point.from_hex(key)
+            check_public_key(bytes.fromhex(key))  # an Ed25519 key, not a group element
         for code in codes[unit]:
             normalise_code(code)  # check symbol right
     assert stat.S_IMODE((generated / f"cards-{DAY}.pdf").stat().st_mode) == 0o600

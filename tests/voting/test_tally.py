@@ -207,7 +207,7 @@ def test_a_corrupted_ballot_leaf_stops_the_tally(app: Flask, cast: OpenVoteDay) 
     log_id = db.session.scalar(sa.select(Log.id).where(Log.name == cast.vote_day))
     leaf = db.session.get_one(LogLeaf, (log_id, index))
     record = json.loads(leaf.data)
-    record["ballot"]["answers"][0]["ciphertexts"][0]["pad"] = "02" * 32  # off the curve
+    record["ballot"]["answers"][0]["ciphertexts"][0]["pad"] = "01" + "00" * 31  # negative s
     leaf.data = json.dumps(record).encode()
     db.session.commit()
     size = bulletin.log_size(db.session, cast.vote_day)

@@ -22,7 +22,7 @@ from crypto.ballot import signed_message
 from crypto.credentials import derive_credential
 from crypto.group import L
 from crypto.receipt import Receipt
-from tests.crypto.torsion import TORSION_POINTS
+from tests.crypto.invalid_points import ONE_OF_EACH
 from tests.fixtures_casting import OpenVoteDay
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
@@ -222,10 +222,27 @@ def _resign_if_parseable(ballot: dict[str, Any], opened: OpenVoteDay) -> dict[st
         return ballot  # no longer a valid point/scalar: refused as malformed anyway
 
 
-@pytest.mark.parametrize("name", sorted(TORSION_POINTS))
-def test_small_order_point_refused(live_server: str, opened: OpenVoteDay, name: str) -> None:
+@pytest.mark.parametrize("reason", sorted(ONE_OF_EACH))
+def test_invalid_ristretto255_encoding_refused(
+    live_server: str, opened: OpenVoteDay, reason: str
+) -> None:
     ballot = Refusals(live_server, opened).ballot()
-    ballot["answers"][0]["ciphertexts"][0]["pad"] = TORSION_POINTS[name]
+    ballot["answers"][0]["ciphertexts"][0]["pad"] = ONE_OF_EACH[reason]
+    _assert_refused(live_server, opened, ballot, "malformed_ballot", 400)
+
+
+def test_second_encoding_of_a_point_refused(live_server: str, opened: OpenVoteDay) -> None:
+    """The pad with bit 255 set: libsodium 1.0.18 alone would read the same element."""
+    ballot = Refusals(live_server, opened).ballot()
+    pad = bytearray.fromhex(ballot["answers"][0]["ciphertexts"][0]["pad"])
+    pad[31] |= 0x80
+    ballot["answers"][0]["ciphertexts"][0]["pad"] = pad.hex()
+    _assert_refused(live_server, opened, ballot, "malformed_ballot", 400)
+
+
+def test_identity_pad_refused(live_server: str, opened: OpenVoteDay) -> None:
+    ballot = Refusals(live_server, opened).ballot()
+    ballot["answers"][0]["ciphertexts"][0]["pad"] = "00" * 32
     _assert_refused(live_server, opened, ballot, "malformed_ballot", 400)
 
 

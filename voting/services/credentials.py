@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crypto.ed25519 import check_public_key as check_ed25519_key
+from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
-from crypto.group import Point
 from voting.errors import CredentialsFrozen
 from voting.errors import InvalidCredentialList
 from voting.errors import UnknownCredential
@@ -96,7 +97,7 @@ def check_public_key(key: str, *, where: str = "public key") -> None:
         InvalidCredentialList: not 64 lowercase hex digits, or not a valid point.
     """
     try:
-        Point.from_hex(key)
+        check_ed25519_key(unhex(key, 32, what="public key"))
     except InvalidEncoding as exc:
         raise InvalidCredentialList(f"{where}: not a valid Ed25519 public key: {exc}") from exc
 

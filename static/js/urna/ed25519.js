@@ -16,6 +16,7 @@
 import { eddsa, edwards } from '../../vendor/noble-curves-2.4.0/abstract/edwards.js';
 import { isNegativeLE, mod, pow2 } from '../../vendor/noble-curves-2.4.0/abstract/modular.js';
 import { sha256, sha512 } from '../../vendor/noble-hashes-2.4.0/sha2.js';
+import { InvalidEncoding } from './errors.js';
 import { bytesToNumberLE, concatBytes, equalBytes } from '../../vendor/noble-curves-2.4.0/utils.js';
 
 export { sha256, sha512 };
@@ -33,7 +34,7 @@ const CURVE = {
 };
 
 /** √(−1) = 2^((p−1)/4) mod p */
-const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n;
+export const SQRT_M1 = 19681161376707505956807079304988542015446066515923890162744021073123829784752n;
 
 /** x^((p−5)/8) mod p by an addition chain. @param {bigint} x @returns {bigint} */
 function powP58(x) {
@@ -52,11 +53,12 @@ function powP58(x) {
 }
 
 /**
- * √(u/v) for point decompression (RFC 8032 5.1.3), as noble's ed25519.js.
+ * √(u/v) for point decompression (RFC 8032 5.1.3), as noble's ed25519.js; also
+ * SQRT_RATIO_M1 of RFC 9496 4.2 (static/js/urna/ristretto255.js).
  * @param {bigint} u @param {bigint} v
  * @returns {{isValid: boolean, value: bigint}}
  */
-function uvRatio(u, v) {
+export function uvRatio(u, v) {
   const v3 = mod(v * v * v, P);
   const v7 = mod(v3 * v3 * v, P);
   let x = mod(u * v3 * powP58(u * v7), P);
@@ -114,6 +116,28 @@ export function isValidSignature(signature, message, publicKey) {
   const k = bytesToNumberLE(sha512(concatBytes(rBytes, publicKey, message))) % CURVE.n;
   const check = Point.BASE.multiplyUnsafe(s).subtract(a.multiplyUnsafe(k));
   return equalBytes(check.toBytes(), rBytes);
+}
+
+/**
+ * An Ed25519 key as crypto/ed25519.py checks it: y < p, on the curve, no torsion.
+ * @param {Uint8Array} bytes @param {string} [what] @returns {Uint8Array}
+ */
+export function checkPublicKey(bytes, what = 'an Ed25519 public key') {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) {
+    throw new InvalidEncoding(`${what} is 32 bytes`);
+  }
+  const y = bytesToNumberLE(bytes) & ((1n << 255n) - 1n);
+  if (y >= P) throw new InvalidEncoding(`${what} is not canonical: y is not below the field prime`);
+  let point;
+  try {
+    point = Point.fromBytes(bytes, false);
+  } catch {
+    throw new InvalidEncoding(`${what} is not a valid point: off the curve`);
+  }
+  if (point.isSmallOrder() || !point.isTorsionFree()) {
+    throw new InvalidEncoding(`${what} is not a valid point: of small order or outside the subgroup`);
+  }
+  return bytes;
 }
 
 /** @param {Uint8Array} bytes @returns {boolean} a decodable point of small order */

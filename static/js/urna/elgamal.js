@@ -1,5 +1,5 @@
 /**
- * Exponential ElGamal over the prime-order subgroup of edwards25519
+ * Exponential ElGamal over ristretto255 (RFC 9496), the election group
  * (docs/spec.md section 4): Enc(m; r) = (α, β) = (r·G, m·G + r·h).
  * Ciphertexts add component-wise. JSON: {"pad": hex(α), "data": hex(β)}.
  * @module

@@ -1,26 +1,29 @@
 /**
- * The prime-order subgroup of edwards25519: docs/spec.md section 2.
+ * The election group, ristretto255 (RFC 9496): docs/spec.md section 2.
  *
  * Scalars are bigints in [0, L), encoded as 32 bytes little-endian. Points
- * are @noble/curves points; those that come from outside are decoded with
- * {@link pointFromBytes}, which refuses anything that is not the canonical
- * encoding of a non-identity element of the prime-order subgroup (2.2).
+ * are ristretto255 elements (./ristretto255.js, after @noble/curves); those
+ * that come from outside are decoded with {@link pointFromBytes}, which
+ * refuses every encoding RFC 9496 refuses and the identity (2.2). Every
+ * valid encoding is an element of the prime-order group: there is no
+ * cofactor and no subgroup check. Ed25519 keys are edwards25519 points and
+ * are checked by ed25519.js's checkPublicKey instead.
  * @module
  */
 import { InvalidEncoding } from './errors.js';
-import { Point } from './ed25519.js';
+import { RistrettoPoint as Point } from './ristretto255.js';
 import { bigIntToBytesLE, bytesToBigIntLE, hex, typeName, unhex } from './bytes.js';
 
 export { Point };
 
-/** The group order (L in RFC 8032). */
+/** The group order (ℓ in RFC 9496, L in RFC 8032). */
 export const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 /** The field prime p = 2^255 − 19. */
 export const P_FIELD = 2n ** 255n - 19n;
 export const POINT_SIZE = 32;
 export const SCALAR_SIZE = 32;
 
-/** The standard base point G. */
+/** The generator G of RFC 9496 4.4 (e2f2ae0a…2d76). */
 export const G = Point.BASE;
 /** The identity (never accepted from outside). */
 export const IDENTITY = Point.ZERO;
@@ -80,8 +83,9 @@ export function randomScalar(rng) {
 
 /**
  * Decode and validate a point received from outside (spec 2.2): refuse a
- * length other than 32, y >= p, an encoding off the curve, the identity and
- * every small-order point, and every point with a torsion component.
+ * length other than 32, every encoding RFC 9496 4.3.1 refuses (s not below
+ * p or with bit 255 set, s negative, a non-square, t negative or y = 0) and
+ * the identity (32 zero bytes).
  * @param {Uint8Array} bytes
  * @returns {InstanceType<typeof Point>}
  */
@@ -89,23 +93,24 @@ export function pointFromBytes(bytes) {
   if (!(bytes instanceof Uint8Array) || bytes.length !== POINT_SIZE) {
     throw new InvalidEncoding(`a point is ${POINT_SIZE} bytes, got ${describeLength(bytes)}`);
   }
-  const y = bytesToBigIntLE(bytes) & ((1n << 255n) - 1n);
-  if (y >= P_FIELD) {
-    throw new InvalidEncoding('point encoding is not canonical: y is not below the field prime');
+  if (bytes.every((b) => b === 0)) {
+    throw new InvalidEncoding('not a valid group element: the identity is refused');
   }
-  let point;
   try {
-    point = Point.fromBytes(bytes, false);
+    return Point.fromBytes(bytes);
   } catch {
-    throw new InvalidEncoding('not a valid group element: the encoding is not on the curve');
+    throw new InvalidEncoding(
+      'not a valid group element: not a canonical ristretto255 encoding (RFC 9496 4.3.1)',
+    );
   }
-  if (point.isSmallOrder()) {
-    throw new InvalidEncoding('not a valid group element: the identity or a point of small order');
+}
+
+/** The element of 64 uniform bytes (RFC 9496 4.3.4). @param {Uint8Array} bytes */
+export function pointFromUniformBytes(bytes) {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 64) {
+    throw new InvalidEncoding(`the one-way map takes 64 bytes, got ${describeLength(bytes)}`);
   }
-  if (!point.isTorsionFree()) {
-    throw new InvalidEncoding('not a valid group element: outside the prime-order subgroup');
-  }
-  return point;
+  return Point.fromUniformBytes(bytes);
 }
 
 /** @param {unknown} text 64 lowercase hex digits */
@@ -113,7 +118,7 @@ export function pointFromHex(text) {
   return pointFromBytes(unhex(text, POINT_SIZE, 'point'));
 }
 
-/** @param {InstanceType<typeof Point>} point @returns {Uint8Array} RFC 8032 encoding */
+/** @param {InstanceType<typeof Point>} point @returns {Uint8Array} RFC 9496 encoding */
 export function pointToBytes(point) {
   return point.toBytes();
 }

@@ -11,9 +11,8 @@
  * @module
  */
 import { InvalidEncoding, InvalidSignature, MalformedNote } from './errors.js';
-import { isValidSignature, sha256 } from './ed25519.js';
+import { checkPublicKey, isValidSignature, sha256 } from './ed25519.js';
 import { concat, equalBytes, hex, unhex, utf8 } from './bytes.js';
-import { pointFromBytes } from './group.js';
 
 export const ED25519_TYPE = 0x01;
 export const SIGNATURE_PREFIX = '\u2014 ';
@@ -92,7 +91,7 @@ export function parseVerifierKey(text) {
   }
   const publicKey = raw.slice(1);
   try {
-    pointFromBytes(publicKey);
+    checkPublicKey(publicKey, "the log's public key");
   } catch (err) {
     if (err instanceof InvalidEncoding) {
       throw new MalformedNote(`verifier key is not a valid Ed25519 public key: ${err.message}`);
