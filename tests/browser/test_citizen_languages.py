@@ -34,7 +34,7 @@ BIKE_PATHS = DEMO["questions"][0]["titles"]
 CAST = {
     "de": "Ihre Stimme wurde abgegeben",
     "fr": "Votre vote a été déposé",
-    "it": "Il vostro voto è stato espresso",
+    "it": "Il suo voto è stato espresso",
     "en": "Your vote has been cast",
     "ko": "투표가 완료되었습니다",
 }
@@ -48,12 +48,12 @@ AUDITED = {
 ALREADY = {
     "de": "Sie haben bereits gestimmt",
     "fr": "Vous avez déjà voté",
-    "it": "Avete già votato",
+    "it": "Ha già votato",
     "en": "You have already voted",
     "ko": "이미 투표하셨습니다",
 }
 NO_BALLOT = {
-    "de": "Mit dieser Stimmkarte wurde keine elektronische Stimme abgegeben.",
+    "de": "Mit diesem Stimmrechtsausweis wurde keine elektronische Stimme abgegeben.",
     "fr": "Aucun bulletin électronique n’a été déposé avec cette carte de vote.",
     "it": "Con questa carta di voto non è stata espressa alcuna scheda elettronica.",
     "en": "No electronic ballot was cast with this voting card.",

@@ -183,6 +183,7 @@ function review() {
   state.selections = selections;
   fillChoices(byId('review-list'), selections);
   showStep('review', 'review-heading');
+  setStatus('');
   // Before an empty or partly blank ballot goes further: say so, in the review itself.
   const blank = state.questions.filter((q) => !selections[q.id].some(Boolean)).length;
   const warning = byId('review-warning');
