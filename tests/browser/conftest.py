@@ -24,10 +24,10 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from crypto.credentials import generate_code
 from voting.app import create_app
 from voting.app.extensions import db
 from voting.rehearsal.demo import load_demo
-from crypto.credentials import generate_code
 from voting.rehearsal.demo_vote import DEMO_VOTERS
 from voting.rehearsal.demo_vote import DemoCode
 from voting.rehearsal.demo_vote import demo_folder

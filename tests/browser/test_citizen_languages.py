@@ -43,7 +43,7 @@ AUDITED = {
     "fr": "Audité – non compté.",
     "it": "Verificata – non conteggiata.",
     "en": "Audited — not counted.",
-    "ko": "검증됨 — 집계되지 않음.",
+    "ko": "감사된 투표지 — 집계되지 않음.",
 }
 ALREADY = {
     "de": "Sie haben bereits gestimmt",

@@ -38,7 +38,9 @@ class CountedBallot:
     policy: str
 
 
-def counted_ballot_of(session: DbSession, vote_day_id: str, public_key: str) -> CountedBallot | None:
+def counted_ballot_of(
+    session: DbSession, vote_day_id: str, public_key: str
+) -> CountedBallot | None:
     """The counted ballot cast with the credential ``public_key`` (hex), or None if none was.
 
     Audited (spoiled) ballots are not ballots cast: they never count, and a

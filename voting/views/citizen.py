@@ -44,9 +44,9 @@ from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
 from voting.services import casting
 from voting.services.credentials import unit_of_credential
-from voting.services.voter_ballots import counted_ballot_of
 from voting.services.votedays import ballot_for_unit
 from voting.services.votedays import get_vote_day
+from voting.services.voter_ballots import counted_ballot_of
 from voting.views import citizen_limits
 
 bp = Blueprint("citizen", __name__, url_prefix="/vote")
@@ -228,7 +228,7 @@ def check_page(vote_day: str) -> str:
 
 @bp.get("/<vote_day>/card")
 def card_page(vote_day: str) -> str:
-    """"No electronic ballot with my card": for citizens who voted by post or in person."""
+    """The page "no electronic ballot with my card", for citizens who voted by post or in person."""
     day = get_vote_day(db.session, vote_day)
     return render_template("citizen/card.html", vote_day=day)
 
