@@ -101,6 +101,9 @@ def test_a_citizen_votes_in_their_language(browser: Browser, site: Site, languag
         expect(page.locator("#questions")).to_be_hidden()  # no second list of questions
         page.locator("#q-bike-paths summary").click()  # the explanation, in place
         shot("ballot")
+        page.set_viewport_size({"width": 320, "height": 900})  # as on a small phone
+        shot("ballot-320px")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         page.check("#q-bike-paths-0")  # (3) two answers of six: warned before going on
         page.check("#q-housing-1")
