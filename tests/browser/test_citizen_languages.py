@@ -90,8 +90,13 @@ def test_a_citizen_votes_in_their_language(browser: Browser, site: Site, languag
     shot = Shots(page, language)
     base = f"{site.url}/vote/{VOTE_DAY}"
     try:
-        page.goto(f"{base}?lang={language}")  # (1) code entry, typed as people type
-        assert page.locator("html").get_attribute("lang") == language
+        page.goto(f"{site.url}/?lang={language}")  # (0) the home page leads to the vote day
+        shot("home")
+        page.click(f'a[href="/vote/{VOTE_DAY}/card"]')  # ... and to every citizen page
+        page.go_back()
+        page.click('a.button[href="/vote/"]')
+        page.click(f'a[href="/vote/{VOTE_DAY}"]')
+        assert page.locator("html").get_attribute("lang") == language  # (1) code entry
         shot("vote-day")
         page.fill("#code", code.lower().replace("-", " "))
         page.keyboard.press("Enter")
@@ -167,6 +172,8 @@ def test_a_citizen_votes_in_their_language(browser: Browser, site: Site, languag
         page.click("#card-form button[type=submit]")
         expect(page.locator("#card-result p.error")).to_be_visible()
         shot("card-used")
+        page.goto(f"{site.url}/help?lang={language}")  # (9) help
+        shot("help")
     finally:
         context.close()
     assert errors == []
