@@ -9,6 +9,7 @@ more than the public record says.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -55,3 +56,17 @@ def test_the_answer_is_what_the_public_log_already_says(
     answer = client.get(f"{PAGE}/card/status", query_string={"credential": logged})
     assert answer.get_json() == {"cast": True}
     assert set(answer.get_json()) == {"cast"}
+
+
+def test_already_voted_at_code_entry_shows_only_what_the_log_shows(
+    client: FlaskClient, live_server: str, opened: OpenVoteDay
+) -> None:
+    """A stranger naming a voter's public key learns the tracking code of its ballot: the
+    log's own leaf for a ballot that names that key, readable by anyone."""
+    receipt = VotingClient(live_server).vote(VOTE_DAY, opened.code(), ANSWERS)
+    entry = client.get(f"/api/logs/{VOTE_DAY}/entries/{receipt.index}").get_json()
+    key = json.loads(entry["data"])["ballot"]["credential"]  # public: read from the log
+    html = client.get(f"{PAGE}/ballot", query_string={"credential": key}).get_data(as_text=True)
+    shown = set(re.findall(r"[A-Z2-7]{4}(?:-[A-Z2-7]{1,4}){12}", html))
+    assert shown == {receipt.to_json()["tracking_code"]}
+    assert "<fieldset" not in html and str(receipt.index) in html
