@@ -158,3 +158,24 @@ def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site:
     page.keyboard.press("Enter")
     expect(page.locator("#ballot-heading")).to_be_focused()
     expect(page.locator("#code-error")).to_be_hidden()
+
+
+def test_a_refused_cast_is_explained_in_the_page_language(page: Page, site: Site) -> None:
+    """The server's English message stays out of a French page: its stable code is named."""
+    page.route(
+        f"{site.url}/api/vote-days/{VOTE_DAY}/ballots",
+        lambda route: route.fulfill(
+            status=400, json={"error": "invalid_proof", "message": "range proof of q0"}
+        ),
+    )
+    page.goto(f"{site.url}/vote/{VOTE_DAY}?lang=fr#code={site.code(WINTERTHUR, 13)}")
+    expect(page.locator("#ballot-heading")).to_be_focused()
+    page.click("#ballot-form button[type=submit]")  # all blank: warned, may still go on
+    page.click("#encrypt")
+    expect(page.locator("#sealed-heading")).to_be_focused()
+    page.click("#cast")
+    expect(page.locator("#alert")).to_have_text(
+        "Le serveur a refusé ce bulletin (invalid_proof) : rien n’a été déposé. Rechargez la "
+        "page et votez à nouveau ; si cela se reproduit, utilisez un autre appareil ou votez "
+        "par correspondance."
+    )

@@ -75,7 +75,9 @@ async function refusal(response) {
   }
   if (body.error === 'vote_day_not_open') return message('not-open');
   if (body.error === 'unknown_credential') return message('code-unknown');
-  return message('failed', { reason: body.message ?? `HTTP ${response.status}` });
+  // Any other refusal names its stable code, not the server's English sentence.
+  if (body.error) return message('refused', { code: body.error });
+  return message('failed', { reason: `HTTP ${response.status}` });
 }
 
 async function request(url, options) {
