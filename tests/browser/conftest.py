@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 VOTE_DAY = "2026-06-14-ch"
 EXTRA_CODES = 12
-"""Codes of Winterthur-Stadt registered for the browser tests beyond the demo's own
+"""Codes of Winterthur Altstadt registered for the browser tests beyond the demo's own
 (after them: ``site.code("quarter:10230", n)`` for n >= 3), so that each language of
 tests/browser/test_citizen_languages.py casts with a code of its own (3 to 7, and 8 to 12
 never cast); 13 is test_citizen_flow.py's refused cast."""
