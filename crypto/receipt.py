@@ -6,7 +6,10 @@ A receipt (DESIGN.md section 5, docs/log.md) is the JSON object::
      "checkpoint": signed note or null, "inclusion_proof": [hex, ...]}
 
 The tracking code is the RFC 4648 base32 form of the leaf hash (no padding),
-in groups of four characters joined by ``-``: 13 groups for 32 bytes. The
+in groups of four characters joined by ``-``: 13 groups for 32 bytes. Typed
+codes are read forgivingly: case, spaces and dashes are ignored, and the
+digits 0, 1 and 8, which base32 does not use, are read as the letters O, I
+and B they are mistaken for (docs/citizen.md, "Typing codes"). The
 receipt's inclusion proof is against its own checkpoint; a voter later checks
 it against a newer checkpoint through a consistency proof (RFC 9162 2.1.4), so
 a log that dropped or changed the ballot, or forked, is caught.
@@ -44,15 +47,19 @@ def tracking_code(leaf_hash: bytes) -> str:
     return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
 
 
+_LOOK_ALIKES = str.maketrans("018", "OIB")
+"""Digits outside base32, read as the letters they look like."""
+
+
 def parse_tracking_code(code: str) -> bytes:
-    """The leaf hash of a tracking code (case, spaces and dashes are ignored).
+    """The leaf hash of a tracking code (case, spaces and dashes ignored; 0, 1, 8 read as O, I, B).
 
     Raises:
         InvalidEncoding: not the base32 form of 32 bytes.
     """
     if not isinstance(code, str):
         raise InvalidEncoding("a tracking code is a string")
-    text = "".join(code.split()).replace("-", "").upper()
+    text = "".join(code.split()).replace("-", "").upper().translate(_LOOK_ALIKES)
     if len(text) != 52:
         raise InvalidEncoding(f"a tracking code has 52 base32 characters, got {len(text)}")
     try:
@@ -60,7 +67,7 @@ def parse_tracking_code(code: str) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise InvalidEncoding("a tracking code uses only the letters A-Z and digits 2-7") from exc
     if tracking_code(raw).replace("-", "") != text:
-        raise InvalidEncoding("tracking code is not canonical")
+        raise InvalidEncoding("the last character of the tracking code is wrong (a typing error)")
     return raw
 
 

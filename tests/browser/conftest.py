@@ -9,6 +9,7 @@ Without it these tests fail; they never skip.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -23,10 +24,13 @@ from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from crypto.credentials import generate_code
 from voting.app import create_app
 from voting.app.extensions import db
 from voting.rehearsal.demo import load_demo
+from voting.rehearsal.demo_vote import DEMO_VOTERS
 from voting.rehearsal.demo_vote import DemoCode
+from voting.rehearsal.demo_vote import demo_folder
 from voting.rehearsal.demo_vote import open_demo_vote_day
 from voting.tools.client import VotingClient
 
@@ -41,6 +45,13 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 VOTE_DAY = "2026-06-14-ch"
+EXTRA_CODES = 12
+"""Codes of Winterthur Altstadt registered for the browser tests beyond the demo's own
+(after them: ``site.code("quarter:10230", n)`` for n >= 3), so that each language of
+tests/browser/test_citizen_languages.py casts with a code of its own (3 to 7, and 8 to 12
+never cast); 13 is test_citizen_flow.py's refused cast."""
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+"""Where the browser tests write their screenshots (README.md, "Screenshots")."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with app.app_context():
         upgrade()
         list(load_demo())
+        _more_demo_codes(app)
         codes = [item for item in open_demo_vote_day(app) if isinstance(item, DemoCode)]
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -86,6 +98,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def _more_demo_codes(app: Flask) -> None:
+    """Write the demo's code file before the demo opens, with extra codes for Winterthur.
+
+    The demo reads its codes from this file when it exists
+    (:func:`voting.rehearsal.demo_vote.open_demo_vote_day`), registering them all.
+    """
+    demo = [(unit, "", generate_code()) for unit, count in DEMO_VOTERS for _ in range(count)]
+    extra = [("quarter:10230", "", generate_code()) for _ in range(EXTRA_CODES)]
+    codes = [{"unit": unit, "name": name, "code": code} for unit, name, code in demo + extra]
+    path = demo_folder(app) / "voting-codes.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"vote_day": VOTE_DAY, "codes": codes}), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -93,7 +93,8 @@ def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Sit
     page.click("#encrypt")  # (3) encrypt and sign here, then audit once
     expect(page.locator("#sealed-heading")).to_be_focused()
     first = page.locator("#fingerprint").inner_text()
-    page.click("#audit")
+    page.click("#audit")  # asked first
+    page.click("#audit-yes")
     expect(page.locator("#audit-verdict")).to_have_class("ok")
     expect(page.locator("#audit-posted")).to_contain_text("spoiled")
     audit = json.loads(page.locator("#audit-json").input_value())
@@ -125,11 +126,13 @@ def test_citizen_votes_audits_casts_and_checks_the_receipt(page: Page, site: Sit
     assert _logged(site, parse_tracking_code(str(spoiled_code)))["type"] == "spoiled"
 
     page.click("text=Check this receipt")  # (6) check the receipt in the browser
-    expect(page.locator("#check-result p.ok").first).to_contain_text(f"{tracking} is entry")
-    expect(page.locator("#check-result")).to_contain_text("the ballot counted for its voting code")
+    counted = page.locator("#check-result p.ok")
+    expect(counted).to_contain_text("the one counted for its voting code")
+    expect(page.locator("#check-result")).to_contain_text(f"{tracking} is entry")
     page.goto(f"{site.url}/vote/{VOTE_DAY}/check?code={spoiled_code}")  # (7) the audited one
+    expect(page.locator("#check-result p.notice")).to_have_text("Audited — not counted.")
     expect(page.locator("#check-result")).to_contain_text("belongs to an audited ballot")
-    expect(page.locator("#check-result")).to_contain_text("NOT counted")
+    expect(page.locator("#check-result p.ok")).to_have_count(0)
 
 
 def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site: Site) -> None:
@@ -138,7 +141,14 @@ def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site:
     typo = code[:-1] + ("A" if code[-1] != "A" else "B")  # the check symbol catches it
     page.fill("#code", typo)
     page.keyboard.press("Enter")
-    expect(page.locator("#code-error")).to_contain_text("kein gültiger Stimmcode")
+    expect(page.locator("#code-error")).to_contain_text("Tippfehler")
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+    page.fill("#code", code[:-2])  # too short: says how many were typed
+    page.keyboard.press("Enter")
+    expect(page.locator("#code-error")).to_contain_text("Sie haben 20 eingegeben")
+    page.fill("#code", "O" + code[1:])  # a look-alike no card has: named
+    page.keyboard.press("Enter")
+    expect(page.locator("#code-error")).to_contain_text("«O»")
     expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#code")).to_be_focused()
     page.fill("#code", generate_code())  # well-formed, not registered
@@ -148,3 +158,24 @@ def test_mistyped_and_unknown_codes_are_explained_at_the_field(page: Page, site:
     page.keyboard.press("Enter")
     expect(page.locator("#ballot-heading")).to_be_focused()
     expect(page.locator("#code-error")).to_be_hidden()
+
+
+def test_a_refused_cast_is_explained_in_the_page_language(page: Page, site: Site) -> None:
+    """The server's English message stays out of a French page: its stable code is named."""
+    page.route(
+        f"{site.url}/api/vote-days/{VOTE_DAY}/ballots",
+        lambda route: route.fulfill(
+            status=400, json={"error": "invalid_proof", "message": "range proof of q0"}
+        ),
+    )
+    page.goto(f"{site.url}/vote/{VOTE_DAY}?lang=fr#code={site.code(WINTERTHUR, 13)}")
+    expect(page.locator("#ballot-heading")).to_be_focused()
+    page.click("#ballot-form button[type=submit]")  # all blank: warned, may still go on
+    page.click("#encrypt")
+    expect(page.locator("#sealed-heading")).to_be_focused()
+    page.click("#cast")
+    expect(page.locator("#alert")).to_have_text(
+        "Le serveur a refusé ce bulletin (invalid_proof) : rien n’a été déposé. Rechargez la "
+        "page et votez à nouveau ; si cela se reproduit, utilisez un autre appareil ou votez "
+        "par correspondance."
+    )

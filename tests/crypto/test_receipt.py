@@ -53,6 +53,16 @@ def test_tracking_code_round_trip(leaf: bytes) -> None:
     assert parse_tracking_code(code.lower().replace("-", " ")) == leaf
 
 
+def test_tracking_codes_forgive_the_digits_base32_lacks() -> None:
+    """0, 1 and 8 are not base32: typed for O, I and B they are read as those."""
+    leaf = bytes(range(32))
+    code = tracking_code(leaf)  # AAAQ-EAYE-AUDA-OCAJ-BIFQ-YDIO-B4IB-...
+    typed = code.replace("O", "0").replace("I", "1").replace("B", "8")
+    assert typed != code and parse_tracking_code(typed) == leaf
+    with pytest.raises(InvalidEncoding, match="last character"):
+        parse_tracking_code(code[:-1] + "R")
+
+
 @pytest.mark.parametrize("code", ["", "ABCD-EFGH", "1" * 52, "A" * 51 + "B", 42])
 def test_bad_tracking_codes(code: object) -> None:
     with pytest.raises(InvalidEncoding):

@@ -293,8 +293,9 @@ def test_missing_translations_fall_back_with_a_lang_attribute(
 ) -> None:
     html = client.get(PAGE, query_string={"lang": "ko"}).get_data(as_text=True)
     assert "이 투표일의 안건" in html  # the interface is Korean
-    assert '<span lang="en">Federal decree on cycle paths' in html  # no Korean title: English
+    assert "자전거 도로에 관한 연방 결의" in html  # the demo's own Korean title
+    assert '<span lang="de">Winterthur</span>' in html  # the unit has only a German name
     italian = client.get(PAGE, query_string={"lang": "it"}).get_data(as_text=True)
     assert "Decreto federale concernente le vie ciclabili" in italian
-    assert '<span lang="en">Canton of Zurich: amendment' in italian
+    assert "Cantone di Zurigo: modifica della legge tributaria" in italian
     assert '<span lang="de">Winterthur</span>' in italian  # the unit has only a German name

@@ -41,12 +41,14 @@ INITIATIVE = {
     "fr": "Initiative populaire",
     "it": "Iniziativa popolare",
     "en": "Popular initiative",
+    "ko": "국민발안",
 }
 COUNTER = {
     "de": "Gegenentwurf",
     "fr": "Contre-projet",
     "it": "Controprogetto",
     "en": "Counter-proposal",
+    "ko": "대안",
 }
 YES_NO: list[dict[str, Any]] = [{"id": "yes", "texts": YES}, {"id": "no", "texts": NO}]
 TIE_BREAK: list[dict[str, Any]] = [

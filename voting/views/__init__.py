@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(casting_api.bp)
     app.register_blueprint(citizen.bp)
+    app.register_blueprint(citizen.pages)
     app.register_blueprint(home.bp)
     app.register_blueprint(log_api.bp)
     app.register_blueprint(observer.bp)

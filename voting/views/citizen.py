@@ -1,4 +1,5 @@
-"""The citizens' pages under ``/vote/`` (issue 7): read, vote, audit, receipt, check.
+"""The citizens' pages under ``/vote/`` (issues 7, 17): read, vote, audit, receipt, check,
+"no electronic ballot with my card", and the help and accessibility pages.
 
 Pages render on the server (Jinja2, every language of :mod:`voting.app.i18n`) and
 work with the keyboard alone; JavaScript (``static/js/pages/``) is used only
@@ -11,6 +12,7 @@ the ballot form is asked for with the credential's public key only.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from crypto.ballot import Ballot
+from crypto.encoding import canonical_json
 from crypto.encoding import unhex
 from crypto.errors import InvalidEncoding
 from crypto.receipt import parse_tracking_code
@@ -38,12 +42,16 @@ from voting.models.jurisdictions import LEVEL_RANK
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
+from voting.services import casting
 from voting.services.credentials import unit_of_credential
 from voting.services.votedays import ballot_for_unit
 from voting.services.votedays import get_vote_day
+from voting.services.voter_ballots import counted_ballot_of
 from voting.views import citizen_limits
 
 bp = Blueprint("citizen", __name__, url_prefix="/vote")
+pages = Blueprint("citizen_pages", __name__)
+"""The help and accessibility pages (outside ``/vote/``: they concern every vote day)."""
 bp.before_app_request(citizen_limits.before_request)
 bp.after_app_request(citizen_limits.after_request)
 
@@ -114,19 +122,32 @@ def vote_day_page(vote_day: str) -> str:
 
 @bp.get("/<vote_day>/ballot")
 def ballot_form(vote_day: str) -> Response:
-    """The ballot form of a credential's unit (an HTML fragment the page inserts)."""
+    """The ballot form of a credential's unit (an HTML fragment the page inserts).
+
+    A code that already voted learns it here, before filling anything in: under
+    ``first-counts`` the fragment is the receipt of the ballot that counts
+    instead of a ballot; under ``last-counts`` the ballot comes with a notice
+    that casting again replaces it. The page asks with its own language
+    (``?lang=``): the request carries no cookie.
+    """
     credential = _credential_arg()
-    get_vote_day(db.session, vote_day)
+    day = get_vote_day(db.session, vote_day)
     unit = unit_of_credential(db.session, vote_day, credential)
-    election = _election(vote_day)
-    tiers = ballot_for_unit(db.session, vote_day, unit)
-    html = render_template(
-        "citizen/_ballot.html",
-        vote_day=vote_day,
-        unit=unit,
-        election=election,
-        tiers=[Tier(t.unit, t.questions) for t in tiers],
-    )
+    counted = counted_ballot_of(db.session, vote_day, credential)
+    if counted is not None and counted.policy != "last-counts":
+        code = tracking_code(counted.leaf_hash)
+        html = render_template(
+            "citizen/_already_voted.html", vote_day=day, index=counted.leaf_index, code=code
+        )
+    else:
+        html = render_template(
+            "citizen/_ballot.html",
+            vote_day=vote_day,
+            unit=unit,
+            election=_election(vote_day),
+            tiers=[Tier(t.unit, t.questions) for t in ballot_for_unit(db.session, vote_day, unit)],
+            revoting=counted is not None,
+        )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -142,15 +163,32 @@ def _receipt_json(vote_day: str, code: str) -> dict[str, Any]:
     return found.to_json()
 
 
+def _fingerprint(vote_day: str, index: int) -> str | None:
+    """The fingerprint the voting page showed before casting, from the ballot as logged.
+
+    SHA-256 of the canonical unsigned ballot, its first 24 hex digits in groups
+    of four (``static/js/pages/vote.js``): the voter compares the two.
+    """
+    record = json.loads(bulletin.get_entry(db.session, vote_day, index).data)
+    if not isinstance(record, dict) or not isinstance(record.get("ballot"), dict):
+        return None
+    unsigned = Ballot.from_json(record["ballot"]).unsigned_json()
+    digest = hashlib.sha256(canonical_json(unsigned)).hexdigest()[:24]
+    return " ".join(digest[i : i + 4] for i in range(0, 24, 4))
+
+
 @bp.get("/<vote_day>/receipt/<code>")
 def receipt_page(vote_day: str, code: str) -> str:
-    """A ballot's receipt: tracking code, position in the log, download and print."""
+    """A ballot's receipt: cast (or audited), its fingerprint, download and print."""
     day = get_vote_day(db.session, vote_day)
     receipt = _receipt_json(vote_day, code)
+    standing = casting.ballot_standing(db.session, vote_day, receipt["index"])
     return render_template(
         "citizen/receipt.html",
         vote_day=day,
         receipt=receipt,
+        standing=standing,
+        fingerprint=_fingerprint(vote_day, receipt["index"]) if standing else None,
         log_key=_log_key(_election(vote_day)),
         duplicate=request.args.get("duplicate") == "1",
     )
@@ -175,7 +213,10 @@ def check_page(vote_day: str) -> str:
     day = get_vote_day(db.session, vote_day)
     code = request.args.get("code", "")
     if code:
-        code = tracking_code(_leaf_hash(code))
+        try:
+            code = tracking_code(parse_tracking_code(code))
+        except InvalidEncoding:
+            pass  # shown as typed: the page's own check names the mistake in its language
     return render_template(
         "citizen/check.html",
         vote_day=day,
@@ -183,3 +224,42 @@ def check_page(vote_day: str) -> str:
         log_key=_log_key(_election(vote_day)),
         api_log=url_for("log_api.checkpoint", name=vote_day).rsplit("/", 1)[0],
     )
+
+
+@bp.get("/<vote_day>/card")
+def card_page(vote_day: str) -> str:
+    """The page "no electronic ballot with my card", for citizens who voted by post or in person."""
+    day = get_vote_day(db.session, vote_day)
+    return render_template("citizen/card.html", vote_day=day)
+
+
+@bp.get("/<vote_day>/card/status")
+def card_status(vote_day: str) -> Response:
+    """Whether an electronic ballot was cast with a credential: ``{"cast": true|false}``.
+
+    Asked with the public key the page derives from the card's code; counted
+    like code entry (:mod:`voting.views.citizen_limits`): an unknown credential
+    is a 403 that uses up an attempt. Yes or no, nothing more: no tracking code,
+    no time, no entry (the code's holder can have those from the voting page).
+    """
+    credential = _credential_arg()
+    get_vote_day(db.session, vote_day)
+    unit_of_credential(db.session, vote_day, credential)
+    cast = counted_ballot_of(db.session, vote_day, credential) is not None
+    return Response(
+        json.dumps({"cast": cast}),
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@pages.get("/help")
+def help_page() -> str:
+    """How voting works, what the codes mean, what an audit is, whom to contact."""
+    return render_template("citizen/help.html")
+
+
+@pages.get("/accessibility")
+def accessibility_page() -> str:
+    """The accessibility statement."""
+    return render_template("citizen/accessibility.html")

@@ -6,7 +6,8 @@ page, when over). No counter names a client's address: the key is a keyed
 hash (:func:`client_key`) of the address, or of its /64 network for IPv6.
 
 - code entry: the ballot of a credential is asked for with its public key
-  (``GET /vote/<id>/ballot`` and ``GET /api/vote-days/<id>/ballot``). Only
+  (``GET /vote/<id>/ballot`` and ``GET /api/vote-days/<id>/ballot``), and so
+  is a card's ("no electronic ballot with my card", ``GET /vote/<id>/card/status``). Only
   lookups that fail count, per client address: an attempt is reserved before
   the lookup and given back when it succeeds. A voter's own typing errors
   never get this far (the code's check symbol catches them in the browser).
@@ -41,7 +42,9 @@ CODE_LIMIT = throttle.Limit(attempts=20, window=15 * 60)
 CAST_LIMIT = throttle.Limit(attempts=20, window=15 * 60)
 JUNK_LIMIT = throttle.Limit(attempts=300, window=10 * 60)
 JUNK_TOTAL_LIMIT = throttle.Limit(attempts=30_000, window=10 * 60)
-CODE_ENDPOINTS = frozenset({"citizen.ballot_form", "casting_api.ballot_questions"})
+CODE_ENDPOINTS = frozenset(
+    {"citizen.ballot_form", "citizen.card_status", "casting_api.ballot_questions"}
+)
 
 
 def _limit(name: str, default: throttle.Limit) -> throttle.Limit:

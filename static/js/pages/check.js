@@ -28,14 +28,43 @@ function message(key, values = {}) {
   return text;
 }
 
-function say(lines, className) {
-  result.replaceChildren(...lines.map((line) => {
+/** A message already in the page's language: shown as it is. */
+class Shown extends Error {}
+
+/**
+ * Show lines; the first takes `className` (ok, error, notice), the rest are
+ * details. A technical reason (in English, from the checking code) is folded.
+ */
+function say(lines, className, technical = '') {
+  const paragraphs = lines.map((line, i) => {
     const p = document.createElement('p');
     p.textContent = line;
-    p.className = className;
+    p.className = i === 0 ? className : 'detail';
     return p;
-  }));
+  });
+  if (technical) {
+    const details = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = message('technical');
+    const reason = document.createElement('p');
+    reason.lang = 'en';
+    reason.textContent = technical;
+    details.append(summary, reason);
+    paragraphs.push(details);
+  }
+  result.replaceChildren(...paragraphs);
   result.focus();
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** The page's own words for what is wrong with a typed tracking code (as parseTrackingCode reads it). */
+function codeProblem(typed) {
+  const text = typed.replace(/\s|-/g, '').toUpperCase().replace(/[018]/g, (d) => ({ 0: 'O', 1: 'I', 8: 'B' })[d]);
+  const wrong = [...text].find((ch) => !BASE32.includes(ch));
+  if (wrong !== undefined) return message('code-character', { char: wrong });
+  if (text.length !== 52) return message('code-length', { count: text.length });
+  return message('code-last');
 }
 
 function fieldError(text) {
@@ -51,7 +80,7 @@ async function fetchFrom(url, accept) {
   try {
     response = await fetch(url, { credentials: 'omit', headers: { Accept: accept } });
   } catch {
-    throw new Error(message('network'));
+    throw new Shown(message('network'));
   }
   return response;
 }
@@ -73,26 +102,32 @@ async function check(event) {
   try {
     receipt = await receiptFromFile();
   } catch (err) {
-    say([message('file-invalid', { reason: err.message })], 'error');
+    say([message('file-invalid')], 'error', err.message);
     return;
   }
   try {
     if (receipt !== null) leaf = unhex(receipt.leaf_hash, 32, 'leaf_hash');
     else if (!codeInput.value.trim()) return fieldError(message('code-needed'));
     else leaf = parseTrackingCode(codeInput.value);
-  } catch (err) {
+  } catch {
     codeInput.focus();
-    return fieldError(message('code-invalid', { reason: err.message }));
+    return fieldError(codeProblem(codeInput.value));
   }
   say([message('checking')], 'status');
   try {
-    say(await verify(leaf, receipt), 'ok');
+    const { headline, kind, lines } = await verify(leaf, receipt);
+    say([headline, ...lines], kind);
   } catch (err) {
-    say([message('failed', { reason: err.message })], 'error');
+    if (err instanceof Shown) say([err.message], 'error');
+    else say([message('failed')], 'error', err.message);
   }
 }
 
-/** Verify the leaf against the latest checkpoint; return what was shown. */
+/**
+ * Verify the leaf against the latest checkpoint.
+ * @returns {Promise<{headline: string, kind: string, lines: string[]}>} what to show: a
+ *   headline in plain words (counted, audited, superseded) and the details of the check
+ */
 async function verify(leaf, receipt) {
   const base = form.dataset.logUrl;
   const key = parseVerifierKey(form.dataset.logKey);
@@ -100,8 +135,8 @@ async function verify(leaf, receipt) {
   const checkpoint = verifyCheckpoint(note, key); // (1) the log's signature
   const size = Number(checkpoint.size);
   const response = await fetchFrom(`${base}/proof/inclusion?leaf_hash=${hex(leaf)}&size=${size}`, 'application/json');
-  if (response.status === 404 || response.status === 400) throw new Error(message('not-found'));
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  if (response.status === 404 || response.status === 400) throw new Shown(message('not-found'));
+  if (!response.ok) throw new Error(`HTTP ${response.status}`); // technical: shown folded
   const body = await response.json();
   const proof = body.proof.map((h) => unhex(h, 32, 'proof hash'));
   verifyInclusion(leaf, body.index, size, proof, checkpoint.rootHash); // (2) the ballot is in it
@@ -114,20 +149,25 @@ async function verify(leaf, receipt) {
   }
   const witnessLines = parseNote(note).signatures.filter((s) => s.name !== key.name).length;
   if (witnessLines) lines.push(message('witnesses', { count: witnessLines }));
-  lines.push(...await standing(leaf));
-  return lines;
+  const ballot = await standing(leaf);
+  if (!ballot) return { headline: message('headline-found'), kind: 'ok', lines };
+  lines.push(message('standing-source'));
+  if (ballot.kind === 'spoiled') {
+    return { headline: message('headline-audited'), kind: 'notice', lines: [message('audited'), ...lines] };
+  }
+  if (!ballot.counted) {
+    const why = message('superseded', { index: ballot.counted_index });
+    return { headline: message('headline-superseded'), kind: 'error', lines: [why, ...lines] };
+  }
+  return { headline: message('headline-counted'), kind: 'ok', lines };
 }
 
 /** Whether the ballot counts: counted, superseded by another, or audited (never counted). */
 async function standing(leaf) {
   const url = form.dataset.receiptUrl.replace('CODE', hex(leaf));
   const response = await fetchFrom(url, 'application/json');
-  if (!response.ok) return [];
-  const ballot = (await response.json()).ballot;
-  if (!ballot) return [];
-  const line = ballot.kind === 'spoiled' ? message('audited')
-    : ballot.counted ? message('counted') : message('superseded', { index: ballot.counted_index });
-  return [line, message('standing-source')];
+  if (!response.ok) return null;
+  return (await response.json()).ballot ?? null;
 }
 
 form.addEventListener('submit', check);

@@ -50,8 +50,10 @@ async function check() {
     status.textContent = message('verified');
     status.className = 'status ok';
   } catch (err) {
-    status.textContent = message('failed', { reason: err.message });
+    status.textContent = message('failed');
     status.className = 'status error';
+    document.getElementById('receipt-reason').textContent = err.message; // technical, folded
+    document.getElementById('receipt-problem').hidden = false;
   }
 }
 

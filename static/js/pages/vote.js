@@ -6,11 +6,13 @@
  *
  * The voting code (typed, or from the card's QR link `#code=…`) never leaves
  * the device: the credential is derived here and the server is asked for the
- * ballot form with the credential's public key only. All texts come from the
- * page (`#messages`), so they are in the page's language.
+ * ballot form with the credential's public key only, and in the page's
+ * language (`?lang=`: the request carries no cookie). A code that already
+ * voted gets the receipt of its ballot instead of a ballot. All texts come
+ * from the page (`#messages`), so they are in the page's language.
  * @module
  */
-import { deriveCredential } from '../urna/credentials.js';
+import { readCode } from './code_entry.js';
 import { encryptUnsigned, parseElection, signBallot, verifyAudit } from '../urna/ballot.js';
 import { hex } from '../urna/bytes.js';
 import { sha256 } from '../urna/ed25519.js';
@@ -42,6 +44,7 @@ function setAlert(text) {
 /** Show one step (or none), focus its heading and clear old messages. */
 function showStep(id, focus) {
   for (const step of STEPS) byId(step).hidden = step !== id;
+  byId('audit-confirm').hidden = true;
   byId('code-form').hidden = id !== null;
   setAlert('');
   if (focus) byId(focus).focus();
@@ -72,7 +75,9 @@ async function refusal(response) {
   }
   if (body.error === 'vote_day_not_open') return message('not-open');
   if (body.error === 'unknown_credential') return message('code-unknown');
-  return message('failed', { reason: body.message ?? `HTTP ${response.status}` });
+  // Any other refusal names its stable code, not the server's English sentence.
+  if (body.error) return message('refused', { code: body.error });
+  return message('failed', { reason: `HTTP ${response.status}` });
 }
 
 async function request(url, options) {
@@ -87,16 +92,14 @@ async function request(url, options) {
 async function enterCode(raw) {
   codeError('');
   if (!raw.trim()) return codeError(message('code-empty'));
-  let credential;
-  try {
-    credential = deriveCredential(raw, root.dataset.voteDay);
-  } catch {
-    return codeError(message('code-invalid'));
-  }
+  const read = readCode(raw, root.dataset.voteDay);
+  if (!('credential' in read)) return codeError(message(read.problem, read.values));
+  const { credential } = read;
   setStatus(message('loading'));
   let response;
+  const lang = encodeURIComponent(document.documentElement.lang);
   try {
-    response = await request(`${root.dataset.ballotUrl}?credential=${hex(credential.publicKey)}`,
+    response = await request(`${root.dataset.ballotUrl}?credential=${hex(credential.publicKey)}&lang=${lang}`,
       { headers: { Accept: 'text/html' } });
   } catch (err) {
     return codeError(err.message);
@@ -111,7 +114,14 @@ async function enterCode(raw) {
 function showBallot(html, credential) {
   const area = byId('ballot-area');
   area.innerHTML = html; // the server's own template, escaped by Jinja
+  /** @type {HTMLInputElement} */ (byId('code')).value = '';
+  byId('questions').hidden = true; // the ballot has each question with its explanation
   const form = /** @type {HTMLFormElement} */ (area.querySelector('#ballot-form'));
+  if (form === null) { // this code already voted: the fragment is that ballot's receipt
+    showStep('ballot-area', 'ballot-heading');
+    setStatus('');
+    return;
+  }
   state.credential = credential;
   state.election = parseElection({
     vote_day: form.dataset.voteDay,
@@ -124,7 +134,6 @@ function showBallot(html, credential) {
     min: Number(fs.dataset.min),
     max: Number(fs.dataset.max),
   }));
-  /** @type {HTMLInputElement} */ (byId('code')).value = '';
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     review(form);
@@ -176,6 +185,14 @@ function review() {
   state.selections = selections;
   fillChoices(byId('review-list'), selections);
   showStep('review', 'review-heading');
+  setStatus('');
+  // Before an empty or partly blank ballot goes further: say so, in the review itself.
+  const blank = state.questions.filter((q) => !selections[q.id].some(Boolean)).length;
+  const warning = byId('review-warning');
+  warning.textContent = blank === 0 ? ''
+    : blank === state.questions.length ? message('all-blank')
+      : message('some-blank', { count: blank, total: state.questions.length });
+  warning.hidden = blank === 0;
 }
 
 function fillChoices(list, selections) {
@@ -186,6 +203,7 @@ function fillChoices(list, selections) {
     dt.textContent = fieldset.querySelector('legend').textContent.trim();
     const dd = document.createElement('dd');
     dd.textContent = chosenLabels(fieldset, selections[q.id]).join(', ');
+    if (!selections[q.id].some(Boolean)) dd.className = 'blank';
     list.append(dt, dd);
   }
 }
@@ -283,7 +301,20 @@ async function cast() {
 
 // (4b) audit (Benaloh): signed to be audited (a form the server never casts),
 // reveal, verify here, publish as spoiled, encrypt afresh
+function askAudit() {
+  byId('audit-confirm').hidden = false;
+  byId('audit').setAttribute('aria-expanded', 'true');
+  byId('audit-yes').focus();
+}
+
+function cancelAudit() {
+  byId('audit-confirm').hidden = true;
+  byId('audit').setAttribute('aria-expanded', 'false');
+  byId('audit').focus();
+}
+
 async function audit() {
+  cancelAudit();
   const { unsigned, secrets } = state.sealed;
   state.sealed = null; // an audited encryption is never cast
   const ballot = signBallot(unsigned, state.credential, 'audit');
@@ -314,10 +345,10 @@ async function audit() {
       return;
     }
     const receipt = await response.json();
-    const posted = message('audit-posted', { index: receipt.index, code: receipt.tracking_code });
-    byId('audit-posted').textContent = posted;
+    // Said once, in the audit's own section (which has the focus), not again in the status line.
+    byId('audit-posted').textContent = message('audit-posted', { index: receipt.index, code: receipt.tracking_code });
     byId('audit-posted').dataset.trackingCode = receipt.tracking_code;
-    setStatus(posted);
+    setStatus('');
   } catch (err) {
     setAlert(err.message);
     setStatus('');
@@ -336,7 +367,9 @@ function start() {
   });
   byId('encrypt').addEventListener('click', encrypt);
   byId('cast').addEventListener('click', cast);
-  byId('audit').addEventListener('click', audit);
+  byId('audit').addEventListener('click', askAudit);
+  byId('audit-yes').addEventListener('click', audit);
+  byId('audit-no').addEventListener('click', cancelAudit);
   byId('fresh').addEventListener('click', encrypt);
   // The card's QR link carries the code in the fragment: take it, then drop it from the address.
   const match = /(?:^#|&)code=([^&]*)/.exec(location.hash);

@@ -52,14 +52,18 @@ export function trackingCode(leafHash) {
   return text.match(/.{1,4}/g).join('-');
 }
 
+/** Digits outside base32, read as the letters they look like (as crypto/receipt.py). */
+const LOOK_ALIKES = { 0: 'O', 1: 'I', 8: 'B' };
+
 /**
- * The leaf hash of a tracking code (case, whitespace and dashes ignored).
+ * The leaf hash of a tracking code (case, whitespace and dashes ignored; 0, 1
+ * and 8 are read as O, I and B).
  * @param {unknown} code
  * @returns {Uint8Array}
  */
 export function parseTrackingCode(code) {
   if (typeof code !== 'string') throw new InvalidEncoding('a tracking code is a string');
-  const text = code.replace(/\s|-/g, '').toUpperCase();
+  const text = code.replace(/\s|-/g, '').toUpperCase().replace(/[018]/g, (d) => LOOK_ALIKES[d]);
   if (text.length !== 52) throw new InvalidEncoding(`a tracking code has 52 base32 characters, got ${text.length}`);
   if (![...text].every((ch) => BASE32.includes(ch))) {
     throw new InvalidEncoding('a tracking code uses only the letters A-Z and digits 2-7');
@@ -76,7 +80,7 @@ export function parseTrackingCode(code) {
       bits -= 8;
     }
   }
-  if (trackingCode(out).replaceAll('-', '') !== text) throw new InvalidEncoding('tracking code is not canonical');
+  if (trackingCode(out).replaceAll('-', '') !== text) throw new InvalidEncoding('the last character of the tracking code is wrong (a typing error)');
   return out;
 }
 
