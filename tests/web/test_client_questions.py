@@ -77,3 +77,26 @@ def test_text_in_prefers_the_language_then_english_then_any() -> None:
     assert text_in({"de": "Ja", "en": "Yes"}, "fr") == "Yes [en]"
     assert text_in({"ko": "찬성"}, "fr") == "찬성 [ko]"
     assert text_in({}, "fr") == ""
+
+
+def test_a_vote_that_leaves_questions_unanswered_says_which(
+    live_server: str, opened: OpenVoteDay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(
+        capsys,
+        "vote",
+        "--server",
+        live_server,
+        "--vote-day",
+        opened.vote_day,
+        "--code",
+        opened.code(),
+        "--answer",
+        "bike-paths=yes",
+        "--answer",
+        "housing=blank",
+    )
+    assert code == 0 and "cast: tracking code" in out
+    assert "not answered, so left blank: housing-counter, housing-tiebreak" in err
+    assert "bike-paths" not in err.split("blank:")[1].split("(")[0]
+    assert "housing," not in err

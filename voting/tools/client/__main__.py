@@ -40,9 +40,15 @@ def _answers(items: Sequence[str]) -> dict[str, list[str]]:
 def _vote(args: argparse.Namespace) -> int:
     client = VotingClient(args.server)
     purpose = "audit" if args.audit else "cast"  # signed only for what the voter chose
-    ballot, secrets = client.prepare(
-        args.vote_day, args.code, _answers(args.answer), purpose=purpose
-    )
+    answers = _answers(args.answer)
+    ballot, secrets = client.prepare(args.vote_day, args.code, answers, purpose=purpose)
+    unanswered = [a.question_id for a in ballot.answers if a.question_id not in answers]
+    if unanswered:
+        print(
+            f"note: not answered, so left blank: {', '.join(unanswered)} "
+            "(QUESTION=blank says so; the questions command lists them)",
+            file=sys.stderr,
+        )
     if args.audit:
         receipt = client.audit(args.vote_day, ballot, secrets)
         print(f"audited and spoiled: tracking code {receipt.to_json()['tracking_code']}")
