@@ -1,4 +1,5 @@
-"""The JSON Schemas of the log's records (docs/schemas/), loaded for the `jsonschema` package.
+"""The JSON Schemas of the log's records (docs/schemas/), loaded for the `jsonschema` package
+(and, as a second opinion, for jsonschema-rs).
 
 Every schema names its `$id` under :data:`BASE`; the files are registered
 under those ids, so ``{"$ref": "defs.schema.json#/$defs/hex32"}`` resolves to
@@ -12,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing import Resource
@@ -52,3 +54,17 @@ def errors(record: Any, kind: str = "record") -> list[str]:
     """Every schema violation of ``record``, each as ``path: message`` (empty when valid)."""
     found = validator(kind).iter_errors(record)
     return [f"{'/'.join(map(str, e.absolute_path)) or '.'}: {e.message}" for e in found]
+
+
+@cache
+def second_validator() -> jsonschema_rs.Draft202012Validator:
+    """The same schemas in a second implementation (jsonschema-rs, Rust), formats checked:
+    two validators nobody here wrote must agree on every record."""
+    resources = []
+    for path in sorted(SCHEMAS.glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], contents))
+    schema = json.loads((SCHEMAS / "record.schema.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Draft202012Validator(
+        schema, registry=jsonschema_rs.Registry(resources), validate_formats=True
+    )

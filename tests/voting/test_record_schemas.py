@@ -38,6 +38,7 @@ from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.record_schemas import SCHEMAS
 from tests.record_schemas import errors
 from tests.record_schemas import record_types
+from tests.record_schemas import second_validator
 from tests.record_schemas import validator
 from tests.voting.record_tamper import Keys
 from tests.voting.record_tamper import Record
@@ -114,6 +115,7 @@ def test_every_record_of_a_vote_day_matches_its_schema(
     for index, record in enumerate(records):
         found = errors(record)
         assert found == [], f"record {index} ({record['type']}): {found}"
+        assert second_validator().is_valid(record), f"record {index}: jsonschema-rs disagrees"
         assert errors(record, record["type"]) == []
     seen = {r["type"] for r in records}
     assert seen == record_types(), f"no record of {sorted(record_types() - seen)} on the log"
@@ -210,6 +212,7 @@ def test_an_unknown_key_is_refused_by_the_verifier_and_the_schema(
     assert index in {leaf for f in report.checks["entries"].failures for leaf in f.leaves}
     assert "unknown keys ['note']" in str([f.message for f in report.checks["entries"].failures])
     assert any("'note' was unexpected" in e for e in errors(tampered))
+    assert not second_validator().is_valid(tampered)
 
 
 def _short(text: str) -> str:
@@ -281,6 +284,7 @@ def test_records_of_the_wrong_shape_fail_the_verifier_and_the_schema(
         record = record_copy.record(index)
         tamper(record)
         assert errors(record) != [], f"the schema accepts {kind} with {what}"
+        assert not second_validator().is_valid(record), f"jsonschema-rs accepts {what}"
         record_copy.set_record(index, record)
         tampered.append((index, what, check))
     record_copy.reseal_as_insider(rehearsed[1])
