@@ -28,7 +28,19 @@ from voting.services import trustee_roster
 
 @click.group("ceremony")
 def ceremony_group() -> None:
-    """The trustees' key ceremony of a vote day."""
+    """The trustees' key ceremony of a vote day.
+
+    begin names the trustees and the threshold; each trustee then runs
+    python -m voting.trustee on their own computer; complete derives and logs the
+    election key once every trustee is ready (docs/trustees.md).
+
+    \b
+    Example:
+      flask --app app ceremony begin 2026-06-14-ch --trustee alice --trustee bob \\
+          --trustee carol --threshold 2
+      flask --app app ceremony status 2026-06-14-ch
+      flask --app app ceremony complete 2026-06-14-ch
+    """
 
 
 @ceremony_group.command("begin")

@@ -23,7 +23,18 @@ from voting.services import credentials
 
 @click.group("credentials")
 def credentials_group() -> None:
-    """Voting codes, public credential lists and voting cards."""
+    """Voting codes, public credential lists and voting cards.
+
+    generate makes one secret code per voter and the voting cards (PDF), and the
+    public credential list; upload stores that list (before the vote day opens);
+    show prints what is registered (docs/credentials.md).
+
+    \b
+    Example:
+      flask --app app credentials generate --vote-day 2026-06-14-ch --units db --out cards/
+      flask --app app credentials upload cards/credentials-2026-06-14-ch.json
+      flask --app app credentials show --vote-day 2026-06-14-ch
+    """
 
 
 @credentials_group.command("generate")
@@ -33,9 +44,21 @@ def credentials_group() -> None:
     required=True,
     help='A JSON file {"unit": voters, ...} (offline), or "db" for the leaf units stored here.',
 )
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new directory for the cards (PDF) and the public credential list.",
+)
 @click.option("--base-url", help="The site's address (default: the URNA_BASE_URL setting).")
-@click.option("--lang", type=click.Choice(CARD_LANGUAGES), default="de", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(CARD_LANGUAGES),
+    default="de",
+    show_default=True,
+    help="The language of the cards' text.",
+)
 @click.option("--title", help="The vote day's title on the cards (default: from the database).")
 @click.option(
     "--codes-file/--no-codes-file",
@@ -117,7 +140,7 @@ def upload_command(file: Path, vote_day: str | None) -> None:
 
 
 @credentials_group.command("show")
-@click.option("--vote-day", "vote_day", required=True)
+@click.option("--vote-day", "vote_day", required=True, help="The vote day's id.")
 def show_command(vote_day: str) -> None:
     """Print the registered credentials per unit."""
     counts = credentials.credential_counts(db.session, vote_day)

@@ -8,9 +8,14 @@ from werkzeug.serving import run_simple
 
 @click.command("demo")
 @click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, help="The development server's port.")
 def demo_command(serve: bool, port: int) -> None:
-    """Create the SQLite database, load the demo data, open the demo vote day and serve."""
+    """Create the SQLite database, load the demo data, open the demo vote day and serve.
+
+    \b
+    Example (then open http://127.0.0.1:5000):
+      flask --app app demo
+    """
     from voting.rehearsal.demo import load_demo
     from voting.rehearsal.demo_vote import DemoRefused
     from voting.rehearsal.demo_vote import check_demo_allowed

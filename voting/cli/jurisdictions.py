@@ -16,7 +16,17 @@ from voting.services.jurisdictions import import_file
 
 @click.group("jurisdictions")
 def jurisdictions_group() -> None:
-    """The tree nation → canton → district → municipality → village/quarter."""
+    """The tree nation → canton → district → municipality → village/quarter.
+
+    import reads the tree and its electorates from Urna JSON, CSV or the Federal
+    Statistical Office's sd-t-17-02 JSON (docs/jurisdictions.md); cantons prints
+    each canton's electorate.
+
+    \b
+    Example:
+      flask --app app jurisdictions import sd-t-17-02-20260614.json   # the BFS's file
+      flask --app app jurisdictions cantons
+    """
 
 
 @jurisdictions_group.command("import")
@@ -35,7 +45,7 @@ def import_command(file: Path) -> None:
 
 
 @jurisdictions_group.command("cantons")
-@click.option("--nation", default="CH", show_default=True)
+@click.option("--nation", default="CH", show_default=True, help="The nation's code (its cantons).")
 def cantons_command(nation: str) -> None:
     """Print each canton's electorate (the sum of its leaf units)."""
     try:

@@ -22,7 +22,18 @@ from voting.models.log import Log
 
 @click.group("log")
 def log_group() -> None:
-    """The append-only logs of the vote days."""
+    """The append-only logs of the vote days.
+
+    Each vote day has a Merkle log signed with the log key (docs/log.md): key
+    prints the verifier key to publish, checkpoint signs the log now, audit
+    recomputes every hash from the entries.
+
+    \b
+    Example:
+      flask --app app log key 2026-06-14-ch
+      flask --app app log checkpoint 2026-06-14-ch
+      flask --app app log audit 2026-06-14-ch
+    """
 
 
 @log_group.command("init-key")

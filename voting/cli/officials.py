@@ -16,7 +16,18 @@ from voting.services import throttle
 
 @click.group("officials")
 def officials_group() -> None:
-    """Officials' accounts and their roles."""
+    """Officials' accounts and their roles.
+
+    Roles: administrator, registrar, returning_officer and clerk (of a unit),
+    trustee (docs/security.md). Passwords are asked for, never passed as options.
+
+    \b
+    Example:
+      flask --app app officials create-admin admin
+      flask --app app officials create clerk-bern
+      flask --app app officials grant clerk-bern clerk --jurisdiction municipality:351
+      flask --app app officials list
+    """
 
 
 def _password(password_file: Path | None) -> str:

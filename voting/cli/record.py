@@ -18,7 +18,17 @@ from voting.services.record_store import refresh_records
 
 @click.group("record")
 def record_group() -> None:
-    """Export or build a vote day's election record for independent verification."""
+    """Export or build a vote day's election record for independent verification.
+
+    export writes the record (entries, checkpoint, log key, witnesses) to a new
+    directory or zip file; build writes the published record the observers'
+    pages serve. Anyone checks it with python -m voting.verify (docs/record.md).
+
+    \b
+    Example:
+      flask --app app record export 2026-06-14-ch record.zip
+      python -m voting.verify record.zip
+    """
 
 
 @record_group.command("export")

@@ -32,7 +32,16 @@ from voting.services.record_store import refresh_records
 
 @click.group("schedule")
 def schedule_group() -> None:
-    """Apply the vote days' scheduled opening and closing times."""
+    """Apply the vote days' scheduled opening and closing times.
+
+    Opens and closes the vote days whose scheduled time has come, by the
+    database's clock (docs/lifecycle.md); run it once from cron, or keep it
+    running.
+
+    \b
+    Example:
+      flask --app app schedule run --every 30
+    """
 
 
 def _open(session: DbSession, vote_day_id: str) -> None:

@@ -12,7 +12,13 @@ from voting.rehearsal.rehearse import rehearse as _run
 
 
 @click.command("simulate")
-@click.option("--voters", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option(
+    "--voters",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="How many voters cast a ballot (some also audit or vote twice).",
+)
 @click.option(
     "--record",
     type=click.Path(path_type=Path),
@@ -27,7 +33,13 @@ from voting.rehearsal.rehearse import rehearse as _run
     help="An EMPTY database URL to run on (default: fresh SQLite in a temporary directory).",
 )
 @click.option("--workdir", type=click.Path(path_type=Path), help="Keep the database and keys here.")
-@click.option("--witnesses", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option(
+    "--witnesses",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="How many local witnesses cosign the log.",
+)
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="Processes preparing ballots (default: all cores)."
 )
@@ -44,6 +56,11 @@ def simulate_command(
 
     Runs on its own database, not the app's. Check the record afterwards with
     python -m voting.verify RECORD.
+
+    \b
+    Example:
+      flask --app app simulate --voters 200 --record rehearsal.zip --seed demo
+      python -m voting.verify rehearsal.zip
     """
     if record.exists():
         raise click.ClickException(f"{record} exists: choose a new record path")

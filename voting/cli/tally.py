@@ -28,7 +28,18 @@ from voting.services.bfs_export import bfs_document
 
 @click.group("tally")
 def tally_group() -> None:
-    """Tally, results and publication of a vote day."""
+    """Tally, results and publication of a vote day.
+
+    start logs the encrypted totals of a closed vote day; the trustees then
+    decrypt with python -m voting.trustee decrypt; results prints the results
+    (--bfs: the Federal Statistical Office's format); publish logs them.
+
+    \b
+    Example:
+      flask --app app tally start 2026-06-14-ch
+      flask --app app tally results 2026-06-14-ch
+      flask --app app tally publish 2026-06-14-ch
+    """
 
 
 @tally_group.command("start")

@@ -37,7 +37,17 @@ from voting.services import witness_roster
 
 @click.group("witness")
 def witness_group() -> None:
-    """Registration requests of witnesses, approved by an administrator."""
+    """Registration requests of witnesses, approved by an administrator.
+
+    A witness asks with python -m voting.witness register; requests lists what
+    is pending (compare the keys with the witness's operator); approve puts it on
+    the log's roster with a witness record on the log (docs/witnesses.md).
+
+    \b
+    Example:
+      flask --app app witness requests 2026-06-14-ch
+      flask --app app witness approve 2026-06-14-ch 1 --by admin
+    """
 
 
 @witness_group.command("requests")

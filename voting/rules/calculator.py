@@ -213,11 +213,28 @@ def calculate(document: object) -> dict[str, Any]:
     return {"rule": rule, **_outcome_json(outcome)}
 
 
+HELP = """\
+usage: python -m voting.rules COUNTS.json
+
+Decide a question from its counts, without a server: the popular, absolute and
+double majority (people and cantons), quorums, and an initiative with its
+counter-proposal and tie-break (Art. 139b of the Federal Constitution). COUNTS.json
+names the rule and gives the yes and no votes (per canton, with their weights, for
+the double majority); the format is in docs/rules.md. Prints the outcome as JSON
+with its reason; exit status 0, or 2 on unusable input.
+
+Example (canton Zurich decides alone, by the popular majority):
+  echo '{"rule": "popular-majority",
+         "units": [{"code": "ZH", "yes": 250337, "no": 223523, "blank": 2146}]}' > counts.json
+  python -m voting.rules counts.json
+"""
+
+
 def main(argv: Sequence[str]) -> int:
     """Command-line entry point; returns the exit status."""
     usage = "usage: python -m voting.rules COUNTS.json   (format: docs/rules.md)"
     if list(argv) in (["-h"], ["--help"]):
-        print(usage)
+        print(HELP)
         return 0
     if len(argv) != 1:
         print(usage, file=sys.stderr)

@@ -80,13 +80,36 @@ def prepare_counts(document: Any) -> dict[str, Any]:
     return {"type": "channel-counts", "replaces": None, **document}
 
 
+KEY_HELP = "The clerk's key file (from keygen)."
+SERVER_HELP = "The server's address, e.g. https://vote.example.ch."
+USER_HELP = "Your official user name (the clerk of the unit)."
+
+
 @click.group()
 def cli() -> None:
-    """Urna clerk tool: keys, signed counts, uploads."""
+    """Urna clerk tool: keys, signed counts, uploads.
+
+    A clerk enters the postal or polling-station counts of a unit. The counts are
+    signed here with the clerk's own Ed25519 key, whose public half was logged
+    before the vote day opened, so the server cannot alter them (docs/record.md,
+    channel-counts). Uploads log in as the clerk (password from the prompt or
+    URNA_PASSWORD).
+
+    \b
+    Example (a clerk of Bern on the demo vote day):
+      python -m voting.clerk keygen --out clerk.key
+      python -m voting.clerk register-key --server http://127.0.0.1:5000 \\
+          --vote-day 2026-06-14-ch --unit municipality:351 --key clerk.key --username clerk-bern
+      python -m voting.clerk sign counts.json --key clerk.key --out signed.json
+      python -m voting.clerk upload signed.json --server http://127.0.0.1:5000 \\
+          --username clerk-bern
+    """
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), required=True, help="The new key file."
+)
 def keygen(out: Path) -> None:
     """Make a new Ed25519 key and write it to OUT (never overwritten)."""
     try:
@@ -97,7 +120,7 @@ def keygen(out: Path) -> None:
 
 
 @cli.command("public-key")
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True)
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help=KEY_HELP)
 def public_key(key_path: Path) -> None:
     """Print the public key (hex) to register."""
     click.echo(bytes(read_key(key_path).verify_key).hex())
@@ -105,8 +128,14 @@ def public_key(key_path: Path) -> None:
 
 @cli.command()
 @click.argument("counts", type=click.Path(path_type=Path))
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True)
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None)
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help=KEY_HELP)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the signed record here (default: print it).",
+)
 def sign(counts: Path, key_path: Path, out: Path | None) -> None:
     """Sign the counts in COUNTS (JSON) with the key; print or write the signed record."""
     try:
@@ -139,11 +168,11 @@ def post_json(server: str, username: str, path: str, body: Any) -> dict[str, Any
 
 
 @cli.command("register-key")
-@click.option("--server", required=True)
-@click.option("--vote-day", "vote_day", required=True)
+@click.option("--server", required=True, help=SERVER_HELP)
+@click.option("--vote-day", "vote_day", required=True, help="The vote day id, e.g. 2026-06-14-ch.")
 @click.option("--unit", required=True, help="level:code, e.g. municipality:230")
-@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True)
-@click.option("--username", required=True)
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True, help=KEY_HELP)
+@click.option("--username", required=True, help=USER_HELP)
 def register_key(server: str, vote_day: str, unit: str, key_path: Path, username: str) -> None:
     """Register the key's public half for UNIT on the vote day's log (before opening)."""
     body = {"unit": unit, "public_key": bytes(read_key(key_path).verify_key).hex()}
@@ -153,8 +182,8 @@ def register_key(server: str, vote_day: str, unit: str, key_path: Path, username
 
 @cli.command()
 @click.argument("signed", type=click.Path(path_type=Path))
-@click.option("--server", required=True)
-@click.option("--username", required=True)
+@click.option("--server", required=True, help=SERVER_HELP)
+@click.option("--username", required=True, help=USER_HELP)
 def upload(signed: Path, server: str, username: str) -> None:
     """Upload a signed counts file."""
     try:

@@ -164,7 +164,19 @@ def standing_text(standing: dict[str, Any] | None) -> str:
 
 @click.group()
 def cli() -> None:
-    """Urna ballot receipts."""
+    """Urna ballot receipts: check that your ballot is in the log and counts.
+
+    A receipt (the JSON file the voting page or python -m voting.client vote
+    wrote) names your ballot's entry in the vote day's log. check fetches the
+    latest signed checkpoint and proves that the entry is in it and that the log
+    only grew since your receipt; pass the log's key as the authority published
+    it, otherwise the server's own is used (and you are warned).
+
+    \b
+    Example:
+      python -m voting.receipt check receipt.json --server http://127.0.0.1:5000 \\
+          --key "$LOG_KEY"
+    """
 
 
 @cli.command("check")

@@ -129,6 +129,11 @@ class VotingClient:
         option_ids = {q["id"]: tuple(q["option_ids"]) for q in data["questions"]}
         return BallotForm(vote_day, data["unit"], election, questions, option_ids)
 
+    def manifest(self, vote_day: str) -> dict[str, Any]:
+        """The vote day's public manifest (served once it has opened): questions, options,
+        titles by language and the units (docs/record.md, ``manifest``)."""
+        return dict(self._get(f"/api/vote-days/{vote_day}/manifest").json())
+
     def prepare(
         self,
         vote_day: str,

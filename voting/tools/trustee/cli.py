@@ -116,13 +116,26 @@ def _log_in(run: CeremonyRun, user: str | None, password_file: Path | None) -> N
 
 @click.group()
 def cli() -> None:
-    """Urna trustee tool: key ceremony and partial decryption, secrets kept here."""
+    """Urna trustee tool: key ceremony and partial decryption, secrets kept here.
+
+    Your key share never leaves this computer: it is sealed in a vault under your
+    passphrase in the state folder. init once, then ceremony until the election
+    key is derived (docs/trustees.md); after the vote day closes, decrypt.
+
+    \b
+    Example (trustee alice of the demo vote day):
+      python -m voting.trustee init --state alice/ --server http://127.0.0.1:5000 \\
+          --vote-day 2026-06-14-ch --name alice
+      python -m voting.trustee ceremony --state alice/ --wait 600
+      python -m voting.trustee status --state alice/
+      python -m voting.trustee decrypt --state alice/
+    """
 
 
 @cli.command()
 @_state_option
 @click.option("--server", required=True, help="The server's address, e.g. https://urna.example")
-@click.option("--vote-day", "vote_day", required=True)
+@click.option("--vote-day", "vote_day", required=True, help="The vote day id, e.g. 2026-06-14-ch.")
 @click.option("--name", required=True, help="Your name on the roster (your official user name).")
 @_passphrase_option
 @click.option(

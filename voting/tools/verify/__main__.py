@@ -51,11 +51,26 @@ class ProgressBar:
         self.stream.flush()
 
 
+EXAMPLES = """\
+Examples (the demo's published record; LOG_KEY as the authority publishes it, not
+taken from the record; my-witnesses.txt the keys of the witnesses you trust):
+  curl -O http://127.0.0.1:5000/observe/2026-06-14-ch/record.zip
+  python -m voting.verify record.zip
+  python -m voting.verify record.zip --log-key "$LOG_KEY" \\
+      --roster my-witnesses.txt --witnesses 1 --receipt receipt.json
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m voting.verify",
         description="Verify an Urna election record (a directory or a zip file) with "
-        "nothing but the record itself.",
+        "nothing but the record itself: the log's tree and signature, the witnesses' "
+        "cosignatures, the key ceremony, every ballot's proofs, the tally and the results. "
+        "Prints each check and the results; exit status 0 when the record is valid, 1 when "
+        "a check fails, 2 on unusable input.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("record", type=Path, help="the record directory or zip file")
     parser.add_argument("--receipt", type=Path, help="also check that this receipt (JSON) is in it")

@@ -259,6 +259,8 @@ def _logged_key(report: Report, entries: Entries, ceremony: Ceremony | None) -> 
     try:
         keys = record["verification_keys"]
         names = ceremony.trustees if ceremony else tuple(str(i) for i in sorted(keys, key=int))
+        if set(keys) != {str(j) for j in range(1, len(names) + 1)}:
+            raise ValueError(f"verification_keys must name exactly the trustees 1..{len(names)}")
         return ThresholdKey(
             threshold=ceremony.threshold if ceremony else len(names),
             public_key=Point.from_hex(record["public_key"]),

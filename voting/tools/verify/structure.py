@@ -13,6 +13,7 @@ audits between the opening and the close record, and the tally after it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding
 from voting.tools.verify.report import Report
 
-__all__ = ["LIFECYCLE", "RECORD_TYPES", "Entries", "check_sequence", "parse_entries"]
+__all__ = [
+    "LIFECYCLE",
+    "RECORD_KEYS",
+    "RECORD_TYPES",
+    "Entries",
+    "check_sequence",
+    "parse_entries",
+]
 
 LIFECYCLE = (
     ("key-ceremony", "key-ceremony"),
@@ -62,6 +70,87 @@ RECORD_TYPES = (
     | ANYTIME_TYPES
     | WITNESS_TYPES
 )
+_LIFECYCLE_KEYS = frozenset({"type", "vote_day", "status", "at"})
+RECORD_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "key-ceremony": (_LIFECYCLE_KEYS | {"trustees", "threshold"}, frozenset()),
+    "trustee-commitment": (frozenset({"type", "commitment"}), frozenset()),
+    "trustee-shares": (frozenset({"type", "index", "shares"}), frozenset()),
+    "trustee-complaint": (frozenset({"type", "complaint"}), frozenset()),
+    "trustee-reveal": (frozenset({"type", "revealed"}), frozenset()),
+    "trustee-ready": (frozenset({"type", "index", "ready"}), frozenset()),
+    "election-key": (
+        _LIFECYCLE_KEYS | {"public_key", "verification_keys", "disqualified"},
+        frozenset(),
+    ),
+    "credentials": (frozenset({"type", "unit", "part", "parts", "keys"}), frozenset()),
+    "manifest": (
+        frozenset(
+            {
+                "type",
+                "version",
+                "vote_day",
+                "date",
+                "titles",
+                "revote_policy",
+                "election_key",
+                "threshold",
+                "trustees",
+                "log",
+                "jurisdictions",
+                "questions",
+            }
+        ),
+        frozenset({"min_electronic_ballots", "schedule"}),
+    ),
+    "open": (_LIFECYCLE_KEYS | {"manifest_hash"}, frozenset()),
+    "ballot": (frozenset({"type", "ballot"}), frozenset()),
+    "spoiled": (frozenset({"type", "ballot", "secrets"}), frozenset()),
+    "close": (_LIFECYCLE_KEYS, frozenset()),
+    "encrypted-totals": (frozenset({"type", "unit", "units", "ballots", "questions"}), frozenset()),
+    "decryption-shares": (frozenset({"type", "unit", "share", "signature"}), frozenset()),
+    "electronic-counts": (
+        frozenset({"type", "unit", "units", "ballots", "questions", "shares"}),
+        frozenset(),
+    ),
+    "clerk-key": (frozenset({"type", "clerk", "unit", "public_key"}), frozenset()),
+    "channel-counts": (
+        frozenset(
+            {
+                "type",
+                "vote_day",
+                "unit",
+                "channel",
+                "clerk",
+                "ballots_cast",
+                "questions",
+                "replaces",
+                "signature",
+            }
+        ),
+        frozenset(),
+    ),
+    "tallied": (_LIFECYCLE_KEYS, frozenset()),
+    "result": (
+        frozenset(
+            {"type", "vote_day", "question", "jurisdiction", "kind", "rule", "options"}
+            | {"part", "parts", "units"}
+        ),
+        frozenset({"outcome"}),
+    ),
+    "published": (_LIFECYCLE_KEYS, frozenset()),
+    "witness": (
+        frozenset(
+            {"type", "log", "position", "name", "public_key", "proof_of_possession"}
+            | {"cosigner_key", "approved_by"}
+        ),
+        frozenset(),
+    ),
+    "cosigner": (frozenset({"type", "log", "name", "vkey", "url", "approved_by"}), frozenset()),
+}
+"""The top-level keys of each record type: (required, optional). docs/record.md and the
+JSON Schemas in docs/schemas/ give the whole shape; a record with another key carries
+something no check reads (a server could publish anything there under the witnesses'
+cosignature), so it fails the ``entries`` check."""
 DEFERRED = CASTING_TYPES
 """Types whose canonical form the ballot workers check (they parse them anyway)."""
 
@@ -94,6 +183,8 @@ def parse_entries(report: Report, raw: Sequence[bytes]) -> Entries:
         kind = record["type"]
         if kind not in RECORD_TYPES:
             report.fail("entries", f"entry of unknown type {kind!r}", [index])
+        elif kind not in DEFERRED:
+            _check_keys(report, index, kind, record)
         entries.by_type.setdefault(kind, []).append(index)
     report.done("entries", f"{len(raw)} entries")
     return entries
@@ -111,6 +202,20 @@ def _decode(report: Report, index: int, data: bytes) -> dict[str, Any] | None:
     if record["type"] not in DEFERRED:
         check_canonical(report, index, record, data)
     return record
+
+
+def _check_keys(report: Report, index: int, kind: str, record: dict[str, Any]) -> None:
+    """Exactly the record type's keys (ballots and audits: the ballot workers check them)."""
+    required, optional = RECORD_KEYS[kind]
+    extra = sorted(set(record) - required - optional)
+    missing = sorted(required - set(record))
+    if extra or missing:
+        problems = ([f"unknown keys {extra}"] if extra else []) + (
+            [f"missing keys {missing}"] if missing else []
+        )
+        report.fail(
+            "entries", f"a {kind} record with {' and '.join(problems)} (docs/record.md)", [index]
+        )
 
 
 def check_canonical(report: Report, index: int, record: Any, data: bytes) -> None:
@@ -146,11 +251,28 @@ def check_sequence(report: Report, entries: Entries, vote_day: str | None) -> No
             )
         if index < previous:
             report.fail("sequence", f"the {kind} record comes before an earlier step", [index])
+        if not _utc_time(record.get("at")):
+            report.fail(
+                "sequence",
+                f"the {kind} record's time {record.get('at')!r} is not ISO 8601 in UTC",
+                [index],
+            )
         previous = max(previous, index)
     _check_missing_steps(report, entries)
     _check_phases(report, entries)
     reached = [kind for kind, _ in LIFECYCLE if kind in entries.lifecycle]
     report.done("sequence", f"lifecycle: {' → '.join(reached) or 'none'}")
+
+
+def _utc_time(value: Any) -> bool:
+    """An ISO 8601 date and time with the UTC offset (docs/record.md: ``at``)."""
+    if not isinstance(value, str) or "T" not in value:
+        return False
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return parsed.utcoffset() == dt.timedelta(0)
 
 
 def _check_missing_steps(report: Report, entries: Entries) -> None:

@@ -1,4 +1,11 @@
-"""``python -m voting.witness {init,register,follow,serve}`` (docs/witnesses.md)."""
+"""An Urna witness: watches a vote day's log and cosigns each checkpoint only if the log
+grew append-only since the last one it saw (docs/witnesses.md).
+
+init makes the witness's keys, register asks the log to put it on its roster (an
+administrator approves), follow polls the log and cosigns, serve answers C2SP
+tlog-witness add-checkpoint requests. Exit status 3 when the log showed a
+rollback or a fork (the evidence is kept in the state directory).
+"""
 
 from __future__ import annotations
 
@@ -24,13 +31,28 @@ from voting.tools.witness.state import StateError
 from voting.tools.witness.state import WitnessDirectory
 from voting.tools.witness.tiles import TiledLogClient
 
+EXAMPLES = """\
+Example (a witness of the demo's log; LOG_KEY as the authority publishes it,
+e.g. from flask --app app log key 2026-06-14-ch):
+  python -m voting.witness init --state witness/ --name bern.ch/urna-witness
+  python -m voting.witness register --state witness/ \\
+      --log http://127.0.0.1:5000/api/logs/2026-06-14-ch
+  python -m voting.witness follow --state witness/ \\
+      --log http://127.0.0.1:5000/api/logs/2026-06-14-ch --log-key "$LOG_KEY"
+"""
+
 EXIT_ERROR = 1
 EXIT_MISBEHAVIOUR = 3
 """exit status when the log showed a rollback or a fork (evidence kept)"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m voting.witness", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m voting.witness",
+        description=__doc__,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="create the witness's keys and state")
     init.add_argument("--state", required=True, help="the witness's directory")
@@ -38,11 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     register = commands.add_parser(
         "register", help="ask a log to put this witness on its roster (an official approves)"
     )
-    register.add_argument("--state", required=True)
-    register.add_argument("--log", required=True, help="e.g. https://host/api/logs/<name>")
+    register.add_argument("--state", required=True, help="the witness's directory (from init)")
+    register.add_argument(
+        "--log", required=True, help="the log's API, e.g. https://host/api/logs/<vote day>"
+    )
     fol = commands.add_parser("follow", help="poll a log and cosign its checkpoints")
-    fol.add_argument("--state", required=True)
-    fol.add_argument("--log", required=True)
+    fol.add_argument("--state", required=True, help="the witness's directory (from init)")
+    fol.add_argument(
+        "--log", required=True, help="the log's API, e.g. https://host/api/logs/<vote day>"
+    )
     fol.add_argument("--log-key", required=True, help="the log's verifier key")
     fol.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
     fol.add_argument("--once", action="store_true", help="one round, then exit")
@@ -53,9 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         "server, mirror or CDN); cosignatures still go to --log",
     )
     serve = commands.add_parser("serve", help="answer tlog-witness add-checkpoint requests")
-    serve.add_argument("--state", required=True)
-    serve.add_argument("--port", type=int, required=True)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--state", required=True, help="the witness's directory (from init)")
+    serve.add_argument("--port", type=int, required=True, help="the TCP port to listen on")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve.add_argument("--log-key", action="append", default=[], help="a trusted log key")
     return parser
 
