@@ -236,11 +236,18 @@ def test_log_in_rate_limit_per_account(db_session: so.Session) -> None:
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             officials.log_in(
-                db_session, "alice", "wrong password!", address_key="login-ip:a", policy=policy, now=now
+                db_session,
+                "alice",
+                "wrong password!",
+                address_key="login-ip:a",
+                policy=policy,
+                now=now,
             )
     # The fourth attempt is refused before the password is looked at, even the right one.
     with pytest.raises(TooManyAttempts, match="try again in 10 minutes") as refused:
-        officials.log_in(db_session, "alice", PASSWORD, address_key="login-ip:b", policy=policy, now=now)
+        officials.log_in(
+            db_session, "alice", PASSWORD, address_key="login-ip:b", policy=policy, now=now
+        )
     assert refused.value.retry_after == 600
     later = now + dt.timedelta(seconds=601)
     official, token = officials.log_in(
@@ -256,11 +263,21 @@ def test_log_in_rate_limit_per_address_spans_accounts(db_session: so.Session) ->
     for name in ["bob", "carol", "dave", "erin"]:
         with pytest.raises(AuthenticationFailed):
             officials.log_in(
-                db_session, name, PASSWORD, address_key="login-ip:198.51.100.7", policy=policy, now=now
+                db_session,
+                name,
+                PASSWORD,
+                address_key="login-ip:198.51.100.7",
+                policy=policy,
+                now=now,
             )
     with pytest.raises(TooManyAttempts):
         officials.log_in(
-            db_session, "alice", PASSWORD, address_key="login-ip:198.51.100.7", policy=policy, now=now
+            db_session,
+            "alice",
+            PASSWORD,
+            address_key="login-ip:198.51.100.7",
+            policy=policy,
+            now=now,
         )
     officials.log_in(
         db_session, "alice", PASSWORD, address_key="login-ip:198.51.100.8", policy=policy, now=now

@@ -28,13 +28,13 @@ from jsonschema import Draft202012Validator
 
 from crypto.encoding import canonical_json
 from crypto.testing import deterministic_rng
-from crypto.witness.cosignature import CosignerKey
 from crypto.trustees import Complaint
 from crypto.trustees import commit
 from crypto.trustees import deal_shares
 from crypto.trustees import new_trustee
 from crypto.trustees import reveal_share
 from crypto.trustees import sign
+from crypto.witness.cosignature import CosignerKey
 from tests.fixtures_casting import DEMO_VOTE_DAY
 from tests.record_schemas import SCHEMAS
 from tests.record_schemas import errors
