@@ -69,6 +69,7 @@ from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
 from voting.services import throttle
+from voting.services.group_commit import Sequencer
 from voting.services.json_input import BodyTooLarge
 from voting.services.json_input import MalformedJson
 from voting.services.json_input import parse_json
@@ -196,6 +197,7 @@ def cast_ballot(
         election, registration = _open_election(
             session, vote_day_id, _credential_text(data), now, signing, limits
         )
+        attempt.seen = registration.attempts
         ballot = _parse(data)
         credential = ballot.credential.hex()
         unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
@@ -204,17 +206,12 @@ def cast_ballot(
         questions = _questions(session, election, unit_id)
         # (2) expensive checks, no lock held; the credential's attempt counts from the signature
         _verify(ballot, questions, election.context, attempt)
-        with bulletin.locked_log(
-            session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
-        ) as log:
-            # (3) the close record takes this lock too; (4) the re-vote and content
-            # checks are race-free
-            first = _still_open(vote_day_id, log.read_with, "ballot")
-            _check_revote(vote_day_id, first, election.policy)
-            appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-            log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
-            log.write_with(*_content_rows(vote_day_id, keys, appended, "ballot"))
-    # The transaction is committed: the ballot is durably on the log.
+        record = bulletin.encode_record({"type": "ballot", "ballot": ballot.to_json()})
+        pending = _Pending(
+            "ballot", record, credential, keys, election.policy, attempt.counter(), now
+        )
+        appended = _submit(session, vote_day_id, pending, attempt, signing, now)
+    # The batch's transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
 
@@ -255,6 +252,7 @@ def _spoil(
     election, registration = _open_election(
         session, vote_day_id, _credential_text(ballot_data), now, signing, limits
     )
+    attempt.seen = registration.attempts
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
     ballot = _parse(ballot_data)
@@ -272,13 +270,173 @@ def _spoil(
     except InvalidProof as exc:
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
-    with bulletin.locked_log(
-        session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
-    ) as log:
-        _still_open(vote_day_id, log.read_with, "audit")
-        appended = log.append(record)
-        log.write_with(*_content_rows(vote_day_id, keys, appended, "spoiled"))
+    pending = _Pending(
+        "spoiled",
+        bulletin.encode_record(record),
+        ballot.credential.hex(),
+        keys,
+        election.policy,
+        attempt.counter(),
+        now,
+    )
+    appended = _submit(session, vote_day_id, pending, attempt, signing, now)
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+# --- group commit (docs/log.md, "Group commit") ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """A credential's attempt, counted under the log's lock with its ballot."""
+
+    key: str
+    limit: throttle.Limit
+    now: int
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A verified ballot (or audit) waiting for its batch: what the lock must still check."""
+
+    kind: str
+    """``ballot`` (cast) or ``spoiled`` (audited)"""
+    record: bytes
+    """the log record, encoded before the lock (:func:`bulletin.encode_record`)"""
+    credential: str
+    keys: tuple[str, ...]
+    policy: str
+    counter: _Counter | None
+    now: dt.datetime | None
+    """the test's stand-in for the database's clock (the ``cast_at`` of the ballot)"""
+
+
+SEQUENCER: Sequencer[_Pending, bulletin.Appended] = Sequencer(max_batch=256)
+"""This process's group commit of casts and audits, one queue per database and vote day."""
+
+
+def _submit(
+    session: DbSession,
+    vote_day_id: str,
+    pending: _Pending,
+    attempt: _Attempt,
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+) -> bulletin.Appended:
+    """Append ``pending`` in this process's next batch of the vote day; durable on return.
+
+    Raises:
+        BallotRefused: refused under the lock (closed, duplicate, content on the log).
+        TooManyAttempts: the credential's attempt, counted under the lock, is over its limit.
+    """
+    key = (id(session.get_bind()), vote_day_id)  # the engine: one database
+
+    def run(batch: Sequence[_Pending]) -> list[bulletin.Appended | VotingError]:
+        return append_batch(session, vote_day_id, batch, signing=signing, now=now)
+
+    try:
+        appended = SEQUENCER.submit(key, pending, run)
+    except (BallotRefused, TooManyAttempts):
+        attempt.counted = pending.counter is not None  # counted in the committed batch
+        raise
+    if pending.counter is not None:
+        limits = {"cast:": pending.counter.limit.window}
+        throttle.purge_if_due(session, now=pending.counter.now, windows=limits)
+    return appended
+
+
+def append_batch(
+    session: DbSession,
+    vote_day_id: str,
+    batch: Sequence[_Pending],
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> list[bulletin.Appended | VotingError]:
+    """Append a batch of verified ballots in one transaction under the log's lock.
+
+    Every check a single cast makes under the lock is made for each ballot,
+    in order, against the database AND the ballots before it in the batch:
+    the vote day is still open, the credential's attempt is within its limit
+    (counted here, committed with the batch), no ballot or audit holds the
+    same content, and under ``first-counts`` the credential has not cast. A
+    refused ballot gets its exception (and no leaf); the others are appended.
+    Returns one outcome per ballot, after the commit.
+
+    Raises:
+        Exception: a database error; the transaction is rolled back, nothing is stored.
+    """
+    reads: list[tuple[str, Any]] = []
+    for pending in batch:
+        params = (vote_day_id, pending.credential, vote_day_id, *pending.keys, vote_day_id)
+        reads.append((_still_open_sql(len(pending.keys)), params))
+    counted = sorted(  # one order of counter locks for every batch: no deadlock between them
+        {p.counter.key: p.counter for p in batch if p.counter is not None}.values(),
+        key=lambda counter: counter.key,
+    )
+    for counter in counted:
+        params = throttle.upsert_params(counter.key, counter.limit, counter.now)
+        reads.extend([(throttle.UPSERT, params)] * _times(batch, counter.key))
+    outcomes: list[bulletin.Appended | VotingError] = []
+    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
+        attempts: dict[str, list[tuple[int, int]]] = {}
+        for counter, rows in zip(
+            [c for c in counted for _ in range(_times(batch, c.key))],
+            log.reads[len(batch) :],
+            strict=True,
+        ):
+            row = rows.one()
+            attempts.setdefault(counter.key, []).append((int(row[0]), int(row[1])))
+        batch_firsts: dict[str, FirstBallot] = {}
+        batch_contents: dict[str, tuple[int, str]] = {}
+        cast_rows: dict[str, list[tuple[Any, ...]]] = {}
+        content_rows: list[tuple[Any, ...]] = []
+        for pending, rows in zip(batch, log.reads[: len(batch)], strict=True):
+            try:
+                _check_counted(pending, attempts)
+                first = _still_open(vote_day_id, rows, _PURPOSE[pending.kind])
+                earlier = [batch_contents[k] for k in pending.keys if k in batch_contents]
+                if earlier:
+                    raise _already_on_log(*min(earlier), _PURPOSE[pending.kind])
+                if pending.kind == "ballot":
+                    first = first or batch_firsts.get(pending.credential)
+                    _check_revote(vote_day_id, first, pending.policy)
+            except (BallotRefused, TooManyAttempts) as exc:
+                outcomes.append(exc)
+                continue
+            appended = log.append_encoded(pending.record)
+            outcomes.append(appended)
+            for key in pending.keys:
+                batch_contents[key] = (appended.index, pending.kind)
+            content_rows += _content_rows(vote_day_id, pending.keys, appended, pending.kind)[1]
+            if pending.kind == "ballot":
+                first_here = FirstBallot(appended.index, appended.leaf_hash.hex())
+                batch_firsts.setdefault(pending.credential, first_here)
+                sql_text, params = _cast_ballot_row(
+                    session, vote_day_id, pending.credential, appended, pending.now
+                )
+                cast_rows.setdefault(sql_text, []).append(params)
+        for sql_text, rows_params in cast_rows.items():
+            log.write_with(sql_text, rows_params)
+        if content_rows:
+            log.write_with(_INSERT_CONTENT, content_rows)
+    return outcomes
+
+
+_PURPOSE = {"ballot": "ballot", "spoiled": "audit"}
+
+
+def _times(batch: Sequence[_Pending], key: str) -> int:
+    return sum(p.counter is not None and p.counter.key == key for p in batch)
+
+
+def _check_counted(pending: _Pending, attempts: dict[str, list[tuple[int, int]]]) -> None:
+    """The credential's attempt, counted under the lock: refuse it if over the limit."""
+    counter = pending.counter
+    if counter is None:
+        return
+    count, window_start = attempts[counter.key].pop(0)
+    throttle.check(count, window_start, counter.limit, what=CREDENTIAL_WHAT, now=counter.now)
 
 
 @dataclass(frozen=True)
@@ -364,6 +522,8 @@ class Registration:
     """The credential's unit; None when it is not registered for the vote day."""
     first: FirstBallot | None
     """The credential's first ballot, if it has cast one."""
+    attempts: tuple[str, Any, Any]
+    """The credential's rate counter: its key, count and window start (None, None if none)."""
 
 
 def _credential_text(data: Any) -> str:
@@ -392,7 +552,8 @@ def _open_election(
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
     client_key = "" if limits is None else limits.client_key
-    params = (client_key, JUNK_KEY, credential, vote_day_id, credential, vote_day_id)
+    counter_key = f"cast:{credential}"
+    params = (client_key, JUNK_KEY, counter_key, credential, vote_day_id, credential, vote_day_id)
     row = _run(session, _open_election_sql(session), params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
@@ -418,17 +579,25 @@ def _open_election(
     election = OpenElection(vote_day_id, digest, _context(vote_day_id, digest, public_key), policy)
     first = None if first_index is None else FirstBallot(int(first_index), first_hash)
     unit = None if unit_id is None else int(unit_id)
-    return election, Registration(credential, unit, first)
+    attempts = (counter_key, row[13], row[14])
+    return election, Registration(credential, unit, first, attempts)
 
 
 def _check_junk(count: Any, window_start: Any, limit: throttle.Limit, now: int) -> None:
     """Refuse when a junk counter read with the vote day is over its limit (in its window)."""
+    _check_over(count, window_start, limit, now, JUNK_WHAT)
+
+
+def _check_over(
+    count: Any, window_start: Any, limit: throttle.Limit, now: int, what: str = CREDENTIAL_WHAT
+) -> None:
+    """Refuse when a counter read earlier is already at its limit (in its window)."""
     if count is None or int(window_start) <= now - limit.window:
         return
     if int(count) >= limit.attempts:
         wait = max(1, int(window_start) + limit.window - now)
         raise TooManyAttempts(
-            f"too many {JUNK_WHAT}; try again in {-(-wait // 60)} minute(s)", retry_after=wait
+            f"too many {what}; try again in {-(-wait // 60)} minute(s)", retry_after=wait
         )
 
 
@@ -447,25 +616,34 @@ class _Attempt:
         self.now = int(now.timestamp())
         self.credential_key: str | None = None
         self.counted = False
+        self.seen: tuple[str, Any, Any] | None = None
+        """A credential's counter as read with the vote day: key, count, window start."""
 
     def __enter__(self) -> _Attempt:
         return self
 
     def authenticated(self, credential: str) -> None:
-        """The signature verified: count the credential's attempt (raises TooManyAttempts)."""
+        """The signature verified: the credential's attempt will count.
+
+        It is counted under the log's lock, with the ballot
+        (:func:`append_batch`), or by :meth:`__exit__` if the ballot is refused
+        before. Here the count read with the vote day (:attr:`seen`) refuses a
+        credential already over its limit before its proofs are verified.
+
+        Raises:
+            TooManyAttempts: the credential is over its limit.
+        """
         if self.limits is None:
             return
         self.credential_key = f"cast:{credential}"
-        limit = self.limits.per_credential
-        key = self.credential_key
-        # On PostgreSQL counted in the cast's transaction (committed with the
-        # ballot; a refusal rolls it back and __exit__ counts it again). On
-        # SQLite committed on its own, now.
-        self.counted = not throttle.counts_in_transaction(self.session)
-        if self.counted:
-            throttle.hit(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
-        else:
-            throttle.count(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
+        if self.seen is not None and self.seen[0] == self.credential_key:
+            _check_over(self.seen[1], self.seen[2], self.limits.per_credential, self.now)
+
+    def counter(self) -> _Counter | None:
+        """The credential's attempt, to be counted with its ballot under the log's lock."""
+        if self.limits is None or self.credential_key is None:
+            return None
+        return _Counter(self.credential_key, self.limits.per_credential, self.now)
 
     def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
         if self.limits is None or not isinstance(exc, VotingError):
@@ -493,7 +671,7 @@ def _still_open(vote_day_id: str, rows: sql.Rows | None, purpose: str) -> FirstB
     """Under the log lock: check the status and that the content is new.
 
     Returns the credential's first ballot if any. ``rows`` are those of
-    :func:`_locked_read`, read with the lock.
+    :data:`_STILL_OPEN`, read with the lock.
 
     Raises:
         VoteDayNotOpen: the vote day closed meanwhile.
@@ -543,13 +721,6 @@ def _content_keys(ballot: Ballot) -> tuple[str, ...]:
     return keys
 
 
-def _locked_read(ballot: Ballot, keys: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
-    """The read under the lock: status, first ballot, and any leaf holding this content."""
-    vote_day_id = ballot.vote_day_id
-    params = (vote_day_id, ballot.credential.hex(), vote_day_id, *keys, vote_day_id)
-    return _still_open_sql(len(keys)), params
-
-
 @lru_cache(maxsize=64)
 def _still_open_sql(keys: int) -> str:
     """:data:`_STILL_OPEN` for a ballot of ``keys`` content keys (one placeholder each)."""
@@ -589,9 +760,10 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 _OPEN_ELECTION = (
     "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
     " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now},"
-    " jc.count, jc.window_start, ja.count, ja.window_start"
+    " jc.count, jc.window_start, ja.count, ja.window_start, cc.count, cc.window_start"
     " FROM vote_days v LEFT OUTER JOIN rate_counters jc ON jc.key = ?"
     " LEFT OUTER JOIN rate_counters ja ON ja.key = ?"
+    " LEFT OUTER JOIN rate_counters cc ON cc.key = ?"
     " LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
