@@ -396,7 +396,7 @@ def append_batch(
                 _check_counted(pending, attempts)
                 first = _still_open(vote_day_id, rows, _PURPOSE[pending.kind])
                 earlier = [batch_contents[k] for k in pending.keys if k in batch_contents]
-                if earlier and False:
+                if earlier:
                     raise _already_on_log(*min(earlier), _PURPOSE[pending.kind])
                 if pending.kind == "ballot":
                     first = first or batch_firsts.get(pending.credential)
