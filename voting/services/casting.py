@@ -370,21 +370,19 @@ def append_batch(
     for pending in batch:
         params = (vote_day_id, pending.credential, vote_day_id, *pending.keys, vote_day_id)
         reads.append((_still_open_sql(len(pending.keys)), params))
-    counted = sorted(  # one order of counter locks for every batch: no deadlock between them
-        {p.counter.key: p.counter for p in batch if p.counter is not None}.values(),
-        key=lambda counter: counter.key,
+    # The attempts, sorted by key: every batch locks counters in one order, so
+    # two batches (of two vote days) never wait for each other's counters.
+    counted = sorted(
+        (p.counter for p in batch if p.counter is not None), key=lambda counter: counter.key
     )
     for counter in counted:
-        params = throttle.upsert_params(counter.key, counter.limit, counter.now)
-        reads.extend([(throttle.UPSERT, params)] * _times(batch, counter.key))
+        reads.append(
+            (throttle.UPSERT, throttle.upsert_params(counter.key, counter.limit, counter.now))
+        )
     outcomes: list[bulletin.Appended | VotingError] = []
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
         attempts: dict[str, list[tuple[int, int]]] = {}
-        for counter, rows in zip(
-            [c for c in counted for _ in range(_times(batch, c.key))],
-            log.reads[len(batch) :],
-            strict=True,
-        ):
+        for counter, rows in zip(counted, log.reads[len(batch) :], strict=True):
             row = rows.one()
             attempts.setdefault(counter.key, []).append((int(row[0]), int(row[1])))
         batch_firsts: dict[str, FirstBallot] = {}
@@ -424,10 +422,6 @@ def append_batch(
 
 
 _PURPOSE = {"ballot": "ballot", "spoiled": "audit"}
-
-
-def _times(batch: Sequence[_Pending], key: str) -> int:
-    return sum(p.counter is not None and p.counter.key == key for p in batch)
 
 
 def _check_counted(pending: _Pending, attempts: dict[str, list[tuple[int, int]]]) -> None:
@@ -767,18 +761,22 @@ _OPEN_ELECTION = (
     " LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
-    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index + 0 LIMIT 1)"
     " WHERE v.id = ?"
 )
 # Under the lock: the status, the credential's first ballot, and the earliest
 # leaf already holding any of the ballot's content keys (an index lookup per key).
+# "leaf_index + 0" in both subqueries keeps SQLite's planner off the
+# (vote_day_id, leaf_index) indexes, which it chose to walk in order: a scan of
+# every ballot of the vote day per cast (measured: 14 ms per cast at 27,000
+# content rows). The rows wanted are the few of one credential or of one ballot.
 _STILL_OPEN = (
     "SELECT v.status, b.leaf_index, b.leaf_hash, c.leaf_index, c.kind FROM vote_days v"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
-    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index + 0 LIMIT 1)"
     " LEFT OUTER JOIN ballot_contents c ON c.vote_day_id = v.id AND c.digest ="
     " (SELECT digest FROM ballot_contents WHERE vote_day_id = ? AND digest IN ({keys})"
-    " ORDER BY leaf_index LIMIT 1)"
+    " ORDER BY leaf_index + 0 LIMIT 1)"
     " WHERE v.id = ?"
 )
 _INSERT_CONTENT = (
