@@ -235,3 +235,27 @@ def test_concurrent_casts_are_appended_in_one_transaction_with_per_ballot_refusa
         merkle.verify_inclusion(
             receipt.leaf_hash, receipt.index, checkpoint_size, list(receipt.inclusion_proof), root
         )
+
+
+def test_a_cast_purges_the_counters_of_credentials_whose_window_is_over(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay]
+) -> None:
+    """The rate-limit table holds the credentials of one window, not one row per voter."""
+    from voting.models.officials import RateCounter
+    from voting.services import throttle
+    from voting.views.citizen_limits import CAST_LIMIT
+
+    opened = prepare_vote_day()
+    now = int(time.time())
+    window = CAST_LIMIT.window
+    throttle.hit(db.session, "cast:" + "a" * 64, CAST_LIMIT, what="x", now=now - window - 5)
+    throttle.hit(db.session, "cast:" + "b" * 64, CAST_LIMIT, what="x", now=now - window + 60)
+    throttle.hit(db.session, "code-ip:c", CAST_LIMIT, what="x", now=now - window - 5)
+    throttle._last_purge = 0  # the next cast of this process purges
+    url = f"/api/vote-days/{opened.vote_day}/ballots"
+    ballot = blank_ballot(opened, 0)
+    assert app.test_client().post(url, json=ballot).status_code == 201
+    keys = set(db.session.scalars(sa.select(RateCounter.key)))
+    db.session.commit()
+    assert "cast:" + "a" * 64 not in keys  # its window is over: an upsert would restart it
+    assert {"cast:" + "b" * 64, "code-ip:c", f"cast:{ballot['credential']}"} <= keys
