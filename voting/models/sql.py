@@ -87,14 +87,55 @@ def run_many(session: DbSession, statements: Sequence[tuple[str, Params]]) -> li
     try:
         with raw.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                # Rows one by one: executemany would open a pipeline of its own,
-                # whose end is one more round trip.
-                for row in params if isinstance(params, list) else [params]:
-                    cursor.execute(_adapt(sql, format_style), row)
+                # Not executemany, which would open a pipeline of its own (one
+                # more round trip): rows are sent as multi-row INSERTs.
+                for one_sql, row in _statements(sql, params):
+                    cursor.execute(_adapt(one_sql, format_style), row)
         return [Rows(c.fetchall() if c.description is not None else []) for c in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+MAX_PARAMETERS = 30_000
+"""Parameters of one multi-row INSERT (PostgreSQL takes at most 65,535)."""
+
+
+def _statements(sql: str, params: Params) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The statements that run ``sql`` over ``params``, for pipeline mode.
+
+    A list of rows for a plain ``INSERT ... VALUES (?, ...)`` becomes
+    multi-row INSERTs of at most :data:`MAX_PARAMETERS` values: the server
+    parses, plans and executes a statement per chunk, not per row (a batch of
+    ballots writes hundreds of content rows). Any other statement runs once
+    per row.
+    """
+    if not isinstance(params, list):
+        yield sql, params
+        return
+    head, _, values = sql.rpartition(" VALUES ")
+    if len(params) < 2 or not head.startswith("INSERT ") or not _is_one_row(values):
+        for row in params:
+            yield sql, row
+        return
+    width = max(1, len(params[0]))
+    chunk = max(1, MAX_PARAMETERS // width)
+    for start in range(0, len(params), chunk):
+        rows = params[start : start + chunk]
+        text = f"{head} VALUES {', '.join([values] * len(rows))}"
+        yield text, tuple(value for row in rows for value in row)
+
+
+def _is_one_row(values: str) -> bool:
+    """Whether ``values`` is exactly one parenthesised row (nothing after it)."""
+    if not values.startswith("(") or not values.endswith(")") or "'" in values:
+        return False
+    depth = 0
+    for position, char in enumerate(values):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and position != len(values) - 1:
+            return False  # a second row, or something after the first
+    return True
 
 
 def _driver_connection(session: DbSession) -> tuple[Any, bool]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from voting.errors import TooManyAttempts
 from voting.models import sql
 from voting.models.officials import RateCounter
 from voting.models.session_types import DbSession
+from voting.models.sql import Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,39 @@ def upsert_params(key: str, limit: Limit, now: int) -> tuple[Any, ...]:
     """The parameters of :data:`UPSERT` counting one attempt under ``key`` at ``now``."""
     expired_before = now - limit.window
     return (key, now, expired_before, expired_before, now)
+
+
+def upsert_many(counts: Sequence[tuple[str, Limit, int, int]]) -> list[tuple[str, Params]]:
+    """Statements counting ``times`` attempts under each ``(key, limit, now, times)``.
+
+    Keys must be distinct; one statement per distinct window. Each returns
+    ``(key, count, window_start)`` per key of its own, as :data:`UPSERT` run
+    ``times`` times would leave the counter: the i-th of n attempts saw
+    ``count - (n - 1 - i)``. A batch of casts counts its ballots' attempts
+    with them (voting/services/casting.py), one statement for the batch.
+    """
+    by_window: dict[int, list[tuple[str, int, int]]] = {}
+    for key, limit, now, times in counts:
+        by_window.setdefault(limit.window, []).append((key, now, times))
+    statements: list[tuple[str, Params]] = []
+    for window, rows in sorted(by_window.items()):
+        values = ", ".join(["(?, ?, ?)"] * len(rows))
+        params: list[Any] = [value for row in rows for value in row]
+        statements.append((_UPSERT_MANY.format(values=values), (*params, window, window)))
+    return statements
+
+
+# As UPSERT, for several keys at once: ``excluded`` is the row proposed for a
+# key (its window_start is the attempt's time, its count the attempts).
+_UPSERT_MANY = (
+    "INSERT INTO rate_counters (key, window_start, count) VALUES {values}"
+    " ON CONFLICT (key) DO UPDATE SET"
+    " count = CASE WHEN rate_counters.window_start <= excluded.window_start - ?"
+    " THEN excluded.count ELSE rate_counters.count + excluded.count END,"
+    " window_start = CASE WHEN rate_counters.window_start <= excluded.window_start - ?"
+    " THEN excluded.window_start ELSE rate_counters.window_start END"
+    " RETURNING key, count, window_start"
+)
 
 
 def _check(count: int, window_start: int, limit: Limit, what: str, now: int) -> None:
