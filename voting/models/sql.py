@@ -97,45 +97,83 @@ def run_many(session: DbSession, statements: Sequence[tuple[str, Params]]) -> li
             cursor.close()
 
 
-MAX_PARAMETERS = 30_000
-"""Parameters of one multi-row INSERT (PostgreSQL takes at most 65,535)."""
+def _statements(sql: str, params: Params) -> Iterator[tuple[str, Any]]:
+    """The statements that run ``sql`` over ``params``, for pipeline mode (PostgreSQL).
 
-
-def _statements(sql: str, params: Params) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """The statements that run ``sql`` over ``params``, for pipeline mode.
-
-    A list of rows for a plain ``INSERT ... VALUES (?, ...)`` becomes
-    multi-row INSERTs of at most :data:`MAX_PARAMETERS` values: the server
-    parses, plans and executes a statement per chunk, not per row (a batch of
-    ballots writes hundreds of content rows). Any other statement runs once
-    per row.
+    A list of rows for a plain ``INSERT ... VALUES (?, ...)`` becomes one
+    ``INSERT ... SELECT ... FROM unnest(?, ...)`` with an array parameter per
+    column: the server parses, plans and executes one statement, not one per
+    row (a batch of ballots writes hundreds of content rows), and its text is
+    the same whatever the number of rows, so the driver converts it once and
+    the server prepares it once. Any other statement runs once per row.
     """
     if not isinstance(params, list):
         yield sql, params
         return
-    head, _, values = sql.rpartition(" VALUES ")
-    if len(params) < 2 or not head.startswith("INSERT ") or not _is_one_row(values):
+    columns = [list(column) for column in zip(*params, strict=True)] if len(params) > 1 else []
+    types = tuple(_array_type(column) for column in columns)
+    unnest = _unnest_form(sql, types) if columns and None not in types else None
+    if unnest is None:
         for row in params:
             yield sql, row
         return
-    width = max(1, len(params[0]))
-    chunk = max(1, MAX_PARAMETERS // width)
-    for start in range(0, len(params), chunk):
-        rows = params[start : start + chunk]
-        text = f"{head} VALUES {', '.join([values] * len(rows))}"
-        yield text, tuple(value for row in rows for value in row)
+    yield unnest, tuple(columns)
 
 
-def _is_one_row(values: str) -> bool:
-    """Whether ``values`` is exactly one parenthesised row (nothing after it)."""
-    if not values.startswith("(") or not values.endswith(")") or "'" in values:
-        return False
-    depth = 0
+_ARRAY_TYPES = {str: "text[]", int: "int8[]", bytes: "bytea[]", bool: "bool[]"}
+
+
+def _array_type(column: list[Any]) -> str | None:
+    """The SQL array type of a column of values, by their Python type (None if mixed).
+
+    The driver sends a list of strings as an array of unknown type, which
+    ``unnest`` cannot take: the statement casts each array.
+    """
+    kinds = {type(value) for value in column if value is not None}
+    if len(kinds) > 1:
+        return None
+    return _ARRAY_TYPES.get(kinds.pop(), None) if kinds else "text[]"
+
+
+@lru_cache(maxsize=256)
+def _unnest_form(sql: str, types: tuple[str | None, ...]) -> str | None:
+    """``INSERT INTO t (a, b, c) VALUES (?, ?, f())`` as
+    ``INSERT INTO t (a, b, c) SELECT u.c0, u.c1, f() FROM unnest(?, ?) AS u (c0, c1)``,
+    or None for any other statement."""
+    head, _, values = sql.rpartition(" VALUES ")
+    if not head.startswith("INSERT ") or not values.startswith("(") or "'" in values:
+        return None
+    items: list[str] = []
+    depth, current = 0, ""
     for position, char in enumerate(values):
         depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and position != len(values) - 1:
-            return False  # a second row, or something after the first
-    return True
+        if depth == 0:
+            if position != len(values) - 1:
+                return None  # a second row, or something after the first
+            break
+        if depth == 1 and char == ",":
+            items.append(current.strip())
+            current = ""
+        elif depth > 1 or char != "(":
+            current += char
+    items.append(current.strip())
+    selected: list[str] = []
+    arrays: list[str] = []
+    for item in items:
+        if item == "?":
+            selected.append(f"u.c{len(arrays)}")
+            arrays.append(f"c{len(arrays)}")
+        elif "?" in item:
+            return None
+        else:
+            selected.append(item)
+    if len(arrays) != len(types):
+        return None
+    # %b: arrays go in binary form (the text form escapes every element with a regex)
+    marks = ", ".join(f"%b::{kind}" for kind in types)
+    # Only the caller's own statement text is rearranged; values stay parameters.
+    columns = ", ".join(arrays)
+    return f"{head} SELECT {', '.join(selected)} FROM unnest({marks}) AS u ({columns})"  # noqa: S608
 
 
 def _driver_connection(session: DbSession) -> tuple[Any, bool]:
