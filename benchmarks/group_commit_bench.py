@@ -49,6 +49,7 @@ import sqlalchemy.orm as so
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _cpu  # noqa: E402
 from benchmarks._common import emit  # noqa: E402
 from benchmarks._vote_day import make_ballot  # noqa: E402
 from benchmarks._vote_day import prepare  # noqa: E402
@@ -110,11 +111,16 @@ def _submitters(
     per_thread += [[template.fresh() for _ in per_thread[0]] for _ in range(threads - 1)]
     latencies: list[list[float]] = [[] for _ in range(threads)]
     refused: list[int] = [0] * threads
-    start_at = time.monotonic() + 0.5
-    stop_at = start_at + seconds
+    backends: list[int] = []
+    ready = threading.Barrier(threads + 1)
+    start_at = stop_at = 0.0
 
     def submit(n: int) -> None:
         session = factory()
+        if url.startswith("postgresql"):  # whose CPU the database spends for us
+            backends.append(int(session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()))
+            session.commit()
+        ready.wait()
 
         def run(batch: Any) -> Any:
             return casting.append_batch(session, vote_day, batch, signing=signing)
@@ -135,8 +141,15 @@ def _submitters(
     workers = [threading.Thread(target=submit, args=(n,)) for n in range(threads)]
     for worker in workers:
         worker.start()
+    start_at = time.monotonic() + 0.5
+    stop_at = start_at + seconds
+    ready.wait()
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    client_before, db_before = time.process_time(), sum(_cpu.cpu_of(backends).values())
     for worker in workers:
         worker.join()
+    client_cpu = time.process_time() - client_before
+    db_cpu = sum(_cpu.cpu_of(backends).values()) - db_before
     engine.dispose()
     stats = sequencer.stats
     results.put(
@@ -145,6 +158,8 @@ def _submitters(
             "refused": sum(refused),
             "batches": stats.batches,
             "largest": stats.largest,
+            "client_cpu_s": client_cpu,
+            "db_cpu_s": db_cpu,
         }
     )
 
@@ -179,6 +194,10 @@ def measure(
     latencies = sorted(x for part in parts for x in part["latencies"])
     batches = sum(part["batches"] for part in parts)
     appended = len(latencies)
+    client_us = 1e6 * sum(part["client_cpu_s"] for part in parts) / max(1, appended)
+    db_us = 1e6 * sum(part["db_cpu_s"] for part in parts) / max(1, appended)
+    cpu_us = client_us + db_us if appended else None
+    cores = os.cpu_count() or 1
     return {
         "appends_per_s": round(appended / seconds, 1),
         "appended": appended,
@@ -190,6 +209,14 @@ def measure(
         "batches": batches,
         "mean_batch": round(appended / batches, 1) if batches else None,
         "largest_batch": max(part["largest"] for part in parts),
+        # CPU of the submitting processes and their database backends per
+        # append (not the WAL writer's): what the same work needs on idle cores.
+        "cpu_us_per_append": round(cpu_us, 1) if cpu_us else None,
+        "cpu_us_per_append_submitters": round(client_us, 1),
+        "cpu_us_per_append_database": round(db_us, 1),
+        f"projected_appends_per_s_on_{cores}_idle_cores": round(1e6 * cores / cpu_us, 1)
+        if cpu_us
+        else None,
         "load_average_before": [round(x, 2) for x in load],
     }
 
