@@ -5,13 +5,16 @@ the credential is registered and may vote under the re-vote policy, the
 ballot answers exactly the questions of the credential's unit, and the
 signature and every proof verify. Cheap checks run first; the expensive proof
 verification runs before the log's append lock is taken, so server workers
-verify in parallel; under the lock the re-vote policy is checked again, and
-the ballot's content (its unsigned canonical form and every ciphertext,
-:func:`crypto.ballot.content_keys`) is looked up in the content index: a
+verify in parallel. Verified ballots are then appended in batches (group
+commit, docs/log.md: :data:`SEQUENCER`, :func:`append_batch`): under the
+lock, for each ballot of a batch, the re-vote policy is checked again, the
+credential's attempt is counted, and the ballot's content (its unsigned
+canonical form and every ciphertext, :func:`crypto.ballot.content_keys`) is
+looked up in the content index and among the batch's earlier ballots: a
 ballot or an audit whose content is already on the log, as a ballot or as an
-audit, is refused. The leaf, the index row and the content rows are written
-and committed together. A refused ballot raises a :class:`BallotRefused`
-with a stable code and stores nothing.
+audit, is refused. The leaves, index rows and content rows of a batch are
+written and committed together, before any receipt is given. A refused
+ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
 
 Cast and audited ballots are disjoint by construction: a cast ballot is
 signed under the cast tag, an audited one under the audit tag
