@@ -130,9 +130,9 @@ def _array_type(column: list[Any]) -> str | None:
     ``unnest`` cannot take: the statement casts each array.
     """
     kinds = {type(value) for value in column if value is not None}
-    if len(kinds) > 1:
+    if len(kinds) != 1:  # mixed, or NULLs only (whose column type is unknown here)
         return None
-    return _ARRAY_TYPES.get(kinds.pop(), None) if kinds else "text[]"
+    return _ARRAY_TYPES.get(kinds.pop())
 
 
 @lru_cache(maxsize=256)

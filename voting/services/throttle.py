@@ -6,9 +6,11 @@ expensive or sensitive work (a password check), so concurrent requests in
 several gunicorn workers can never together exceed the limit. A successful
 login gives its attempt back (:func:`release`) or clears the key
 (:func:`clear`). Other rate limits (code entry, casting) can reuse this module
-with their own key prefix. On PostgreSQL an attempt can also be counted in the
-caller's own transaction (:func:`count`): casting does, to save a transaction
-and a round trip per ballot.
+with their own key prefix. An attempt can also be counted in the caller's own
+transaction (:func:`count`, or :func:`upsert_many` for several keys in one
+statement): casting counts a batch's attempts under the log's lock, with its
+ballots, and purges the counters of credentials whose window is over
+(:func:`purge_if_due`), so that the table stays bounded.
 """
 
 from __future__ import annotations
