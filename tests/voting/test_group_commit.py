@@ -261,3 +261,18 @@ def test_a_cast_purges_the_counters_of_credentials_whose_window_is_over(
     db.session.commit()
     assert "cast:" + "a" * 64 not in keys  # its window is over: an upsert would restart it
     assert {"cast:" + "b" * 64, "code-ip:c", f"cast:{ballot['credential']}"} <= keys
+
+
+def test_leaf_data_is_stored_without_a_compression_attempt(app: Flask) -> None:
+    """Migration 0010: on PostgreSQL a leaf's data is STORAGE EXTERNAL (docs/performance.md)."""
+    head = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    assert head == "0010_leaf_storage_external"
+    if db.engine.dialect.name == "postgresql":
+        storage = db.session.scalar(
+            sa.text(
+                "SELECT attstorage FROM pg_attribute"
+                " WHERE attrelid = 'log_leaves'::regclass AND attname = 'data'"
+            )
+        )
+        assert storage == "e"
+    db.session.rollback()
