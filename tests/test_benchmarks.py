@@ -88,3 +88,16 @@ def test_observer_bench_reports_casting_alone_and_with_observers_on_tiles() -> N
     # The observers verified every entry up to what the tiles had published.
     assert observers["entries_verified"] >= 3 * 8
     assert 0 < observers["largest_size_seen"] <= observers["log_size_at_end"]
+
+
+def test_group_commit_bench_reports_grouped_and_single_appends() -> None:
+    figures = _run(
+        "group_commit_bench.py",
+        *("--database-url", "sqlite", "--seconds", "1", "--submitters", "4"),
+    )
+    grouped, single = figures["grouped"], figures["single"]
+    assert figures["grouped_appends_per_s_sqlite"] == grouped["appends_per_s"] > 0
+    assert grouped["refused"] == 0 and grouped["p50_ms"] <= grouped["p99_ms"]
+    assert single["mean_batch"] == 1.0 and single["appended"] > 0
+    assert figures["log_size_after"] > grouped["appended"] + single["appended"]
+    assert len(grouped["load_average_before"]) == 3

@@ -160,3 +160,39 @@ def test_read_with_sees_what_the_previous_holder_of_the_lock_committed(
         time.sleep(0.3)  # the other is now waiting for the lock (ordering, not a timing check)
     thread.join(timeout=60)
     assert seen == [2]
+
+
+def test_a_list_of_rows_is_written_whole_whatever_the_values(db_session: so.Session) -> None:
+    """On PostgreSQL rows go as one INSERT from arrays (:func:`sql._unnest_form`); NULLs,
+    quotes and SQL in values, and many rows, arrive as they were sent."""
+    rows = [(f"rows-{n}'); DROP TABLE logs; --", n, n * 3) for n in range(2000)]
+    sql.run_many(db_session, [(INSERT, rows), (COUNT, ("rows-%",))])
+    stored = sql.run(
+        db_session,
+        "SELECT key, window_start, count FROM rate_counters WHERE key LIKE ?",
+        ("rows-%",),
+    )
+    assert sorted(stored) == sorted(rows)
+    columns = ([None, None], [1, "a"], [b"x", None])
+    assert [sql._array_type(c) for c in columns] == [None, None, "bytea[]"]  # None: row by row
+    assert (
+        sql._unnest_form("INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING", ("text[]",)) is None
+    )
+    assert sql._unnest_form("INSERT INTO t (a, b) VALUES (?, now())", ("text[]",)) == (
+        "INSERT INTO t (a, b) SELECT u.c0, now() FROM unnest(%b::text[]) AS u (c0)"
+    )
+
+
+def test_upsert_many_counts_each_attempt_as_upserts_one_by_one_would(
+    db_session: so.Session,
+) -> None:
+    from voting.services import throttle
+
+    limit = throttle.Limit(attempts=5, window=100)
+    for key, now in (("many-a", 1000), ("many-b", 1000)):
+        sql.run(db_session, throttle.UPSERT, throttle.upsert_params(key, limit, now))
+    counts = [("many-a", limit, 1050, 3), ("many-b", limit, 1200, 2), ("many-c", limit, 1200, 1)]
+    [(text, params)] = throttle.upsert_many(counts)
+    returned = {key: (count, start) for key, count, start in sql.run(db_session, text, params)}
+    # a: 1 + 3 in its window; b: its window is over, 2 in a new one; c: new
+    assert returned == {"many-a": (4, 1000), "many-b": (2, 1200), "many-c": (1, 1200)}

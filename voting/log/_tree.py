@@ -127,15 +127,16 @@ def read_log(session: DbSession, name: str) -> LogState:
 
 
 def lock_log(
-    session: DbSession, name: str, read_with: tuple[str, tuple[Any, ...]] | None = None
-) -> tuple[LogState, Rows | None]:
-    """Take the log's append lock, then read the log row (and the caller's ``read_with``).
+    session: DbSession, name: str, reads: Sequence[tuple[str, Params]] = ()
+) -> tuple[LogState, list[Rows]]:
+    """Take the log's append lock, then read the log row (and run the caller's ``reads``).
 
     On SQLite the lock is the database write lock (``BEGIN IMMEDIATE``, waiting
     up to the busy timeout); on PostgreSQL it is the log row's lock
     (``SELECT ... FOR UPDATE``). Both last until the transaction ends.
-    ``read_with`` runs after the lock is taken, in the same round trip on
-    PostgreSQL; its rows are returned beside the log.
+    ``reads`` (statements of the caller's, reads or writes) run in order after
+    the lock is taken, in the same round trip on PostgreSQL; their rows are
+    returned beside the log.
 
     Raises:
         LogNotFound: no log has that name.
@@ -146,14 +147,14 @@ def lock_log(
         _begin_immediate(connection)
     else:
         sql += " FOR UPDATE OF l"  # the log row only (the checkpoint side may be NULL)
-    results = run_many(session, [(sql, (name,)), *([read_with] if read_with else [])])
+    results = run_many(session, [(sql, (name,)), *reads])
     row = results[0].one_or_none()
     if row is None:
         raise LogNotFound(f"there is no log named {name!r}")
     log_id, origin, size, edge, checkpoint_size, checkpoint_time = row
     latest = None if checkpoint_size is None else (int(checkpoint_size), checkpoint_time)
     state = LogState(log_id, name, origin, size, split_edge(bytes(edge), size), latest)
-    return state, results[1] if read_with else None
+    return state, results[1:]
 
 
 def _begin_immediate(connection: sa.Connection) -> None:

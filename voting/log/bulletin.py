@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -174,13 +175,13 @@ class LockedLog:
 
     _FLUSH_ROWS = 5000
 
-    def __init__(
-        self, session: DbSession, state: tree.LogState, read_with: Rows | None = None
-    ) -> None:
+    def __init__(self, session: DbSession, state: tree.LogState, reads: list[Rows]) -> None:
         self._session = session
         self._state = state
-        self.read_with = read_with
-        """The rows of the caller's ``read_with`` query, read under the lock."""
+        self.reads = reads
+        """The rows of each of the caller's ``reads`` statements, run under the lock."""
+        self.read_with = reads[0] if reads else None
+        """The rows of the caller's ``read_with`` query (its first read), read under the lock."""
         self._leaves: list[tuple[int, int, bytes, int, bytes]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
         self._also: list[tuple[str, _sql.Params]] = []
@@ -215,7 +216,11 @@ class LockedLog:
 
     def append(self, record: Mapping[str, Any]) -> Appended:
         """Append one record (written at :meth:`flush` or when the context ends)."""
-        data = encode_record(record)
+        return self.append_encoded(encode_record(record))
+
+    def append_encoded(self, data: bytes) -> Appended:
+        """Append a record already encoded by :func:`encode_record` (by the caller, before
+        the lock was taken: the encoding is the costly part of an append)."""
         leaf = merkle.leaf_hash(data)
         index = self._state.size
         tree.push_leaf(self._state.right_edge, index, leaf, self._nodes)
@@ -256,6 +261,7 @@ def locked_log(
     signing: LogSigning | None = None,
     now: dt.datetime | None = None,
     read_with: tuple[str, tuple[Any, ...]] | None = None,
+    reads: Sequence[tuple[str, _sql.Params]] = (),
 ) -> Iterator[LockedLog]:
     """Hold the log's append lock for the rest of the transaction.
 
@@ -266,7 +272,10 @@ def locked_log(
 
     ``read_with`` is a query of the caller's (driver-level SQL, ``?``
     placeholders), run once the lock is held, in the same round trip as the
-    log row on PostgreSQL; its rows are :attr:`LockedLog.read_with`.
+    log row on PostgreSQL; its rows are :attr:`LockedLog.read_with`. ``reads``
+    are more such statements, run in order after it (a group commit reads for
+    each ballot of its batch, and counts their attempts): their rows are
+    :attr:`LockedLog.reads`.
 
     On leaving, the appends are written and (with ``commit``, the default) the
     transaction is committed: when the block returns, the records are durable.
@@ -278,7 +287,8 @@ def locked_log(
         LogNotFound: no log has that name.
     """
     try:
-        log = LockedLog(session, *tree.lock_log(session, name, read_with))
+        statements = [*([read_with] if read_with else []), *reads]
+        log = LockedLog(session, *tree.lock_log(session, name, statements))
         yield log
         log.flush()
         if signing is not None:

@@ -87,14 +87,93 @@ def run_many(session: DbSession, statements: Sequence[tuple[str, Params]]) -> li
     try:
         with raw.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                # Rows one by one: executemany would open a pipeline of its own,
-                # whose end is one more round trip.
-                for row in params if isinstance(params, list) else [params]:
-                    cursor.execute(_adapt(sql, format_style), row)
+                # Not executemany, which would open a pipeline of its own (one
+                # more round trip): rows are sent as multi-row INSERTs.
+                for one_sql, row in _statements(sql, params):
+                    cursor.execute(_adapt(one_sql, format_style), row)
         return [Rows(c.fetchall() if c.description is not None else []) for c in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def _statements(sql: str, params: Params) -> Iterator[tuple[str, Any]]:
+    """The statements that run ``sql`` over ``params``, for pipeline mode (PostgreSQL).
+
+    A list of rows for a plain ``INSERT ... VALUES (?, ...)`` becomes one
+    ``INSERT ... SELECT ... FROM unnest(?, ...)`` with an array parameter per
+    column: the server parses, plans and executes one statement, not one per
+    row (a batch of ballots writes hundreds of content rows), and its text is
+    the same whatever the number of rows, so the driver converts it once and
+    the server prepares it once. Any other statement runs once per row.
+    """
+    if not isinstance(params, list):
+        yield sql, params
+        return
+    columns = [list(column) for column in zip(*params, strict=True)] if len(params) > 1 else []
+    types = tuple(_array_type(column) for column in columns)
+    unnest = _unnest_form(sql, types) if columns and None not in types else None
+    if unnest is None:
+        for row in params:
+            yield sql, row
+        return
+    yield unnest, tuple(columns)
+
+
+_ARRAY_TYPES = {str: "text[]", int: "int8[]", bytes: "bytea[]", bool: "bool[]"}
+
+
+def _array_type(column: list[Any]) -> str | None:
+    """The SQL array type of a column of values, by their Python type (None if mixed).
+
+    The driver sends a list of strings as an array of unknown type, which
+    ``unnest`` cannot take: the statement casts each array.
+    """
+    kinds = {type(value) for value in column if value is not None}
+    if len(kinds) != 1:  # mixed, or NULLs only (whose column type is unknown here)
+        return None
+    return _ARRAY_TYPES.get(kinds.pop())
+
+
+@lru_cache(maxsize=256)
+def _unnest_form(sql: str, types: tuple[str | None, ...]) -> str | None:
+    """``INSERT INTO t (a, b, c) VALUES (?, ?, f())`` as
+    ``INSERT INTO t (a, b, c) SELECT u.c0, u.c1, f() FROM unnest(?, ?) AS u (c0, c1)``,
+    or None for any other statement."""
+    head, _, values = sql.rpartition(" VALUES ")
+    if not head.startswith("INSERT ") or not values.startswith("(") or "'" in values:
+        return None
+    items: list[str] = []
+    depth, current = 0, ""
+    for position, char in enumerate(values):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            if position != len(values) - 1:
+                return None  # a second row, or something after the first
+            break
+        if depth == 1 and char == ",":
+            items.append(current.strip())
+            current = ""
+        elif depth > 1 or char != "(":
+            current += char
+    items.append(current.strip())
+    selected: list[str] = []
+    arrays: list[str] = []
+    for item in items:
+        if item == "?":
+            selected.append(f"u.c{len(arrays)}")
+            arrays.append(f"c{len(arrays)}")
+        elif "?" in item:
+            return None
+        else:
+            selected.append(item)
+    if len(arrays) != len(types):
+        return None
+    # %b: arrays go in binary form (the text form escapes every element with a regex)
+    marks = ", ".join(f"%b::{kind}" for kind in types)
+    # Only the caller's own statement text is rearranged; values stay parameters.
+    columns = ", ".join(arrays)
+    return f"{head} SELECT {', '.join(selected)} FROM unnest({marks}) AS u ({columns})"  # noqa: S608
 
 
 def _driver_connection(session: DbSession) -> tuple[Any, bool]:

@@ -5,13 +5,16 @@ the credential is registered and may vote under the re-vote policy, the
 ballot answers exactly the questions of the credential's unit, and the
 signature and every proof verify. Cheap checks run first; the expensive proof
 verification runs before the log's append lock is taken, so server workers
-verify in parallel; under the lock the re-vote policy is checked again, and
-the ballot's content (its unsigned canonical form and every ciphertext,
-:func:`crypto.ballot.content_keys`) is looked up in the content index: a
+verify in parallel. Verified ballots are then appended in batches (group
+commit, docs/log.md: :data:`SEQUENCER`, :func:`append_batch`): under the
+lock, for each ballot of a batch, the re-vote policy is checked again, the
+credential's attempt is counted, and the ballot's content (its unsigned
+canonical form and every ciphertext, :func:`crypto.ballot.content_keys`) is
+looked up in the content index and among the batch's earlier ballots: a
 ballot or an audit whose content is already on the log, as a ballot or as an
-audit, is refused. The leaf, the index row and the content rows are written
-and committed together. A refused ballot raises a :class:`BallotRefused`
-with a stable code and stores nothing.
+audit, is refused. The leaves, index rows and content rows of a batch are
+written and committed together, before any receipt is given. A refused
+ballot raises a :class:`BallotRefused` with a stable code and stores nothing.
 
 Cast and audited ballots are disjoint by construction: a cast ballot is
 signed under the cast tag, an audited one under the audit tag
@@ -69,6 +72,7 @@ from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
 from voting.services import throttle
+from voting.services.group_commit import Sequencer
 from voting.services.json_input import BodyTooLarge
 from voting.services.json_input import MalformedJson
 from voting.services.json_input import parse_json
@@ -196,6 +200,7 @@ def cast_ballot(
         election, registration = _open_election(
             session, vote_day_id, _credential_text(data), now, signing, limits
         )
+        attempt.seen = registration.attempts
         ballot = _parse(data)
         credential = ballot.credential.hex()
         unit_id, first = _registered_unit_id(vote_day_id, ballot, registration)
@@ -204,17 +209,12 @@ def cast_ballot(
         questions = _questions(session, election, unit_id)
         # (2) expensive checks, no lock held; the credential's attempt counts from the signature
         _verify(ballot, questions, election.context, attempt)
-        with bulletin.locked_log(
-            session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
-        ) as log:
-            # (3) the close record takes this lock too; (4) the re-vote and content
-            # checks are race-free
-            first = _still_open(vote_day_id, log.read_with, "ballot")
-            _check_revote(vote_day_id, first, election.policy)
-            appended = log.append({"type": "ballot", "ballot": ballot.to_json()})
-            log.write_with(*_cast_ballot_row(session, vote_day_id, credential, appended, now))
-            log.write_with(*_content_rows(vote_day_id, keys, appended, "ballot"))
-    # The transaction is committed: the ballot is durably on the log.
+        record = bulletin.encode_record({"type": "ballot", "ballot": ballot.to_json()})
+        pending = _Pending(
+            "ballot", record, credential, keys, election.policy, attempt.counter(), now
+        )
+        appended = _submit(session, vote_day_id, pending, attempt, signing, now)
+    # The batch's transaction is committed: the ballot is durably on the log.
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
 
 
@@ -255,6 +255,7 @@ def _spoil(
     election, registration = _open_election(
         session, vote_day_id, _credential_text(ballot_data), now, signing, limits
     )
+    attempt.seen = registration.attempts
     if not isinstance(data, dict) or set(data) != {"ballot", "secrets"}:
         raise MalformedBallotError('an audit is {"ballot": ..., "secrets": ...}')
     ballot = _parse(ballot_data)
@@ -272,13 +273,188 @@ def _spoil(
     except InvalidProof as exc:
         raise InvalidBallotProof(f"the audit does not match the ballot: {exc}") from exc
     record = {"type": "spoiled", "ballot": ballot.to_json(), "secrets": secrets.to_json()}
-    with bulletin.locked_log(
-        session, vote_day_id, signing=signing, now=now, read_with=_locked_read(ballot, keys)
-    ) as log:
-        _still_open(vote_day_id, log.read_with, "audit")
-        appended = log.append(record)
-        log.write_with(*_content_rows(vote_day_id, keys, appended, "spoiled"))
+    pending = _Pending(
+        "spoiled",
+        bulletin.encode_record(record),
+        ballot.credential.hex(),
+        keys,
+        election.policy,
+        attempt.counter(),
+        now,
+    )
+    appended = _submit(session, vote_day_id, pending, attempt, signing, now)
     return CastResult(Receipt(vote_day_id, appended.index, appended.leaf_hash, None, ()))
+
+
+# --- group commit (docs/log.md, "Group commit") ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """A credential's attempt, counted under the log's lock with its ballot."""
+
+    key: str
+    limit: throttle.Limit
+    now: int
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A verified ballot (or audit) waiting for its batch: what the lock must still check."""
+
+    kind: str
+    """``ballot`` (cast) or ``spoiled`` (audited)"""
+    record: bytes
+    """the log record, encoded before the lock (:func:`bulletin.encode_record`)"""
+    credential: str
+    keys: tuple[str, ...]
+    policy: str
+    counter: _Counter | None
+    now: dt.datetime | None
+    """the test's stand-in for the database's clock (the ``cast_at`` of the ballot)"""
+
+
+SEQUENCER: Sequencer[_Pending, bulletin.Appended] = Sequencer(max_batch=256)
+"""This process's group commit of casts and audits, one queue per database and vote day."""
+
+
+def _submit(
+    session: DbSession,
+    vote_day_id: str,
+    pending: _Pending,
+    attempt: _Attempt,
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+) -> bulletin.Appended:
+    """Append ``pending`` in this process's next batch of the vote day; durable on return.
+
+    Raises:
+        BallotRefused: refused under the lock (closed, duplicate, content on the log).
+        TooManyAttempts: the credential's attempt, counted under the lock, is over its limit.
+    """
+    key = (id(session.get_bind()), vote_day_id)  # the engine: one database
+
+    def run(batch: Sequence[_Pending]) -> list[bulletin.Appended | VotingError]:
+        return append_batch(session, vote_day_id, batch, signing=signing, now=now)
+
+    try:
+        appended = SEQUENCER.submit(key, pending, run)
+    except (BallotRefused, TooManyAttempts):
+        attempt.counted = pending.counter is not None  # counted in the committed batch
+        raise
+    if pending.counter is not None:
+        limits = {"cast:": pending.counter.limit.window}
+        throttle.purge_if_due(session, now=pending.counter.now, windows=limits)
+    return appended
+
+
+def append_batch(
+    session: DbSession,
+    vote_day_id: str,
+    batch: Sequence[_Pending],
+    *,
+    signing: LogSigning | None = None,
+    now: dt.datetime | None = None,
+) -> list[bulletin.Appended | VotingError]:
+    """Append a batch of verified ballots in one transaction under the log's lock.
+
+    Every check a single cast makes under the lock is made for each ballot,
+    in order, against the database AND the ballots before it in the batch:
+    the vote day is still open, the credential's attempt is within its limit
+    (counted here, committed with the batch), no ballot or audit holds the
+    same content, and under ``first-counts`` the credential has not cast. A
+    refused ballot gets its exception (and no leaf); the others are appended.
+    Returns one outcome per ballot, after the commit.
+
+    Raises:
+        Exception: a database error; the transaction is rolled back, nothing is stored.
+    """
+    credentials = sorted({p.credential for p in batch})
+    keys = sorted({key for p in batch for key in p.keys})
+    reads: list[tuple[str, Any]] = [(_BATCH_STATUS, (vote_day_id,))]
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter each
+        reads += [(_PG_FIRSTS, (credentials, vote_day_id)), (_PG_CONTENTS, (keys, vote_day_id))]
+    else:
+        reads += [
+            (_in_list(_BATCH_FIRSTS, len(credentials)), (vote_day_id, *credentials)),
+            (_in_list(_BATCH_CONTENTS, len(keys)), (vote_day_id, *keys)),
+        ]
+    # Each credential's attempts, counted with one upsert per key in key order:
+    # every batch locks counters in one order, so two batches (of two vote
+    # days) never wait for each other's counters.
+    counters: dict[str, list[_Counter]] = {}
+    for pending in batch:
+        if pending.counter is not None:
+            counters.setdefault(pending.counter.key, []).append(pending.counter)
+    counted = sorted(counters.items())
+    reads += throttle.upsert_many([(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in counted])
+    outcomes: list[bulletin.Appended | VotingError] = []
+    with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
+        status_rows, first_rows, content_found = log.reads[:3]
+        attempts: dict[str, list[tuple[int, int]]] = {}
+        for key, total, window_start in (row for rows in log.reads[3:] for row in rows):
+            times = len(counters[key])  # the i-th of n attempts saw total - (n - 1 - i)
+            attempts[key] = [(int(total) - times + 1 + i, int(window_start)) for i in range(times)]
+        status_row = status_rows.first()
+        status = None if status_row is None else status_row[0]
+        db_firsts: dict[str, FirstBallot] = {}
+        for credential, leaf, leaf_hash in sorted(first_rows, key=lambda row: int(row[1])):
+            db_firsts.setdefault(credential, FirstBallot(int(leaf), leaf_hash))
+        db_contents = {digest: (int(leaf), kind) for digest, leaf, kind in content_found}
+        batch_firsts: dict[str, FirstBallot] = {}
+        batch_contents: dict[str, tuple[int, str]] = {}
+        cast_rows: dict[str, list[tuple[Any, ...]]] = {}
+        content_rows: list[tuple[Any, ...]] = []
+        for pending in batch:
+            try:
+                _check_counted(pending, attempts)
+                if status != "open":
+                    raise VoteDayNotOpen(
+                        f"vote day {vote_day_id!r} closed while the ballot was checked",
+                        status=status,
+                    )
+                # the earliest leaf holding any of its content, stored or in this batch
+                earlier = [db_contents[k] for k in pending.keys if k in db_contents]
+                earlier += [batch_contents[k] for k in pending.keys if k in batch_contents]
+                if earlier:
+                    raise _already_on_log(*min(earlier), _PURPOSE[pending.kind])
+                if pending.kind == "ballot":
+                    first = db_firsts.get(pending.credential)
+                    _check_revote(
+                        vote_day_id, first or batch_firsts.get(pending.credential), pending.policy
+                    )
+            except (BallotRefused, TooManyAttempts) as exc:
+                outcomes.append(exc)
+                continue
+            appended = log.append_encoded(pending.record)
+            outcomes.append(appended)
+            for key in pending.keys:
+                batch_contents[key] = (appended.index, pending.kind)
+            content_rows += _content_rows(vote_day_id, pending.keys, appended, pending.kind)[1]
+            if pending.kind == "ballot":
+                first_here = FirstBallot(appended.index, appended.leaf_hash.hex())
+                batch_firsts.setdefault(pending.credential, first_here)
+                sql_text, params = _cast_ballot_row(
+                    session, vote_day_id, pending.credential, appended, pending.now
+                )
+                cast_rows.setdefault(sql_text, []).append(params)
+        for sql_text, rows_params in cast_rows.items():
+            log.write_with(sql_text, rows_params)
+        if content_rows:
+            log.write_with(_INSERT_CONTENT, content_rows)
+    return outcomes
+
+
+_PURPOSE = {"ballot": "ballot", "spoiled": "audit"}
+
+
+def _check_counted(pending: _Pending, attempts: dict[str, list[tuple[int, int]]]) -> None:
+    """The credential's attempt, counted under the lock: refuse it if over the limit."""
+    counter = pending.counter
+    if counter is None:
+        return
+    count, window_start = attempts[counter.key].pop(0)
+    throttle.check(count, window_start, counter.limit, what=CREDENTIAL_WHAT, now=counter.now)
 
 
 @dataclass(frozen=True)
@@ -364,6 +540,8 @@ class Registration:
     """The credential's unit; None when it is not registered for the vote day."""
     first: FirstBallot | None
     """The credential's first ballot, if it has cast one."""
+    attempts: tuple[str, Any, Any]
+    """The credential's rate counter: its key, count and window start (None, None if none)."""
 
 
 def _credential_text(data: Any) -> str:
@@ -392,7 +570,8 @@ def _open_election(
         VoteDayNotOpen: the vote day is not open (or has just closed).
     """
     client_key = "" if limits is None else limits.client_key
-    params = (client_key, JUNK_KEY, credential, vote_day_id, credential, vote_day_id)
+    counter_key = f"cast:{credential}"
+    params = (client_key, JUNK_KEY, counter_key, credential, vote_day_id, credential, vote_day_id)
     row = _run(session, _open_election_sql(session), params).first()
     if row is None:
         raise VoteDayNotFound(f"there is no vote day {vote_day_id!r}", vote_day=vote_day_id)
@@ -418,17 +597,25 @@ def _open_election(
     election = OpenElection(vote_day_id, digest, _context(vote_day_id, digest, public_key), policy)
     first = None if first_index is None else FirstBallot(int(first_index), first_hash)
     unit = None if unit_id is None else int(unit_id)
-    return election, Registration(credential, unit, first)
+    attempts = (counter_key, row[13], row[14])
+    return election, Registration(credential, unit, first, attempts)
 
 
 def _check_junk(count: Any, window_start: Any, limit: throttle.Limit, now: int) -> None:
     """Refuse when a junk counter read with the vote day is over its limit (in its window)."""
+    _check_over(count, window_start, limit, now, JUNK_WHAT)
+
+
+def _check_over(
+    count: Any, window_start: Any, limit: throttle.Limit, now: int, what: str = CREDENTIAL_WHAT
+) -> None:
+    """Refuse when a counter read earlier is already at its limit (in its window)."""
     if count is None or int(window_start) <= now - limit.window:
         return
     if int(count) >= limit.attempts:
         wait = max(1, int(window_start) + limit.window - now)
         raise TooManyAttempts(
-            f"too many {JUNK_WHAT}; try again in {-(-wait // 60)} minute(s)", retry_after=wait
+            f"too many {what}; try again in {-(-wait // 60)} minute(s)", retry_after=wait
         )
 
 
@@ -447,25 +634,34 @@ class _Attempt:
         self.now = int(now.timestamp())
         self.credential_key: str | None = None
         self.counted = False
+        self.seen: tuple[str, Any, Any] | None = None
+        """A credential's counter as read with the vote day: key, count, window start."""
 
     def __enter__(self) -> _Attempt:
         return self
 
     def authenticated(self, credential: str) -> None:
-        """The signature verified: count the credential's attempt (raises TooManyAttempts)."""
+        """The signature verified: the credential's attempt will count.
+
+        It is counted under the log's lock, with the ballot
+        (:func:`append_batch`), or by :meth:`__exit__` if the ballot is refused
+        before. Here the count read with the vote day (:attr:`seen`) refuses a
+        credential already over its limit before its proofs are verified.
+
+        Raises:
+            TooManyAttempts: the credential is over its limit.
+        """
         if self.limits is None:
             return
         self.credential_key = f"cast:{credential}"
-        limit = self.limits.per_credential
-        key = self.credential_key
-        # On PostgreSQL counted in the cast's transaction (committed with the
-        # ballot; a refusal rolls it back and __exit__ counts it again). On
-        # SQLite committed on its own, now.
-        self.counted = not throttle.counts_in_transaction(self.session)
-        if self.counted:
-            throttle.hit(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
-        else:
-            throttle.count(self.session, key, limit, what=CREDENTIAL_WHAT, now=self.now)
+        if self.seen is not None and self.seen[0] == self.credential_key:
+            _check_over(self.seen[1], self.seen[2], self.limits.per_credential, self.now)
+
+    def counter(self) -> _Counter | None:
+        """The credential's attempt, to be counted with its ballot under the log's lock."""
+        if self.limits is None or self.credential_key is None:
+            return None
+        return _Counter(self.credential_key, self.limits.per_credential, self.now)
 
     def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
         if self.limits is None or not isinstance(exc, VotingError):
@@ -487,27 +683,6 @@ class _Attempt:
 def _context(vote_day_id: str, manifest_hash: str, public_key: str) -> ElectionContext:
     # A manifest hash fixes the key and the questions for good: safe to keep.
     return ElectionContext(vote_day_id, bytes.fromhex(manifest_hash), Point.from_hex(public_key))
-
-
-def _still_open(vote_day_id: str, rows: sql.Rows | None, purpose: str) -> FirstBallot | None:
-    """Under the log lock: check the status and that the content is new.
-
-    Returns the credential's first ballot if any. ``rows`` are those of
-    :func:`_locked_read`, read with the lock.
-
-    Raises:
-        VoteDayNotOpen: the vote day closed meanwhile.
-        BallotAlreadyOnLog: the ballot's content is already on the log.
-    """
-    row = None if rows is None else rows.first()
-    status = None if row is None else row[0]
-    if row is None or status != "open":
-        raise VoteDayNotOpen(
-            f"vote day {vote_day_id!r} closed while the ballot was checked", status=status
-        )
-    if row[3] is not None:
-        raise _already_on_log(int(row[3]), row[4], purpose)
-    return None if row[1] is None else FirstBallot(int(row[1]), row[2])
 
 
 def _already_on_log(leaf: int, kind: str, purpose: str) -> BallotAlreadyOnLog:
@@ -543,17 +718,14 @@ def _content_keys(ballot: Ballot) -> tuple[str, ...]:
     return keys
 
 
-def _locked_read(ballot: Ballot, keys: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
-    """The read under the lock: status, first ballot, and any leaf holding this content."""
-    vote_day_id = ballot.vote_day_id
-    params = (vote_day_id, ballot.credential.hex(), vote_day_id, *keys, vote_day_id)
-    return _still_open_sql(len(keys)), params
+def _in_list(sql_text: str, count: int) -> str:
+    """``sql_text`` with its ``{marks}`` replaced by ``count`` placeholders."""
+    return _IN_LISTS.get((sql_text, count)) or _IN_LISTS.setdefault(
+        (sql_text, count), sql_text.replace("{marks}", ", ".join("?" * count))
+    )
 
 
-@lru_cache(maxsize=64)
-def _still_open_sql(keys: int) -> str:
-    """:data:`_STILL_OPEN` for a ballot of ``keys`` content keys (one placeholder each)."""
-    return _STILL_OPEN.format(keys=", ".join("?" * keys))
+_IN_LISTS: dict[tuple[str, int], str] = {}
 
 
 def _content_rows(
@@ -589,25 +761,47 @@ _QUESTIONS: dict[tuple[str, str, int], list[QuestionSpec]] = {}
 _OPEN_ELECTION = (
     "SELECT v.status, v.revote_policy, e.manifest_hash, e.public_key, e.closes_at,"
     " c.jurisdiction_id, b.leaf_index, b.leaf_hash, {now},"
-    " jc.count, jc.window_start, ja.count, ja.window_start"
+    " jc.count, jc.window_start, ja.count, ja.window_start, cc.count, cc.window_start"
     " FROM vote_days v LEFT OUTER JOIN rate_counters jc ON jc.key = ?"
     " LEFT OUTER JOIN rate_counters ja ON ja.key = ?"
+    " LEFT OUTER JOIN rate_counters cc ON cc.key = ?"
     " LEFT OUTER JOIN elections e ON e.vote_day_id = v.id"
     " LEFT OUTER JOIN credentials c ON c.vote_day_id = v.id AND c.public_key = ?"
     " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
-    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
+    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index + 0 LIMIT 1)"
     " WHERE v.id = ?"
 )
-# Under the lock: the status, the credential's first ballot, and the earliest
-# leaf already holding any of the ballot's content keys (an index lookup per key).
-_STILL_OPEN = (
-    "SELECT v.status, b.leaf_index, b.leaf_hash, c.leaf_index, c.kind FROM vote_days v"
-    " LEFT OUTER JOIN cast_ballots b ON b.id = (SELECT id FROM cast_ballots"
-    " WHERE vote_day_id = ? AND credential = ? ORDER BY leaf_index LIMIT 1)"
-    " LEFT OUTER JOIN ballot_contents c ON c.vote_day_id = v.id AND c.digest ="
-    " (SELECT digest FROM ballot_contents WHERE vote_day_id = ? AND digest IN ({keys})"
-    " ORDER BY leaf_index LIMIT 1)"
-    " WHERE v.id = ?"
+# "leaf_index + 0" keeps SQLite's planner off the (vote_day_id, leaf_index)
+# index, which it chose to walk in order: a scan of every ballot of the vote
+# day per cast (measured: 14 ms per cast at 4,000 ballots). The rows wanted
+# are the few of one credential.
+# Under the lock, for a whole batch (one round trip with the lock on PostgreSQL):
+# the status, the first ballots of the batch's credentials and the leaves
+# already holding any of its content keys (index lookups on
+# (vote_day_id, credential) and on the primary key (vote_day_id, digest)).
+_BATCH_STATUS = "SELECT status FROM vote_days WHERE id = ?"
+_BATCH_FIRSTS = (
+    "SELECT credential, leaf_index, leaf_hash FROM cast_ballots"
+    " WHERE vote_day_id = ? AND credential IN ({marks})"
+)
+_BATCH_CONTENTS = (
+    "SELECT digest, leaf_index, kind FROM ballot_contents"
+    " WHERE vote_day_id = ? AND digest IN ({marks})"
+)
+# On PostgreSQL the same from an array parameter (one statement text whatever
+# the batch, so it is prepared once), as one LATERAL lookup per value: an
+# index search each, whatever the planner's statistics say of a young table
+# (a plain join or IN list, with few rows counted, scanned all the vote day's
+# rows through the leaf index: 7 ms at 9,000 content rows, growing).
+_PG_FIRSTS = (
+    "SELECT k.credential, b.leaf_index, b.leaf_hash FROM unnest(?::text[]) AS k (credential),"
+    " LATERAL (SELECT leaf_index, leaf_hash FROM cast_ballots WHERE vote_day_id = ?"
+    " AND credential = k.credential ORDER BY leaf_index + 0 LIMIT 1) AS b"
+)
+_PG_CONTENTS = (
+    "SELECT c.digest, c.leaf_index, c.kind FROM unnest(?::text[]) AS k (digest),"
+    " LATERAL (SELECT digest, leaf_index, kind FROM ballot_contents WHERE vote_day_id = ?"
+    " AND digest = k.digest LIMIT 1) AS c"
 )
 _INSERT_CONTENT = (
     "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind) VALUES (?, ?, ?, ?)"

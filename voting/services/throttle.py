@@ -6,15 +6,20 @@ expensive or sensitive work (a password check), so concurrent requests in
 several gunicorn workers can never together exceed the limit. A successful
 login gives its attempt back (:func:`release`) or clears the key
 (:func:`clear`). Other rate limits (code entry, casting) can reuse this module
-with their own key prefix. On PostgreSQL an attempt can also be counted in the
-caller's own transaction (:func:`count`): casting does, to save a transaction
-and a round trip per ballot.
+with their own key prefix. An attempt can also be counted in the caller's own
+transaction (:func:`count`, or :func:`upsert_many` for several keys in one
+statement): casting counts a batch's attempts under the log's lock, with its
+ballots, and purges the counters of credentials whose window is over
+(:func:`purge_if_due`), so that the table stays bounded.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -23,6 +28,7 @@ from voting.errors import TooManyAttempts
 from voting.models import sql
 from voting.models.officials import RateCounter
 from voting.models.session_types import DbSession
+from voting.models.sql import Params
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +57,35 @@ def hit(session: DbSession, key: str, limit: Limit, *, what: str, now: int | Non
     Raises:
         TooManyAttempts: the attempt is over the limit (it is still counted).
     """
-    global _last_purge
     now = int(time.time()) if now is None else now
-    if now - _last_purge >= PURGE_EVERY or now < _last_purge:
-        _last_purge = now
-        purge_expired(session, now=now)
+    purge_if_due(session, now=now)
     count, window_start = _upsert(session, key, limit, now, own_transaction=True)
     session.commit()
     _check(count, window_start, limit, what, now)
     return count
+
+
+def purge_if_due(
+    session: DbSession, *, now: int | None = None, windows: Mapping[str, int] | None = None
+) -> int:
+    """Purge expired counters (:func:`purge_expired`) if this process has not for a minute.
+
+    ``windows`` maps a key prefix to its limit's window: counters under that
+    prefix are deleted as soon as their window is over (an upsert would
+    restart them anyway), not after :data:`RETENTION`. Casting passes the
+    per-credential window, so that the table holds at most the credentials
+    that cast within one window, not one row per voter (docs/performance.md).
+    Commits when it purges; returns how many counters it deleted.
+    """
+    global _last_purge
+    now = int(time.time()) if now is None else now
+    if 0 <= now - _last_purge < PURGE_EVERY:
+        return 0
+    _last_purge = now
+    deleted = 0
+    for prefix, window in sorted((windows or {}).items()):
+        deleted += purge(session, older_than=window, now=now, prefix=prefix)
+    return deleted + purge_expired(session, now=now)
 
 
 def count(session: DbSession, key: str, limit: Limit, *, what: str, now: int | None = None) -> int:
@@ -86,6 +112,54 @@ def counts_in_transaction(session: DbSession) -> bool:
     database's: there every attempt is counted and committed on its own (:func:`hit`).
     """
     return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def check(count: int, window_start: int, limit: Limit, *, what: str, now: int) -> None:
+    """Refuse an attempt whose upsert (:data:`UPSERT`, run by the caller) returned ``count``.
+
+    Raises:
+        TooManyAttempts: ``count`` is over the limit.
+    """
+    _check(count, window_start, limit, what, now)
+
+
+def upsert_params(key: str, limit: Limit, now: int) -> tuple[Any, ...]:
+    """The parameters of :data:`UPSERT` counting one attempt under ``key`` at ``now``."""
+    expired_before = now - limit.window
+    return (key, now, expired_before, expired_before, now)
+
+
+def upsert_many(counts: Sequence[tuple[str, Limit, int, int]]) -> list[tuple[str, Params]]:
+    """Statements counting ``times`` attempts under each ``(key, limit, now, times)``.
+
+    Keys must be distinct; one statement per distinct window. Each returns
+    ``(key, count, window_start)`` per key of its own, as :data:`UPSERT` run
+    ``times`` times would leave the counter: the i-th of n attempts saw
+    ``count - (n - 1 - i)``. A batch of casts counts its ballots' attempts
+    with them (voting/services/casting.py), one statement for the batch.
+    """
+    by_window: dict[int, list[tuple[str, int, int]]] = {}
+    for key, limit, now, times in counts:
+        by_window.setdefault(limit.window, []).append((key, now, times))
+    statements: list[tuple[str, Params]] = []
+    for window, rows in sorted(by_window.items()):
+        values = ", ".join(["(?, ?, ?)"] * len(rows))
+        params: list[Any] = [value for row in rows for value in row]
+        statements.append((_UPSERT_MANY.format(values=values), (*params, window, window)))
+    return statements
+
+
+# As UPSERT, for several keys at once: ``excluded`` is the row proposed for a
+# key (its window_start is the attempt's time, its count the attempts).
+_UPSERT_MANY = (
+    "INSERT INTO rate_counters (key, window_start, count) VALUES {values}"
+    " ON CONFLICT (key) DO UPDATE SET"
+    " count = CASE WHEN rate_counters.window_start <= excluded.window_start - ?"
+    " THEN excluded.count ELSE rate_counters.count + excluded.count END,"
+    " window_start = CASE WHEN rate_counters.window_start <= excluded.window_start - ?"
+    " THEN excluded.window_start ELSE rate_counters.window_start END"
+    " RETURNING key, count, window_start"
+)
 
 
 def _check(count: int, window_start: int, limit: Limit, what: str, now: int) -> None:
@@ -115,12 +189,15 @@ def clear(session: DbSession, key: str) -> None:
     session.commit()
 
 
-def purge(session: DbSession, *, older_than: int, now: int | None = None) -> int:
-    """Delete counters whose window started more than ``older_than`` seconds ago."""
+def purge(session: DbSession, *, older_than: int, now: int | None = None, prefix: str = "") -> int:
+    """Delete counters (of keys starting with ``prefix``) whose window started more than
+    ``older_than`` seconds ago, and commit."""
     now = int(time.time()) if now is None else now
-    result = session.execute(
-        sa.delete(RateCounter).where(RateCounter.window_start <= now - older_than)
-    )
+    expired = RateCounter.window_start <= now - older_than
+    if prefix:  # a range of keys, not LIKE (whose _ and % would be wildcards)
+        expired &= RateCounter.key >= prefix
+        expired &= RateCounter.key < prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    result = session.execute(sa.delete(RateCounter).where(expired))
     session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -138,7 +215,7 @@ def purge_expired(session: DbSession, *, now: int | None = None) -> int:
 # than the query). It is the
 # same SQL on SQLite (3.35+) and PostgreSQL; both SET expressions see the row's
 # old values (SQL semantics). Values are always parameters.
-_UPSERT = (
+UPSERT = (
     "INSERT INTO rate_counters (key, window_start, count) VALUES (?, ?, 1)"
     " ON CONFLICT (key) DO UPDATE SET"
     " count = CASE WHEN rate_counters.window_start <= ? THEN 1"
@@ -156,9 +233,9 @@ def _upsert(
     dialect = connection.dialect.name
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two supported
         raise NotImplementedError(f"rate limits need SQLite or PostgreSQL, not {dialect}")
-    expired_before = now - limit.window
-    params = (key, now, expired_before, expired_before, now)
-    row = sql.run(session, _UPSERT, params).one()  # on the connection chosen above
+    row = sql.run(
+        session, UPSERT, upsert_params(key, limit, now)
+    ).one()  # on the connection chosen above
     return int(row[0]), int(row[1])
 
 

@@ -1,0 +1,142 @@
+"""Group commit: requests that arrive while an append is in flight are appended together.
+
+A log's appends are serialized by its lock (:func:`voting.log.bulletin.locked_log`):
+one transaction at a time holds it, and each pays a lock acquisition, a few
+round trips and a commit flush. A :class:`Sequencer` lets the requests of one
+process that want the same lock share those costs (docs/log.md, "Group
+commit"), as Trillian's and Tessera's sequencers do:
+
+- a request queues its item under a key (the database and the log) and, if
+  no batch of that key is in flight in this process, becomes the *leader*;
+  otherwise it waits on an event;
+- the leader takes every queued item (at most :attr:`Sequencer.max_batch`),
+  runs the batch with its own database session (one lock, one transaction,
+  one commit), and hands each waiter its own outcome: a result, or the
+  exception that refused that item alone;
+- if items queued meanwhile, the leader hands the lead to the first of them
+  before it returns, so no request serves more than the batch it is in.
+
+An outcome is handed out only after the batch's ``run`` returned, that is
+after its transaction committed: a waiter never answers for an item that is
+not durable. If ``run`` raises, nothing of the batch was committed (the
+transaction is rolled back) and every item of it gets that exception.
+
+Across processes nothing changes: each process's batches take the log's
+lock in turn. Works with gunicorn's sync workers (a batch of one) and
+gthread workers (a batch of up to the worker's threads).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Generic
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass(eq=False)
+class _Waiter(Generic[Item]):
+    item: Item
+    event: threading.Event = field(default_factory=threading.Event)
+    outcome: object = None
+    lead: bool = False
+    """Woken to lead the next batch rather than with an outcome."""
+
+
+@dataclass(eq=False)
+class _Queue:
+    waiting: list[_Waiter[object]] = field(default_factory=list)
+    busy: bool = False
+    """A leader is running a batch of this key (then ``waiting`` is its next batch)."""
+
+
+@dataclass
+class BatchStats:
+    """What a sequencer has done (for tests and benchmarks)."""
+
+    batches: int = 0
+    items: int = 0
+    largest: int = 0
+
+
+class Sequencer(Generic[Item, Result]):
+    """Runs the items submitted concurrently under one key as batches (see the module)."""
+
+    def __init__(self, max_batch: int = 256) -> None:
+        if max_batch < 1:
+            raise ValueError("a batch holds at least one item")
+        self.max_batch = max_batch
+        self.stats = BatchStats()
+        self._lock = threading.Lock()
+        self._queues: dict[Hashable, _Queue] = {}
+
+    def submit(
+        self,
+        key: Hashable,
+        item: Item,
+        run: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
+    ) -> Result:
+        """Run ``item`` in the next batch of ``key``; return its result or raise its refusal.
+
+        ``run`` is called by this thread only if it leads a batch: it gets the
+        batch's items in their order of arrival and returns one outcome per
+        item (its result, or the exception refusing it alone), once they are
+        durable.
+        """
+        waiter: _Waiter[object] = _Waiter(item)
+        with self._lock:
+            queue = self._queues.setdefault(key, _Queue())
+            queue.waiting.append(waiter)
+            lead = not queue.busy
+            queue.busy = True
+        if not lead:
+            waiter.event.wait()
+            if not waiter.lead:
+                return self._unwrap(waiter.outcome)
+        self._lead(key, queue, run)
+        return self._unwrap(waiter.outcome)
+
+    def _lead(
+        self,
+        key: Hashable,
+        queue: _Queue,
+        run: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
+    ) -> None:
+        with self._lock:  # the leader is first in line: always in its own batch
+            batch = queue.waiting[: self.max_batch]
+            del queue.waiting[: self.max_batch]
+        outcomes: Sequence[object]
+        try:
+            outcomes = run([w.item for w in batch])  # type: ignore[misc]
+            if len(outcomes) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} gave {len(outcomes)} outcomes")
+        except BaseException as exc:  # nothing of the batch is committed
+            outcomes = [exc] * len(batch)
+        with self._lock:
+            self.stats.batches += 1
+            self.stats.items += len(batch)
+            self.stats.largest = max(self.stats.largest, len(batch))
+            successor = queue.waiting[0] if queue.waiting else None
+            if successor is None:
+                queue.busy = False
+                del self._queues[key]
+            else:
+                successor.lead = True
+        for waiter, outcome in zip(batch, outcomes, strict=True):
+            waiter.outcome = outcome
+            waiter.event.set()
+        if successor is not None:
+            successor.event.set()
+
+    @staticmethod
+    def _unwrap(outcome: object) -> Result:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome  # type: ignore[return-value]
