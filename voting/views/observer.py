@@ -21,11 +21,11 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from voting.app.extensions import db
+from voting.app.i18n import current_language
 from voting.app.log_signing import log_signing
 from voting.app.record_files import record_folder
 from voting.errors import NotFound
 from voting.log import bulletin
-from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import VoteDay
 from voting.rules.publication import minimum_of
 from voting.services import results as results_service
@@ -59,11 +59,10 @@ def public_vote_day(vote_day: str) -> VoteDay:
 
 
 def language() -> str:
-    """The language of question texts: ``?lang=``, else the browser's preference, else English."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return str(asked)
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The language of question texts: the page's own (``?lang=``, the language cookie, the
+    browser's preference, English: :func:`voting.app.i18n.select_language`), so that the
+    texts and the switcher agree."""
+    return current_language()
 
 
 @bp.get("/")
