@@ -93,6 +93,9 @@ def test_an_official_logs_in_opens_and_closes_the_vote_day(
     assert p.get_by_role("button", name="Pause updates").is_visible()  # live.js ran under the CSP
     p.go_back()
 
+    p.get_by_role("button", name="Close the vote day now").click()  # the box is required first
+    assert status() == "open"
+    p.locator("#confirm-close").check()
     p.get_by_role("button", name="Close the vote day now").click()
     p.get_by_role("status").filter(has_text="Vote day closed").wait_for()
     assert status() == "closed"

@@ -25,6 +25,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         or str(instance_path / "log-signing.key"),
         "URNA_RECORD_FOLDER": str(instance_path / "records"),
         "URNA_DEMO": False,
+        "URNA_DEMO_FOLDER": str(instance_path / "demo"),
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,
     }

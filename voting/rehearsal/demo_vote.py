@@ -87,9 +87,9 @@ class DemoCode:
 
 
 def demo_folder(app: Flask) -> Path:
-    """``<instance>/demo``: the demo's codes and trustee key shares."""
-    instance = app.config.get("URNA_INSTANCE") or os.environ.get("URNA_INSTANCE")
-    return Path(instance or app.instance_path) / "demo"
+    """``<instance>/demo``: the demo's codes, its official's login, its trustees' key shares and
+    its witnesses' keys (``URNA_DEMO_FOLDER``)."""
+    return Path(app.config["URNA_DEMO_FOLDER"])
 
 
 def check_demo_allowed(app: Flask) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -48,7 +49,7 @@ NEXT_STEPS = {
     "key-ceremony": "The trustees commit and deal their shares; then complete the ceremony.",
     "credentials": "The registrar uploads the credential lists; then open the vote day.",
     "open": "Voting is open. Watch the live figures; close when the vote day ends.",
-    "closed": "Clerks enter postal and polling-station counts; start the tally.",
+    "closed": "Clerks enter postal and polling-station counts; then start the tally.",
     "tallied": "Check the results, then publish them.",
     "published": "The results are published on the log.",
 }
@@ -107,10 +108,11 @@ def render_overview(
     """The vote day's page, with the outcome of an action (or its refusal) on top."""
     day = get_vote_day(db.session, vote_day)
     election = db.session.get(Election, day.id)
+    tally = progress.tally_progress(db.session, day.id)
     context: dict[str, Any] = {
         "day": day,
         "election": election,
-        "next_step": NEXT_STEPS[day.status],
+        "next_step": next_step(day.status, tally),
         "message": message,
         "error": error,
         "officer": _officer_of(day.id),
@@ -119,13 +121,26 @@ def render_overview(
         "ceremony": progress.ceremony_progress(db.session, day.id)
         if day.status == "key-ceremony"
         else None,
-        "tally": progress.tally_progress(db.session, day.id),
+        "tally": tally,
+        "demo": bool(current_app.config.get("URNA_DEMO")),
         "credential_counts": credentials.credential_counts(db.session, day.id),
         "ceremony_form": forms.CeremonyForm(formdata=None, threshold=2),
         "schedule_form": forms.ScheduleForm(formdata=None),
         "action_form": forms.ActionForm(formdata=None),
+        "confirm_form": forms.ConfirmForm(formdata=None),
     }
     return render_template("officials/vote_day.html", **context), status
+
+
+def next_step(status: str, tally: progress.TallyProgress) -> str:
+    """The hint that follows the state: within ``closed``, whether the tally has started and how
+    far the trustees are."""
+    if status == "closed" and tally.started:
+        return (
+            f"The trustees decrypt the totals ({tally.decrypted_units} of {tally.units} units "
+            "so far); the results follow when enough of them have shared every unit."
+        )
+    return NEXT_STEPS[status]
 
 
 def _officer_of(vote_day: str) -> bool:
