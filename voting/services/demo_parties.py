@@ -27,12 +27,14 @@ from typing import Any
 import sqlalchemy as sa
 from nacl.signing import SigningKey
 
+from crypto.errors import CryptoError
 from crypto.note import parse_note
 from crypto.trustees import KeyShare
 from crypto.witness import WitnessSecretKey
 from crypto.witness import sign_checkpoint
 from crypto.witness.requests import sign_request
 from crypto.witness.requests import submission_message
+from voting.errors import InvalidRequest
 from voting.errors import NotFound
 from voting.log import bulletin
 from voting.log import witnesses
@@ -47,6 +49,7 @@ from voting.services.tally_log import read_threshold_key
 __all__ = [
     "KEY_SHARES",
     "WITNESS_KEYS",
+    "DemoKeyShareRefused",
     "DemoSecretsMissing",
     "DemoWitness",
     "cosign_as_demo_witnesses",
@@ -56,6 +59,12 @@ __all__ = [
 
 KEY_SHARES = "trustee-key-shares.json"
 WITNESS_KEYS = "witness-keys.json"
+
+
+class DemoKeyShareRefused(InvalidRequest):
+    """A demo trustee's saved key share is not the one its verification key on the log names."""
+
+    code = "demo_key_share_refused"
 
 
 class DemoSecretsMissing(NotFound):
@@ -108,6 +117,7 @@ def decrypt_as_demo_trustees(
 
     Raises:
         DemoSecretsMissing: no key shares in ``folder``.
+        DemoKeyShareRefused: a saved key share is not its trustee's (nothing of it is logged).
         TallyRefused: the vote day is not closed or its totals are not logged.
         DecryptionShareRefused: a share did not verify (nothing of it is logged).
     """
@@ -123,7 +133,13 @@ def decrypt_as_demo_trustees(
         share = KeyShare.from_json(item)
         if share.trustee in done:
             continue
-        submission = trustee_shares(session, vote_day_id, share)
+        try:
+            submission = trustee_shares(session, vote_day_id, share)
+        except CryptoError as exc:  # the prover refuses a share that is not the trustee's
+            raise DemoKeyShareRefused(
+                f"the demo key share of {share.trustee} does not match its verification key on "
+                f"the log ({exc}); restore {folder / KEY_SHARES}"
+            ) from exc
         outcome = submit_decryption_shares(
             session, vote_day_id, share.trustee, submission, signing=signing
         )
