@@ -32,6 +32,7 @@ from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
 from voting.services.record_store import StoredRecord
 from voting.services.record_store import stored_record
+from voting.services.results_csv import results_csv as results_to_csv
 from voting.services.tally import counted_with
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
@@ -125,6 +126,18 @@ def bfs_download(vote_day: str) -> ResponseReturnValue:
     day = public_vote_day(vote_day)
     response = jsonify(bfs_document(db.session, day.id))
     response.headers["Content-Disposition"] = f'attachment; filename="{day.id}-sd-t-17-02.json"'
+    return response
+
+
+@bp.get("/<vote_day>/results.csv")
+def results_csv(vote_day: str) -> ResponseReturnValue:
+    """The results per question, unit and answer (:mod:`voting.services.results_csv`)."""
+    day = public_vote_day(vote_day)
+    response = Response(
+        results_to_csv(results_service.results(db.session, day.id)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{day.id}-results.csv"'
     return response
 
 
