@@ -288,3 +288,8 @@ def test_verify_page_explains_the_command_line_verifier(
     assert f"/observe/{DAY}/record.zip" in page
     assert "<caption>Exit codes of the verifier</caption>" in page
     assert json.dumps(DAY)[1:-1] in text(client, "/observe/verify")
+    # real commands: no literal ellipsis, the log key this server signs with, spelt out
+    assert "…" not in page and "git clone" not in page
+    key = re.search(r"--log-key '(urna\.local/log/2026-06-14-ch\+[0-9a-f]{8}\+[^' ]+)'", page)
+    assert key is not None, page
+    assert f"<pre><code>{key.group(1)}</code></pre>" in page

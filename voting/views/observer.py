@@ -195,4 +195,8 @@ def verify_help() -> ResponseReturnValue:
     example = request.args.get("vote_day") or (days[0] if days else "2026-06-14-ch")
     if not isinstance(example, str) or len(example) > 64:
         example = "2026-06-14-ch"
-    return render_template("observer/verify.html", example=example)
+    try:  # the key this server signs the log with: the one to compare with others' copies
+        log_key = str(log_signing().verifier_key(bulletin.log_origin(db.session, example)))
+    except bulletin.LogNotFound:
+        log_key = None
+    return render_template("observer/verify.html", example=example, log_key=log_key)
