@@ -105,6 +105,13 @@ def test_demo_tally_publishes_a_record_the_printed_verifier_command_accepts(
     verified = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "2 of the 2 witnesses in your roster cosigned" in verified.stdout
+    # figures a person reads, not accepted=False
+    assert re.search(
+        r"bike-paths: rejected: 100\.0 % yes \(yes 1, no 0, blank 0, invalid 0\); "
+        r"cantons 1 yes to \S+ no",
+        verified.stdout,
+    ), verified.stdout
+    assert "accepted=" not in verified.stdout and "leading=" not in verified.stdout
 
     again = runner.invoke(args=["demo", "--no-serve"])  # a closed day: no "open a link" codes
     assert again.exit_code == 0, again.output
