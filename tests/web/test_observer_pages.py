@@ -136,8 +136,8 @@ def test_results_per_tier_with_charts_tables_and_the_canton_grid(
     assert '<g class="tile tile-none"><title>GE · no figures' in page
     assert "AI (half-canton)" in page
     # tables per tier, with captions and header cells
-    assert "<caption>Cantons: Federal decree on cycle paths" in page
-    assert "<caption>Municipalities: Federal decree on cycle paths" in page
+    assert '<caption class="visually-hidden">Cantons: Federal decree on cycle paths' in page
+    assert '<caption class="visually-hidden">Municipalities: Federal decree on cycle' in page
     assert '<th scope="col">Turnout</th>' in page and '<th scope="row">Winterthur</th>' in page
     # each outcome in one sentence; shares of the valid votes, blanks apart
     assert re.search(r"Rejected: 60\.0\u202f% yes; 1 of \S+ cantons\.", page), page

@@ -183,8 +183,8 @@ def question_view(
             result["outcome"], result["options"], labels, top["total"]["options"]
         ),
         "accepted": result["outcome"].get("accepted"),
-        "chart": bar_chart(
-            bars, chart_id=f"q{position}-bars", title=title, description=description
+        "chart": bar_chart(  # narrow, so that its words stay legible scaled down to 320 px
+            bars, chart_id=f"q{position}-bars", title=title, description=description, width=400
         ),
         "grid": _grid(manifest, result, title, f"q{position}-cantons"),
         "tiers": _tiers(manifest, result, lang, notes or {}),
