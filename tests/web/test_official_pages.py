@@ -451,3 +451,15 @@ def _table_rows(page: str) -> dict[str, list[str]]:
         if unit:
             rows[unit.group(1)] = [c.strip() for c in cells]
     return rows
+
+
+def test_a_page_the_role_may_not_open_answers_a_friendly_403(
+    app: Flask, demo: None, official_actions: OfficialActions
+) -> None:
+    official_actions.log_in_as("clerk:nation:CH", username="clara")
+    page = official_actions.client.get("/officials/jurisdictions?lang=de")
+    assert page.status_code == 403
+    body = page.get_data(as_text=True)
+    assert "Zurück zu den Abstimmungstagen" in body and 'href="/officials/"' in body
+    dashboard = official_actions.client.get("/officials/").get_data(as_text=True)
+    assert "/officials/jurisdictions" not in dashboard  # no link to a page the role may not open
