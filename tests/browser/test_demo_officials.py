@@ -51,6 +51,14 @@ OUTCOME = {  # the bike paths: one yes nationally; Zurich yes, the other cantons
     "ko": r"부결: 찬성 100\.0\u202f%; 칸톤 \S+곳 중 1곳 찬성\.",
 }
 
+PUBLISHED = {  # the official's notice after publishing, in the page's language
+    "de": "Resultate veröffentlicht",
+    "fr": "Résultats publiés",
+    "it": "Risultati pubblicati",
+    "en": "Results published",
+    "ko": "결과 공표",
+}
+
 
 @dataclass(frozen=True)
 class DemoSite:
@@ -152,20 +160,21 @@ def test_the_demo_official_tallies_and_publishes_and_the_results_read_in_the_lan
         walk.look("official-open")
 
         page.locator("#confirm-close").check()
-        page.get_by_role("button", name="Close the vote day now").click()
+        page.locator("#close-now").click()
         page.locator("#confirm-tally").wait_for()
         assert status(demo_site.app) == "closed"
         walk.look("official-closed")
         page.locator("#confirm-tally").check()
-        page.get_by_role("button", name="Start the tally").click()
-        page.get_by_role("button", name="Let the demo trustees decrypt").click()
+        page.locator("#start-tally").click()
+        page.locator("#demo-trustees").click()
         page.locator("#confirm-publish").wait_for()
         assert status(demo_site.app) == "tallied"
         walk.look("official-tallied")
         page.locator("#confirm-publish").check()
-        page.get_by_role("button", name="Publish the results").click()
-        page.get_by_role("status").filter(has_text="Results published").wait_for()
+        page.locator("#publish").click()
+        page.get_by_role("status").filter(has_text=PUBLISHED[language]).wait_for()
         assert status(demo_site.app) == "published"
+        assert page.locator("html").get_attribute("lang") == language
         walk.look("official-published")
 
         page.goto(f"{demo_site.url}/observe/{DEMO_VOTE_DAY}/results")

@@ -21,6 +21,7 @@ from flask import flash
 from flask import redirect
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from voting.app.extensions import db
@@ -56,7 +57,7 @@ def _act(vote_day: str, form: FlaskForm, action: Callable[[], str]) -> ResponseR
         message = action()
     except VotingError as exc:
         return render_overview(vote_day, error=exc.message, status=exc.status)
-    flash(message[0].upper() + message[1:] + ".")
+    flash(message if message.endswith(".") else message[0].upper() + message[1:] + ".")
     return redirect(url_for("officials.vote_day", vote_day=vote_day), code=303)
 
 
@@ -120,7 +121,7 @@ def open_vote_day(vote_day: str) -> ResponseReturnValue:
 def close_vote_day(vote_day: str) -> ResponseReturnValue:
     def close_now() -> str:
         lifecycle.close_vote_day(db.session, vote_day, signing=log_signing())
-        return "vote day closed: no ballot is accepted any more"
+        return _("Vote day closed: no ballot is accepted any more.")
 
     return _act(vote_day, forms.ConfirmForm(), close_now)
 
@@ -130,9 +131,11 @@ def close_vote_day(vote_day: str) -> ResponseReturnValue:
 def start_tally(vote_day: str) -> ResponseReturnValue:
     def start() -> str:
         summary = tally.start_tally(db.session, vote_day, signing=log_signing())
-        return (
-            f"encrypted totals of {summary.units} units ({summary.ballots} ballots) logged; "
-            "the trustees can now decrypt"
+        return _(
+            "Encrypted totals of %(units)s units (%(ballots)s ballots) logged; the trustees can "
+            "now decrypt.",
+            units=summary.units,
+            ballots=summary.ballots,
         )
 
     return _act(vote_day, forms.ConfirmForm(), start)
@@ -149,8 +152,16 @@ def publish(vote_day: str) -> ResponseReturnValue:
                     db.session, vote_day, demo_folder(), signing=log_signing()
                 )
         built = build_published_record(vote_day)
-        record = "the record is built" if built else "the record was not built (see the log)"
-        return f"results published ({count} result records on the log); {record}"
+        if built is None:
+            return _(
+                "Results published (%(count)s result records on the log); the record was not "
+                "built (see the server's log).",
+                count=count,
+            )
+        return _(
+            "Results published (%(count)s result records on the log); the record is built.",
+            count=count,
+        )
 
     return _act(vote_day, forms.ConfirmForm(), publish_now)
 
@@ -166,7 +177,7 @@ def demo_trustees(vote_day: str) -> ResponseReturnValue:
         demo_parties.decrypt_as_demo_trustees(
             db.session, vote_day, demo_folder(), signing=log_signing()
         )
-        return "the demo trustees decrypted the totals; check the results, then publish them"
+        return _("The demo trustees decrypted the totals; check the results, then publish them.")
 
     return _act(vote_day, forms.ActionForm(), decrypt)
 
