@@ -59,6 +59,12 @@ PUBLISHED = {  # the official's notice after publishing, in the page's language
     "ko": "결과 공표",
 }
 
+TOO_WIDE = """() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
+                && !el.closest('.table-wrap'))
+  .slice(0, 5).map(el => `${el.tagName}.${el.className}: ${el.textContent.slice(0, 40)}`)"""
+"""What sticks out of the viewport (outside the scrolling table regions), to name it."""
+
 
 @dataclass(frozen=True)
 class DemoSite:
@@ -133,7 +139,11 @@ class Walk:
                 "document.documentElement.scrollWidth <= window.innerWidth"
             )
             if violations or not reflows:
-                self.problems[f"{step} at {width}px"] = {"axe": violations, "reflows": reflows}
+                self.problems[f"{step} at {width}px"] = {
+                    "axe": violations,
+                    "reflows": reflows,
+                    "too_wide": self.page.evaluate(TOO_WIDE),
+                }
         self.page.set_viewport_size({"width": 1280, "height": 900})
 
 
