@@ -113,7 +113,7 @@ def test_observer_pages_show_the_results_of_a_simulated_vote_day(
     p.goto(f"{live_server}/observe/")
     p.get_by_role("link", name=re.compile("Demo vote day")).click()
     p.get_by_role("link", name="Results per tier").click()
-    p.get_by_role("heading", level=1, name=re.compile("Results of")).wait_for()
+    p.get_by_role("heading", level=1, name=re.compile("Results: ")).wait_for()
 
     chart = p.get_by_role("img", name=re.compile("Federal decree on cycle paths")).first
     assert chart.is_visible()
