@@ -54,6 +54,8 @@ def test_demo_refuses_a_database_that_is_not_sqlite(app: Flask, runner: FlaskCli
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0
     assert "only on the default SQLite database" in result.output
+    tally = runner.invoke(args=["demo", "tally"])  # nor tallies a real database's vote day
+    assert tally.exit_code != 0 and "only on the default SQLite database" in tally.output
     assert not Path(demo_folder(app)).exists()
 
 
