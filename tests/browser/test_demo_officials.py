@@ -7,8 +7,10 @@ tally, lets the demo trustees decrypt (the real threshold decryption, proofs
 checked), publishes (the demo witnesses cosign); the results page gives each
 outcome in the page's language. Every step is screenshotted to
 ``screenshots/<language>/<step>.png`` at the repository root (git-ignored; the
-README names it), and axe-core finds no violation of any impact on the
-official's, the results and the observers' pages at 320 and at 1280 px.
+README names it), and axe-core finds no violation of any impact, and nothing
+wider than the window, on the official's pages (login, dashboard, vote day in
+each state, live figures), the results and the observers' pages (vote day,
+how to verify, index, log, an entry) at 320 and at 1280 px.
 """
 
 from __future__ import annotations
@@ -166,8 +168,12 @@ def test_the_demo_official_tallies_and_publishes_and_the_results_read_in_the_lan
         page.locator("input[name=username]").fill(demo_site.username)
         page.locator("input[name=password]").fill(demo_site.password)
         page.locator("form button[type=submit]").click()
+        walk.look("official-dashboard")
         page.goto(f"{demo_site.url}/officials/vote-days/{DEMO_VOTE_DAY}")
         walk.look("official-open")
+        page.goto(f"{demo_site.url}/officials/vote-days/{DEMO_VOTE_DAY}/live")
+        walk.look("official-live")
+        page.goto(f"{demo_site.url}/officials/vote-days/{DEMO_VOTE_DAY}")
 
         page.locator("#confirm-close").check()
         page.locator("#close-now").click()
@@ -196,6 +202,12 @@ def test_the_demo_official_tallies_and_publishes_and_the_results_read_in_the_lan
         walk.look("observer-vote-day")
         page.goto(f"{demo_site.url}/observe/verify")
         walk.look("observer-verify")
+        page.goto(f"{demo_site.url}/observe/")
+        walk.look("observer-index")
+        page.goto(f"{demo_site.url}/observe/{DEMO_VOTE_DAY}/log/")
+        walk.look("observer-log")
+        page.goto(f"{demo_site.url}/observe/{DEMO_VOTE_DAY}/log/entries/0")
+        walk.look("observer-entry")
     finally:
         context.close()
     assert walk.problems == {}
