@@ -93,6 +93,9 @@ def test_an_official_logs_in_opens_and_closes_the_vote_day(
     assert p.get_by_role("button", name="Pause updates").is_visible()  # live.js ran under the CSP
     p.go_back()
 
+    p.get_by_role("button", name="Close the vote day now").click()  # the box is required first
+    assert status() == "open"
+    p.locator("#confirm-close").check()
     p.get_by_role("button", name="Close the vote day now").click()
     p.get_by_role("status").filter(has_text="Vote day closed").wait_for()
     assert status() == "closed"
@@ -110,7 +113,7 @@ def test_observer_pages_show_the_results_of_a_simulated_vote_day(
     p.goto(f"{live_server}/observe/")
     p.get_by_role("link", name=re.compile("Demo vote day")).click()
     p.get_by_role("link", name="Results per tier").click()
-    p.get_by_role("heading", level=1, name=re.compile("Results of")).wait_for()
+    p.get_by_role("heading", level=1, name=re.compile("Results: ")).wait_for()
 
     chart = p.get_by_role("img", name=re.compile("Federal decree on cycle paths")).first
     assert chart.is_visible()

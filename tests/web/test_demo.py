@@ -2,7 +2,10 @@
 
 import json
 import re
+import shlex
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +14,13 @@ from flask.testing import FlaskCliRunner
 
 from crypto.credentials import derive_credential
 from voting.app.extensions import db
+from voting.app.record_files import record_folder
 from voting.models.votedays import VoteDay
 from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
 from voting.rehearsal.demo_vote import demo_folder
 from voting.services.credentials import unit_of_credential
+from voting.services.record_store import stored_record
+from voting.tools.client import VotingClient
 
 CODE_LINK = re.compile(r"^  (\S+)  .*/vote/2026-06-14-ch#code=(\S+)$", re.MULTILINE)
 
@@ -48,6 +54,8 @@ def test_demo_refuses_a_database_that_is_not_sqlite(app: Flask, runner: FlaskCli
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0
     assert "only on the default SQLite database" in result.output
+    tally = runner.invoke(args=["demo", "tally"])  # nor tallies a real database's vote day
+    assert tally.exit_code != 0 and "only on the default SQLite database" in tally.output
     assert not Path(demo_folder(app)).exists()
 
 
@@ -68,3 +76,46 @@ def test_demo_command_serves_the_site(
     assert result.exit_code == 0, result.output
     assert served == [("127.0.0.1", 5099, app)]
     assert "http://127.0.0.1:5099/vote/2026-06-14-ch#code=" in result.output
+
+
+VERIFY_LINE = re.compile(r"^  (python -m voting\.verify .*)$", re.MULTILINE)
+
+
+def test_demo_tally_publishes_a_record_the_printed_verifier_command_accepts(
+    app: Flask, runner: FlaskCliRunner, live_server: str
+) -> None:
+    """The demo walks to the end: a vote, ``demo tally`` (the demo trustees' threshold
+    decryption, publication, the demo witnesses' cosignatures), and the verifier command the
+    demo prints, run as a user runs it, exits 0 with both witnesses of the roster counted."""
+    opened = runner.invoke(args=["demo", "--no-serve"])
+    assert opened.exit_code == 0, opened.output
+    assert re.search(
+        r"Officials — log in at .*/officials/ as demo-official, password \S{12,}", opened.output
+    )
+    assert "/observe/2026-06-14-ch/" in opened.output
+    code = CODE_LINK.findall(opened.output)[0][0]
+    VotingClient(live_server).vote(DEMO_VOTE_DAY, code, {"bike-paths": ["yes"]})
+
+    tallied = runner.invoke(args=["demo", "tally"])
+    assert tallied.exit_code == 0, tallied.output
+    assert db.session.get_one(VoteDay, DEMO_VOTE_DAY).status == "published"
+    assert "2 demo witnesses cosigned the final checkpoint" in tallied.output
+    command = shlex.split(VERIFY_LINE.findall(tallied.output)[0])
+    assert command[3:5] == ["record.zip", "--log-key"]
+    stored = stored_record(record_folder(app), DEMO_VOTE_DAY)
+    argv = [sys.executable, *command[1:3], str(stored.path(record_folder(app))), *command[4:]]
+    verified = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "2 of the 2 witnesses in your roster cosigned" in verified.stdout
+    # figures a person reads, not accepted=False
+    assert re.search(
+        r"bike-paths: rejected: 100\.0 % yes \(yes 1, no 0, blank 0, invalid 0\); "
+        r"cantons 1 yes to \S+ no",
+        verified.stdout,
+    ), verified.stdout
+    assert "accepted=" not in verified.stdout and "leading=" not in verified.stdout
+
+    again = runner.invoke(args=["demo", "--no-serve"])  # a closed day: no "open a link" codes
+    assert again.exit_code == 0, again.output
+    assert "is published" in again.output
+    assert CODE_LINK.findall(again.output) == [] and "open a link" not in again.output

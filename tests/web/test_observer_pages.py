@@ -9,6 +9,7 @@ verifier accepts.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -122,7 +123,7 @@ def test_results_per_tier_with_charts_tables_and_the_canton_grid(
     published: OpenVoteDay, client: FlaskClient
 ) -> None:
     page = text(client, f"{BASE}/results?lang=en")
-    assert "Published: these are the <code>result</code> records" in page
+    assert "Published: these are the result records on the log" in page
     assert "Federal decree on cycle paths (mandatory referendum)" in page
     # one bar chart per question, accessible
     assert page.count('class="chart" id="q') >= 6
@@ -135,10 +136,12 @@ def test_results_per_tier_with_charts_tables_and_the_canton_grid(
     assert '<g class="tile tile-none"><title>GE · no figures' in page
     assert "AI (half-canton)" in page
     # tables per tier, with captions and header cells
-    assert "<caption>Cantons: Federal decree on cycle paths" in page
-    assert "<caption>Municipalities: Federal decree on cycle paths" in page
+    assert '<caption class="visually-hidden">Cantons: Federal decree on cycle paths' in page
+    assert '<caption class="visually-hidden">Municipalities: Federal decree on cycle' in page
     assert '<th scope="col">Turnout</th>' in page and '<th scope="row">Winterthur</th>' in page
-    assert "Rejected" in page or "Accepted" in page
+    # each outcome in one sentence; shares of the valid votes, blanks apart
+    assert re.search(r"Rejected: 60\.0\u202f% yes; 1 of \S+ cantons\.", page), page
+    assert "Blank" in page
     # the consultation of Winterthur has a chart but no canton grid
     assert 'id="q6-cantons"' not in page
 
@@ -146,6 +149,37 @@ def test_results_per_tier_with_charts_tables_and_the_canton_grid(
 def test_results_in_another_language(published: OpenVoteDay, client: FlaskClient) -> None:
     page = text(client, f"{BASE}/results?lang=de")
     assert "Bundesbeschluss über die Velowege" in page
+    assert re.search(r"Abgelehnt: 60,0\u202f% Ja; 1 von \S+ Ständen\.", page)
+    assert '<th scope="col">Stimmberechtigte</th>' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [("fr", "Rejeté : 60,0\u202f% de oui"), ("it", "Respinto: 60,0\u202f% di sì"),
+     ("ko", "부결: 찬성 60.0\u202f%")],
+)  # fmt: skip
+def test_the_language_cookie_sets_the_results_language_and_the_switcher_agrees(
+    published: OpenVoteDay, client: FlaskClient, lang: str, sentence: str
+) -> None:
+    """The observer pages follow the chosen language (the cookie the switcher sets), not only
+    ``?lang=``: texts, outcome and the switcher's current language agree."""
+    client.get(f"{BASE}/results?lang={lang}")  # the switcher's link remembers the language
+    page = text(client, f"{BASE}/results")
+    assert sentence in page
+    assert f'<html lang="{lang}">' in page
+
+
+def test_results_csv_download(published: OpenVoteDay, client: FlaskClient) -> None:
+    response = client.get(f"{BASE}/results.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert f'filename="{DAY}-results.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == [
+        "question", "unit", "electorate", "ballots_cast", "answer", "votes", "percent_of_valid"
+    ]  # fmt: skip
+    national = [r for r in rows if r[0] == "bike-paths" and r[1] == "nation:CH"]
+    assert [r[4:] for r in national][:2] == [["yes", "3", "60.00"], ["no", "2", "40.00"]]
+    assert national[-1][4] == "invalid"
 
 
 def test_bfs_download(published: OpenVoteDay, client: FlaskClient) -> None:
@@ -254,3 +288,8 @@ def test_verify_page_explains_the_command_line_verifier(
     assert f"/observe/{DAY}/record.zip" in page
     assert "<caption>Exit codes of the verifier</caption>" in page
     assert json.dumps(DAY)[1:-1] in text(client, "/observe/verify")
+    # real commands: no literal ellipsis, the log key this server signs with, spelt out
+    assert "…" not in page and "git clone" not in page
+    key = re.search(r"--log-key '(urna\.local/log/2026-06-14-ch\+[0-9a-f]{8}\+[^' ]+)'", page)
+    assert key is not None, page
+    assert f"<pre><code>{key.group(1)}</code></pre>" in page

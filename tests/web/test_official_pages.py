@@ -34,6 +34,8 @@ from voting.rehearsal.demo import load_demo
 DAY = "2026-06-14-ch"
 PAGE = f"/officials/vote-days/{DAY}"
 LIFECYCLE = f"{PAGE}/lifecycle"
+CONFIRM = {"confirm": "y"}
+"""The ticked box of an irreversible step (close, tally, publish)."""
 NATIONAL_OFFICER = "returning_officer:nation:CH"
 
 
@@ -345,15 +347,15 @@ def test_open_schedule_close_tally_publish(
 
     vote(app, ready, WINTERTHUR, 0, {"bike-paths": ["yes"], "winterthur-square": ["eulach"]})
     vote(app, ready, ELSAU, 0, {"bike-paths": ["no"]})
-    assert official_actions.post(f"{LIFECYCLE}/close").status_code == 303
+    assert official_actions.post(f"{LIFECYCLE}/close", CONFIRM).status_code == 303
     assert status() == "closed"
     assert b"Start the tally" in client.get(PAGE).data
-    assert official_actions.post(f"{LIFECYCLE}/tally").status_code == 303
+    assert official_actions.post(f"{LIFECYCLE}/tally", CONFIRM).status_code == 303
     page = client.get(PAGE).get_data(as_text=True)
     assert "Encrypted totals of 2 units (2 ballots)" in page
     decrypt_as(app, ready, "alice", "bob")
     assert status() == "tallied"
-    assert official_actions.post(f"{LIFECYCLE}/publish").status_code == 303
+    assert official_actions.post(f"{LIFECYCLE}/publish", CONFIRM).status_code == 303
     assert status() == "published"
     assert b"Published results" in client.get(PAGE).data
 
@@ -366,9 +368,9 @@ def test_lifecycle_steps_need_the_right_role_and_state(
         assert official_actions.post(f"{LIFECYCLE}/{action}").status_code == 403, action
     official_actions.log_out()
     official_actions.log_in_as("administrator", username="root")
-    early = official_actions.post(f"{LIFECYCLE}/publish")
+    early = official_actions.post(f"{LIFECYCLE}/publish", CONFIRM)
     assert early.status_code == 409 and b"once tallied" in early.data
-    assert official_actions.post(f"{LIFECYCLE}/close").status_code == 409
+    assert official_actions.post(f"{LIFECYCLE}/close", CONFIRM).status_code == 409
     assert status() == "credentials"
 
 
@@ -390,7 +392,7 @@ def test_a_clerk_registers_a_key_and_uploads_signed_counts(
     official_actions.log_out()
     official_actions.log_in_as(NATIONAL_OFFICER, username="otto")
     official_actions.post(f"{LIFECYCLE}/open")
-    official_actions.post(f"{LIFECYCLE}/close")
+    official_actions.post(f"{LIFECYCLE}/close", CONFIRM)
     official_actions.log_out()
     official_actions.log_in("clara")
 
@@ -449,3 +451,15 @@ def _table_rows(page: str) -> dict[str, list[str]]:
         if unit:
             rows[unit.group(1)] = [c.strip() for c in cells]
     return rows
+
+
+def test_a_page_the_role_may_not_open_answers_a_friendly_403(
+    app: Flask, demo: None, official_actions: OfficialActions
+) -> None:
+    official_actions.log_in_as("clerk:nation:CH", username="clara")
+    page = official_actions.client.get("/officials/jurisdictions?lang=de")
+    assert page.status_code == 403
+    body = page.get_data(as_text=True)
+    assert "Zurück zu den Abstimmungstagen" in body and 'href="/officials/"' in body
+    dashboard = official_actions.client.get("/officials/").get_data(as_text=True)
+    assert "/officials/jurisdictions" not in dashboard  # no link to a page the role may not open

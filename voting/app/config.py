@@ -27,6 +27,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "URNA_RECORD_FOLDER": str(instance_path / "records"),
         "URNA_TILES_FOLDER": os.environ.get("URNA_TILES_FOLDER") or str(instance_path / "tiles"),
         "URNA_DEMO": False,
+        "URNA_DEMO_FOLDER": str(instance_path / "demo"),
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,
     }

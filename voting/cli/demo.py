@@ -1,21 +1,35 @@
-"""``flask --app app demo``: the demo data, the demo vote day open for voting, and the server."""
+"""``flask --app app demo``: the demo data, the demo vote day open for voting, and the server.
+
+    flask --app app demo [--no-serve] [--port 5000]
+    flask --app app demo tally
+
+``demo tally`` closes the demo vote day, lets the demo's trustees decrypt the
+totals, publishes the results, lets the demo's witnesses cosign the final
+checkpoint and builds the record that ``python -m voting.verify`` checks.
+"""
 
 import click
 from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from voting.errors import VotingError
 
-@click.command("demo")
+
+@click.group("demo", invoke_without_command=True)
 @click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
 @click.option("--port", default=5000, show_default=True, help="The development server's port.")
-def demo_command(serve: bool, port: int) -> None:
+@click.pass_context
+def demo_command(ctx: click.Context, serve: bool, port: int) -> None:
     """Create the SQLite database, load the demo data, open the demo vote day and serve.
 
-    \b
+    
     Example (then open http://127.0.0.1:5000):
       flask --app app demo
+      flask --app app demo tally    # later: close, tally, publish, verify
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from voting.rehearsal.demo import load_demo
     from voting.rehearsal.demo_vote import DemoRefused
     from voting.rehearsal.demo_vote import check_demo_allowed
@@ -34,3 +48,19 @@ def demo_command(serve: bool, port: int) -> None:
     if serve:  # app.run() is a no-op under the flask command: serve with werkzeug directly
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         run_simple("127.0.0.1", port, app, threaded=True)
+
+
+@demo_command.command("tally")
+@click.option("--port", default=5000, show_default=True, help="The demo server's port (links).")
+def tally_command(port: int) -> None:
+    """Close the demo vote day, tally it with the demo trustees, publish, build the record."""
+    from voting.rehearsal.demo_tally import tally_demo
+    from voting.rehearsal.demo_tally import verify_lines
+
+    try:
+        for line in tally_demo(current_app):
+            click.echo(line)
+    except VotingError as exc:
+        raise click.ClickException(exc.message) from exc
+    for line in verify_lines(current_app, base_url=f"http://127.0.0.1:{port}"):
+        click.echo(line)

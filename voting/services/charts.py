@@ -151,7 +151,8 @@ def bar_chart(
     description: str,
     width: int = 560,
 ) -> str:
-    """Horizontal bars, one per option, each labelled with its count and share of the total.
+    """Horizontal bars, one per option, each labelled with its count and its share of the valid
+    votes; ``blank`` bars (blank and invalid ballots) show their count only.
 
     Args:
         bars: the bars in display order (counts must be non-negative).
@@ -165,7 +166,7 @@ def bar_chart(
         raise ValueError("bar counts must be non-negative")
     row, label_w, value_w, top = 34, 150, 130, 8
     height = top * 2 + row * max(len(bars), 1)
-    total = sum(b.value for b in bars)
+    total = sum(b.value for b in bars if b.kind != "blank")  # valid votes, as the BFS counts
     largest = max((b.value for b in bars), default=0)
     span = width - label_w - value_w
     parts = _open_svg(chart_id, width, height, title, description)
@@ -173,7 +174,8 @@ def bar_chart(
     for i, bar in enumerate(bars):
         y = top + i * row
         length = 0 if largest == 0 else round(span * bar.value / largest)
-        share = format_percent(bar.value, total)
+        counted = bar.kind != "blank"  # blank and invalid: a count, never a share of the valid
+        share = f" ({format_percent(bar.value, total)})" if counted else ""
         parts.append(
             f'<g class="bar bar-{_esc(bar.kind)}">'
             f'<text x="{label_w - 8}" y="{y + 21}" text-anchor="end" fill="{TEXT}" '
@@ -181,7 +183,7 @@ def bar_chart(
             f'<rect x="{label_w}" y="{y + 5}" width="{max(length, 1)}" height="22" '
             f'fill="{_fill(chart_id, bar.kind, i)}" stroke="{TEXT}" stroke-width="0.5"/>'
             f'<text x="{label_w + max(length, 1) + 6}" y="{y + 21}" fill="{TEXT}" '
-            f'font-size="14">{_esc(format_count(bar.value))} ({_esc(share)})</text></g>'
+            f'font-size="14">{_esc(format_count(bar.value))}{_esc(share)}</text></g>'
         )
     if not bars:
         parts.append(f'<text x="8" y="28" fill="{TEXT}" font-size="14">\u2013</text>')
@@ -281,7 +283,9 @@ def _tile(
     mark = "\u00bd" if tile.half else ""
     # the word sits on a solid band so that it stays legible on the hatching
     band = COLOURS["no"] if kind == "no" else fill
-    short = word if len(word) <= 9 else word[:8] + "\u2026"
+    # a tile is 64 units wide: "no figures" (and its translations) would be cut, so a tile
+    # without figures shows a dash, which the legend explains; yes and no are short words
+    short = "\u2013" if kind == "none" else word
     return (
         f'<g class="tile tile-{kind}"><title>{_esc(tooltip)}</title>'
         f'<rect x="{x}" y="{y}" width="{size}" height="{size}" rx="4" fill="{fill}" '
@@ -299,7 +303,7 @@ def _legend(chart_id: str, y: int, words: GridLabels) -> str:
     entries = [
         (COLOURS["yes"], words.yes),
         (f"url(#{chart_id}-hatch)", words.no),
-        (COLOURS["none"], words.none),
+        (COLOURS["none"], f"\u2013 {words.none}"),
     ]
     parts = ['<g class="legend">']
     x = 8

@@ -21,17 +21,18 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from voting.app.extensions import db
+from voting.app.i18n import current_language
 from voting.app.log_signing import log_signing
 from voting.app.record_files import record_folder
 from voting.errors import NotFound
 from voting.log import bulletin
-from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import VoteDay
 from voting.rules.publication import minimum_of
 from voting.services import results as results_service
 from voting.services.bfs_export import bfs_document
 from voting.services.record_store import StoredRecord
 from voting.services.record_store import stored_record
+from voting.services.results_csv import results_csv as results_to_csv
 from voting.services.tally import counted_with
 from voting.services.tally_log import TallyRefused
 from voting.services.tally_log import read_manifest
@@ -59,11 +60,10 @@ def public_vote_day(vote_day: str) -> VoteDay:
 
 
 def language() -> str:
-    """The language of question texts: ``?lang=``, else the browser's preference, else English."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return str(asked)
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The language of question texts: the page's own (``?lang=``, the language cookie, the
+    browser's preference, English: :func:`voting.app.i18n.select_language`), so that the
+    texts and the switcher agree."""
+    return current_language()
 
 
 @bp.get("/")
@@ -129,6 +129,18 @@ def bfs_download(vote_day: str) -> ResponseReturnValue:
     return response
 
 
+@bp.get("/<vote_day>/results.csv")
+def results_csv(vote_day: str) -> ResponseReturnValue:
+    """The results per question, unit and answer (:mod:`voting.services.results_csv`)."""
+    day = public_vote_day(vote_day)
+    response = Response(
+        results_to_csv(results_service.results(db.session, day.id)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{day.id}-results.csv"'
+    return response
+
+
 @bp.get("/<vote_day>/record.zip")
 def record_download(vote_day: str) -> ResponseReturnValue:
     """The election record as ``python -m voting.verify`` reads it (a zip, docs/record.md).
@@ -183,4 +195,8 @@ def verify_help() -> ResponseReturnValue:
     example = request.args.get("vote_day") or (days[0] if days else "2026-06-14-ch")
     if not isinstance(example, str) or len(example) > 64:
         example = "2026-06-14-ch"
-    return render_template("observer/verify.html", example=example)
+    try:  # the key this server signs the log with: the one to compare with others' copies
+        log_key = str(log_signing().verifier_key(bulletin.log_origin(db.session, example)))
+    except bulletin.LogNotFound:
+        log_key = None
+    return render_template("observer/verify.html", example=example, log_key=log_key)

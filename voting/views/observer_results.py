@@ -11,25 +11,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from voting.models.jurisdictions import LEVEL_RANK
 from voting.models.votedays import Question
 from voting.rules import canton_accepts
 from voting.services.charts import CANTON_TILES
 from voting.services.charts import Bar
 from voting.services.charts import CantonTile
+from voting.services.charts import GridLabels
 from voting.services.charts import bar_chart
 from voting.services.charts import canton_grid
 from voting.services.charts import format_percent
 from voting.services.tally_log import Manifest
+from voting.views.outcome_words import outcome_sentence
 
-LEVEL_NAMES = {
-    "nation": "Nation",
-    "canton": "Cantons",
-    "district": "Districts",
-    "municipality": "Municipalities",
-    "village": "Villages and quarters",
-    "quarter": "Villages and quarters",
-}
+
+def level_name(level: str) -> str:
+    """A tier's heading in the page's language."""
+    names = {
+        "nation": _("Nation"),
+        "canton": _("Cantons"),
+        "district": _("Districts"),
+        "municipality": _("Municipalities"),
+        "village": _("Villages and quarters"),
+        "quarter": _("Villages and quarters"),
+    }
+    return names.get(level, level)
+
+
 OPTION_KINDS = {"yes": "yes", "no": "no"}
 
 
@@ -56,22 +66,10 @@ def _bars(result: Mapping[str, Any], labels: list[str]) -> list[Bar]:
         for option, label, count in zip(result["options"], labels, total["options"], strict=True)
     ]
     if total["blank"] is not None:
-        bars.append(Bar("Blank", total["blank"], "blank"))
+        bars.append(Bar(_("Blank"), total["blank"], "blank"))
     if total["invalid"]:
-        bars.append(Bar("Invalid", total["invalid"], "blank"))
+        bars.append(Bar(_("Invalid"), total["invalid"], "blank"))
     return bars
-
-
-def outcome_text(outcome: Mapping[str, Any]) -> str:
-    """One sentence: accepted or rejected (and why), a preference, or a consultation's lead."""
-    if "accepted" in outcome:
-        verdict = "Accepted" if outcome["accepted"] else "Rejected"
-        cantons = outcome.get("cantons")
-        extra = f"; cantons {cantons['yes']} yes to {cantons['no']} no" if cantons else ""
-        return f"{verdict}: {outcome['reason']}{extra}."
-    if "preferred" in outcome:
-        return f"Tie-break: {outcome['reason']}. In force: {outcome.get('winner') or 'neither'}."
-    return str(outcome.get("reason", "")).capitalize() + "."
 
 
 def merged_notes(manifest: Manifest, merged: Mapping[str, str], lang: str) -> dict[str, str]:
@@ -101,7 +99,7 @@ def _tiers(
     for row in result["units"]:
         level = row["unit"].partition(":")[0]
         total = row["total"]
-        grouped.setdefault(LEVEL_NAMES.get(level, level), []).append(
+        grouped.setdefault(level_name(level), []).append(
             {
                 "unit": row["unit"],
                 "name": unit_name(manifest, row["unit"], lang),
@@ -132,24 +130,27 @@ def _grid(manifest: Manifest, result: Mapping[str, Any], title: str, chart_id: s
     tiles: dict[str, CantonTile] = {}
     summary = []
     for row in result["units"]:
-        level, _, code = row["unit"].partition(":")
+        level, _sep, code = row["unit"].partition(":")
         if manifest.parents.get(row["unit"]) != root or level != "canton":
             continue
         if code not in CANTON_TILES:
             return None  # not the Swiss cantons: no grid
         yes, no = row["total"]["options"]
         accepted = canton_accepts(yes, no)
-        detail = f"yes {yes}, no {no}" + ("" if yes + no else " (no votes: a tie rejects)")
+        detail = _("yes %(yes)s, no %(no)s", yes=yes, no=no)
+        if yes + no == 0:
+            detail += " " + _("(no votes: a tie rejects)")
         tiles[code] = CantonTile(
             accepted, half=units[row["unit"]]["weight"] == "1/2", detail=detail
         )
-        summary.append(f"{code} {'yes' if accepted else 'no'}")
-    described = "; ".join(summary) or "no canton has figures"
+        summary.append(f"{code} {_('Yes') if accepted else _('No')}")
+    described = "; ".join(summary) or _("no canton has figures")
     return canton_grid(
         tiles,
         chart_id=chart_id,
-        title=f"Cantons' votes: {title}",
-        description=f"Each canton's majority. {described}. Cantons not listed have no figures.",
+        title=_("Cantons' votes: %(title)s", title=title),
+        description=_("Each canton's majority: %(cantons)s.", cantons=described),
+        labels=GridLabels(yes=_("Yes"), no=_("No"), none=_("no figures"), half=_("half-canton")),
     )
 
 
@@ -167,17 +168,23 @@ def question_view(
     bars = _bars(result, labels)
     top = result["units"][0]
     where = unit_name(manifest, top["unit"], lang)
-    description = f"Votes in {where}: " + ", ".join(f"{bar.label} {bar.value}" for bar in bars)
+    description = (
+        _("Votes in %(where)s:", where=where)
+        + " "
+        + ", ".join(f"{bar.label} {bar.value}" for bar in bars)
+    )
     return {
         "key": result["question"],
         "title": title,
         "jurisdiction": where,
         "rule": result["rule"],
         "labels": labels,
-        "outcome": outcome_text(result["outcome"]),
+        "outcome": outcome_sentence(
+            result["outcome"], result["options"], labels, top["total"]["options"]
+        ),
         "accepted": result["outcome"].get("accepted"),
-        "chart": bar_chart(
-            bars, chart_id=f"q{position}-bars", title=title, description=description
+        "chart": bar_chart(  # narrow, so that its words stay legible scaled down to 320 px
+            bars, chart_id=f"q{position}-bars", title=title, description=description, width=400
         ),
         "grid": _grid(manifest, result, title, f"q{position}-cantons"),
         "tiers": _tiers(manifest, result, lang, notes or {}),

@@ -12,6 +12,7 @@ import zoneinfo
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
+from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import DateTimeLocalField
 from wtforms import Form
@@ -179,6 +180,19 @@ class CeremonyForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button: only the CSRF token."""
+
+
+class ConfirmForm(FlaskForm):
+    """A button for a step that cannot be undone: the official ticks that they mean it.
+
+    Checked on the server (no script needed), so a stray click, a double
+    submission or a forged form without the box changes nothing.
+    """
+
+    confirm = BooleanField(
+        "I understand that this cannot be undone.",
+        validators=[DataRequired("tick the box to confirm: this step cannot be undone")],
+    )
 
 
 def _zone(_form: FlaskForm, field: StringField) -> None:

@@ -11,22 +11,28 @@ that page with the service's message and status.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.app.record_files import build_published_record
 from voting.errors import InvalidRequest
+from voting.errors import NotFound
 from voting.errors import VotingError
 from voting.log import bulletin
 from voting.services import ceremony
+from voting.services import demo_parties
 from voting.services import lifecycle
 from voting.services import results
 from voting.services import tally
@@ -51,7 +57,7 @@ def _act(vote_day: str, form: FlaskForm, action: Callable[[], str]) -> ResponseR
         message = action()
     except VotingError as exc:
         return render_overview(vote_day, error=exc.message, status=exc.status)
-    flash(message[0].upper() + message[1:] + ".")
+    flash(message if message.endswith(".") else message[0].upper() + message[1:] + ".")
     return redirect(url_for("officials.vote_day", vote_day=vote_day), code=303)
 
 
@@ -115,9 +121,9 @@ def open_vote_day(vote_day: str) -> ResponseReturnValue:
 def close_vote_day(vote_day: str) -> ResponseReturnValue:
     def close_now() -> str:
         lifecycle.close_vote_day(db.session, vote_day, signing=log_signing())
-        return "vote day closed: no ballot is accepted any more"
+        return _("Vote day closed: no ballot is accepted any more.")
 
-    return _act(vote_day, forms.ActionForm(), close_now)
+    return _act(vote_day, forms.ConfirmForm(), close_now)
 
 
 @bp.post("/tally")
@@ -125,12 +131,14 @@ def close_vote_day(vote_day: str) -> ResponseReturnValue:
 def start_tally(vote_day: str) -> ResponseReturnValue:
     def start() -> str:
         summary = tally.start_tally(db.session, vote_day, signing=log_signing())
-        return (
-            f"encrypted totals of {summary.units} units ({summary.ballots} ballots) logged; "
-            "the trustees can now decrypt"
+        return _(
+            "Encrypted totals of %(units)s units (%(ballots)s ballots) logged; the trustees can "
+            "now decrypt.",
+            units=summary.units,
+            ballots=summary.ballots,
         )
 
-    return _act(vote_day, forms.ActionForm(), start)
+    return _act(vote_day, forms.ConfirmForm(), start)
 
 
 @bp.post("/publish")
@@ -138,8 +146,42 @@ def start_tally(vote_day: str) -> ResponseReturnValue:
 def publish(vote_day: str) -> ResponseReturnValue:
     def publish_now() -> str:
         count = results.publish_results(db.session, vote_day, signing=log_signing())
+        if current_app.config.get("URNA_DEMO"):  # the demo's witnesses cosign its end
+            with contextlib.suppress(demo_parties.DemoSecretsMissing):
+                demo_parties.cosign_as_demo_witnesses(
+                    db.session, vote_day, demo_folder(), signing=log_signing()
+                )
         built = build_published_record(vote_day)
-        record = "the record is built" if built else "the record was not built (see the log)"
-        return f"results published ({count} result records on the log); {record}"
+        if built is None:
+            return _(
+                "Results published (%(count)s result records on the log); the record was not "
+                "built (see the server's log).",
+                count=count,
+            )
+        return _(
+            "Results published (%(count)s result records on the log); the record is built.",
+            count=count,
+        )
 
-    return _act(vote_day, forms.ActionForm(), publish_now)
+    return _act(vote_day, forms.ConfirmForm(), publish_now)
+
+
+@bp.post("/demo-trustees")
+@official_required(OFFICERS, jurisdiction_from=vote_day_unit)
+def demo_trustees(vote_day: str) -> ResponseReturnValue:
+    """Demo only: the demo's trustees decrypt the totals (their shares verified as any)."""
+    if not current_app.config.get("URNA_DEMO"):
+        raise NotFound("there are no demo trustees: this is not the demo")
+
+    def decrypt() -> str:
+        demo_parties.decrypt_as_demo_trustees(
+            db.session, vote_day, demo_folder(), signing=log_signing()
+        )
+        return _("The demo trustees decrypted the totals; check the results, then publish them.")
+
+    return _act(vote_day, forms.ActionForm(), decrypt)
+
+
+def demo_folder() -> Path:
+    """``<instance>/demo``: where the demo keeps its trustees' and witnesses' secrets."""
+    return Path(current_app.config["URNA_DEMO_FOLDER"])

@@ -13,13 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from voting.app.extensions import db
+from voting.app.i18n import current_language
 from voting.errors import ImportRejected
 from voting.errors import RoleRequired
 from voting.errors import VotingError
@@ -43,15 +46,18 @@ bp = Blueprint("officials", __name__, url_prefix="/officials")
 
 JURISDICTION_UPLOAD_MAX = 32 * 1024 * 1024
 
-NEXT_STEPS = {
-    "draft": "Add the questions, then start the key ceremony.",
-    "key-ceremony": "The trustees commit and deal their shares; then complete the ceremony.",
-    "credentials": "The registrar uploads the credential lists; then open the vote day.",
-    "open": "Voting is open. Watch the live figures; close when the vote day ends.",
-    "closed": "Clerks enter postal and polling-station counts; start the tally.",
-    "tallied": "Check the results, then publish them.",
-    "published": "The results are published on the log.",
-}
+
+def next_steps() -> dict[str, str]:
+    """Each status's hint, in the page's language."""
+    return {
+        "draft": _("Add the questions, then start the key ceremony."),
+        "key-ceremony": _("The trustees commit and deal their shares; then complete the ceremony."),
+        "credentials": _("The registrar uploads the credential lists; then open the vote day."),
+        "open": _("Voting is open. Watch the live figures; close when the vote day ends."),
+        "closed": _("Clerks enter postal and polling-station counts; then start the tally."),
+        "tallied": _("Check the results, then publish them."),
+        "published": _("The results are published on the log."),
+    }
 
 
 @bp.get("/")
@@ -61,7 +67,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "officials/dashboard.html",
         days=days,
-        next_steps=NEXT_STEPS,
+        next_steps=next_steps(),
         may_create=may(OFFICERS),
         may_import=may("administrator"),
     )
@@ -107,10 +113,11 @@ def render_overview(
     """The vote day's page, with the outcome of an action (or its refusal) on top."""
     day = get_vote_day(db.session, vote_day)
     election = db.session.get(Election, day.id)
+    tally = progress.tally_progress(db.session, day.id)
     context: dict[str, Any] = {
         "day": day,
         "election": election,
-        "next_step": NEXT_STEPS[day.status],
+        "next_step": next_step(day.status, tally),
         "message": message,
         "error": error,
         "officer": _officer_of(day.id),
@@ -119,13 +126,29 @@ def render_overview(
         "ceremony": progress.ceremony_progress(db.session, day.id)
         if day.status == "key-ceremony"
         else None,
-        "tally": progress.tally_progress(db.session, day.id),
+        "tally": tally,
+        "demo": bool(current_app.config.get("URNA_DEMO")),
+        "lang": current_language(),
         "credential_counts": credentials.credential_counts(db.session, day.id),
         "ceremony_form": forms.CeremonyForm(formdata=None, threshold=2),
         "schedule_form": forms.ScheduleForm(formdata=None),
         "action_form": forms.ActionForm(formdata=None),
+        "confirm_form": forms.ConfirmForm(formdata=None),
     }
     return render_template("officials/vote_day.html", **context), status
+
+
+def next_step(status: str, tally: progress.TallyProgress) -> str:
+    """The hint that follows the state: within ``closed``, whether the tally has started and how
+    far the trustees are."""
+    if status == "closed" and tally.started:
+        return _(
+            "The trustees decrypt the totals (%(done)s of %(units)s units so far); the results "
+            "follow when enough of them have shared every unit.",
+            done=tally.decrypted_units,
+            units=tally.units,
+        )
+    return next_steps()[status]
 
 
 def _officer_of(vote_day: str) -> bool:

@@ -216,9 +216,27 @@ def _strip(value: Any) -> Any:
 
 
 def _summary(outcome: Any) -> str:
+    """The outcome as a person reads it: "accepted: 62.5 % yes (yes 5, no 3, blank 1,
+    invalid 0); cantons 2 yes to 1.5 no" (percentages of the valid votes, as the BFS counts)."""
     if not isinstance(outcome, dict):
         return "nothing"
-    for key in ("accepted", "preferred", "leading"):
-        if key in outcome:
-            return f"{key}={outcome[key]}"
+    if "accepted" in outcome:
+        yes, no = int(outcome.get("yes", 0)), int(outcome.get("no", 0))
+        share = f"{100 * yes / (yes + no):.1f} % yes" if yes + no else "no valid votes"
+        line = (
+            f"{'accepted' if outcome['accepted'] else 'rejected'}: {share} (yes {yes}, no {no}, "
+            f"blank {outcome.get('blank', 0)}, invalid {outcome.get('invalid', 0)})"
+        )
+        cantons = outcome.get("cantons")
+        return line + (f"; cantons {cantons['yes']} yes to {cantons['no']} no" if cantons else "")
+    if "preferred" in outcome:
+        names = {"initiative": "the initiative", "counter": "the counter-proposal"}
+        preferred = names.get(str(outcome["preferred"]), "neither")
+        return (
+            f"tie-break: {preferred} preferred (initiative {outcome.get('initiative', 0)}, "
+            f"counter-proposal {outcome.get('counter', 0)})"
+        )
+    if "leading" in outcome:
+        leading = ", ".join(str(o) for o in outcome["leading"])
+        return f"consultative: most votes for {leading}" if leading else "consultative: no votes"
     return "?"
