@@ -18,7 +18,7 @@ from flask.testing import FlaskCliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-WORD = r"[a-z][a-z-]*"  # a subcommand, not an option, file or placeholder
+WORD = r"[a-z][a-z0-9-]*"  # a subcommand, not an option, file or placeholder
 
 
 def _documented(pattern: str) -> list[tuple[str, ...]]:

@@ -6,7 +6,8 @@ official logs in, closes the vote day (ticking the confirmation), starts the
 tally, lets the demo trustees decrypt (the real threshold decryption, proofs
 checked), publishes (the demo witnesses cosign); the results page gives each
 outcome in the page's language. Every step is screenshotted to
-``build/screenshots/officials/<language>/`` (git-ignored; the README names it), and axe-core finds no violation of any impact, and nothing
+``build/screenshots/officials/<language>/`` (git-ignored; the README names
+it), and axe-core finds no violation of any impact, and nothing
 wider than the window, on the official's pages (login, dashboard, vote day in
 each state, live figures), the results and the observers' pages (vote day,
 how to verify, index, log, an entry) at 320 and at 1280 px.

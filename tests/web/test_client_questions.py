@@ -45,8 +45,11 @@ def test_a_title_missing_in_the_language_is_shown_in_another_and_marked(
     code, out, _ = _run(capsys, "questions", live_server, opened.vote_day, "--lang", "it")
     assert code == 0
     assert "Decreto federale concernente le vie ciclabili" in out  # it exists in Italian
-    # the Winterthur consultation has German and English titles only
-    assert "City of Winterthur: consultation on the name of the new square [en]" in out
+    assert "[en]" not in out  # the demo has every title in Italian
+    # A title missing in the language (a manifest in German and English only):
+    titles = {"de": "Stadt Winterthur: Name des neuen Platzes", "en": "Winterthur: the square"}
+    assert text_in(titles, "it") == "Winterthur: the square [en]"
+    assert text_in({"de": "nur Deutsch"}, "ko") == "nur Deutsch [de]"
 
 
 def test_with_a_code_only_the_voters_own_ballot_is_listed(
