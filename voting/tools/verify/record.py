@@ -10,7 +10,10 @@
 
 Nothing here checks a signature or a hash: this module only turns files into
 bytes and strings, and raises :class:`UnusableRecord` (exit code 2) when a file
-is missing or cannot be read at all.
+is missing or cannot be read at all. The entries are not read here: the
+record's :class:`~voting.tools.verify.source.EntrySource` streams them, so a
+record of any size can be verified. The four small files are read whole, up
+to :data:`MAX_SMALL_FILE` bytes each.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voting.tools.verify.source import DirectorySource
+from voting.tools.verify.source import EntrySource
+from voting.tools.verify.source import ZipSource
+
 __all__ = [
     "CHECKPOINT",
     "ENTRIES",
@@ -28,6 +35,7 @@ __all__ = [
     "LOG_KEY",
     "META",
     "WITNESSES",
+    "MAX_SMALL_FILE",
     "RecordFiles",
     "UnusableRecord",
     "load_record",
@@ -40,7 +48,9 @@ CHECKPOINT = "checkpoint.txt"
 LOG_KEY = "log-key.txt"
 WITNESSES = "witnesses.json"
 REQUIRED = (META, ENTRIES, CHECKPOINT, LOG_KEY, WITNESSES)
-MAX_FILE_BYTES = 4 << 30
+SMALL = (META, CHECKPOINT, LOG_KEY, WITNESSES)
+MAX_SMALL_FILE = 64 << 20
+"""record.json, checkpoint.txt, log-key.txt and witnesses.json: a few KB each in practice"""
 
 
 class UnusableRecord(Exception):
@@ -52,8 +62,8 @@ class RecordFiles:
     """The files of a record, read but not yet verified."""
 
     meta: dict[str, Any]
-    entries: tuple[bytes, ...]
-    """each leaf's bytes, exactly as hashed (without the line's newline)"""
+    entries: EntrySource
+    """each leaf's bytes, exactly as hashed (without the line's newline), streamed"""
     checkpoint: str
     log_key: str
     witnesses: dict[str, Any]
@@ -67,10 +77,15 @@ def load_record(path: str | Path) -> RecordFiles:
             ``record.json`` or ``witnesses.json`` is not JSON, or the format is unknown.
     """
     path = Path(path)
+    source: EntrySource
     if path.is_dir():
-        files = {name: _read_file(path / name) for name in REQUIRED}
+        files = {name: _read_file(path / name) for name in SMALL}
+        if not (path / ENTRIES).is_file():
+            raise UnusableRecord(f"the record has no {ENTRIES} ({path / ENTRIES})")
+        source = DirectorySource(path / ENTRIES)
     elif path.is_file() and zipfile.is_zipfile(path):
-        files = _read_zip(path)
+        files, member = _read_zip(path)
+        source = ZipSource(path, member)
     elif path.exists():
         raise UnusableRecord(f"{path} is neither a record directory nor a zip file")
     else:
@@ -83,7 +98,7 @@ def load_record(path: str | Path) -> RecordFiles:
         raise UnusableRecord(f"{WITNESSES} must be a JSON object")
     return RecordFiles(
         meta=meta,
-        entries=_split_entries(files[ENTRIES]),
+        entries=source,
         checkpoint=_text(files[CHECKPOINT], CHECKPOINT),
         log_key=_text(files[LOG_KEY], LOG_KEY).strip(),
         witnesses=witnesses,
@@ -92,8 +107,8 @@ def load_record(path: str | Path) -> RecordFiles:
 
 def _read_file(path: Path) -> bytes:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UnusableRecord(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+        if path.stat().st_size > MAX_SMALL_FILE:
+            raise UnusableRecord(f"{path} is larger than {MAX_SMALL_FILE} bytes")
         return path.read_bytes()
     except FileNotFoundError as exc:
         raise UnusableRecord(f"the record has no {path.name} ({path})") from exc
@@ -101,14 +116,17 @@ def _read_file(path: Path) -> bytes:
         raise UnusableRecord(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _read_zip(path: Path) -> dict[str, bytes]:
+def _read_zip(path: Path) -> tuple[dict[str, bytes], str]:
     try:
         with zipfile.ZipFile(path) as archive:
             names = {Path(n).name: n for n in archive.namelist() if not n.endswith("/")}
             missing = [name for name in REQUIRED if name not in names]
             if missing:
                 raise UnusableRecord(f"the zip file {path} has no {', '.join(missing)}")
-            return {name: archive.read(names[name]) for name in REQUIRED}
+            for name in SMALL:
+                if archive.getinfo(names[name]).file_size > MAX_SMALL_FILE:
+                    raise UnusableRecord(f"{name} in {path} is larger than {MAX_SMALL_FILE} bytes")
+            return {name: archive.read(names[name]) for name in SMALL}, names[ENTRIES]
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnusableRecord(f"cannot read the zip file {path}: {exc}") from exc
 
@@ -125,11 +143,3 @@ def _text(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnusableRecord(f"{name} is not UTF-8 text") from exc
-
-
-def _split_entries(data: bytes) -> tuple[bytes, ...]:
-    if not data:
-        return ()
-    if not data.endswith(b"\n"):
-        raise UnusableRecord(f"{ENTRIES} must end with a newline (one entry per line)")
-    return tuple(data[:-1].split(b"\n"))
