@@ -94,9 +94,11 @@ class Dask:
     """The workers of a Dask ``distributed`` scheduler (``tcp://host:port``)."""
 
     chunk = 100
+    timeout = 30.0
+    """seconds to wait for the scheduler"""
 
-    def __init__(self, scheduler: str, timeout: float = 30.0) -> None:
-        self.scheduler, self.timeout = scheduler, timeout
+    def __init__(self, scheduler: str) -> None:
+        self.scheduler = scheduler
 
     def run(self, context: Any, chunks: Iterable[tuple[Chunk, int, int]]) -> Iterator[Any]:
         from distributed import Client
