@@ -17,9 +17,9 @@ from voting.rehearsal.rehearse import RehearsalSummary
 from voting.tools.verify import Options
 from voting.tools.verify import StateMismatch
 from voting.tools.verify import UnusableRecord
-from voting.tools.verify import verify_record
 from voting.tools.verify import backends
 from voting.tools.verify import ballots
+from voting.tools.verify import verify_record
 from voting.tools.verify.record import load_record
 from voting.tools.verify.source import MAX_ENTRY_BYTES
 from voting.tools.verify.source import DirectorySource
@@ -32,7 +32,7 @@ OLD_CAP = 4 << 30
 TIMINGS = ("ballot_seconds", "ballot_cpu_seconds")
 
 
-def _report(record: Path, options: Options = Options(), **kw: Any) -> dict[str, Any]:
+def _report(record: Path, options: Options, **kw: Any) -> dict[str, Any]:
     report = verify_record(record, options, **kw).to_json()
     for timing in TIMINGS:
         assert report["facts"].pop(timing) >= 0
@@ -216,7 +216,9 @@ def test_a_rerun_with_the_state_file_continues_and_gives_the_same_report(
         verify_record(record, options, source=dying)
     again = _Dying(load_record(record).entries, 0, 0)
     assert _report(record, options, source=again) == reference
-    assert again.given < 2 * entries - entries // 3  # it continued: it did not read everything again
+    assert (
+        again.given < 2 * entries - entries // 3
+    )  # it continued: it did not read everything again
     done = _Dying(load_record(record).entries, 0, 0)
     assert _report(record, options, source=done) == reference
     assert done.given == 0  # a finished state gives the report without reading anything

@@ -212,7 +212,7 @@ def _index(
             "phase": "index",
             "fingerprint": fingerprint,
             "report": Report(),
-            "tree": Frontier(ranges + [(0, 1)]),
+            "tree": Frontier([*ranges, (0, 1)]),
             "offset": 0,
         }
     report: Report = run["report"]
@@ -330,6 +330,8 @@ def _check_election(
             check_tally(report, entries, facts, ceremony, sums)
     with _stage(report, "results"):
         check_channels_and_results(report, entries, facts)
+
+
 @contextmanager
 def _stage(report: Report, check: str) -> Iterator[None]:
     """Run a check; content it cannot even read fails it (the verifier never crashes on it)."""

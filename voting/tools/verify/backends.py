@@ -57,9 +57,7 @@ class Inline:
             yield chunk, leaf, offset, verify_chunk(context, chunk)
 
 
-def _ordered(
-    submit: Any, chunks: Iterable[tuple[Chunk, int, int]], window: int
-) -> Iterator[Any]:
+def _ordered(submit: Any, chunks: Iterable[tuple[Chunk, int, int]], window: int) -> Iterator[Any]:
     """Submit chunks, at most ``window`` in flight, and yield their results in order."""
     flight: collections.deque[tuple[Chunk, int, int, Any]] = collections.deque()
     for chunk, leaf, offset in chunks:
@@ -106,7 +104,9 @@ class Dask:
         try:
             client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            raise SchedulerUnreachable(f"cannot reach the scheduler {self.scheduler}: {exc}") from exc
+            raise SchedulerUnreachable(
+                f"cannot reach the scheduler {self.scheduler}: {exc}"
+            ) from exc
         try:
             threads = sum(client.nthreads().values())
             if threads == 0:

@@ -125,7 +125,12 @@ def check_ballots(
     if resume is None:
         _revote(report, entries, facts)
         state: dict[str, Any] = {
-            "leaf": 0, "offset": 0, "sums": {}, "checked": 0, "cpu": 0.0, "reported": set()
+            "leaf": 0,
+            "offset": 0,
+            "sums": {},
+            "checked": 0,
+            "cpu": 0.0,
+            "reported": set(),
         }
     else:
         state = resume
@@ -164,7 +169,7 @@ def check_ballots(
             report.fail(check, message, [index])
         if keys is not None:
             seen.add(leaf, keys)
-    counted, with_credential = store.counted_stats()
+    counted, _ = store.counted_stats()
     ballots, spoiled_count = store.count("ballot"), store.count("spoiled")
     report.facts["ballots"] = {"cast": ballots, "counted": counted, "audited": spoiled_count}
     report.facts["ballot_cpu_seconds"] = round(state["cpu"], 3)
@@ -205,9 +210,7 @@ def _chunks(
 class _Contents:
     """Every content key seen so far (in the store) and its first leaf: a second one fails."""
 
-    def __init__(
-        self, report: Report, entries: Entries, reported: set[tuple[int, int]]
-    ) -> None:
+    def __init__(self, report: Report, entries: Entries, reported: set[tuple[int, int]]) -> None:
         self.report, self.entries = report, entries
         self.reported = reported
 

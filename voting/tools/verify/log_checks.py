@@ -66,8 +66,7 @@ def check_merkle_root(report: Report, tree: Frontier, checkpoint: Checkpoint) ->
     if tree.size != checkpoint.size:
         report.fail(
             "merkle-root",
-            f"the record has {tree.size} entries but the final checkpoint covers "
-            f"{checkpoint.size}",
+            f"the record has {tree.size} entries but the final checkpoint covers {checkpoint.size}",
         )
     root = tree.root()
     if root != checkpoint.root_hash:

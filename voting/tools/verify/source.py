@@ -21,7 +21,6 @@ make the verifier buffer an unbounded line; such a record is unusable.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,19 +62,6 @@ class EntrySource(Protocol):
     def entries(self, start: int = 0, offset: int = 0) -> Iterator[tuple[int, bytes]]: ...
 
 
-class _LineSource:
-    description = ""
-
-    def _open(self) -> IO[bytes]:
-        raise NotImplementedError
-
-    def entries(self, start: int = 0, offset: int = 0) -> Iterator[tuple[int, bytes]]:
-        with self._open() as stream:
-            if offset:
-                stream.seek(offset)
-            yield from _lines(stream, start, self.description)
-
-
 def _lines(stream: IO[bytes], index: int, name: str) -> Iterator[tuple[int, bytes]]:
     """Split a stream on newlines without ever holding more than one entry and one read."""
     pending = bytearray()
@@ -109,42 +95,28 @@ def _bound(length: int, index: int, name: str) -> None:
         )
 
 
-class DirectorySource(_LineSource):
+class DirectorySource:
     """``entries.jsonl`` of a record directory, read front to back."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = str(path)
 
-    def _open(self) -> IO[bytes]:
-        return open(self.path, "rb")
+    def entries(self, start: int = 0, offset: int = 0) -> Iterator[tuple[int, bytes]]:
+        with open(self.path, "rb") as stream:
+            stream.seek(offset)
+            yield from _lines(stream, start, self.description)
 
 
-class ZipSource(_LineSource):
-    """A member of a record zip file, decompressed as it is read."""
+class ZipSource:
+    """A member of a record zip file, decompressed as it is read (zip64 included)."""
 
     def __init__(self, archive: Path, member: str) -> None:
         self.archive, self.member = archive, member
         self.description = f"{archive}:{member}"
 
-    def _open(self) -> IO[bytes]:
-        archive = zipfile.ZipFile(self.archive)
-        return _Member(archive, archive.open(self.member))
-
-
-class _Member(io.RawIOBase):
-    """A zip member that closes its archive with it (seek decompresses forward)."""
-
-    def __init__(self, archive: zipfile.ZipFile, member: IO[bytes]) -> None:
-        self.archive, self.member = archive, member
-
-    def read(self, size: int = -1) -> bytes:
-        return self.member.read(size)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self.member.seek(offset, whence)
-
-    def close(self) -> None:
-        self.member.close()
-        self.archive.close()
-        super().close()
+    def entries(self, start: int = 0, offset: int = 0) -> Iterator[tuple[int, bytes]]:
+        with zipfile.ZipFile(self.archive) as archive, archive.open(self.member) as stream:
+            if offset:
+                stream.seek(offset)  # decompresses up to there: a zip has no index inside
+            yield from _lines(stream, start, self.description)

@@ -69,7 +69,7 @@ class Store:
 
     def snapshot(self) -> dict[str, Any] | None:
         row = self.db.execute("SELECT value FROM progress WHERE name = 'run'").fetchone()
-        return pickle.loads(row[0]) if row else None
+        return pickle.loads(row[0]) if row else None  # noqa: S301 (the user's own state file)
 
     def save(self, snapshot: dict[str, Any]) -> None:
         """Commit the snapshot together with every row written since the last one."""
@@ -90,7 +90,8 @@ class Store:
 
     def add_casting(self, leaf: int, kind: str, credential: str | None) -> None:
         self.db.execute(
-            "INSERT INTO casting (leaf, kind, credential) VALUES (?, ?, ?)", (leaf, kind, credential)
+            "INSERT INTO casting (leaf, kind, credential) VALUES (?, ?, ?)",
+            (leaf, kind, credential),
         )
 
     def record(self, leaf: int) -> dict[str, Any] | None:
@@ -171,7 +172,9 @@ class Store:
         )
         return [unit for (unit,) in rows]
 
-    def casting_from(self, leaf: int, page: int = 4096) -> Iterator[tuple[int, str, str | None, bool]]:
+    def casting_from(
+        self, leaf: int, page: int = 4096
+    ) -> Iterator[tuple[int, str, str | None, bool]]:
         """(leaf, kind, unit, counted) of every casting leaf from ``leaf`` on, in order."""
         while True:
             rows = self.db.execute(
@@ -195,7 +198,9 @@ class Store:
         return int(row[0])
 
     def defer(self, leaf: int, result: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO deferred VALUES (?, ?)", (leaf, pickle.dumps(result)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO deferred VALUES (?, ?)", (leaf, pickle.dumps(result))
+        )
 
     def deferred(self) -> Iterator[tuple[int, Any]]:
         last = -1
@@ -204,7 +209,7 @@ class Store:
                 "SELECT leaf, result FROM deferred WHERE leaf > ? ORDER BY leaf LIMIT 1024", (last,)
             ).fetchall()
             for leaf, blob in rows:
-                yield leaf, pickle.loads(blob)
+                yield leaf, pickle.loads(blob)  # noqa: S301 (the user's own state file)
             if len(rows) < 1024:
                 return
             last = rows[-1][0]
@@ -223,9 +228,7 @@ class CredentialMap(MutableMapping[str, str]):
         return {}  # reattached to the store on resume (never pickled with its connection)
 
     def __getitem__(self, key: str) -> str:
-        row = self.store.db.execute(
-            "SELECT unit FROM credentials WHERE key = ?", (key,)
-        ).fetchone()
+        row = self.store.db.execute("SELECT unit FROM credentials WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(key)
         return str(row[0])
