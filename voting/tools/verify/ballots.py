@@ -49,8 +49,10 @@ from crypto.elgamal import Ciphertext
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError
 from crypto.group import Point
+from crypto.merkle import leaf_hash
 from voting.tools.verify.manifest_checks import ElectionFacts
 from voting.tools.verify.manifest_checks import SpecTuple
+from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
 from voting.tools.verify.source import EntrySource
 from voting.tools.verify.store import Store
@@ -59,7 +61,7 @@ from voting.tools.verify.structure import Entries
 if TYPE_CHECKING:
     from voting.tools.verify.backends import Backend
 
-__all__ = ["BallotSums", "check_ballots", "verify_chunk"]
+__all__ = ["BallotSums", "UnstableSource", "check_ballots", "verify_chunk"]
 
 Sums = dict[str, dict[str, list[bytes]]]
 """unit → question → the sum of the counted ballots' ciphertexts per option (64 bytes each)"""
@@ -197,7 +199,14 @@ def _chunks(
         offset += len(data) + 1
         if pending is None or pending[0] != leaf:
             continue
-        _, kind, unit, counted = pending
+        _, kind, unit, counted, hashed = pending
+        if leaf_hash(data) != hashed:
+            raise UnstableSource(
+                f"{source.description} gave leaf {leaf} different bytes when the ballots were "
+                "checked than when the entries were hashed: the entry source is not stable "
+                "(a changing file, or a server showing the verifier two logs); nothing "
+                "it gives can be relied on"
+            )
         chunk.append(_Task(leaf, data, kind, unit, counted))
         pending = next(casting, None)
         if len(chunk) >= size:
@@ -205,6 +214,10 @@ def _chunks(
             chunk = []
     if chunk:
         yield chunk, leaf + 1, offset
+
+
+class UnstableSource(UnusableRecord):
+    """The entry source gave a ballot's leaf other bytes on the second pass than on the first."""
 
 
 class _Contents:

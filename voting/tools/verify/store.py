@@ -7,7 +7,8 @@ file (a temporary file, or ``--state FILE`` to resume):
 - ``records``: the non-ballot entries (lifecycle, ceremony, manifest,
   credential lists, tally, results), raw bytes, parsed again on demand;
 - ``casting``: one row per ``ballot`` or ``spoiled`` leaf: its type, its
-  credential and whether it is the counted ballot of that credential;
+  credential, its leaf hash (the second pass must be given the same bytes)
+  and whether it is the counted ballot of that credential;
 - ``credentials``: every registered credential and its unit;
 - ``content``: a 16-byte digest of every ballot content key and the first
   leaf that held it (the replay check, :mod:`voting.tools.verify.ballots`);
@@ -39,7 +40,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (leaf INTEGER PRIMARY KEY, kind TEXT, data BLOB);
 CREATE INDEX IF NOT EXISTS records_kind ON records (kind, leaf);
 CREATE TABLE IF NOT EXISTS casting (
-    leaf INTEGER PRIMARY KEY, kind TEXT NOT NULL, credential TEXT, counted INTEGER DEFAULT 0
+    leaf INTEGER PRIMARY KEY, kind TEXT NOT NULL, credential TEXT, hash BLOB NOT NULL,
+    counted INTEGER DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS casting_credential ON casting (credential, leaf);
 CREATE TABLE IF NOT EXISTS credentials (key TEXT PRIMARY KEY, unit TEXT NOT NULL) WITHOUT ROWID;
@@ -88,10 +90,10 @@ class Store:
     def add_record(self, leaf: int, kind: str | None, data: bytes | None) -> None:
         self.db.execute("INSERT INTO records VALUES (?, ?, ?)", (leaf, kind, data))
 
-    def add_casting(self, leaf: int, kind: str, credential: str | None) -> None:
+    def add_casting(self, leaf: int, kind: str, credential: str | None, leaf_hash: bytes) -> None:
         self.db.execute(
-            "INSERT INTO casting (leaf, kind, credential) VALUES (?, ?, ?)",
-            (leaf, kind, credential),
+            "INSERT INTO casting (leaf, kind, credential, hash) VALUES (?, ?, ?, ?)",
+            (leaf, kind, credential, leaf_hash),
         )
 
     def record(self, leaf: int) -> dict[str, Any] | None:
@@ -174,17 +176,17 @@ class Store:
 
     def casting_from(
         self, leaf: int, page: int = 4096
-    ) -> Iterator[tuple[int, str, str | None, bool]]:
-        """(leaf, kind, unit, counted) of every casting leaf from ``leaf`` on, in order."""
+    ) -> Iterator[tuple[int, str, str | None, bool, bytes]]:
+        """(leaf, kind, unit, counted, leaf hash) of every casting leaf from ``leaf`` on."""
         while True:
             rows = self.db.execute(
-                "SELECT c.leaf, c.kind, r.unit, c.counted FROM casting c "
+                "SELECT c.leaf, c.kind, r.unit, c.counted, c.hash FROM casting c "
                 "LEFT JOIN credentials r ON r.key = c.credential WHERE c.leaf >= ? "
                 "ORDER BY c.leaf LIMIT ?",
                 (leaf, page),
             ).fetchall()
             for row in rows:
-                yield row[0], row[1], row[2], bool(row[3])
+                yield row[0], row[1], row[2], bool(row[3]), row[4]
             if len(rows) < page:
                 return
             leaf = rows[-1][0] + 1

@@ -21,6 +21,7 @@ from typing import Any
 
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding
+from crypto.merkle import leaf_hash
 from voting.tools.verify.report import Report
 from voting.tools.verify.store import Store
 
@@ -138,7 +139,8 @@ def index_entry(report: Report, store: Store, index: int, data: bytes) -> None:
     if kind in CASTING_TYPES:
         ballot = record.get("ballot")
         credential = ballot.get("credential") if isinstance(ballot, dict) else None
-        store.add_casting(index, kind, credential if isinstance(credential, str) else None)
+        credential = credential if isinstance(credential, str) else None
+        store.add_casting(index, kind, credential, leaf_hash(data))
     else:
         store.add_record(index, kind, data)
 
