@@ -23,8 +23,11 @@ Then ``python -m voting.verify --json`` runs on it in a child process:
 Figures: ``peak_rss_mb`` (the verifier's main process, ``ru_maxrss``),
 ``peak_worker_rss_mb`` (the largest worker process), ``ballots_per_core_s``
 (ballots over the CPU seconds the workers spent on them: per core, load
-independent), ``ballots_per_s`` (wall clock, says the load), and whether the
-two backends' reports are identical (timing facts aside). The load
+independent), ``ballots_per_s`` (wall clock, says the load),
+``coordinator_cpu_ms_per_ballot`` (the CPU time of the verifier's main
+process: both passes' hashing, parsing, SQLite and the ordered checks, per
+ballot: what more workers cannot shorten), and whether the two backends'
+reports are identical (timing facts aside). The load
 (``os.getloadavg``) is printed with the figures: the machine is shared.
 """
 
@@ -195,6 +198,8 @@ _PROBE = (
     "code = main(sys.argv[1:]); "
     "print(json.dumps({'code': code, "
     "'self_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "'self_cpu_s': resource.getrusage(resource.RUSAGE_SELF).ru_utime "
+    "+ resource.getrusage(resource.RUSAGE_SELF).ru_stime, "
     "'children_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}), file=sys.stderr)"
 )
 
@@ -265,6 +270,7 @@ def _figures(name: str, run: dict[str, Any], ballots: int) -> dict[str, Any]:
         f"{name}_seconds": round(run["seconds"], 1),
         f"{name}_ballots_per_s": round(ballots / run["seconds"], 1),
         f"{name}_peak_rss_mb": round(run["self_kb"] / 1024, 1),
+        f"{name}_coordinator_cpu_ms_per_ballot": round(1000 * run["self_cpu_s"] / ballots, 3),
     }
     if name == "processes":
         out["ballots_per_core_s"] = round(ballots / cpu, 1) if cpu else None
