@@ -232,6 +232,14 @@ def test_a_state_file_of_other_options_is_refused(rehearsed: Rehearsed, tmp_path
         verify_record(record, Options(jobs=1, state=state, witnesses=2))
 
 
+def test_a_state_file_that_is_not_one_is_named(rehearsed: Rehearsed, tmp_path: Path) -> None:
+    state = tmp_path / "notes.txt"
+    state.write_text("my notes, not a database\n" * 100)
+    with pytest.raises(UnusableRecord, match=r"cannot use .*notes\.txt as the verifier's state"):
+        verify_record(rehearsed[0].record, Options(jobs=1, state=state))
+    assert state.read_text().startswith("my notes")
+
+
 # --- backends ---------------------------------------------------------------------------
 
 

@@ -34,7 +34,14 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CredentialMap", "Store"]
+from voting.tools.verify.record import UnusableRecord
+
+__all__ = ["CredentialMap", "Store", "UnusableState"]
+
+
+class UnusableState(UnusableRecord):
+    """The ``--state`` file cannot be opened or is not a SQLite database of the verifier."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (leaf INTEGER PRIMARY KEY, kind TEXT, data BLOB);
@@ -56,11 +63,14 @@ class Store:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.db = sqlite3.connect(":memory:" if path is None else str(path))
-        self.db.execute("PRAGMA journal_mode = WAL" if path else "PRAGMA journal_mode = MEMORY")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.executescript(_SCHEMA)
-        self.db.commit()
+        try:
+            self.db = sqlite3.connect(":memory:" if path is None else str(path))
+            self.db.execute("PRAGMA journal_mode = WAL" if path else "PRAGMA journal_mode = MEMORY")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript(_SCHEMA)
+            self.db.commit()
+        except sqlite3.Error as exc:
+            raise UnusableState(f"cannot use {path} as the verifier's state file: {exc}") from exc
         self.size = 0
         self._record = functools.lru_cache(maxsize=16)(self._load)
 
