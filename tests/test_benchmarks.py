@@ -101,3 +101,15 @@ def test_group_commit_bench_reports_grouped_and_single_appends() -> None:
     assert single["mean_batch"] == 1.0 and single["appended"] > 0
     assert figures["log_size_after"] > grouped["appended"] + single["appended"]
     assert len(grouped["load_average_before"]) == 3
+
+
+def test_verify_bench_reports_memory_and_ballots_per_core() -> None:
+    # A handful of generated voters (the figures of issue 15 come from 100,000);
+    # the Dask run is covered by tests/voting/test_verify_stream.py.
+    figures = _run("verify_bench.py", "--ballots", "6", "--jobs", "1", "--no-dask")
+    assert figures["valid"] is True and figures["ballots"] == 6
+    assert 0 < figures["processes_peak_rss_mb"] < 500
+    assert (
+        figures["ballots_per_core_s"] > 0 and figures["processes_coordinator_cpu_ms_per_ballot"] > 0
+    )
+    assert len(figures["load_before"]) == 3

@@ -1,5 +1,10 @@
 """``python -m voting.verify RECORD [--log-key KEY] [--roster FILE] [--json]`` (docs/verifier.md).
 
+``--jobs N`` checks the ballots in N worker processes (default: every core),
+``--scheduler tcp://HOST:PORT`` on the workers of a Dask cluster instead;
+``--state FILE`` keeps the progress there, and the same command again
+continues where an interrupted run stopped.
+
 Exit codes: 0 the record is valid, 1 it is not (each failed check is named
 with the leaf indexes of the entries involved), 2 the input is unusable.
 """
@@ -19,6 +24,7 @@ from crypto.witness import RosterMember
 from crypto.witness import parse_pinned_roster
 from crypto.witness.cosignature import CosignerKey
 from voting.tools.verify import Options
+from voting.tools.verify import SchedulerUnreachable
 from voting.tools.verify import UnusableRecord
 from voting.tools.verify import verify_record
 
@@ -80,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="worker processes (default: all cores)",
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="check the ballots on the workers of this Dask distributed scheduler "
+        "(each worker needs Urna installed) instead of local processes",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the run's progress in FILE (SQLite): run the same command again to "
+        "continue after an interruption (default: a temporary file, deleted at the end)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--log-key", help="the log's verifier key as you obtained it (else the record's is used)"
@@ -137,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         roster=roster,
         cosigners=cosigners,
         tiles=args.tiles,
+        scheduler=args.scheduler,
+        state=args.state,
     )
     started = time.monotonic()
     try:
@@ -145,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         if bar:
             bar.close()
         print(f"error: unusable record: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except SchedulerUnreachable as exc:
+        if bar:
+            bar.close()
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     if bar:
         bar.close()

@@ -18,19 +18,25 @@ The re-vote policy picks the counted ballot of each credential (the first or
 the last). The homomorphic sums of the counted ballots, per unit and
 question, are what the encrypted-totals records must hold.
 
-Ballots are verified in chunks by ``jobs`` worker processes; each chunk
-returns its failures and its partial sums, so nothing large travels back.
+Ballots are streamed from the record's entry source a second time (the first
+pass indexed them into the store: type, credential, counted or not) and
+verified in chunks by a backend (:mod:`voting.tools.verify.backends`: this
+process, worker processes, or a Dask cluster); each chunk returns its
+failures, its content keys and its partial sums, so nothing large travels
+back. Results are applied in leaf order whatever the backend, so the report
+is the same.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
 
 from crypto.ballot import Ballot
 from crypto.ballot import BallotSecrets
@@ -43,14 +49,20 @@ from crypto.elgamal import Ciphertext
 from crypto.encoding import canonical_json
 from crypto.errors import CryptoError
 from crypto.group import Point
+from crypto.merkle import leaf_hash
 from voting.tools.verify.manifest_checks import ElectionFacts
 from voting.tools.verify.manifest_checks import SpecTuple
+from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
+from voting.tools.verify.source import EntrySource
+from voting.tools.verify.store import Store
 from voting.tools.verify.structure import Entries
 
-__all__ = ["BallotSums", "check_ballots"]
+if TYPE_CHECKING:
+    from voting.tools.verify.backends import Backend
 
-CHUNK = 25
+__all__ = ["BallotSums", "UnstableSource", "check_ballots", "verify_chunk"]
+
 Sums = dict[str, dict[str, list[bytes]]]
 """unit → question → the sum of the counted ballots' ciphertexts per option (64 bytes each)"""
 
@@ -75,8 +87,9 @@ class _Task:
 @dataclass
 class _ChunkResult:
     failures: list[tuple[str, str, int]] = field(default_factory=list)
-    keys: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
-    """(leaf, content keys) of every record whose ballot parsed"""
+    keys: list[tuple[int, tuple[bytes, ...]]] = field(default_factory=list)
+    """(leaf, content keys) of every record whose ballot parsed: the first 16 bytes of
+    each SHA-256 key (:func:`crypto.ballot.content_keys`), enough to tell them apart"""
     sums: Sums = field(default_factory=dict)
     checked: int = 0
     cpu_seconds: float = 0.0
@@ -90,59 +103,135 @@ class BallotSums:
     sums: dict[str, dict[str, list[Ciphertext]]]
 
 
+Chunk = list["_Task"]
+
+
 def check_ballots(
     report: Report,
     entries: Entries,
-    raw: tuple[bytes, ...],
+    source: EntrySource,
     facts: ElectionFacts,
     *,
-    jobs: int,
+    backend: Backend,
     progress: Callable[[int], None],
+    resume: dict[str, Any] | None = None,
+    checkpoint: Callable[[dict[str, Any]], None] = lambda state: None,
 ) -> BallotSums:
-    """Verify every ballot and audit; return the counted ballots' sums."""
-    counted_leaves = _revote(report, entries, facts)
-    tasks = list(_tasks(entries, raw, facts, counted_leaves))
-    for unit in {t.unit for t in tasks if t.unit is not None}:
+    """Verify every ballot and audit, streaming them from ``source``; return the counted sums.
+
+    ``checkpoint(state)`` is called every so often with what a later call
+    needs as ``resume`` to continue after the last leaf it covers (the caller
+    saves it with the store's rows); ``resume`` None starts from leaf 0.
+    """
+    store = entries.store
+    if resume is None:
+        _revote(report, entries, facts)
+        state: dict[str, Any] = {
+            "leaf": 0,
+            "offset": 0,
+            "sums": {},
+            "checked": 0,
+            "cpu": 0.0,
+            "reported": set(),
+        }
+    else:
+        state = resume
+    for unit in store.units_cast():
         facts.questions_of(unit)
     context = _Context(facts.vote_day, facts.manifest_hash, facts.public_key, facts.unit_questions)
-    chunks = [tasks[i : i + CHUNK] for i in range(0, len(tasks), CHUNK)]
-    total = _ChunkResult()
-    seen = _Contents(report, entries)
-    for result in _run(context, chunks, jobs):
-        for check, message, index in result.failures:
-            report.fail(check, message, [index])
+    seen = _Contents(report, entries, state["reported"])
+    last_save = time.monotonic()
+    for chunk, end_leaf, end_offset, result in backend.run(
+        context, _chunks(source, store, state["leaf"], state["offset"], backend.chunk)
+    ):
+        spoiled = {t.index for t in chunk if t.kind == "spoiled"}
+        later: dict[int, tuple[list[tuple[str, str, int]], tuple[bytes, ...] | None]] = {}
+        for failure in result.failures:
+            if failure[2] in spoiled:
+                later.setdefault(failure[2], ([], None))[0].append(failure)
+            else:
+                report.fail(failure[0], failure[1], [failure[2]])
         for leaf, keys in result.keys:
-            seen.add(leaf, keys)
-        _add_sums(total.sums, result.sums)
-        total.checked += result.checked
-        total.cpu_seconds += result.cpu_seconds
+            if leaf in spoiled:
+                later[leaf] = (later.get(leaf, ([], None))[0], keys)
+            else:
+                seen.add(leaf, keys)
+        for leaf, held in later.items():
+            store.defer(leaf, held)
+        _add_sums(state["sums"], result.sums)
+        state["checked"] += result.checked
+        state["cpu"] += result.cpu_seconds
+        state["leaf"], state["offset"] = end_leaf, end_offset
         progress(result.checked)
-    counted: dict[str, int] = {}
-    for leaf in counted_leaves:
-        home = facts.credentials.get(_credential(entries, leaf) or "")
-        if home is not None:
-            counted[home] = counted.get(home, 0) + 1
-    ballots, spoiled = len(entries.of("ballot")), len(entries.of("spoiled"))
-    report.facts["ballots"] = {"cast": ballots, "counted": len(counted_leaves), "audited": spoiled}
-    report.facts["ballot_cpu_seconds"] = round(total.cpu_seconds, 3)
+        if time.monotonic() - last_save > CHECKPOINT_SECONDS:
+            checkpoint(state)
+            last_save = time.monotonic()
+    for leaf, (failures, keys) in store.deferred():
+        for check, message, index in failures:
+            report.fail(check, message, [index])
+        if keys is not None:
+            seen.add(leaf, keys)
+    counted, _ = store.counted_stats()
+    ballots, spoiled_count = store.count("ballot"), store.count("spoiled")
+    report.facts["ballots"] = {"cast": ballots, "counted": counted, "audited": spoiled_count}
+    report.facts["ballot_cpu_seconds"] = round(state["cpu"], 3)
     report.done("ballots", f"{ballots} ballots verified")
-    report.done("spoiled", f"{spoiled} audited ballots verified, none counted")
-    return BallotSums(counted=counted, sums={u: _decode(s) for u, s in total.sums.items()})
+    report.done("spoiled", f"{spoiled_count} audited ballots verified, none counted")
+    return BallotSums(
+        counted=store.counted_per_unit(),
+        sums={u: _decode(s) for u, s in state["sums"].items()},
+    )
+
+
+CHECKPOINT_SECONDS = 5.0
+"""How often the ballot pass saves its progress for a resume (with ``--state``)."""
+
+
+def _chunks(
+    source: EntrySource, store: Store, start: int, offset: int, size: int
+) -> Iterator[tuple[Chunk, int, int]]:
+    """Chunks of ballot tasks from leaf ``start`` on: (tasks, next leaf, its byte offset)."""
+    casting = store.casting_from(start)
+    pending = next(casting, None)
+    chunk: Chunk = []
+    leaf = start
+    for leaf, data in source.entries(start, offset):
+        offset += len(data) + 1
+        if pending is None or pending[0] != leaf:
+            continue
+        _, kind, unit, counted, hashed = pending
+        if leaf_hash(data) != hashed:
+            raise UnstableSource(
+                f"{source.description} gave leaf {leaf} different bytes when the ballots were "
+                "checked than when the entries were hashed: the entry source is not stable "
+                "(a changing file, or a server showing the verifier two logs); nothing "
+                "it gives can be relied on"
+            )
+        chunk.append(_Task(leaf, data, kind, unit, counted))
+        pending = next(casting, None)
+        if len(chunk) >= size:
+            yield chunk, leaf + 1, offset
+            chunk = []
+    if chunk:
+        yield chunk, leaf + 1, offset
+
+
+class UnstableSource(UnusableRecord):
+    """The entry source gave a ballot's leaf other bytes on the second pass than on the first."""
 
 
 class _Contents:
-    """Every content key seen so far and its first leaf: a second appearance fails."""
+    """Every content key seen so far (in the store) and its first leaf: a second one fails."""
 
-    def __init__(self, report: Report, entries: Entries) -> None:
+    def __init__(self, report: Report, entries: Entries, reported: set[tuple[int, int]]) -> None:
         self.report, self.entries = report, entries
-        self.first: dict[str, int] = {}
-        self.reported: set[tuple[int, int]] = set()
+        self.reported = reported
 
-    def add(self, leaf: int, keys: tuple[str, ...]) -> None:
+    def add(self, leaf: int, keys: tuple[bytes, ...]) -> None:
         if len(set(keys)) != len(keys):
             self._fail(leaf, leaf)
         for key in keys:
-            other = self.first.setdefault(key, leaf)
+            other = self.entries.store.first_holder(key, leaf)
             if other != leaf:
                 self._fail(min(other, leaf), max(other, leaf))
 
@@ -162,68 +251,28 @@ class _Contents:
         )
 
 
-def _credential(entries: Entries, leaf: int) -> str | None:
-    record = entries.records[leaf] or {}
-    ballot = record.get("ballot")
-    credential = ballot.get("credential") if isinstance(ballot, dict) else None
-    return credential if isinstance(credential, str) else None
-
-
-def _revote(report: Report, entries: Entries, facts: ElectionFacts) -> set[int]:
-    """The counted ballot of each credential under the policy (log order decides)."""
-    chosen: dict[str, int] = {}
-    repeated: dict[str, list[int]] = {}
-    for leaf in entries.of("ballot"):
-        credential = _credential(entries, leaf)
-        if credential is None:
-            continue
-        repeated.setdefault(credential, []).append(leaf)
-        if facts.revote_policy == "last-counts" or credential not in chosen:
-            chosen[credential] = leaf
-    again = {c: leaves for c, leaves in repeated.items() if len(leaves) > 1}
-    if facts.revote_policy == "first-counts":
-        for credential, leaves in again.items():
+def _revote(report: Report, entries: Entries, facts: ElectionFacts) -> None:
+    """Mark the counted ballot of each credential under the policy (log order decides)."""
+    store = entries.store
+    store.mark_counted(facts.revote_policy)
+    superseded = 0
+    for credential, leaves in store.repeated():
+        superseded += len(leaves) - 1
+        if facts.revote_policy == "first-counts":
             report.fail(
                 "revote-policy",
                 f"credential {credential[:16]}… cast {len(leaves)} ballots under first-counts: "
                 "only the first may be on the log",
                 leaves,
             )
-    superseded = sum(len(v) - 1 for v in again.values())
+    counted, _ = store.counted_stats()
     report.done(
         "revote-policy",
-        f"{facts.revote_policy}: {len(chosen)} ballots counted, {superseded} superseded",
+        f"{facts.revote_policy}: {counted} ballots counted, {superseded} superseded",
     )
-    return set(chosen.values())
 
 
-def _tasks(
-    entries: Entries, raw: tuple[bytes, ...], facts: ElectionFacts, counted: set[int]
-) -> Iterator[_Task]:
-    for kind in ("ballot", "spoiled"):
-        for leaf in entries.of(kind):
-            record = entries.records[leaf] or {}
-            ballot = record.get("ballot")
-            credential = ballot.get("credential") if isinstance(ballot, dict) else None
-            unit = facts.credentials.get(credential) if isinstance(credential, str) else None
-            yield _Task(leaf, raw[leaf], kind, unit, leaf in counted)
-
-
-def _run(context: _Context, chunks: list[list[_Task]], jobs: int) -> Iterator[_ChunkResult]:
-    if jobs <= 1 or len(chunks) <= 1:
-        for chunk in chunks:
-            yield _verify_chunk(context, chunk)
-        return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(min(jobs, len(chunks))) as pool:
-        yield from pool.imap_unordered(_verify_chunk_star, [(context, c) for c in chunks])
-
-
-def _verify_chunk_star(args: tuple[_Context, list[_Task]]) -> _ChunkResult:
-    return _verify_chunk(*args)
-
-
-def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
+def verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
     """Worker: verify a chunk of ballots and audits (pure; runs in a child process)."""
     election = ElectionContext(
         context.vote_day, context.manifest_hash, Point.from_bytes(context.public_key)
@@ -239,7 +288,8 @@ def _verify_chunk(context: _Context, chunk: list[_Task]) -> _ChunkResult:
             result.failures.append((exc.check or check, str(exc), task.index))
             ballot = exc.ballot
         if ballot is not None:
-            result.keys.append((task.index, content_keys(ballot)))
+            digests = tuple(bytes.fromhex(key)[:16] for key in content_keys(ballot))
+            result.keys.append((task.index, digests))
         if ballot is not None and task.counted and task.unit is not None:
             _accumulate(result.sums.setdefault(task.unit, {}), ballot)
         result.checked += 1

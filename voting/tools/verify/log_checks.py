@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from voting.tools.verify.record import RecordFiles
 from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.report import Report
 from voting.tools.verify.structure import Entries
+from voting.tools.verify.tree import Frontier
 
 __all__ = [
     "check_checkpoint",
@@ -43,6 +43,8 @@ __all__ = [
     "check_receipt",
     "check_roster_records",
     "check_witnesses",
+    "read_receipt",
+    "receipt_ranges",
 ]
 
 
@@ -62,22 +64,21 @@ def unverified_checkpoint(note: str) -> Checkpoint:
         raise UnusableRecord(f"checkpoint.txt is not a checkpoint note: {exc}") from exc
 
 
-def check_merkle_root(report: Report, leaf_hashes: Sequence[bytes], checkpoint: Checkpoint) -> None:
+def check_merkle_root(report: Report, tree: Frontier, checkpoint: Checkpoint) -> None:
     """(1) The entries' RFC 9162 tree hash is the checkpoint's, at its size."""
-    if len(leaf_hashes) != checkpoint.size:
+    if tree.size != checkpoint.size:
         report.fail(
             "merkle-root",
-            f"the record has {len(leaf_hashes)} entries but the final checkpoint covers "
-            f"{checkpoint.size}",
+            f"the record has {tree.size} entries but the final checkpoint covers {checkpoint.size}",
         )
-    root = merkle.root_hash(leaf_hashes)
+    root = tree.root()
     if root != checkpoint.root_hash:
         report.fail(
             "merkle-root",
             f"the entries hash to root {root.hex()}, the final checkpoint says "
             f"{checkpoint.root_hash.hex()}: an entry was changed, removed, added or moved",
         )
-    report.done("merkle-root", f"{len(leaf_hashes)} entries, root {root.hex()[:16]}…")
+    report.done("merkle-root", f"{tree.size} entries, root {root.hex()[:16]}…")
 
 
 def check_checkpoint(report: Report, note: str, key: VerifierKey, pinned_key: str | None) -> bool:
@@ -325,40 +326,63 @@ def _check_cosigner_records(report: Report, files: RecordFiles, entries: Entries
             )
 
 
-def check_receipt(
-    report: Report,
-    receipt_path: Path,
-    leaf_hashes: Sequence[bytes],
-    files: RecordFiles,
-    key: VerifierKey,
-) -> None:
-    """A voter's receipt: its leaf is in the final tree, and its checkpoint is a prefix."""
+def read_receipt(path: Path) -> Receipt:
+    """The voter's receipt file (unreadable: the input is unusable)."""
     try:
-        data = json.loads(receipt_path.read_text())
-        receipt = Receipt.from_json(data)
+        return Receipt.from_json(json.loads(path.read_text()))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, CryptoError) as exc:
-        raise UnusableRecord(f"cannot read the receipt {receipt_path}: {exc}") from exc
+        raise UnusableRecord(f"cannot read the receipt {path}: {exc}") from exc
+
+
+def receipt_ranges(receipt: Receipt, final: Checkpoint) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes :func:`check_receipt` needs (the leaf and its proof)."""
+    ranges = [(receipt.index, receipt.index + 1)] if receipt.index < final.size else []
+    try:
+        if receipt.checkpoint is None:
+            ranges += merkle.inclusion_proof_ranges(receipt.index, final.size)
+        else:
+            own = unverified_checkpoint(receipt.checkpoint)
+            ranges += merkle.consistency_proof_ranges(own.size, final.size)
+    except (ValueError, UnusableRecord):
+        pass  # check_receipt reports it
+    return ranges
+
+
+def check_receipt(
+    report: Report, receipt: Receipt, tree: Frontier, files: RecordFiles, key: VerifierKey
+) -> None:
+    """A voter's receipt: its leaf is in the final tree, and its checkpoint is a prefix.
+
+    ``tree`` is the frontier made with :func:`receipt_ranges`: it holds the
+    receipt's leaf hash and the hashes its proof is made of.
+    """
     final = unverified_checkpoint(files.checkpoint)
     index = receipt.index
     try:
-        if index >= len(leaf_hashes) or leaf_hashes[index] != receipt.leaf_hash:
+        if index >= tree.size or tree.leaf(index) != receipt.leaf_hash:
             raise InvalidEncoding(
                 f"the record has no entry with tracking code hash {receipt.leaf_hash.hex()} "
                 f"at leaf {index}"
             )
+        if tree.size != final.size:
+            raise InvalidEncoding(
+                f"the record has {tree.size} entries, its final checkpoint covers {final.size}"
+            )
         if receipt.checkpoint is None:
-            proof = merkle.inclusion_proof(leaf_hashes, index)
+            ranges = merkle.inclusion_proof_ranges(index, final.size)
+            proof = [tree.range_root(a, b) for a, b in ranges]
             verify_receipt(receipt, files.checkpoint, key, inclusion_proof=proof)
         else:
             own = unverified_checkpoint(receipt.checkpoint)
-            if own.size > len(leaf_hashes):
+            if own.size > tree.size:
                 raise InvalidEncoding(
                     f"the receipt's checkpoint (size {own.size}) is beyond the record's "
-                    f"{len(leaf_hashes)} entries"
+                    f"{tree.size} entries"
                 )
-            proof = merkle.consistency_proof(leaf_hashes[: final.size], own.size)
+            ranges = merkle.consistency_proof_ranges(own.size, final.size)
+            proof = [tree.range_root(a, b) for a, b in ranges]
             verify_receipt(receipt, files.checkpoint, key, consistency_proof=proof)
-    except (CryptoError, UnusableRecord) as exc:
+    except (CryptoError, UnusableRecord, ValueError) as exc:
         report.fail("receipt", f"the receipt is not in this record: {exc}", [index])
         return
     report.facts["receipt"] = {"index": index, "type": "found"}

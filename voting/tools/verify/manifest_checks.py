@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -43,8 +44,8 @@ class ElectionFacts:
     units: dict[str, dict[str, Any]]
     questions: list[dict[str, Any]]
     unit_questions: dict[str, tuple[SpecTuple, ...]] = field(default_factory=dict)
-    credentials: dict[str, str] = field(default_factory=dict)
-    """public key (hex) → unit ref"""
+    credentials: MutableMapping[str, str] = field(default_factory=dict)
+    """public key (hex) → unit ref (the streaming verifier keeps it on disk)"""
     credential_units: dict[str, int] = field(default_factory=dict)
     """unit ref → number of credentials"""
 

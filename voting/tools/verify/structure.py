@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
 from crypto.encoding import canonical_json
 from crypto.errors import InvalidEncoding
+from crypto.merkle import leaf_hash
 from voting.tools.verify.report import Report
+from voting.tools.verify.store import Store
 
 __all__ = [
     "LIFECYCLE",
@@ -30,6 +32,8 @@ __all__ = [
     "RECORD_TYPES",
     "Entries",
     "check_sequence",
+    "finish_entries",
+    "index_entry",
     "parse_entries",
 ]
 
@@ -155,39 +159,80 @@ DEFERRED = CASTING_TYPES
 """Types whose canonical form the ballot workers check (they parse them anyway)."""
 
 
+class Records:
+    """The parsed entries by leaf, read back from the store on demand (a read-only sequence).
+
+    A ``ballot`` or ``spoiled`` leaf reads as ``{"type": kind}`` only: the
+    ballot workers parse those; an entry that did not parse reads as None.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __getitem__(self, leaf: int) -> dict[str, Any] | None:
+        if not 0 <= leaf < self.store.size:
+            raise IndexError(leaf)
+        return self.store.record(leaf)
+
+    def __len__(self) -> int:
+        return self.store.size
+
+    def __bool__(self) -> bool:
+        return self.store.size > 0
+
+
 @dataclass
 class Entries:
-    """The parsed entries: each record (None if unparsable) and the indexes by type."""
+    """The parsed entries (kept in the store) and the lifecycle records' leaves."""
 
-    records: list[dict[str, Any] | None]
-    by_type: dict[str, list[int]] = field(default_factory=dict)
+    store: Store
     lifecycle: dict[str, int] = field(default_factory=dict)
     """leaf index of each lifecycle record type that is present"""
 
+    @property
+    def records(self) -> Records:
+        return Records(self.store)
+
     def of(self, kind: str) -> list[int]:
-        return self.by_type.get(kind, [])
+        return self.store.of(kind)
 
     def first(self, kind: str) -> int | None:
         indexes = self.of(kind)
         return indexes[0] if indexes else None
 
 
-def parse_entries(report: Report, raw: Sequence[bytes]) -> Entries:
+def parse_entries(report: Report, raw: Iterable[bytes], store: Store | None = None) -> Entries:
     """JSON-decode every entry; check the non-ballot ones are canonical with a known type."""
-    entries = Entries(records=[])
+    entries = Entries(store or Store())
     for index, data in enumerate(raw):
-        record = _decode(report, index, data)
-        entries.records.append(record)
-        if record is None:
-            continue
-        kind = record["type"]
-        if kind not in RECORD_TYPES:
-            report.fail("entries", f"entry of unknown type {kind!r}", [index])
-        elif kind not in DEFERRED:
-            _check_keys(report, index, kind, record)
-        entries.by_type.setdefault(kind, []).append(index)
-    report.done("entries", f"{len(raw)} entries")
+        index_entry(report, entries.store, index, data)
+    finish_entries(report, entries)
     return entries
+
+
+def index_entry(report: Report, store: Store, index: int, data: bytes) -> None:
+    """Parse one entry into the store (the streaming verifier's first pass, entry by entry)."""
+    record = _decode(report, index, data)
+    store.size = index + 1
+    if record is None:
+        store.add_record(index, None, None)
+        return
+    kind = record["type"]
+    if kind not in RECORD_TYPES:
+        report.fail("entries", f"entry of unknown type {kind!r}", [index])
+    elif kind not in DEFERRED:
+        _check_keys(report, index, kind, record)
+    if kind in CASTING_TYPES:
+        ballot = record.get("ballot")
+        credential = ballot.get("credential") if isinstance(ballot, dict) else None
+        credential = credential if isinstance(credential, str) else None
+        store.add_casting(index, kind, credential, leaf_hash(data))
+    else:
+        store.add_record(index, kind, data)
+
+
+def finish_entries(report: Report, entries: Entries) -> None:
+    report.done("entries", f"{entries.store.size} entries")
 
 
 def _decode(report: Report, index: int, data: bytes) -> dict[str, Any] | None:
@@ -304,10 +349,9 @@ def _check_phases(report: Report, entries: Entries) -> None:
             if outside:
                 report.fail("sequence", f"{kind} records outside the {name} phase", outside)
     for kind in CASTING_TYPES:
-        early = [i for i in entries.of(kind) if i < opened]
+        early, late = entries.store.casting_outside(kind, opened, closed)
         if early:
             report.fail("sequence", f"{kind} records before the vote day opened", early)
-        late = [i for i in entries.of(kind) if i > closed]
         if late:
             report.fail("after-close", f"{len(late)} {kind} records after the close record", late)
     if "after-close" not in report.checks:
