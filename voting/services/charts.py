@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,6 +151,7 @@ def bar_chart(
     title: str,
     description: str,
     width: int = 560,
+    percent: Callable[[int, int], str] = format_percent,
 ) -> str:
     """Horizontal bars, one per option, each labelled with its count and its share of the valid
     votes; ``blank`` bars (blank and invalid ballots) show their count only.
@@ -157,6 +159,8 @@ def bar_chart(
     Args:
         bars: the bars in display order (counts must be non-negative).
         chart_id: a unique id on the page (prefixes the SVG's ids).
+        percent: writes a share (part, whole) in the page's language
+            (default: :func:`format_percent`, a decimal point).
 
     Raises:
         ValueError: a negative count or a malformed id.
@@ -175,7 +179,7 @@ def bar_chart(
         y = top + i * row
         length = 0 if largest == 0 else round(span * bar.value / largest)
         counted = bar.kind != "blank"  # blank and invalid: a count, never a share of the valid
-        share = f" ({format_percent(bar.value, total)})" if counted else ""
+        share = f" ({percent(bar.value, total)})" if counted else ""
         parts.append(
             f'<g class="bar bar-{_esc(bar.kind)}">'
             f'<text x="{label_w - 8}" y="{y + 21}" text-anchor="end" fill="{TEXT}" '

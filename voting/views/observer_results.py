@@ -22,9 +22,9 @@ from voting.services.charts import CantonTile
 from voting.services.charts import GridLabels
 from voting.services.charts import bar_chart
 from voting.services.charts import canton_grid
-from voting.services.charts import format_percent
 from voting.services.tally_log import Manifest
 from voting.views.outcome_words import outcome_sentence
+from voting.views.outcome_words import percent_text
 
 
 def level_name(level: str) -> str:
@@ -105,9 +105,9 @@ def _tiers(
                 "name": unit_name(manifest, row["unit"], lang),
                 "electorate": row["electorate"],
                 "ballots": total["ballots_cast"],
-                "turnout": format_percent(total["ballots_cast"], row["electorate"] or 0),
+                "turnout": percent_text(total["ballots_cast"], row["electorate"] or 0),
                 "options": total["options"],
-                "shares": [format_percent(n, sum(total["options"])) for n in total["options"]],
+                "shares": [percent_text(n, sum(total["options"])) for n in total["options"]],
                 "blank": total["blank"],
                 "invalid": total["invalid"],
                 "channels": sorted(row["channels"]),
@@ -184,7 +184,12 @@ def question_view(
         ),
         "accepted": result["outcome"].get("accepted"),
         "chart": bar_chart(  # narrow, so that its words stay legible scaled down to 320 px
-            bars, chart_id=f"q{position}-bars", title=title, description=description, width=400
+            bars,
+            chart_id=f"q{position}-bars",
+            title=title,
+            description=description,
+            width=400,
+            percent=percent_text,
         ),
         "grid": _grid(manifest, result, title, f"q{position}-cantons"),
         "tiers": _tiers(manifest, result, lang, notes or {}),
