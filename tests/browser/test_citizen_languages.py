@@ -96,6 +96,7 @@ def test_a_citizen_votes_in_their_language(browser: Browser, site: Site, languag
         page.go_back()
         page.click('a.button[href="/vote/"]')
         page.click(f'a[href="/vote/{VOTE_DAY}"]')
+        page.wait_for_load_state()  # the page's module has run: Enter is the script's, not a reload
         assert page.locator("html").get_attribute("lang") == language  # (1) code entry
         shot("vote-day")
         page.fill("#code", code.lower().replace("-", " "))
