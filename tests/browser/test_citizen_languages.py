@@ -92,9 +92,14 @@ def test_a_citizen_votes_in_their_language(browser: Browser, site: Site, languag
     try:
         page.goto(f"{site.url}/?lang={language}")  # (0) the home page leads to the vote day
         shot("home")
+        # Each page loads whole before the next click: a navigation that aborts the
+        # previous page's module downloads drops their connections mid-file.
         page.click(f'a[href="/vote/{VOTE_DAY}/card"]')  # ... and to every citizen page
+        page.wait_for_load_state()
         page.go_back()
+        page.wait_for_load_state()
         page.click('a.button[href="/vote/"]')
+        page.wait_for_load_state()
         page.click(f'a[href="/vote/{VOTE_DAY}"]')
         page.wait_for_load_state()  # the page's module has run: Enter is the script's, not a reload
         assert page.locator("html").get_attribute("lang") == language  # (1) code entry
