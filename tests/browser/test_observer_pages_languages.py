@@ -68,17 +68,42 @@ def _stops(site: Site) -> list[Stop]:
     return [
         Stop("home", to(f"{site.url}/"), "For everyone", {}),
         Stop("observer-index", to(f"{site.url}/observe/"), "Vote days with a public log", {}),
-        Stop("vote-day", to(f"{observe}/"), "Explore the log: checkpoints, witnesses, entries, proofs", {}),
+        Stop(
+            "vote-day",
+            to(f"{observe}/"),
+            "Explore the log: checkpoints, witnesses, entries, proofs",
+            {},
+        ),
         Stop("log", to(f"{observe}/log/"), "Latest checkpoint", {}),
         Stop("entry", a_ballot_entry, "Inclusion proof", {}),
-        Stop("checkpoints", to(f"{observe}/log/checkpoints"), "Checkpoints of %(vote_day)s", {"vote_day": VOTE_DAY}),
+        Stop(
+            "checkpoints",
+            to(f"{observe}/log/checkpoints"),
+            "Checkpoints of %(vote_day)s",
+            {"vote_day": VOTE_DAY},
+        ),
         Stop("checkpoint", a_checkpoint, "Prove that the latest checkpoint extends this one", {}),
-        Stop("consistency", to(f"{observe}/log/consistency?old=1"), "Root at size %(size)s", {"size": 1}),
-        Stop("verify", to(f"{site.url}/observe/verify"), "3. Get the trust roots from somewhere else", {}),
+        Stop(
+            "consistency",
+            to(f"{observe}/log/consistency?old=1"),
+            "Root at size %(size)s",
+            {"size": 1},
+        ),
+        Stop(
+            "verify",
+            to(f"{site.url}/observe/verify"),
+            "3. Get the trust roots from somewhere else",
+            {},
+        ),
         Stop("results", to(f"{observe}/results"), "Results", {}),
         Stop("help", to(f"{site.url}/help"), "How voting works", {}),
         Stop("accessibility", to(f"{site.url}/accessibility"), "Accessibility statement", {}),
-        Stop("card-check", to(f"{site.url}/vote/{VOTE_DAY}/card"), "No electronic ballot with my card", {}),
+        Stop(
+            "card-check",
+            to(f"{site.url}/vote/{VOTE_DAY}/card"),
+            "No electronic ballot with my card",
+            {},
+        ),
         Stop("not-found", to(f"{observe}/log/entries/999999"), "Page not found", {}),
     ]
 
@@ -114,7 +139,9 @@ def test_observer_and_public_pages_read_in_the_language(
             assert expected in page.locator("main").inner_text(), (stop.name, expected)
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
-                page.screenshot(path=folder / f"{number:02d}-{stop.name}-{width}.png", full_page=True)
+                page.screenshot(
+                    path=folder / f"{number:02d}-{stop.name}-{width}.png", full_page=True
+                )
                 violations = axe_violations(page)
                 if violations or not reflows(page):
                     found[f"{stop.name} at {width}px"] = {

@@ -56,7 +56,9 @@ def test_compiled_catalog_matches_its_source(language: str) -> None:
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_citizen_message_is_translated(language: str) -> None:
     translated = {
-        _forms(m.id)[0] for m in _catalog(language) if m.id and all(_forms(m.string)) and not m.fuzzy
+        _forms(m.id)[0]
+        for m in _catalog(language)
+        if m.id and all(_forms(m.string)) and not m.fuzzy
     }
     missing = sorted(_citizen_messages() - translated)
     assert missing == [], f"untranslated in {language}: {missing[:5]}"
