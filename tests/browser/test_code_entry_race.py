@@ -20,8 +20,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import VOTE_DAY
 from tests.browser.conftest import Site
 
-UNUSED = ("quarter:10230", 2)
-"""A code never cast (tests/browser/test_accessibility.py only looks it up, too)."""
+UNUSED = ("quarter:10230", 8)
+"""A code never cast: only ever looked up, here and by tests/browser/test_citizen_languages.py
+(its German walk's "no electronic ballot with my card"); conftest.EXTRA_CODES."""
 FORMS = {
     "vote day": ("", "vote.js", "#ballot-heading:focus"),
     "card check": ("/card", "card.js", "#card-result p.ok"),
