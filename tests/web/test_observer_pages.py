@@ -238,12 +238,11 @@ def test_log_overview_entry_and_inclusion_proof(
     assert "<td>key-ceremony</td>" in page and "<td>trustee-commitment</td>" in page
     entry = text(client, f"{BASE}/log/entries/3")
     assert "&#34;type&#34;: &#34;trustee-commitment&#34;" in entry
-    leaf = re.search(r'Leaf hash[^<]*</dt><dd><code class="hash">(\w+)', entry)
-    root = re.search(
-        rf'tree of the latest checkpoint \(size {size},\s+root <code class="hash">(\w+)', entry
-    )
+    leaf = re.search(r'<code class="hash" id="leaf-hash">(\w+)', entry)
+    root = re.search(r'<code class="hash" id="proof-root">(\w+)', entry)
     assert leaf and root, entry
-    proof = _hashes(entry, "leaf to root")
+    assert f"tree of the latest checkpoint (size {size})" in entry
+    proof = _hashes(entry, 'id="inclusion-proof"')
     merkle.verify_inclusion(
         bytes.fromhex(leaf.group(1)), 3, size, proof, bytes.fromhex(root.group(1))
     )
@@ -259,9 +258,9 @@ def test_consistency_proof_page_verifies(
 ) -> None:
     _sign_checkpoint(app)
     page = text(client, f"{BASE}/log/consistency?old=5")
-    roots = re.findall(r'Root at \d+</dt><dd><code class="hash">(\w+)</code>', page)
+    roots = re.findall(r'Root at size \d+</dt><dd><code class="hash">(\w+)</code>', page)
     new = int(re.search(r'name="new" type="number" min="0" max="\d+" value="(\d+)"', page).group(1))  # type: ignore[union-attr]
-    proof = _hashes(page, "hashes:</p>")
+    proof = _hashes(page, 'id="consistency-proof"')
     merkle.verify_consistency(5, new, proof, bytes.fromhex(roots[0]), bytes.fromhex(roots[1]))
     assert client.get(f"{BASE}/log/consistency?old=-1").status_code == 400
     assert "Older size" in text(client, f"{BASE}/log/consistency")

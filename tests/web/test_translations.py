@@ -26,26 +26,40 @@ def _catalog(language: str, name: str = "messages.po"):  # type: ignore[no-untyp
 
 
 def _citizen_messages() -> set[str]:
-    """Every message of the templates this catalog covers (the citizen pages and base)."""
+    """Every message of the templates this catalog covers (citizen, observer and error
+    pages, the home page and base)."""
     found = set()
     for filename, _line, message, _comments, _context in extract_from_dir(
         str(ROOT / "templates"), method_map=[("**.html", "jinja2")]
     ):
-        if filename.startswith(("citizen/", "base.html", "error.html", "home/")):
+        if filename.startswith(("citizen/", "observer/", "base.html", "error.html", "home/")):
             found.add(message if isinstance(message, str) else message[0])
     return found
 
 
+def _forms(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A message's text or its plural forms (``ngettext``), as a tuple."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_compiled_catalog_matches_its_source(language: str) -> None:
-    source = {m.id: m.string for m in _catalog(language) if m.id and m.string}
-    compiled = {m.id: m.string for m in _catalog(language, "messages.mo") if m.id}
+    source = {_forms(m.id): _forms(m.string) for m in _catalog(language) if m.id and m.string}
+    compiled = {_forms(m.id): _forms(m.string) for m in _catalog(language, "messages.mo") if m.id}
+    # an untranslated plural message is compiled as its own English forms (as is a word the
+    # same in both languages): compare the texts that differ from the English
+    source = {k: v for k, v in source.items() if any(v) and v != k}
+    compiled = {k: v for k, v in compiled.items() if v != k}
     assert compiled == source, "run: pybabel compile -d translations (translations/README.md)"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_every_citizen_message_is_translated(language: str) -> None:
-    translated = {m.id for m in _catalog(language) if m.id and m.string and not m.fuzzy}
+    translated = {
+        _forms(m.id)[0]
+        for m in _catalog(language)
+        if m.id and all(_forms(m.string)) and not m.fuzzy
+    }
     missing = sorted(_citizen_messages() - translated)
     assert missing == [], f"untranslated in {language}: {missing[:5]}"
 
@@ -54,5 +68,6 @@ def test_every_citizen_message_is_translated(language: str) -> None:
 def test_translations_keep_their_placeholders(language: str) -> None:
     for message in _catalog(language):
         if message.id and message.string:
-            expected = sorted(PLACEHOLDER.findall(message.id))
-            assert sorted(PLACEHOLDER.findall(message.string)) == expected, message.id
+            expected = sorted(PLACEHOLDER.findall(_forms(message.id)[-1]))
+            for form in _forms(message.string):  # each plural form names every placeholder
+                assert sorted(PLACEHOLDER.findall(form)) == expected, message.id

@@ -84,10 +84,23 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(status: int, body: dict[str, Any]) -> tuple[Response | str, int]:
+def _render(
+    status: int, body: dict[str, Any], *, detail_lang: str | None = "en"
+) -> tuple[Response | str, int]:
+    """JSON for API requests, else the error page.
+
+    The page says what went wrong in the reader's language by ``status``
+    (templates/error.html); ``body["message"]``, when there is one, is the
+    specific reason. Domain errors word it in English (services know nothing of
+    the request's language), so the page marks it ``lang="en"``;
+    ``detail_lang=None`` for a message already in the page's language.
+    """
     if _wants_json():
         return jsonify(body), status
-    return render_template("error.html", status=status, message=body["message"]), status
+    page = render_template(
+        "error.html", status=status, detail=body.get("message"), detail_lang=detail_lang
+    )
+    return page, status
 
 
 def _rollback(app: Flask) -> None:
@@ -141,7 +154,13 @@ def register_error_handlers(app: Flask) -> None:
         _rollback(app)
         status = exc.code or 500
         name = (exc.name or "error").lower().replace(" ", "_")
-        return _render(status, {"error": name, "message": exc.description or exc.name})
+        body = {"error": name, "message": exc.description or exc.name}
+        if _wants_json():
+            return _render(status, body)
+        # werkzeug's stock description says no more than the page already does, in English;
+        # one given for this error (a CSRF token that expired, say) is the reason.
+        specific = exc.description != type(exc).description
+        return _render(status, {**body, "message": exc.description if specific else None})
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> tuple[Response | str, int] | Response:
@@ -150,7 +169,7 @@ def register_error_handlers(app: Flask) -> None:
             where = f"{request.method} {request.path}"
             app.logger.error("database unavailable on %s: %s", where, exc, exc_info=exc)
             try:
-                body, status = _render(503, outage_body(_in_doubt(exc)))
+                body, status = _render(503, outage_body(_in_doubt(exc)), detail_lang=None)
                 response = app.make_response((body, status))
             except Exception:  # rendering needs nothing of the database, but be sure
                 app.logger.exception("the 503 page failed; answering in plain text")
@@ -163,4 +182,6 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _render(500, {"error": "internal", "message": "internal server error"})
+        if _wants_json():
+            return _render(500, {"error": "internal", "message": "internal server error"})
+        return _render(500, {"error": "internal", "message": None})

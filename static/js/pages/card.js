@@ -67,3 +67,5 @@ async function check(event) {
 }
 
 document.getElementById('card-form').addEventListener('submit', check);
+// Ready: the submit button (disabled in the page so that Enter cannot reload it) now works.
+/** @type {HTMLButtonElement} */ (document.getElementById('card-submit')).disabled = false;

@@ -360,6 +360,9 @@ function start() {
     event.preventDefault();
     enterCode(/** @type {HTMLInputElement} */ (byId('code')).value);
   });
+  // Ready: the submit button (disabled in the page so that an Enter pressed before this
+  // module ran could not reload the page and lose the typed code) now works.
+  /** @type {HTMLButtonElement} */ (byId('code-submit')).disabled = false;
   byId('review-back').addEventListener('click', () => showStep('ballot-area', 'ballot-heading'));
   byId('sealed-back').addEventListener('click', () => {
     state.sealed = null;
