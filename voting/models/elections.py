@@ -47,9 +47,9 @@ class CastBallot(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    vote_day_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("vote_days.id", ondelete="CASCADE")
-    )
+    vote_day_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    """No foreign key (migration 0012): written only by appends to the vote day's
+    log, after its status was read under the log's lock; vote days are never deleted."""
     credential: so.Mapped[str] = so.mapped_column(sa.String(64))
     leaf_index: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     leaf_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
@@ -69,11 +69,10 @@ class BallotContent(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "ballot_contents"
-    __table_args__ = (sa.Index("ix_ballot_contents_leaf", "vote_day_id", "leaf_index"),)
 
-    vote_day_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("vote_days.id", ondelete="CASCADE"), primary_key=True
-    )
+    vote_day_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    """As :attr:`CastBallot.vote_day_id`: no foreign key. Only the primary key is
+    indexed: seven rows per ballot, each index entry costs every append."""
     digest: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     leaf_index: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))

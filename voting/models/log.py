@@ -46,9 +46,9 @@ class LogLeaf(db.Model):  # type: ignore[name-defined,misc]
         {"sqlite_with_rowid": False},
     )
 
-    log_id: so.Mapped[int] = so.mapped_column(
-        sa.Integer, sa.ForeignKey("logs.id", ondelete="CASCADE"), primary_key=True
-    )
+    log_id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    """The log's id: no foreign key (migration 0012): leaves are written only by
+    appends holding the lock of this log's row, and logs are never deleted."""
     idx: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     leaf_hash: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))
     hash_prefix: so.Mapped[int] = so.mapped_column(sa.BigInteger)
@@ -67,9 +67,8 @@ class LogNode(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "log_nodes"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
-    log_id: so.Mapped[int] = so.mapped_column(
-        sa.Integer, sa.ForeignKey("logs.id", ondelete="CASCADE"), primary_key=True
-    )
+    log_id: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True)
+    """As :attr:`LogLeaf.log_id`: no foreign key."""
     level: so.Mapped[int] = so.mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
     idx: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     hash: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))

@@ -58,6 +58,8 @@ from crypto.errors import InvalidSignature
 from crypto.errors import MalformedBallot
 from crypto.group import Point
 from crypto.receipt import Receipt
+from voting.errors import InvalidRequest
+from voting.errors import NotFound
 from voting.errors import TooManyAttempts
 from voting.errors import VoteDayNotFound
 from voting.errors import VotingError
@@ -66,7 +68,6 @@ from voting.log.keys import LogSigning
 from voting.models import sql
 from voting.models.clock import from_db
 from voting.models.clock import now_sql
-from voting.models.elections import BallotContent
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.session_types import DbSession
@@ -372,7 +373,8 @@ def append_batch(
     credentials = sorted({p.credential for p in batch})
     keys = sorted({key for p in batch for key in p.keys})
     reads: list[tuple[str, Any]] = [(_BATCH_STATUS, (vote_day_id,))]
-    if session.get_bind().dialect.name == "postgresql":  # one array parameter each
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # one array parameter each
         reads += [(_PG_FIRSTS, (credentials, vote_day_id)), (_PG_CONTENTS, (keys, vote_day_id))]
     else:
         reads += [
@@ -387,7 +389,8 @@ def append_batch(
         if pending.counter is not None:
             counters.setdefault(pending.counter.key, []).append(pending.counter)
     counted = sorted(counters.items())
-    reads += throttle.upsert_many([(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in counted])
+    tallies = [(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in counted]
+    reads += throttle.upsert_many(tallies, arrays=postgres)
     outcomes: list[bulletin.Appended | VotingError] = []
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
         status_rows, first_rows, content_found = log.reads[:3]
@@ -499,12 +502,11 @@ def ballot_standing(session: DbSession, vote_day_id: str, index: int) -> BallotS
             .limit(1)
         ).one()
         return BallotStanding("ballot", counted == index, int(counted), policy)
-    audited = session.scalar(
-        sa.select(BallotContent.kind)
-        .where(BallotContent.vote_day_id == vote_day_id, BallotContent.leaf_index == index)
-        .limit(1)
-    )
-    if audited == "spoiled":
+    try:  # an audit has no cast-ballot row: the log says what the entry is
+        entry = bulletin.get_entry(session, vote_day_id, index)
+    except (NotFound, InvalidRequest):  # no such entry
+        return None
+    if entry.record.get("type") == "spoiled":
         return BallotStanding("spoiled", False, None, policy)
     return None
 
@@ -794,12 +796,12 @@ _BATCH_CONTENTS = (
 # (a plain join or IN list, with few rows counted, scanned all the vote day's
 # rows through the leaf index: 7 ms at 9,000 content rows, growing).
 _PG_FIRSTS = (
-    "SELECT k.credential, b.leaf_index, b.leaf_hash FROM unnest(?::text[]) AS k (credential),"
+    "SELECT k.credential, b.leaf_index, b.leaf_hash FROM unnest(%b::text[]) AS k (credential),"
     " LATERAL (SELECT leaf_index, leaf_hash FROM cast_ballots WHERE vote_day_id = ?"
     " AND credential = k.credential ORDER BY leaf_index + 0 LIMIT 1) AS b"
 )
 _PG_CONTENTS = (
-    "SELECT c.digest, c.leaf_index, c.kind FROM unnest(?::text[]) AS k (digest),"
+    "SELECT c.digest, c.leaf_index, c.kind FROM unnest(%b::text[]) AS k (digest),"
     " LATERAL (SELECT digest, leaf_index, kind FROM ballot_contents WHERE vote_day_id = ?"
     " AND digest = k.digest LIMIT 1) AS c"
 )

@@ -41,10 +41,18 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass(eq=False)
 class _Waiter(Generic[Item]):
     item: Item
-    event: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Lock = field(default_factory=_held_lock)
+    """Held from the start, released once to wake the waiter (a bare lock: an
+    ``Event`` costs a condition variable and a fresh lock per wait)."""
     outcome: object = None
     lead: bool = False
     """Woken to lead the next batch rather than with an outcome."""
@@ -97,7 +105,7 @@ class Sequencer(Generic[Item, Result]):
             lead = not queue.busy
             queue.busy = True
         if not lead:
-            waiter.event.wait()
+            waiter.wake.acquire()
             if not waiter.lead:
                 return self._unwrap(waiter.outcome)
         self._lead(key, queue, run)
@@ -131,9 +139,9 @@ class Sequencer(Generic[Item, Result]):
                 successor.lead = True
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
-            waiter.event.set()
+            waiter.wake.release()  # once per waiter (the leader never waits on its own)
         if successor is not None:
-            successor.event.set()
+            successor.wake.release()
 
     @staticmethod
     def _unwrap(outcome: object) -> Result:

@@ -129,7 +129,9 @@ def upsert_params(key: str, limit: Limit, now: int) -> tuple[Any, ...]:
     return (key, now, expired_before, expired_before, now)
 
 
-def upsert_many(counts: Sequence[tuple[str, Limit, int, int]]) -> list[tuple[str, Params]]:
+def upsert_many(
+    counts: Sequence[tuple[str, Limit, int, int]], *, arrays: bool = False
+) -> list[tuple[str, Params]]:
     """Statements counting ``times`` attempts under each ``(key, limit, now, times)``.
 
     Keys must be distinct; one statement per distinct window. Each returns
@@ -137,12 +139,18 @@ def upsert_many(counts: Sequence[tuple[str, Limit, int, int]]) -> list[tuple[str
     ``times`` times would leave the counter: the i-th of n attempts saw
     ``count - (n - 1 - i)``. A batch of casts counts its ballots' attempts
     with them (voting/services/casting.py), one statement for the batch.
+    With ``arrays`` (PostgreSQL), the rows are three array parameters: one
+    statement text whatever the number of keys, prepared once.
     """
     by_window: dict[int, list[tuple[str, int, int]]] = {}
     for key, limit, now, times in counts:
         by_window.setdefault(limit.window, []).append((key, now, times))
     statements: list[tuple[str, Params]] = []
     for window, rows in sorted(by_window.items()):
+        if arrays:
+            columns = tuple(list(column) for column in zip(*rows, strict=True))
+            statements.append((_UPSERT_ARRAYS, (*columns, window, window)))
+            continue
         values = ", ".join(["(?, ?, ?)"] * len(rows))
         params: list[Any] = [value for row in rows for value in row]
         statements.append((_UPSERT_MANY.format(values=values), (*params, window, window)))
@@ -159,6 +167,11 @@ _UPSERT_MANY = (
     " window_start = CASE WHEN rate_counters.window_start <= excluded.window_start - ?"
     " THEN excluded.window_start ELSE rate_counters.window_start END"
     " RETURNING key, count, window_start"
+)
+# The same from arrays (PostgreSQL: %b sends each in binary form).
+_UPSERT_ARRAYS = _UPSERT_MANY.replace(
+    " VALUES {values}",
+    " SELECT * FROM unnest(%b::text[], %b::int8[], %b::int4[]) AS u (key, window_start, count)",
 )
 
 
