@@ -2,8 +2,8 @@
 
 Only deployment settings come from the environment (``DATABASE_URL``,
 ``URNA_SECRET_KEY``, ``URNA_INSTANCE``, ``URNA_PROXY_FIX``,
-``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``); cryptographic
-parameters never do.
+``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``,
+``URNA_TIME_ZONE``); cryptographic parameters never do.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "URNA_DEMO_FOLDER": str(instance_path / "demo"),
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,
+        # The time zone the officials' pages show and read scheduled times in (IANA name).
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("URNA_TIME_ZONE") or "Europe/Zurich",
     }
 
 
