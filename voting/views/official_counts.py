@@ -17,6 +17,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -138,4 +139,5 @@ def live(vote_day: str) -> ResponseReturnValue:
         chart=Markup(chart),  # noqa: S704 (charts.py escapes every text it draws)
         refresh=LIVE_REFRESH_SECONDS,
         percent=percent_text,
+        number=format_decimal,
     )

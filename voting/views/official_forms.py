@@ -144,13 +144,17 @@ class QuestionForm(FlaskForm):
     rule = SelectField(
         _("Rule"),
         choices=[
-            SelectChoice("", _("default (referendum: popular majority; initiative: double)")),
+            SelectChoice("", _("the kind's default")),
             SelectChoice("popular-majority", _("popular majority")),
             SelectChoice("absolute-majority", _("absolute majority")),
             SelectChoice("double-majority", _("double majority (people and cantons)")),
             SelectChoice("consultative", _("consultative")),
         ],
         validators=[Optional()],
+        description=_(
+            "By default a referendum needs the popular majority, an initiative the double "
+            "majority (people and cantons)."
+        ),
     )
     titles = FormField(TextsForm, label=_("Title (at least one language)"))
     explanations = FormField(ExplanationsForm, label=_("Explanation (optional)"))
