@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from tests.fixtures_casting import OpenVoteDay
 from tests.official_actions import OfficialActions
+from voting.app.config import default_config
 from voting.app.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +120,14 @@ def test_login_refusals_in_the_page_language(
     refused = official_actions.log_in("alice", "not the password")
     assert refused.status_code == 401
     assert "사용자 이름 또는 비밀번호가 틀렸습니다." in refused.get_data(as_text=True)
+
+
+def test_a_misspelt_site_time_zone_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("URNA_SECRET_KEY", "not written to the instance folder")
+    monkeypatch.setenv("URNA_TIME_ZONE", "Europe/Zürich")
+    with pytest.raises(ValueError, match="URNA_TIME_ZONE='Europe/Zürich' is not an IANA time zone"):
+        default_config(tmp_path)
+    monkeypatch.setenv("URNA_TIME_ZONE", "Asia/Seoul")
+    assert default_config(tmp_path)["BABEL_DEFAULT_TIMEZONE"] == "Asia/Seoul"
