@@ -1,8 +1,10 @@
 """Browser tests: Playwright drives Debian's Chromium (``/usr/bin/chromium``) headless.
 
-One live server for the whole session: a fresh SQLite instance set up exactly
-as ``flask --app app demo`` sets it up (demo tree, demo vote day opened with
-demo voting codes), served over HTTP by a werkzeug thread. Chromium is never
+One live server for the whole session (:func:`site`): a fresh SQLite instance
+set up exactly as ``flask --app app demo`` sets it up (demo tree, demo vote day
+opened with demo voting codes, the demo official), served over HTTP by a
+werkzeug thread. Tests that change the vote day get a fresh one from the same
+set-up (:func:`running_demo`). Chromium is never
 downloaded (no ``playwright install``): ``.ci/run`` installs Debian's package.
 Without it these tests fail; they never skip.
 """
@@ -13,6 +15,8 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,7 @@ from voting.rehearsal.demo import load_demo
 from voting.rehearsal.demo_vote import DEMO_VOTERS
 from voting.rehearsal.demo_vote import DemoCode
 from voting.rehearsal.demo_vote import demo_folder
+from voting.rehearsal.demo_vote import demo_official
 from voting.rehearsal.demo_vote import open_demo_vote_day
 from voting.tools.client import VotingClient
 
@@ -54,22 +59,36 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 """Where the browser tests write their screenshots (README.md, "Screenshots")."""
 
 
+Ballot = tuple[str, int, dict[str, list[str]]]
+"""A demo ballot cast before the tests: the voter's unit, which of its codes, the choices."""
+
+
 @dataclass(frozen=True)
 class Site:
-    """The live demo site: its address, app, demo codes and one receipt already cast."""
+    """A live demo site: its address, app, demo codes, the receipts of the ballots cast before
+    the tests (the first one's tracking code) and the demo official's login."""
 
     url: str
     app: Flask
     codes: list[DemoCode]
     receipt_code: str
+    username: str
+    password: str
 
     def code(self, unit: str, n: int = 0) -> str:
         return [c.code for c in self.codes if c.unit == unit][n]
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("browser-site")
+@contextmanager
+def running_demo(
+    folder: Path, *, ballots: Sequence[Ballot], extra_codes: int = 0
+) -> Iterator[Site]:
+    """The demo as ``flask --app app demo`` leaves it (its vote day open, its official made),
+    in ``folder``, served over HTTP by a werkzeug thread, with ``ballots`` cast through the API.
+
+    The one set-up of every browser test's site: the session's shared :func:`site` and the
+    fresh sites of tests that change the vote day (tests/browser/test_demo_officials.py).
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -83,32 +102,45 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with app.app_context():
         upgrade()
         list(load_demo())
-        _more_demo_codes(app)
+        _write_demo_codes(app, extra_codes)
         codes = [item for item in open_demo_vote_day(app) if isinstance(item, DemoCode)]
+        username, password = demo_official(app)
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
-    elsau = next(c.code for c in codes if c.unit == "municipality:219")
-    receipt = VotingClient(url).vote(VOTE_DAY, elsau, {"bike-paths": ["no"]})
     try:
-        yield Site(url, app, codes, receipt.to_json()["tracking_code"])
+        receipts = [
+            VotingClient(url).vote(VOTE_DAY, [c for c in codes if c.unit == unit][n].code, choices)
+            for unit, n, choices in ballots
+        ]
+        first = receipts[0].to_json()["tracking_code"] if receipts else ""
+        yield Site(url, app, codes, first, username, password)
     finally:
         server.shutdown()
         thread.join(timeout=5)
 
 
-def _more_demo_codes(app: Flask) -> None:
-    """Write the demo's code file before the demo opens, with extra codes for Winterthur.
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The shared demo site: Elsau's code has voted (its receipt), Winterthur has extra codes."""
+    elsau: Ballot = ("municipality:219", 0, {"bike-paths": ["no"]})
+    folder = tmp_path_factory.mktemp("browser-site")
+    with running_demo(folder, ballots=[elsau], extra_codes=EXTRA_CODES) as shared:
+        yield shared
+
+
+def _write_demo_codes(app: Flask, extra: int) -> None:
+    """Write the demo's code file before the demo opens, with ``extra`` codes for Winterthur.
 
     The demo reads its codes from this file when it exists
     (:func:`voting.rehearsal.demo_vote.open_demo_vote_day`), registering them all.
     """
     demo = [(unit, "", generate_code()) for unit, count in DEMO_VOTERS for _ in range(count)]
-    extra = [("quarter:10230", "", generate_code()) for _ in range(EXTRA_CODES)]
-    codes = [{"unit": unit, "name": name, "code": code} for unit, name, code in demo + extra]
+    more = [("quarter:10230", "", generate_code()) for _ in range(extra)]
+    codes = [{"unit": unit, "name": name, "code": code} for unit, name, code in demo + more]
     path = demo_folder(app) / "voting-codes.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"vote_day": VOTE_DAY, "codes": codes}), encoding="utf-8")

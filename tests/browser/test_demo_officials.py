@@ -1,7 +1,7 @@
 """The demo walked to its results in Chromium, in each of the five languages.
 
-A fresh demo site per language (``flask --app app demo``'s setup, served by a
-werkzeug thread), one citizen's ballot cast, then in the browser: the demo
+A fresh demo site per language (tests/browser/conftest.py's ``running_demo``, the
+set-up of ``flask --app app demo``), one citizen's ballot cast, then in the browser: the demo
 official logs in, closes the vote day (ticking the confirmation), starts the
 tally, lets the demo trustees decrypt (the real threshold decryption, proofs
 checked), publishes (the demo witnesses cosign); the results page gives each
@@ -15,32 +15,24 @@ how to verify, index, log, an entry) at 320 and at 1280 px.
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
-from werkzeug.serving import make_server
 
 from tests.browser.conftest import AXE
-from voting.app import create_app
+from tests.browser.conftest import Ballot
+from tests.browser.conftest import Site
+from tests.browser.conftest import running_demo
 from voting.app.extensions import db
 from voting.app.i18n import LANGUAGES
 from voting.models.votedays import VoteDay
-from voting.rehearsal.demo import load_demo
 from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
-from voting.rehearsal.demo_vote import DemoCode
-from voting.rehearsal.demo_vote import demo_lines
-from voting.tools.client import VotingClient
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "officials"
 AXE_SOURCE = AXE.read_text(encoding="utf-8")
@@ -68,46 +60,12 @@ TOO_WIDE = """() => [...document.querySelectorAll('body *')]
 """What sticks out of the viewport (outside the scrolling table regions), to name it."""
 
 
-@dataclass(frozen=True)
-class DemoSite:
-    url: str
-    app: Flask
-    username: str
-    password: str
-
-
 @pytest.fixture()
-def demo_site(tmp_path: Path) -> Iterator[DemoSite]:
+def demo_site(tmp_path: Path) -> Iterator[Site]:
     """A fresh demo (as ``flask --app app demo`` leaves it) with one ballot cast, served."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-demo",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'urna.sqlite'}",
-            "URNA_INSTANCE": str(tmp_path),
-            "URNA_LOG_KEY_PATH": str(tmp_path / "log-signing.key"),
-            "URNA_DEMO": True,
-        }
-    )
-    with app.app_context():
-        upgrade()
-        list(load_demo())
-        list(demo_lines(app, base_url="http://127.0.0.1"))
-        login = json.loads((tmp_path / "demo" / "official.json").read_text(encoding="utf-8"))
-        codes = json.loads((tmp_path / "demo" / "voting-codes.json").read_text(encoding="utf-8"))
-        db.session.remove()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    winterthur = DemoCode(**codes["codes"][0])
-    VotingClient(url).vote(DEMO_VOTE_DAY, winterthur.code, {"bike-paths": ["yes"]})
-    try:
-        yield DemoSite(url, app, login["username"], login["password"])
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    winterthur: Ballot = ("quarter:10230", 0, {"bike-paths": ["yes"]})
+    with running_demo(tmp_path, ballots=[winterthur]) as fresh:
+        yield fresh
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
@@ -156,7 +114,7 @@ def status(app: Flask) -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_demo_official_tallies_and_publishes_and_the_results_read_in_the_language(
-    browser: Browser, demo_site: DemoSite, language: str
+    browser: Browser, demo_site: Site, language: str
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)

@@ -44,7 +44,7 @@ def test_login_failure_says_nothing_specific(
     for name, password in [("alice", "not the password"), ("nobody", PASSWORD)]:
         response = official_actions.log_in(name, password)
         assert response.status_code == 401
-        assert b"wrong user name or password" in response.data
+        assert b"Wrong user name or password" in response.data
         assert PASSWORD.encode() not in response.data
     assert client.get("/officials/account").status_code == 303
 
@@ -126,7 +126,7 @@ def test_login_rate_limit_per_account(
     assert refused.status_code == 429
     # the rest of the 900 s window opened by the first attempt (a second may have passed)
     assert 890 <= int(refused.headers["Retry-After"]) <= 900
-    assert b"too many login attempts" in refused.data
+    assert b"Too many login attempts" in refused.data
     assert client.get("/officials/account").status_code == 303
 
 

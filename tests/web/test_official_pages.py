@@ -269,7 +269,7 @@ def test_administrator_imports_jurisdictions(app: Flask, official_actions: Offic
     assert b"Imported 3 units" in response.data
     broken = {"upload": (io.BytesIO(b"level,code\nplanet,X\n"), "bad.csv")}
     refused = official_actions.post(url, broken, content_type="multipart/form-data")
-    assert refused.status_code == 400 and b"Nothing imported" in refused.data
+    assert refused.status_code == 400 and b"Nothing was imported" in refused.data
     binary = {"upload": (io.BytesIO(b"\xff\xfe\x00"), "x.csv")}
     assert official_actions.post(url, binary, content_type="multipart/form-data").status_code == 400
     assert db.session.query(Jurisdiction).count() == 3
@@ -435,8 +435,8 @@ def test_live_dashboard_counts_voters_and_ballots_per_hour(
     assert 'role="img"' in page and "Ballots per hour" in page
     assert "js/officials/live.js" in page
     rows = _table_rows(page)
-    assert rows[WINTERTHUR][1:] == ["4", "1", "25.0 %", "2"]
-    assert rows[ELSAU][1:] == ["2", "1", "50.0 %", "1"]
+    assert rows[WINTERTHUR][1:] == ["4", "1", "25.0\u202f%", "2"]
+    assert rows[ELSAU][1:] == ["2", "1", "50.0\u202f%", "1"]
     official_actions.log_out()
     official_actions.log_in_as("returning_officer:canton:BE", username="bern")
     assert official_actions.client.get(f"{PAGE}/live").status_code == 403

@@ -221,10 +221,10 @@ def test_registrar_uploads_a_list(
     upload = {"credential_list": (io.BytesIO(_list({"quarter:10261": 3})), "list.json")}
     response = official_actions.post(url, upload, content_type="multipart/form-data")
     assert response.status_code == 200
-    assert b"Stored 3 credentials in 1 units" in response.data
+    assert b"Credential list stored: 3 credentials; units: 1." in response.data
     again = {"credential_list": (io.BytesIO(_list({"quarter:10261": 1})), "list.json")}
     refused = official_actions.post(url, again, content_type="multipart/form-data")
-    assert refused.status_code == 400 and b"Nothing stored" in refused.data
+    assert refused.status_code == 400 and b"Nothing was stored" in refused.data
     set_status(db_session, DAY, "open")
     late = {"credential_list": (io.BytesIO(_list({"quarter:10262": 1})), "list.json")}
     frozen = official_actions.post(url, late, content_type="multipart/form-data")

@@ -2,14 +2,15 @@
 
 Only deployment settings come from the environment (``DATABASE_URL``,
 ``URNA_SECRET_KEY``, ``URNA_INSTANCE``, ``URNA_PROXY_FIX``,
-``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``); cryptographic
-parameters never do.
+``URNA_LOG_ORIGIN``, ``URNA_LOG_KEY_PATH``, ``URNA_TILES_FOLDER``,
+``URNA_TIME_ZONE``); cryptographic parameters never do.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,20 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "URNA_DEMO_FOLDER": str(instance_path / "demo"),
         "URNA_PROXY_FIX": os.environ.get("URNA_PROXY_FIX", "0"),
         "URNA_LOG_ORIGIN": os.environ.get("URNA_LOG_ORIGIN") or None,
+        # The time zone the officials' pages show and read scheduled times in (IANA name).
+        "BABEL_DEFAULT_TIMEZONE": _time_zone(os.environ.get("URNA_TIME_ZONE") or "Europe/Zurich"),
     }
+
+
+def _time_zone(name: str) -> str:
+    """``name`` if the system's zone data knows it; a misspelt zone stops the start."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"URNA_TIME_ZONE={name!r} is not an IANA time zone (e.g. Europe/Zurich, Asia/Seoul)"
+        ) from exc
+    return name
 
 
 def _normalise_database_url(url: str) -> str:

@@ -7,17 +7,24 @@ ancestor of its questions' jurisdictions, which is what the manifest will
 hold. A vote day without questions yet belongs to the single root of the
 jurisdiction tree; if several trees are loaded, only an administrator acts
 on it until it has a question.
+
+A refusal (:class:`Refusal`) is shown in the page's language by its error
+code or HTTP status; the service's own message, which names the exact
+problem in English, follows it marked ``lang="en"``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from voting.app.extensions import db
 from voting.errors import LoginRequired
 from voting.errors import RoleRequired
+from voting.errors import VotingError
 from voting.models.elections import Election
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
@@ -66,3 +73,49 @@ def may(roles: str | tuple[str, ...], unit: Jurisdiction | None = None) -> bool:
     except (LoginRequired, RoleRequired):
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why nothing was done: a sentence in the page's language, the service's words after it."""
+
+    summary: str
+    detail: str = ""
+    """The service's message (English), shown after the summary with ``lang="en"``."""
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.detail}".strip()
+
+
+def _summaries() -> dict[str, str]:
+    return {
+        "role_required": _("Nothing was done: your roles do not allow this step."),
+        "transition_refused": _(
+            "Nothing was done: the vote day's present state does not allow this step."
+        ),
+        "questions_frozen": _(
+            "Nothing was done: the questions are frozen once the vote day opens."
+        ),
+        "duplicate_key": _("Nothing was done: this key is already used on the vote day."),
+        "unit_not_found": _("Nothing was done: no unit has this reference (level:code)."),
+        "invalid_question": _("Nothing was done: the question is not valid."),
+        "invalid_vote_day": _("Nothing was done: the vote day is not valid."),
+        "import_rejected": _("Nothing was imported."),
+        "invalid_credential_list": _("Nothing was stored: the credential list is not valid."),
+        "credentials_frozen": _("Nothing was stored: the credential lists are frozen."),
+    }
+
+
+def _by_status(status: int) -> str:
+    if status == 403:
+        return _("Nothing was done: your roles do not allow this step.")
+    if status == 404:
+        return _("Nothing was done: something the request names does not exist.")
+    if status == 409:
+        return _("Nothing was done: it conflicts with what is already recorded.")
+    return _("Nothing was done: the request is not valid.")
+
+
+def refusal(exc: VotingError) -> Refusal:
+    """``exc`` for the page: a summary in the page's language and the service's detail."""
+    return Refusal(_summaries().get(exc.code) or _by_status(exc.status), exc.message)

@@ -17,6 +17,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import PasswordField
@@ -69,11 +70,16 @@ def login() -> ResponseReturnValue:
             policy=_policy(),
         )
     except TooManyAttempts as exc:
-        response = current_app.make_response(_login_page(form, exc.message, 429))
+        minutes = max(1, -(-exc.retry_after // 60))
+        error = _(
+            "Too many login attempts. Please wait %(minutes)s minutes and try again.",
+            minutes=minutes,
+        )
+        response = current_app.make_response(_login_page(form, error, 429))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except AuthenticationFailed as exc:
-        return _login_page(form, exc.message, 401)
+    except AuthenticationFailed:
+        return _login_page(form, _("Wrong user name or password."), 401)
     old = session.get(SESSION_TOKEN)
     if isinstance(old, str):
         officials.end_session(db.session, old)

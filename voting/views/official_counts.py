@@ -17,6 +17,8 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from voting.app.extensions import db
@@ -30,8 +32,11 @@ from voting.services.votedays import get_vote_day
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
+from voting.views._official_common import Refusal
+from voting.views._official_common import refusal
 from voting.views._official_common import signed_in
 from voting.views._official_common import vote_day_unit
+from voting.views.outcome_words import percent_text
 
 bp = Blueprint("official_counts", __name__, url_prefix="/officials/vote-days/<vote_day>")
 
@@ -44,7 +49,7 @@ def _counts_page(
     *,
     key_form: forms.ClerkKeyForm | None = None,
     upload_form: forms.UploadForm | None = None,
-    error: str | None = None,
+    error: Refusal | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
     day = get_vote_day(db.session, vote_day)
@@ -76,17 +81,19 @@ def upload_counts(vote_day: str) -> ResponseReturnValue:
     request.max_content_length = COUNTS_UPLOAD_MAX
     form = forms.UploadForm()
     if not form.validate_on_submit():
-        return _counts_page(vote_day, upload_form=form, error="Choose the signed file.", status=400)
+        error = Refusal(_("Nothing was logged: choose the signed file."))
+        return _counts_page(vote_day, upload_form=form, error=error, status=400)
     try:
         data = parse_json(form.upload.data.read(), max_bytes=COUNTS_UPLOAD_MAX)
         index = channels.submit_channel_counts(
             db.session, vote_day, signed_in(), data, signing=log_signing()
         )
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return _counts_page(vote_day, error="Nothing logged: the file is not JSON.", status=400)
+        error = Refusal(_("Nothing was logged: the file is not JSON."))
+        return _counts_page(vote_day, error=error, status=400)
     except VotingError as exc:
-        return _counts_page(vote_day, error=f"Nothing logged: {exc.message}", status=exc.status)
-    flash(f"Counts logged as entry {index}.")
+        return _counts_page(vote_day, error=refusal(exc), status=exc.status)
+    flash(_("Counts logged as entry %(index)s.", index=index))
     return redirect(url_for(".channel_counts", vote_day=vote_day), code=303)
 
 
@@ -95,7 +102,8 @@ def upload_counts(vote_day: str) -> ResponseReturnValue:
 def register_key(vote_day: str) -> ResponseReturnValue:
     form = forms.ClerkKeyForm()
     if not form.validate_on_submit():
-        return _counts_page(vote_day, key_form=form, error="Check the unit and key.", status=400)
+        error = Refusal(_("Nothing was logged: check the unit and the key."))
+        return _counts_page(vote_day, key_form=form, error=error, status=400)
     try:
         index = channels.register_clerk_key(
             db.session,
@@ -106,8 +114,8 @@ def register_key(vote_day: str) -> ResponseReturnValue:
             signing=log_signing(),
         )
     except VotingError as exc:
-        return _counts_page(vote_day, key_form=form, error=exc.message, status=exc.status)
-    flash(f"Key registered as entry {index}.")
+        return _counts_page(vote_day, key_form=form, error=refusal(exc), status=exc.status)
+    flash(_("Key registered as entry %(index)s.", index=index))
     return redirect(url_for(".channel_counts", vote_day=vote_day), code=303)
 
 
@@ -119,10 +127,10 @@ def live(vote_day: str) -> ResponseReturnValue:
     chart = column_chart(
         points,
         chart_id="ballots-per-hour",
-        title=f"Ballots per hour, {vote_day}",
-        description=(
-            "Ballots cast in each hour (UTC) of the last 24 hours with ballots: "
-            + (", ".join(f"{label} {count}" for label, count in points) or "none yet")
+        title=_("Ballots per hour, %(vote_day)s", vote_day=vote_day),
+        description=_(
+            "Ballots cast in each hour (UTC) of the last 24 hours with ballots: %(hours)s",
+            hours=", ".join(f"{label} {count}" for label, count in points) or _("none yet"),
         ),
     )
     return render_template(
@@ -130,4 +138,6 @@ def live(vote_day: str) -> ResponseReturnValue:
         figures=figures,
         chart=Markup(chart),  # noqa: S704 (charts.py escapes every text it draws)
         refresh=LIVE_REFRESH_SECONDS,
+        percent=percent_text,
+        number=format_decimal,
     )

@@ -1,7 +1,11 @@
 """The forms of the official pages (Flask-WTF: every form carries a CSRF token).
 
 Forms only check shapes (lengths, required fields, numbers); the services
-validate the meaning and their errors are shown on the page.
+validate the meaning and their errors are shown on the page. Labels and
+descriptions are lazy gettext strings: a form is rendered in the page's
+language (WTForms' own messages, "This field is required.", come translated
+through Flask-WTF). Scheduled times are the browser's ``datetime-local``
+fields, read in the time zone named next to them.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from flask import current_app
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
@@ -32,34 +38,52 @@ from voting.models.jurisdictions import LANGUAGES
 from voting.models.votedays import REVOTE_POLICIES
 
 LANGUAGE_NAMES = {
-    "de": "German",
-    "fr": "French",
-    "it": "Italian",
-    "rm": "Romansh",
-    "en": "English",
-    "ko": "Korean",
+    "de": _("German"),
+    "fr": _("French"),
+    "it": _("Italian"),
+    "rm": _("Romansh"),
+    "en": _("English"),
+    "ko": _("Korean"),
 }
+"""The languages of texts officials enter, named in the page's language."""
 TEXT_MAX = 4000
+UNIT_HELP = _("level:code, e.g. canton:ZH")
+
+
+def _text(language: str) -> StringField:
+    return StringField(
+        LANGUAGE_NAMES[language],
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"lang": language},
+    )
+
+
+def _area(language: str) -> TextAreaField:
+    return TextAreaField(
+        LANGUAGE_NAMES[language],
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        render_kw={"lang": language},
+    )
 
 
 class TextsForm(Form):
-    """One text per language; empty ones are left out."""
+    """One text per language; empty ones are left out (each input says its language)."""
 
-    de = StringField("German", validators=[Optional(), Length(max=TEXT_MAX)])
-    fr = StringField("French", validators=[Optional(), Length(max=TEXT_MAX)])
-    it = StringField("Italian", validators=[Optional(), Length(max=TEXT_MAX)])
-    rm = StringField("Romansh", validators=[Optional(), Length(max=TEXT_MAX)])
-    en = StringField("English", validators=[Optional(), Length(max=TEXT_MAX)])
-    ko = StringField("Korean", validators=[Optional(), Length(max=TEXT_MAX)])
+    de = _text("de")
+    fr = _text("fr")
+    it = _text("it")
+    rm = _text("rm")
+    en = _text("en")
+    ko = _text("ko")
 
 
 class ExplanationsForm(TextsForm):
-    de = TextAreaField("German", validators=[Optional(), Length(max=TEXT_MAX)])
-    fr = TextAreaField("French", validators=[Optional(), Length(max=TEXT_MAX)])
-    it = TextAreaField("Italian", validators=[Optional(), Length(max=TEXT_MAX)])
-    rm = TextAreaField("Romansh", validators=[Optional(), Length(max=TEXT_MAX)])
-    en = TextAreaField("English", validators=[Optional(), Length(max=TEXT_MAX)])
-    ko = TextAreaField("Korean", validators=[Optional(), Length(max=TEXT_MAX)])
+    de = _area("de")
+    fr = _area("fr")
+    it = _area("it")
+    rm = _area("rm")
+    en = _area("en")
+    ko = _area("ko")
 
 
 def texts_of(field: FormField) -> dict[str, str]:
@@ -71,106 +95,125 @@ def texts_of(field: FormField) -> dict[str, str]:
     }
 
 
+REVOTE_NAMES = {
+    "first-counts": _("the first ballot counts"),
+    "last-counts": _("the last ballot counts"),
+}
+"""The re-voting policies in words (docs/spec.md)."""
+
+
 class VoteDayForm(FlaskForm):
     vote_day_id = StringField(
-        "Identifier (also names the log)",
+        _("Identifier (also names the log)"),
         validators=[DataRequired(), Length(min=3, max=64)],
-        description="Lowercase letters, digits and hyphens, e.g. 2026-09-27-ch.",
+        description=_("Lowercase letters, digits and hyphens, e.g. 2026-09-27-ch."),
     )
-    date = DateField("Date", validators=[DataRequired()])
+    date = DateField(_("Date"), validators=[DataRequired()])
     revote_policy = SelectField(
-        "Re-voting", choices=[SelectChoice(p, p.replace("-", " ")) for p in REVOTE_POLICIES]
+        _("Re-voting"), choices=[SelectChoice(p, REVOTE_NAMES.get(p, p)) for p in REVOTE_POLICIES]
     )
     min_electronic_ballots = IntegerField(
-        "Minimum electronic ballots per published count",
+        _("Minimum electronic ballots per published count"),
         default=10,
         validators=[Optional(), NumberRange(min=0, max=10_000)],
-        description="A unit with fewer electronic ballots is counted with the unit above it, "
-        "so that no published count shows a few voters' choices (10 if left empty).",
+        description=_(
+            "A unit with fewer electronic ballots is counted with the unit above it, "
+            "so that no published count shows a few voters' choices (10 if left empty)."
+        ),
     )
-    titles = FormField(TextsForm, label="Title (at least one language)")
+    titles = FormField(TextsForm, label=_("Title (at least one language)"))
 
 
 class QuestionForm(FlaskForm):
     key = StringField(
-        "Key",
+        _("Key"),
         validators=[DataRequired(), Length(max=64)],
-        description="Lowercase letters, digits, - or _; unique on the vote day.",
+        description=_("Lowercase letters, digits, - or _; unique on the vote day."),
     )
     jurisdiction = StringField(
-        "Jurisdiction", validators=[DataRequired(), Length(max=60)], description="level:code"
+        _("Jurisdiction"), validators=[DataRequired(), Length(max=60)], description=UNIT_HELP
     )
     kind = SelectField(
-        "Kind",
+        _("Kind"),
         choices=[
-            SelectChoice("referendum", "Referendum (yes/no)"),
-            SelectChoice("initiative", "Popular initiative (yes/no)"),
-            SelectChoice("consultation", "Consultation (choice among options)"),
+            SelectChoice("referendum", _("Referendum (yes/no)")),
+            SelectChoice("initiative", _("Popular initiative (yes/no)")),
+            SelectChoice("consultation", _("Consultation (choice among options)")),
         ],
     )
     rule = SelectField(
-        "Rule",
+        _("Rule"),
         choices=[
-            SelectChoice("", "default (referendum: popular majority; initiative: double)"),
-            SelectChoice("popular-majority", "popular majority"),
-            SelectChoice("absolute-majority", "absolute majority"),
-            SelectChoice("double-majority", "double majority (people and cantons)"),
-            SelectChoice("consultative", "consultative"),
+            SelectChoice("", _("the kind's default")),
+            SelectChoice("popular-majority", _("popular majority")),
+            SelectChoice("absolute-majority", _("absolute majority")),
+            SelectChoice("double-majority", _("double majority (people and cantons)")),
+            SelectChoice("consultative", _("consultative")),
         ],
         validators=[Optional()],
+        description=_(
+            "By default a referendum needs the popular majority, an initiative the double "
+            "majority (people and cantons)."
+        ),
     )
-    titles = FormField(TextsForm, label="Title (at least one language)")
-    explanations = FormField(ExplanationsForm, label="Explanation (optional)")
+    titles = FormField(TextsForm, label=_("Title (at least one language)"))
+    explanations = FormField(ExplanationsForm, label=_("Explanation (optional)"))
     recommendation = StringField(
-        "Authorities' recommendation",
+        _("Authorities' recommendation"),
         validators=[Optional(), Length(max=64)],
-        description="An option id (yes, no, or a consultation option), or empty.",
+        description=_("An option id (yes, no, or a consultation option), or empty."),
     )
     options = TextAreaField(
-        "Options of a consultation",
+        _("Options of a consultation"),
         validators=[Optional(), Length(max=TEXT_MAX)],
-        description="One per line: id: text (the text in the language chosen below).",
+        description=_("One per line: id: text (the text in the language chosen below)."),
     )
     options_language = SelectField(
-        "Language of the option texts",
+        _("Language of the option texts"),
         choices=[SelectChoice(lang, LANGUAGE_NAMES[lang]) for lang in LANGUAGES],
     )
     max_selections = IntegerField(
-        "Most options a voter may choose (consultation)",
+        _("Most options a voter may choose (consultation)"),
         validators=[Optional(), NumberRange(min=1, max=64)],
     )
     turnout_quorum = StringField(
-        "Turnout quorum", validators=[Optional(), Length(max=16)], description='e.g. "1/4"'
+        _("Turnout quorum"),
+        validators=[Optional(), Length(max=16)],
+        description=_("e.g. %(example)s", example="1/4"),
     )
     approval_quorum = StringField(
-        "Approval quorum", validators=[Optional(), Length(max=16)], description='e.g. ">1/2"'
+        _("Approval quorum"),
+        validators=[Optional(), Length(max=16)],
+        description=_("e.g. %(example)s", example=">1/2"),
     )
 
 
 class CounterProposalForm(FlaskForm):
     jurisdiction = StringField(
-        "Jurisdiction", validators=[DataRequired(), Length(max=60)], description="level:code"
+        _("Jurisdiction"), validators=[DataRequired(), Length(max=60)], description=UNIT_HELP
     )
-    initiative_key = StringField("Initiative key", validators=[DataRequired(), Length(max=64)])
-    counter_key = StringField("Counter-proposal key", validators=[DataRequired(), Length(max=64)])
-    tiebreak_key = StringField("Tie-break key", validators=[DataRequired(), Length(max=64)])
-    initiative_titles = FormField(TextsForm, label="Title of the initiative")
-    counter_titles = FormField(TextsForm, label="Title of the counter-proposal")
-    tiebreak_titles = FormField(TextsForm, label="Title of the tie-break question")
+    initiative_key = StringField(_("Initiative key"), validators=[DataRequired(), Length(max=64)])
+    counter_key = StringField(
+        _("Counter-proposal key"), validators=[DataRequired(), Length(max=64)]
+    )
+    tiebreak_key = StringField(_("Tie-break key"), validators=[DataRequired(), Length(max=64)])
+    initiative_titles = FormField(TextsForm, label=_("Title of the initiative"))
+    counter_titles = FormField(TextsForm, label=_("Title of the counter-proposal"))
+    tiebreak_titles = FormField(TextsForm, label=_("Title of the tie-break question"))
 
 
 class UploadForm(FlaskForm):
-    upload = FileField("File", validators=[FileRequired()])
+    upload = FileField(_("File"), validators=[FileRequired(_("Choose a file."))])
 
 
 class CeremonyForm(FlaskForm):
     trustees = TextAreaField(
-        "Trustees (one user name per line)",
+        _("Trustees (one user name per line)"),
         validators=[DataRequired(), Length(max=64 * 66)],
-        description="Each trustee logs in with this user name to take part.",
+        description=_("Each trustee logs in with this user name to take part."),
     )
     threshold = IntegerField(
-        "Threshold (trustees needed to decrypt)",
+        _("Threshold (trustees needed to decrypt)"),
         validators=[DataRequired(), NumberRange(min=1, max=64)],
     )
 
@@ -190,8 +233,8 @@ class ConfirmForm(FlaskForm):
     """
 
     confirm = BooleanField(
-        "I understand that this cannot be undone.",
-        validators=[DataRequired("tick the box to confirm: this step cannot be undone")],
+        _("I understand that this cannot be undone."),
+        validators=[DataRequired(_("tick the box to confirm: this step cannot be undone"))],
     )
 
 
@@ -199,17 +242,46 @@ def _zone(_form: FlaskForm, field: StringField) -> None:
     try:
         zoneinfo.ZoneInfo(str(field.data))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"unknown time zone {field.data!r}") from exc
+        raise ValidationError(_("unknown time zone %(zone)s", zone=repr(field.data))) from exc
+
+
+ISO_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+"""What ``datetime-local`` inputs send (ISO 8601 local time; the first is how one is
+filled in)."""
+
+
+def site_zone() -> zoneinfo.ZoneInfo:
+    """The site's time zone (``BABEL_DEFAULT_TIMEZONE``), from the system's zone data.
+
+    Not Flask-Babel's ``get_timezone()``: pytz zones stop at 2038 (no summer time after).
+    """
+    return zoneinfo.ZoneInfo(str(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"))
+
+
+def _site_zone_name() -> str:
+    return str(site_zone())
 
 
 class ScheduleForm(FlaskForm):
-    opens_at = DateTimeLocalField("Opens at", validators=[Optional()])
-    closes_at = DateTimeLocalField("Closes at", validators=[Optional()])
+    """The opening and closing times: native ``datetime-local`` inputs (ISO values,
+    ``2026-06-14T08:00``, whatever the browser shows), read in ``zone`` (the site's time
+    zone, ``BABEL_DEFAULT_TIMEZONE``, unless the official names another)."""
+
+    opens_at = DateTimeLocalField(
+        _("Opens at"), format=ISO_MINUTES, tz=site_zone, validators=[Optional()]
+    )
+    closes_at = DateTimeLocalField(
+        _("Closes at"), format=ISO_MINUTES, tz=site_zone, validators=[Optional()]
+    )
     zone = StringField(
-        "Time zone", default="Europe/Zurich", validators=[DataRequired(), Length(max=64), _zone]
+        _("Time zone of these times"),
+        default=_site_zone_name,
+        validators=[DataRequired(), Length(max=64), _zone],
+        description=_("An IANA time zone, e.g. Europe/Zurich or Asia/Seoul."),
     )
 
     def aware(self, value: dt.datetime | None) -> dt.datetime | None:
+        """``value`` (as typed: a wall-clock time) in the time zone the official named."""
         if value is None:
             return None
         return value.replace(tzinfo=zoneinfo.ZoneInfo(str(self.zone.data)))
@@ -217,10 +289,12 @@ class ScheduleForm(FlaskForm):
 
 class ClerkKeyForm(FlaskForm):
     unit = StringField(
-        "Unit", validators=[DataRequired(), Length(max=60)], description="level:code"
+        _("Unit"), validators=[DataRequired(), Length(max=60)], description=UNIT_HELP
     )
     public_key = StringField(
-        "Public key (64 hex digits)",
+        _("Public key (64 hex digits)"),
         validators=[DataRequired(), Length(min=64, max=64)],
-        description="Printed by: python -m voting.clerk public-key --key clerk.key",
+        description=_(
+            "Printed by: %(command)s", command="python -m voting.clerk public-key --key clerk.key"
+        ),
     )

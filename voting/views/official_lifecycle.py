@@ -40,6 +40,8 @@ from voting.services import trustee_roster
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
+from voting.views._official_common import Refusal
+from voting.views._official_common import refusal
 from voting.views._official_common import vote_day_unit
 from voting.views.official_pages import render_overview
 
@@ -51,13 +53,17 @@ bp = Blueprint(
 def _act(vote_day: str, form: FlaskForm, action: Callable[[], str]) -> ResponseReturnValue:
     """Run ``action`` if ``form`` validates; back to the vote day's page either way."""
     if not form.validate_on_submit():
-        problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
-        return render_overview(vote_day, error=f"Nothing done: {problems}", status=400)
+        problems = "; ".join(
+            f"{getattr(form, k).label.text if hasattr(form, k) else k}: {', '.join(map(str, v))}"
+            for k, v in form.errors.items()
+        )
+        summary = _("Nothing was done: %(problems)s.", problems=problems)
+        return render_overview(vote_day, error=Refusal(summary), status=400)
     try:
         message = action()
     except VotingError as exc:
-        return render_overview(vote_day, error=exc.message, status=exc.status)
-    flash(message if message.endswith(".") else message[0].upper() + message[1:] + ".")
+        return render_overview(vote_day, error=refusal(exc), status=exc.status)
+    flash(message)
     return redirect(url_for("officials.vote_day", vote_day=vote_day), code=303)
 
 
@@ -75,7 +81,7 @@ def begin_ceremony(vote_day: str) -> ResponseReturnValue:
             threshold=int(form.threshold.data or 0),
             signing=log_signing(),
         )
-        return f"key ceremony started with {len(names)} trustees"
+        return _("Key ceremony started with %(n)s trustees.", n=len(names))
 
     return _act(vote_day, form, begin)
 
@@ -85,7 +91,7 @@ def begin_ceremony(vote_day: str) -> ResponseReturnValue:
 def complete_ceremony(vote_day: str) -> ResponseReturnValue:
     def complete() -> str:
         ceremony.complete_key_ceremony(db.session, vote_day, signing=log_signing())
-        return "election key published"
+        return _("Election key published on the log.")
 
     return _act(vote_day, forms.ActionForm(), complete)
 
@@ -98,7 +104,7 @@ def schedule(vote_day: str) -> ResponseReturnValue:
     def set_times() -> str:
         opens, closes = form.aware(form.opens_at.data), form.aware(form.closes_at.data)
         lifecycle.schedule(db.session, vote_day, opens_at=opens, closes_at=closes)
-        return "schedule saved" if opens or closes else "schedule cleared"
+        return _("Schedule saved.") if opens or closes else _("Schedule cleared.")
 
     return _act(vote_day, form, set_times)
 
@@ -111,7 +117,7 @@ def open_vote_day(vote_day: str) -> ResponseReturnValue:
             digest = lifecycle.open_vote_day(db.session, vote_day, signing=log_signing())
         except bulletin.LogNotFound as exc:
             raise InvalidRequest("the vote day has no log yet: run the key ceremony") from exc
-        return f"vote day opened (manifest {digest[:16]}…)"
+        return _("Vote day opened (manifest %(digest)s…).", digest=digest[:16])
 
     return _act(vote_day, forms.ActionForm(), open_now)
 

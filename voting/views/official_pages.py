@@ -9,9 +9,11 @@ live dashboard in :mod:`voting.views.official_counts`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import format_datetime
 from flask import Blueprint
 from flask import current_app
 from flask import redirect
@@ -19,6 +21,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from voting.app.extensions import db
@@ -39,12 +42,26 @@ from voting.services.votedays import get_vote_day
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
+from voting.views._official_common import Refusal
 from voting.views._official_common import may
+from voting.views._official_common import refusal
 from voting.views._official_common import vote_day_unit
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 
 JURISDICTION_UPLOAD_MAX = 32 * 1024 * 1024
+
+
+def level_names() -> dict[str, str]:
+    """Each level of the jurisdiction tree, named in the page's language."""
+    return {
+        "nation": _("nation"),
+        "canton": _("canton"),
+        "district": _("district"),
+        "municipality": _("municipality"),
+        "village": _("village"),
+        "quarter": _("quarter"),
+    }
 
 
 def next_steps() -> dict[str, str]:
@@ -77,7 +94,8 @@ def dashboard() -> ResponseReturnValue:
 @official_required(OFFICERS)
 def new_vote_day() -> ResponseReturnValue:
     form = forms.VoteDayForm()
-    error, status = None, 200
+    error: Refusal | None = None
+    status = 200
     if form.validate_on_submit():
         try:
             day = create_vote_day(
@@ -93,11 +111,11 @@ def new_vote_day() -> ResponseReturnValue:
                 ),
             )
         except VotingError as exc:
-            error, status = exc.message, exc.status
+            error, status = refusal(exc), exc.status
         else:
             return redirect(url_for(".vote_day", vote_day=day.id), code=303)
     elif request.method == "POST":
-        error, status = "Please correct the fields marked below.", 400
+        error, status = Refusal(_("Please correct the fields marked below.")), 400
     return render_template("officials/new_vote_day.html", form=form, error=error), status
 
 
@@ -108,7 +126,11 @@ def vote_day(vote_day: str) -> ResponseReturnValue:
 
 
 def render_overview(
-    vote_day: str, *, message: str | None = None, error: str | None = None, status: int = 200
+    vote_day: str,
+    *,
+    message: str | None = None,
+    error: Refusal | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     """The vote day's page, with the outcome of an action (or its refusal) on top."""
     day = get_vote_day(db.session, vote_day)
@@ -129,13 +151,33 @@ def render_overview(
         "tally": tally,
         "demo": bool(current_app.config.get("URNA_DEMO")),
         "lang": current_language(),
+        "revote_names": forms.REVOTE_NAMES,
+        "zone": str(forms.site_zone()),
+        "local_time": local_time,
         "credential_counts": credentials.credential_counts(db.session, day.id),
         "ceremony_form": forms.CeremonyForm(formdata=None, threshold=2),
-        "schedule_form": forms.ScheduleForm(formdata=None),
+        "schedule_form": forms.ScheduleForm(
+            formdata=None,
+            opens_at=None if election is None else _aware(election.opens_at),
+            closes_at=None if election is None else _aware(election.closes_at),
+        ),
         "action_form": forms.ActionForm(formdata=None),
         "confirm_form": forms.ConfirmForm(formdata=None),
     }
     return render_template("officials/vote_day.html", **context), status
+
+
+def local_time(value: dt.datetime) -> str:
+    """A stored time in the site's time zone, written the page language's way."""
+    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+    return str(format_datetime(utc, "medium", tzinfo=forms.site_zone(), locale=get_locale()))
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as an aware UTC datetime (SQLite gives them back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def next_step(status: str, tally: progress.TallyProgress) -> str:
@@ -167,19 +209,27 @@ def _officer_of(vote_day: str) -> bool:
 def import_jurisdictions() -> ResponseReturnValue:
     request.max_content_length = JURISDICTION_UPLOAD_MAX
     form = forms.UploadForm()
-    message, error, status = None, None, 200
+    message: str | None = None
+    error: Refusal | None = None
+    status = 200
     if form.validate_on_submit():
         upload = form.upload.data
         try:
             text = upload.read().decode("utf-8-sig")
             records = parse_text(text, name=upload.filename or "upload")
-            message = str(jurisdictions.import_records(db.session, records)).capitalize() + "."
+            summary = jurisdictions.import_records(db.session, records)
+            levels = level_names()
+            message = _(
+                "Imported %(total)s units (%(levels)s).",
+                total=summary.total,
+                levels=", ".join(f"{levels[k]}: {n}" for k, n in summary.by_level.items()),
+            )
         except UnicodeDecodeError:
-            error, status = "Nothing imported: the file is not UTF-8 text.", 400
+            error, status = Refusal(_("Nothing was imported: the file is not UTF-8 text.")), 400
         except ImportRejected as exc:
-            error, status = f"Nothing imported: {exc.message}", exc.status
+            error, status = refusal(exc), exc.status
     elif request.method == "POST":
-        error, status = "Nothing imported: choose a file.", 400
+        error, status = Refusal(_("Nothing was imported: choose a file.")), 400
     counts = dict(
         db.session.execute(
             sa.select(Jurisdiction.level, sa.func.count()).group_by(Jurisdiction.level)
@@ -190,5 +240,5 @@ def import_jurisdictions() -> ResponseReturnValue:
         form=form,
         message=message,
         error=error,
-        counts=[(level, counts[level]) for level in LEVELS if level in counts],
+        counts=[(level_names()[level], counts[level]) for level in LEVELS if level in counts],
     ), status

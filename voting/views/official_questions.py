@@ -16,6 +16,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from voting.app.extensions import db
 from voting.errors import InvalidQuestion
@@ -27,6 +28,8 @@ from voting.services.votedays import get_vote_day
 from voting.views import official_forms as forms
 from voting.views._auth import official_required
 from voting.views._official_common import OFFICERS
+from voting.views._official_common import Refusal
+from voting.views._official_common import refusal
 from voting.views._official_common import signed_in
 
 DEFAULT_RULES = {"referendum": "popular-majority"}
@@ -79,18 +82,19 @@ def _draft(form: forms.QuestionForm) -> questions.QuestionDraft:
 def new_question(vote_day: str) -> ResponseReturnValue:
     day = get_vote_day(db.session, vote_day)
     form = forms.QuestionForm()
-    error, status = None, 200
+    error: Refusal | None = None
+    status = 200
     if form.validate_on_submit():
         try:
             _check_scope(form.jurisdiction.data or "")
             question = questions.add_question(db.session, day.id, _draft(form))
         except VotingError as exc:
-            error, status = exc.message, exc.status
+            error, status = refusal(exc), exc.status
         else:
-            flash(f"Question {question.key} added.")
+            flash(_("Question %(key)s added.", key=question.key))
             return redirect(url_for("officials.vote_day", vote_day=day.id), code=303)
     elif request.method == "POST":
-        error, status = "Please correct the fields marked below.", 400
+        error, status = Refusal(_("Please correct the fields marked below.")), 400
     return render_template("officials/question.html", day=day, form=form, error=error), status
 
 
@@ -99,7 +103,8 @@ def new_question(vote_day: str) -> ResponseReturnValue:
 def new_counter_proposal(vote_day: str) -> ResponseReturnValue:
     day = get_vote_day(db.session, vote_day)
     form = forms.CounterProposalForm()
-    error, status = None, 200
+    error: Refusal | None = None
+    status = 200
     if form.validate_on_submit():
         unit = (form.jurisdiction.data or "").strip()
 
@@ -124,12 +129,12 @@ def new_counter_proposal(vote_day: str) -> ResponseReturnValue:
                 ),
             )
         except VotingError as exc:
-            error, status = exc.message, exc.status
+            error, status = refusal(exc), exc.status
         else:
-            flash(f"Questions {', '.join(q.key for q in added)} added.")
+            flash(_("Questions %(keys)s added.", keys=", ".join(q.key for q in added)))
             return redirect(url_for("officials.vote_day", vote_day=day.id), code=303)
     elif request.method == "POST":
-        error, status = "Please correct the fields marked below.", 400
+        error, status = Refusal(_("Please correct the fields marked below.")), 400
     return render_template(
         "officials/counter_proposal.html", day=day, form=form, error=error
     ), status
@@ -142,5 +147,5 @@ def delete_question(vote_day: str, key: str) -> ResponseReturnValue:
     question = questions.get_question(db.session, vote_day, key)
     _check_scope(question.jurisdiction.ref)
     questions.delete_question(db.session, vote_day, key)
-    flash(f"Question {key} removed.")
+    flash(_("Question %(key)s removed.", key=key))
     return redirect(url_for("officials.vote_day", vote_day=vote_day), code=303)
