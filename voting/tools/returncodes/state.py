@@ -272,13 +272,17 @@ class AuthorityState:
             try:
                 answer = json.loads(line)
                 credential = bytes.fromhex(answer["credential"])
-                kind = answer["type"]
+                kind, request = answer["type"], answer["request"]
+                if kind not in ("rc-choice-codes", "rc-confirm") or (
+                    kind == "rc-confirm" and type(answer["attempt"]) is not int
+                ):
+                    raise ValueError(kind)
             except (ValueError, KeyError, TypeError) as exc:
                 raise StateError(f"{self.log_path} line {number} is not an answer") from exc
             known = (
                 self.choice_answer(credential)
                 if kind == "rc-choice-codes"
-                else self.confirm_answer(credential, answer["request"])
+                else self.confirm_answer(credential, request)
             )
             if known is None:
                 self._store(answer)
