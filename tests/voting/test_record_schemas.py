@@ -174,7 +174,23 @@ def _record_types_in_code() -> dict[str, str]:
     return found
 
 
-NOT_RECORDS = {"found": "the verifier's receipt fact {'index', 'type': 'found'}"}
+_RC_MESSAGE = (
+    "a return-code message between registrar, authorities and server (docs/return-codes.md)"
+)
+NOT_RECORDS = {
+    "found": "the verifier's receipt fact {'index', 'type': 'found'}",
+    **dict.fromkeys(
+        [
+            "rc-setup-request",
+            "rc-setup-voter",
+            "rc-setup-answer-header",
+            "rc-setup-answer",
+            "rc-choice-codes",
+            "rc-confirm",
+        ],
+        _RC_MESSAGE,
+    ),
+}
 """``{"type": ...}`` literals in that code that are no log record (why, for a reader)."""
 
 
