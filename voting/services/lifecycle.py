@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from crypto.group import Point
 from voting.errors import Conflict
+from voting.errors import InvalidCredentialList
 from voting.errors import InvalidRequest
 from voting.errors import VoteDayNotFound
 from voting.log import bulletin
@@ -36,6 +37,7 @@ from voting.models.clock import database_now
 from voting.models.elections import Election
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
+from voting.services import return_code_setup
 from voting.services.credentials import credential_records
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
@@ -298,6 +300,11 @@ def open_vote_day(
         records = credential_records(session, vote_day_id)
         if not records:
             raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
+        if vote_day.return_codes is not None:
+            try:
+                records += return_code_setup.opening_records(session, vote_day_id)
+            except InvalidCredentialList as exc:
+                raise TransitionRefused(str(exc)) from exc
         election = get_election(session, vote_day_id)
         when = _clock(session, now)
         _not_before(vote_day_id, "open", election.opens_at, when)
