@@ -27,6 +27,7 @@ from voting.log import bulletin
 from voting.log import witnesses
 from voting.models.elections import Election
 from voting.services import casting
+from voting.services import return_codes
 from voting.services.credentials import unit_of_credential
 from voting.services.json_input import BodyTooLarge
 from voting.services.lifecycle import get_election
@@ -93,10 +94,32 @@ def ballot_questions(vote_day: str) -> ResponseReturnValue:
 
 @bp.post("/ballots")
 def cast(vote_day: str) -> ResponseReturnValue:
+    """Cast a ballot; on a vote day with return codes, ``{"ballot", "return_codes"}`` and the
+    answer carries the choice codes (docs/return-codes.md)."""
+    body = _body()
+    if return_codes.has_return_codes(db.session, vote_day):
+        result, codes = return_codes.cast_with_codes(
+            db.session, vote_day, body, signing=log_signing(), limits=cast_limits()
+        )
+        return jsonify({**result.receipt.to_json(), "return_codes": codes.to_json()}), 201
     result = casting.cast_ballot(
-        db.session, vote_day, _body(), signing=log_signing(), limits=cast_limits()
+        db.session, vote_day, body, signing=log_signing(), limits=cast_limits()
     )
     return jsonify(result.receipt.to_json()), 201
+
+
+@bp.post("/return-codes")
+def choice_codes(vote_day: str) -> ResponseReturnValue:
+    """A cast ballot's choice codes again: ``{"credential", "return_codes"}`` (after a 503)."""
+    codes = return_codes.resend_codes(db.session, vote_day, _body(), signing=log_signing())
+    return jsonify(codes.to_json())
+
+
+@bp.post("/confirmations")
+def confirm(vote_day: str) -> ResponseReturnValue:
+    """Confirm a ballot with the ballot casting key: ``{"credential", "pbck", "proof"}``."""
+    confirmed = return_codes.confirm(db.session, vote_day, _body(), signing=log_signing())
+    return jsonify(confirmed.to_json())
 
 
 @bp.post("/audits")
