@@ -53,7 +53,7 @@ class ReturnCodeEntry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class ReturnCodeBallot(db.Model):  # type: ignore[name-defined,misc]
-    """A cast ballot's return-code state: its codes' record and, once confirmed, the confirmation."""
+    """A cast ballot's return-code state: its codes' record, then its confirmation."""
 
     __tablename__ = "return_code_ballots"
     __table_args__ = (

@@ -160,13 +160,21 @@ def finish(
             (the message names it); nothing is returned.
     """
     for authority in authorities:
-        lines = answers.get(authority["name"])
+        lines = _without_header(answers.get(authority["name"]) or [])
         if lines is None or len(lines) != len(pending.voters):
             raise ReturnCodeSetupError(
                 f"authority {authority['name']}: expected {len(pending.voters)} answer lines, "
-                f"got {0 if lines is None else len(lines)}"
+                f"got {len(lines)}"
             )
-    result = Finished({"vote_day": pending.vote_day, "voters": [], "lookup": []})
+    answers = {name: _without_header(lines) for name, lines in answers.items()}
+    result = Finished(
+        {
+            "vote_day": pending.vote_day,
+            "manifest_hash": pending.header.manifest_hash.hex(),
+            "voters": [],
+            "lookup": [],
+        }
+    )
     entries: list[table.LookupEntry] = []
     specs = {q.question_id: q for q in pending.header.questions}
     for number, voter in enumerate(pending.voters):
@@ -189,6 +197,15 @@ def finish(
         [e.key.hex(), e.sealed.hex()] for e in _shuffled(entries, rng)
     ]
     return result
+
+
+def _without_header(lines: Sequence[Any]) -> list[Any]:
+    """The per-voter lines of an answer file (its signed header line, if present, dropped:
+    every voter line is signed and names the request line it answers)."""
+    items = list(lines)
+    if items and isinstance(items[0], dict) and items[0].get("type") == "rc-setup-answer-header":
+        return items[1:]
+    return items
 
 
 def _checked(

@@ -263,6 +263,29 @@ def schedule(
     session.commit()
 
 
+def planned_manifest_hash(
+    session: DbSession, vote_day_id: str, *, signing: LogSigning, log_key: str | None = None
+) -> str:
+    """The hash of the manifest the vote day would open with now (hex).
+
+    The return-code authorities pin it at setup (docs/return-codes.md): any
+    change to the questions or keys before opening changes it, and opening
+    then refuses until the setup is redone.
+
+    Raises:
+        TransitionRefused: the key ceremony is not complete.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    election = get_election(session, vote_day_id)
+    if election.public_key is None:
+        raise TransitionRefused(f"vote day {vote_day_id!r} has no election key yet")
+    origin = bulletin.log_origin(session, vote_day_id)
+    key = log_key or str(signing.verifier_key(origin))
+    return manifest_hash(
+        build_manifest(session, vote_day, election, log_origin=origin, log_key=key)
+    )
+
+
 def open_vote_day(
     session: DbSession,
     vote_day_id: str,
@@ -316,6 +339,14 @@ def open_vote_day(
             session, vote_day, election, log_origin=log.origin, log_key=log_key
         )
         digest = manifest_hash(manifest)
+        if vote_day.return_codes is not None:
+            pinned = return_code_setup.pinned_manifest_hash(session, vote_day_id)
+            if pinned != digest:
+                raise TransitionRefused(
+                    f"the return-code setup was made for manifest {pinned}, but the vote day "
+                    f"would open with manifest {digest}: something changed after the setup "
+                    "(questions, keys); redo the return-code setup"
+                )
         appended = log.append_many([*records, manifest])
         log.append(
             {"type": "open", "vote_day": vote_day_id, "status": "open", "manifest_hash": digest,

@@ -3,10 +3,13 @@
 docs/return-codes.md. The registrar (voting/registrar/returncodes.py) hands
 the server one document::
 
-    {"vote_day": ..., "voters": [{"credential", "voter_key", "authority_keys": [...]}, ...],
+    {"vote_day": ..., "manifest_hash": ...,
+     "voters": [{"credential", "voter_key", "authority_keys": [...]}, ...],
      "lookup": [["<lookup hex>", "<sealed hex>"], ...]}
 
-``voter_key`` is X_c, ``authority_keys`` the authorities' V_{j,c} in the
+``manifest_hash`` is the manifest the authorities pinned at setup
+(:func:`voting.services.lifecycle.planned_manifest_hash`: opening refuses
+another), ``voter_key`` is X_c, ``authority_keys`` the authorities' V_{j,c} in the
 manifest's order, ``lookup`` the shuffled table (H(rc-lookup, LRC) → the
 short code sealed under LRC). It is stored whole or not at all, only for a
 vote day with return codes, before opening, and only for registered
@@ -64,7 +67,7 @@ def authorities(vote_day: VoteDay) -> list[dict[str, str]]:
     """The vote day's return-code authorities (name, key, url), or [] without return codes."""
     if vote_day.return_codes is None:
         return []
-    return list(vote_day.return_codes["authorities"])
+    return [dict(a) for a in vote_day.return_codes["authorities"]]
 
 
 def store_setup(session: DbSession, vote_day_id: str, document: object) -> StoredSetup:
@@ -87,7 +90,7 @@ def store_setup(session: DbSession, vote_day_id: str, document: object) -> Store
         raise CredentialsFrozen(
             f"vote day {vote_day_id!r} is {day.status}: its return codes can no longer change"
         )
-    voters, entries = _parse(document, vote_day_id, len(authorities(day)))
+    voters, entries, pinned = _parse(document, vote_day_id, len(authorities(day)))
     _refuse_stored(session, vote_day_id)
     _refuse_unregistered(session, vote_day_id, [v["credential"] for v in voters])
     rows = [dict(v, vote_day_id=vote_day_id) for v in voters]
@@ -99,15 +102,29 @@ def store_setup(session: DbSession, vote_day_id: str, document: object) -> Store
         session.execute(sa.insert(ReturnCodeVoter), rows[start : start + _CHUNK])
     for start in range(0, len(lookups), _CHUNK):
         session.execute(sa.insert(ReturnCodeEntry), lookups[start : start + _CHUNK])
+    day.return_codes = {**day.return_codes, "manifest_hash": pinned}
     session.commit()
     return StoredSetup(vote_day_id, len(rows), len(lookups))
 
 
+def pinned_manifest_hash(session: DbSession, vote_day_id: str) -> str | None:
+    """The manifest hash the registrar's setup was made for (None: no setup yet)."""
+    day = session.get_one(VoteDay, vote_day_id)
+    return None if day.return_codes is None else day.return_codes.get("manifest_hash")
+
+
 def _parse(
     document: object, vote_day_id: str, authority_count: int
-) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    if not isinstance(document, dict) or set(document) != {"vote_day", "voters", "lookup"}:
-        raise InvalidCredentialList("the return-code setup must be {vote_day, voters, lookup}")
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]], str]:
+    fields = {"vote_day", "manifest_hash", "voters", "lookup"}
+    if not isinstance(document, dict) or set(document) != fields:
+        raise InvalidCredentialList(
+            "the return-code setup must be {vote_day, manifest_hash, voters, lookup}"
+        )
+    if not isinstance(document["manifest_hash"], str) or not _HEX64.match(
+        document["manifest_hash"]
+    ):
+        raise InvalidCredentialList("manifest_hash must be 64 hex digits")
     if document["vote_day"] != vote_day_id:
         raise InvalidCredentialList(
             f"the return-code setup is for vote day {document['vote_day']!r}, not {vote_day_id!r}"
@@ -123,7 +140,7 @@ def _parse(
     entries = [_entry(e, n) for n, e in enumerate(lookup)]
     if len({lookup for lookup, _ in entries}) != len(entries):
         raise InvalidCredentialList("a lookup entry appears twice in the return-code table")
-    return clean, entries
+    return clean, entries, document["manifest_hash"]
 
 
 def _voter(value: object, number: int, authority_count: int) -> dict[str, Any]:

@@ -79,8 +79,8 @@ log = logging.getLogger(__name__)
 MAX_CONFIRMATIONS = 5
 """DESIGN.md section 8: at most 5 confirmation tries per voter (each authority counts too)."""
 MAX_REQUEST_BYTES = 128 * 1024
-CHOICE_PATH = "/choice-codes"
-CONFIRM_PATH = "/confirm"
+CHOICE_PATH = "/v1/choice-codes"
+CONFIRM_PATH = "/v1/confirm"
 """the authorities' HTTP endpoints (docs/return-codes.md, "HTTP")"""
 
 
