@@ -53,8 +53,10 @@ __all__ = [
     "SetupHeader",
     "SetupVoter",
     "VoterAnswer",
+    "answer_header",
     "answer_voter",
     "setup_points",
+    "verify_answer_header",
     "verify_voter_answer",
 ]
 
@@ -333,3 +335,40 @@ def verify_voter_answer(
     except (InvalidEncoding, InvalidProof) as exc:
         raise authority_error(authority, f"voter {voter.credential.hex()[:16]}…: {exc}") from exc
     return VoterAnswer(verification_key=key, choices=choices, confirm=confirm)
+
+
+def answer_header(
+    header: SetupHeader, *, authority: str, signing_key: SigningKey
+) -> dict[str, Any]:
+    """The first, signed line of an authority's setup answer: which request it answers."""
+    body = {
+        "type": "rc-setup-answer-header",
+        "vote_day": header.vote_day_id,
+        "authority": authority,
+        "request": request_hash(header.to_json()),
+        "voters": header.voters,
+    }
+    return sign_answer(body, signing_key)
+
+
+def verify_answer_header(
+    answer: Any, header: SetupHeader, *, authority: str, authority_key: bytes
+) -> None:
+    """Check the first line of an authority's setup answer.
+
+    Raises:
+        InvalidAuthorityAnswer: unsigned, or about another request or authority.
+    """
+    keys = {"type", "vote_day", "authority", "request", "voters", "signature"}
+    if not isinstance(answer, dict) or set(answer) != keys:
+        raise authority_error(authority, f"a setup answer header has exactly {sorted(keys)}")
+    verify_answer_signature(answer, authority_key, authority=authority)
+    unsigned = {k: v for k, v in answer.items() if k != "signature"}
+    if unsigned != {
+        "type": "rc-setup-answer-header",
+        "vote_day": header.vote_day_id,
+        "authority": authority,
+        "request": request_hash(header.to_json()),
+        "voters": header.voters,
+    }:
+        raise authority_error(authority, "the setup answer header is not about this request")

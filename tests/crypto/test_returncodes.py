@@ -593,3 +593,20 @@ def test_the_vectors_verify() -> None:
         card["choice_codes"]["federal-2"]["1"],
     ]
     assert data["confirm"]["vcc"] == card["vcc"]
+
+
+def test_the_setup_answer_header_names_its_request(
+    election: ElectionContext, rng: RandomBytes
+) -> None:
+    from crypto.returncode_setup import answer_header
+    from crypto.returncode_setup import verify_answer_header
+
+    registrar = registrar_for(election, rng)
+    a, b = make_authorities(rng, 2)
+    signed = answer_header(registrar.header, authority=a.name, signing_key=a.signing_key)
+    verify_answer_header(signed, registrar.header, authority=a.name, authority_key=a.public_key)
+    with pytest.raises(InvalidAuthorityAnswer, match="signature"):
+        verify_answer_header(signed, registrar.header, authority=a.name, authority_key=b.public_key)
+    other = registrar_for(election, rng, voters=2).header
+    with pytest.raises(InvalidAuthorityAnswer, match="not about this request"):
+        verify_answer_header(signed, other, authority=a.name, authority_key=a.public_key)
