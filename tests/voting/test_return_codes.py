@@ -1,0 +1,90 @@
+"""Return codes end to end (docs/return-codes.md): setup with 4 authorities, cast, compare
+the codes with the card, confirm, tally, verify — through real HTTP with the Python client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests.fixtures_casting import OpenVoteDay
+from tests.returncode_authorities import AuthorityServer
+from tests.returncode_authorities import CodedVoteDay
+from tests.returncode_authorities import make_authorities
+from tests.returncode_authorities import serve
+from tests.returncode_authorities import set_up_return_codes
+from voting.app.extensions import db
+from voting.app.log_signing import log_signing
+from voting.models.tally import TallyUnit
+from voting.services.lifecycle import close_vote_day
+from voting.services.record_export import export_record
+from voting.services.tally import start_tally
+from voting.tools.client import ClientError
+from voting.tools.client import VotingClient
+from voting.tools.client import return_codes as device
+from voting.tools.verify import Options
+from voting.tools.verify import verify_record
+from voting.tools.verify.return_code_checks import Authority
+
+WINTERTHUR = "municipality:230"
+
+
+@pytest.fixture()
+def authorities() -> Iterator[list[AuthorityServer]]:
+    found = make_authorities(4)
+    running = serve(found)
+    next(running)
+    yield found
+    running.close()
+
+
+@pytest.fixture()
+def coded(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    authorities: list[AuthorityServer],
+) -> CodedVoteDay:
+    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 3})
+    return set_up_return_codes(app, opened, authorities)
+
+
+def verify(coded: CodedVoteDay, tmp_path: Path, app: Flask) -> dict[str, object]:
+    record = tmp_path / "record"
+    export_record(db.session, coded.vote_day, record, signing=log_signing(app))
+    trusted = tuple(Authority(a.name, a.public_key) for a in coded.authorities)
+    report = verify_record(record, Options(witnesses=0, return_code_authorities=trusted))
+    return report.to_json()
+
+
+def test_codes_match_the_card_confirm_gives_the_vcc_and_only_confirmed_count(
+    app: Flask, coded: CodedVoteDay, live_server: str, tmp_path: Path
+) -> None:
+    client = VotingClient(live_server)
+    day, first, second = (
+        coded.vote_day,
+        coded.opened.code(WINTERTHUR, 0),
+        coded.opened.code(WINTERTHUR, 1),
+    )
+    answers = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
+    cast = device.cast_with_codes(client, day, first, answers)
+    card = coded.cards[first]
+    assert cast.codes  # every single-choice question has its code
+    for question, shown in cast.codes.items():
+        assert shown == card.choice_codes[question][cast.choices[question]]
+    assert device.confirm(client, day, first, card.bck) == card.vcc
+    assert device.confirm(client, day, first, card.bck) == card.vcc  # the same again
+    device.cast_with_codes(client, day, second, {})  # cast, never confirmed
+    close_vote_day(db.session, day, signing=log_signing(app))
+    start_tally(db.session, day, signing=log_signing(app))
+    counted = db.session.scalar(
+        sa.select(sa.func.sum(TallyUnit.ballots)).where(TallyUnit.vote_day_id == day)
+    )
+    assert counted == 1
+    report = verify(coded, tmp_path, app)
+    assert report["valid"], report
+    assert report["facts"]["ballots"]["counted"] == 1
+    assert report["facts"]["return_codes"] == {"with_codes": 2, "confirmed": 1}
