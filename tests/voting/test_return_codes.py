@@ -23,7 +23,6 @@ from voting.models.tally import TallyUnit
 from voting.services.lifecycle import close_vote_day
 from voting.services.record_export import export_record
 from voting.services.tally import start_tally
-from voting.tools.client import ClientError
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
 from voting.tools.verify import Options
