@@ -11,7 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from crypto.encoding import canonical_json
 from tests.fixtures_casting import OpenVoteDay
+from tests.record_schemas import errors
+from tests.record_schemas import second_validator
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
 from tests.returncode_authorities import make_authorities
@@ -19,6 +22,7 @@ from tests.returncode_authorities import serve
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.log import reads
 from voting.models.tally import TallyUnit
 from voting.services.lifecycle import close_vote_day
 from voting.services.record_export import export_record
@@ -27,9 +31,12 @@ from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
 from voting.tools.verify import Options
 from voting.tools.verify import verify_record
+from voting.tools.verify.report import Report
 from voting.tools.verify.return_code_checks import Authority
+from voting.tools.verify.structure import parse_entries
 
 WINTERTHUR = "municipality:230"
+RETURN_CODE_RECORDS = {"return-code-keys", "return-code-lookup", "return-codes", "confirmation"}
 
 
 @pytest.fixture()
@@ -87,3 +94,25 @@ def test_codes_match_the_card_confirm_gives_the_vcc_and_only_confirmed_count(
     assert report["valid"], report
     assert report["facts"]["ballots"]["counted"] == 1
     assert report["facts"]["return_codes"] == {"with_codes": 2, "confirmed": 1}
+    _match_schemas(day)
+
+
+def _match_schemas(day: str) -> None:
+    """Every record of the vote day matches its JSON Schema (docs/schemas/), the return-code
+    ones included (tests/voting/test_record_schemas.py leaves those to this test)."""
+    size = reads.log_size(db.session, day)
+    records = [e.record for e in reads.get_entries(db.session, day, 0, size)]
+    kinds = {r["type"] for r in records}
+    assert RETURN_CODE_RECORDS <= kinds
+    for index, record in enumerate(records):
+        assert errors(record) == [], f"record {index} ({record['type']}): {errors(record)}"
+        assert second_validator().is_valid(record), index
+    for index, record in enumerate(records):  # a field no check reads: refused by both
+        if record["type"] in RETURN_CODE_RECORDS:
+            tampered = {**record, "note": "trust us"}
+            leaves = [canonical_json(r) for r in records]
+            leaves[index] = canonical_json(tampered)
+            report = Report()
+            parse_entries(report, leaves)
+            assert report.failed("entries"), record["type"]
+            assert any("'note' was unexpected" in e for e in errors(tampered))
