@@ -7,6 +7,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -24,6 +25,11 @@ from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import reads
 from voting.models.tally import TallyUnit
+from voting.models.votedays import VoteDay
+from voting.registrar.card_texts import RETURN_CODE_TEXTS
+from voting.registrar.cards import Card
+from voting.registrar.cards import CardWriter
+from voting.registrar.returncodes import card_return_codes
 from voting.services.lifecycle import close_vote_day
 from voting.services.record_export import export_record
 from voting.services.tally import start_tally
@@ -116,3 +122,43 @@ def _match_schemas(day: str) -> None:
             parse_entries(report, leaves)
             assert report.failed("entries"), record["type"]
             assert any("'note' was unexpected" in e for e in errors(tampered))
+
+
+@pytest.mark.parametrize("lang", ["de", "ko"])
+def test_the_card_prints_each_questions_codes_the_bck_and_the_vcc(
+    coded: CodedVoteDay, tmp_path: Path, lang: str
+) -> None:
+    """The card's back: a table per question (choice → code), then the BCK and the VCC, in the
+    card's language; what a citizen compares is the text a screen reader reads too."""
+    code = coded.opened.code(WINTERTHUR, 0)
+    card = coded.cards[code]
+    questions = [
+        {"id": q.key, "titles": q.titles, "option_texts": [o["texts"] for o in q.options]}
+        for q in db.session.get_one(VoteDay, coded.vote_day).questions
+    ]
+    printed = Card(
+        coded.vote_day,
+        "Abstimmung",
+        "Winterthur",
+        lang,
+        code,
+        card_return_codes(card, questions, lang),
+    )
+    path = tmp_path / "cards.pdf"
+    with CardWriter(path, base_url="https://vote.example", document_title="Karten") as writer:
+        writer.add(printed)
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        assert len(pdf) >= 2  # the front, then the codes on the back (and further pages)
+        back = "".join(pdf[i].get_textpage().get_text_range() for i in range(1, len(pdf)))
+    finally:
+        pdf.close()
+    assert RETURN_CODE_TEXTS[lang]["heading"] in back
+    for codes in card.choice_codes.values():
+        assert len(set(codes.values())) == len(codes)  # distinct within a question
+        for shown in codes.values():
+            assert shown in back
+    assert " ".join(card.bck[i : i + 3] for i in (0, 3, 6)) in back
+    assert f"{card.vcc[:4]} {card.vcc[4:]}" in back
+    if lang == "de":
+        assert "Ja" in back and "leer" in back

@@ -40,6 +40,9 @@ from crypto.group import Point
 from crypto.group import RandomBytes
 from crypto.group import Scalar
 from crypto.group import secure_random
+from voting.registrar.card_texts import RETURN_CODE_TEXTS
+from voting.registrar.cards import CardReturnCodes
+from voting.registrar.cards import CodeTable
 
 
 class ReturnCodeSetupError(ValueError):
@@ -273,3 +276,31 @@ def _below(n: int, rng: RandomBytes) -> int:
         value = int.from_bytes(rng(8), "big")
         if value < limit:
             return value % n
+
+
+def card_return_codes(
+    card: CardCodes, questions: Sequence[Mapping[str, Any]], lang: str
+) -> CardReturnCodes:
+    """What the voting card prints: per question of the card, its title and each choice's
+    text (in ``lang``, else the first language it has) with the short code.
+
+    ``questions`` are the vote day's questions as in the manifest (``id``, ``titles``,
+    ``options``) with ``option_texts``: one ``{lang: text}`` per option.
+    """
+    blank = RETURN_CODE_TEXTS[lang]["blank"]
+    by_id = {q["id"]: q for q in questions}
+    tables = []
+    for question_id, codes in card.choice_codes.items():
+        question = by_id[question_id]
+        rows = []
+        for label, code in codes.items():
+            if label == rc.BLANK:
+                rows.append((blank, code))
+            else:
+                rows.append((_text(question["option_texts"][int(label)], lang), code))
+        tables.append(CodeTable(_text(question["titles"], lang), tuple(rows)))
+    return CardReturnCodes(tables=tuple(tables), bck=card.bck, vcc=card.vcc)
+
+
+def _text(texts: Mapping[str, str], lang: str) -> str:
+    return texts.get(lang) or next(iter(texts.values()), "")
