@@ -207,3 +207,24 @@ def test_a_record_with_return_codes_is_refused_without_the_users_authority_keys(
     other["authorities"][3]["key"] = coded.authorities[0].public_key
     trusted.write_text(json.dumps(other))
     assert verify_main([*argv, "--return-code-authorities", str(trusted)]) == 1
+
+
+def test_the_card_check_says_cast_but_not_confirmed_then_confirmed(
+    app: Flask, coded: CodedVoteDay, live_server: str
+) -> None:
+    """A citizen whose device cast without confirming is told so on the card check page
+    (it is not counted: vote by post); after the confirmation, that it is confirmed."""
+    client = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 0)
+    key = derive_credential(code, coded.vote_day).public_key.hex()
+    url = f"/vote/{coded.vote_day}/card/status"
+    web = app.test_client()
+    assert web.get(url, query_string={"credential": key}).get_json() == {"cast": False}
+    device.cast_with_codes(client, coded.vote_day, code, PICKED)
+    answer = web.get(url, query_string={"credential": key}).get_json()
+    assert answer == {"cast": True, "confirmed": False}
+    device.confirm(client, coded.vote_day, code, coded.cards[code].bck)
+    answer = web.get(url, query_string={"credential": key}).get_json()
+    assert answer == {"cast": True, "confirmed": True}
+    page = web.get(f"/vote/{coded.vote_day}/card").get_data(as_text=True)
+    assert 'data-key="unconfirmed"' in page and "NOT confirmed" in page
