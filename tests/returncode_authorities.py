@@ -1,15 +1,14 @@
-"""Return-code authorities for the server's tests: real keys, real proofs, real HTTP.
+"""Return-code authorities for the server's tests: the real tool, over real HTTP.
 
-Each :class:`AuthorityServer` holds its own 32-byte secret and Ed25519
-signing key, answers the registrar's setup lines (``answer_voter``) and
-serves ``/v1/choice-codes`` and ``/v1/confirm`` on a free port of 127.0.0.1
-as docs/return-codes.md describes: at most one choice-codes request per
-credential (the identical request gets the identical answer), at most 5
-confirmation answers per credential. It checks what it answers with the
-same crypto as ``python -m voting.returncodes serve`` (the ballot's signature
-and every partial code's proof against X_c). ``mode`` makes it misbehave:
-``wrong-exponent`` answers with another key (a valid-looking, signed answer
-whose proof cannot verify against V_{j,c}), ``dead`` never answers in time.
+Each :class:`AuthorityServer` is ``python -m voting.returncodes`` run
+in-process: ``init`` makes its directory (its own secret and Ed25519 key),
+``setup`` answers the registrar's request file, and the tool's own HTTP server
+(:func:`voting.tools.returncodes.server.make_server`) serves ``/v1/choice-codes``
+and ``/v1/confirm`` on a free port of 127.0.0.1, with the tool's state and
+checks (once per credential, 5 confirmations). ``mode`` makes it misbehave
+for the attack tests: ``wrong-exponent`` answers with another key (a signed
+answer whose proof cannot verify against its published V_{j,c}), ``dead``
+does not answer in time.
 """
 
 from __future__ import annotations
@@ -19,177 +18,136 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import field
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from nacl.signing import SigningKey
-
 from crypto import returncode_messages as rcm
-from crypto import returncode_setup as setup
 from crypto import returncodes as rc
-from crypto.ballot import verify_signature
-from crypto.errors import CryptoError
-from crypto.group import Scalar
+from crypto.encoding import canonical_json
 from crypto.testing import deterministic_rng
+from voting.tools.returncodes.__main__ import main as returncodes_main
+from voting.tools.returncodes.core import Authority
+from voting.tools.returncodes.core import Refusal
+from voting.tools.returncodes.server import make_server
+from voting.tools.returncodes.state import AuthorityState
+from voting.tools.returncodes.state import load_keys
 
 MODES = ("honest", "wrong-exponent", "dead")
+DEAD_SECONDS = 3.0
+
+
+class MisbehavingAuthority(Authority):
+    """The tool's authority, which the attack tests can make answer wrongly or not at all."""
+
+    mode = "honest"
+
+    def choice_codes(self, body: Any) -> dict[str, Any]:
+        self._maybe_dead()
+        answer = super().choice_codes(body)
+        if self.mode != "wrong-exponent":
+            return answer
+        request = rcm.ChoiceCodesRequest.from_json(body)
+        return rcm.make_choice_answer(
+            request,
+            authority=self.keys.name,
+            key=_wrong_key(request.ballot.vote_day_id, request.ballot.credential),
+            signing_key=self.keys.signing_key,
+        )
+
+    def confirm(self, body: Any) -> dict[str, Any]:
+        self._maybe_dead()
+        answer = super().confirm(body)
+        if self.mode != "wrong-exponent":
+            return answer
+        request = rcm.ConfirmRequest.from_json(body)
+        return rcm.make_confirm_answer(
+            request,
+            attempt=answer["attempt"],
+            authority=self.keys.name,
+            key=_wrong_key(request.vote_day_id, request.credential),
+            signing_key=self.keys.signing_key,
+        )
+
+    def _maybe_dead(self) -> None:
+        if self.mode == "dead":
+            time.sleep(DEAD_SECONDS)
+            raise Refusal(503, "unavailable", "this authority is down")
+
+
+def _wrong_key(vote_day: str, credential: bytes) -> Any:
+    return rc.derive_authority_key(bytes(31) + b"\x07", vote_day, credential)
 
 
 @dataclass
 class AuthorityServer:
+    """One authority: its directory (the tool's state), and once set up, its live server."""
+
     name: str
-    secret: bytes
-    signing_key: SigningKey
-    mode: str = "honest"
-    voter_keys: dict[str, Any] = field(default_factory=dict)
-    choice_answers: dict[str, tuple[bytes, dict[str, Any]]] = field(default_factory=dict)
-    confirm_answers: dict[str, dict[bytes, dict[str, Any]]] = field(default_factory=dict)
-    requests: int = 0
+    directory: Path
+    authority: MisbehavingAuthority | None = None
     url: str = ""
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def public_key(self) -> str:
-        return self.signing_key.verify_key.encode().hex()
+        return load_keys(self.directory).public_key.hex()
+
+    @property
+    def mode(self) -> str:
+        return self.authority.mode if self.authority else "honest"
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        assert value in MODES and self.authority is not None
+        self.authority.mode = value
 
     def entry(self) -> dict[str, str]:
         return {"name": self.name, "key": self.public_key, "url": self.url}
 
-    def key_for(self, vote_day: str, credential: bytes) -> Scalar:
-        secret = self.secret
-        if self.mode == "wrong-exponent":
-            secret = bytes(31) + b"\x07"  # not the key its V_{j,c} was published for
-        return rc.derive_authority_key(secret, vote_day, credential)
+    def answer_setup(
+        self, lines: list[dict[str, Any]], *, manifest_hash: str, election_key: str
+    ) -> list[dict[str, Any]]:
+        """``python -m voting.returncodes setup`` on the registrar's request; its answer lines."""
+        request = self.directory.parent / f"{self.name}-request.jsonl"
+        answer = self.directory.parent / f"{self.name}-answer.jsonl"
+        request.write_bytes(b"".join(canonical_json(line) + b"\n" for line in lines))
+        argv = ["setup", "--state", str(self.directory), "--request", str(request)]
+        argv += ["--answer", str(answer), "--manifest-hash", manifest_hash]
+        assert returncodes_main([*argv, "--election-key", election_key]) == 0
+        return [json.loads(line) for line in answer.read_text().splitlines()]
 
-    # --- setup --------------------------------------------------------------
-
-    def answer_setup(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        header = setup.SetupHeader.from_json(lines[0])
-        out = []
-        for line in lines[1:]:
-            voter = setup.SetupVoter.from_json(line, header)
-            self.voter_keys[voter.credential.hex()] = voter.voter_key
-            out.append(
-                setup.answer_voter(
-                    voter,
-                    header,
-                    authority=self.name,
-                    authority_secret=self.secret,
-                    signing_key=self.signing_key,
-                    rng=deterministic_rng(self.name.encode() + voter.credential),
-                )
-            )
-        return out
-
-    # --- HTTP -------------------------------------------------------------------
-
-    def handle(self, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        self.requests += 1
-        if self.mode == "dead":
-            time.sleep(3)
-            return 503, {"error": "dead", "message": "this authority is down"}
-        try:
-            data = json.loads(body)
-            if path == "/v1/choice-codes":
-                return self._choice(data, body)
-            if path == "/v1/confirm":
-                return self._confirm(data, body)
-        except (ValueError, CryptoError) as exc:
-            return 422, {"error": "invalid", "message": str(exc)}
-        return 404, {"error": "not_found", "message": path}
-
-    def _choice(self, data: Any, body: bytes) -> tuple[int, dict[str, Any]]:
-        request = rcm.ChoiceCodesRequest.from_json(data)
-        credential = request.ballot.credential.hex()
-        verify_signature(request.ballot)
-        if credential not in self.voter_keys:
-            return 403, {"error": "unknown_credential", "message": credential}
-        with self.lock:
-            if credential in self.choice_answers:
-                previous, answer = self.choice_answers[credential]
-                if previous == body:
-                    return 200, answer
-                return 409, {"error": "already_answered", "message": "one request per voter"}
-            answer = rcm.make_choice_answer(
-                request,
-                authority=self.name,
-                key=self.key_for(request.ballot.vote_day_id, request.ballot.credential),
-                signing_key=self.signing_key,
-            )
-            self.choice_answers[credential] = (body, answer)
-        return 200, answer
-
-    def _confirm(self, data: Any, body: bytes) -> tuple[int, dict[str, Any]]:
-        request = rcm.ConfirmRequest.from_json(data)
-        credential = request.credential.hex()
-        if credential not in self.choice_answers:
-            return 409, {"error": "no_choice_codes", "message": "no choice codes yet"}
-        rc.verify_confirmation(
-            request.proof,
-            vote_day_id=request.vote_day_id,
-            credential=request.credential,
-            voter_key=self.voter_keys[credential],
-            pbck=request.pbck,
-        )
-        with self.lock:
-            seen = self.confirm_answers.setdefault(credential, {})
-            key = request.pbck.encoded
-            if key not in seen:
-                if len(seen) >= 5:
-                    return 429, {"error": "too_many_attempts", "message": "5 tries"}
-                seen[key] = rcm.make_confirm_answer(
-                    request,
-                    attempt=len(seen) + 1,
-                    authority=self.name,
-                    key=self.key_for(request.vote_day_id, request.credential),
-                    signing_key=self.signing_key,
-                )
-        return 200, seen[key]
+    def start(self) -> Any:
+        """Serve on a free loopback port (the tool's server); returns the server."""
+        state = AuthorityState(self.directory)
+        state.recover()
+        self.authority = MisbehavingAuthority(load_keys(self.directory), state)
+        server = make_server(self.authority, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{server.server_port}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
 
 
-def _handler(authority: AuthorityServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            status, answer = authority.handle(self.path, self.rfile.read(length))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    return Handler
-
-
-def make_authorities(count: int = 4) -> list[AuthorityServer]:
+def make_authorities(root: Path, count: int = 4) -> list[AuthorityServer]:
+    """``python -m voting.returncodes init`` for ``count`` authorities under ``root``."""
     out = []
     for n in range(1, count + 1):
-        rng = deterministic_rng(f"rca-{n}".encode())
-        out.append(AuthorityServer(f"rca-{n}", rng(32), SigningKey(rng(32))))
+        directory = root / f"rca-{n}"
+        assert returncodes_main(["init", "--state", str(directory), "--name", f"rca-{n}"]) == 0
+        out.append(AuthorityServer(f"rca-{n}", directory))
     return out
 
 
 def serve(authorities: list[AuthorityServer]) -> Iterator[None]:
-    """Serve every authority on its own free port until the generator is closed."""
-    servers = []
-    for authority in authorities:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(authority))
-        server.daemon_threads = True
-        authority.url = f"http://127.0.0.1:{server.server_port}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
+    """Serve every (set-up) authority until the generator is closed."""
+    servers = [a.start() for a in authorities]
     try:
         yield
     finally:
         for server in servers:
             server.shutdown()
             server.server_close()
+        for authority in authorities:
+            if authority.authority is not None:
+                authority.authority.state.close()
 
 
 # --- a vote day with return codes, set up with the authorities -------------------
@@ -204,6 +162,8 @@ class CodedVoteDay:
     authorities: list[AuthorityServer]
     cards: dict[str, Any]
     """voting code → :class:`voting.registrar.returncodes.CardCodes`"""
+    running: Iterator[None]
+    """the authorities' servers: close it to stop them"""
 
     @property
     def vote_day(self) -> str:
@@ -233,7 +193,10 @@ def set_up_return_codes(app: Any, opened: Any, authorities: list[AuthorityServer
 
     vote_day = opened.vote_day
     day = db.session.get_one(VoteDay, vote_day)
-    day.return_codes = {"authorities": votedays.check_authorities([a.entry() for a in authorities])}
+    placeholder = [
+        {"name": a.name, "key": a.public_key, "url": "http://127.0.0.1:1"} for a in authorities
+    ]
+    day.return_codes = {"authorities": votedays.check_authorities(placeholder)}
     db.session.commit()
     signing = log_signing(app)
     pinned = planned_manifest_hash(db.session, vote_day, signing=signing)
@@ -258,9 +221,17 @@ def set_up_return_codes(app: Any, opened: Any, authorities: list[AuthorityServer
         rng=deterministic_rng(b"registrar"),
     )
     lines = pending.request_lines()
-    answers = {a.name: a.answer_setup(lines) for a in authorities}
+    answers = {
+        a.name: a.answer_setup(lines, manifest_hash=pinned, election_key=election.public_key)
+        for a in authorities
+    }
     entries = [{"name": a.name, "key": a.public_key} for a in authorities]
     finished = registrar.finish(pending, answers, entries, rng=deterministic_rng(b"codes"))
     return_code_setup.store_setup(db.session, vote_day, finished.server_document)
     open_vote_day(db.session, vote_day, signing=signing)
-    return CodedVoteDay(opened, authorities, {card.code: card for card in finished.cards})
+    running = serve(authorities)  # the addresses are the operator's, not in the manifest
+    next(running)
+    day = db.session.get_one(VoteDay, vote_day)
+    day.return_codes = {**day.return_codes, "authorities": [a.entry() for a in authorities]}
+    db.session.commit()
+    return CodedVoteDay(opened, authorities, {card.code: card for card in finished.cards}, running)

@@ -19,7 +19,6 @@ from tests.record_schemas import second_validator
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
 from tests.returncode_authorities import make_authorities
-from tests.returncode_authorities import serve
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
@@ -46,12 +45,10 @@ RETURN_CODE_RECORDS = {"return-code-keys", "return-code-lookup", "return-codes",
 
 
 @pytest.fixture()
-def authorities() -> Iterator[list[AuthorityServer]]:
-    found = make_authorities(4)
-    running = serve(found)
-    next(running)
-    yield found
-    running.close()
+def authorities(tmp_path: Path) -> list[AuthorityServer]:
+    """Four authorities, ``python -m voting.returncodes init`` each (set up and served by
+    :func:`set_up_return_codes`)."""
+    return make_authorities(tmp_path / "authorities", 4)
 
 
 @pytest.fixture()
@@ -59,9 +56,11 @@ def coded(
     app: Flask,
     prepare_vote_day: Callable[..., OpenVoteDay],
     authorities: list[AuthorityServer],
-) -> CodedVoteDay:
+) -> Iterator[CodedVoteDay]:
     opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 3})
-    return set_up_return_codes(app, opened, authorities)
+    coded = set_up_return_codes(app, opened, authorities)
+    yield coded
+    coded.running.close()
 
 
 def verify(coded: CodedVoteDay, tmp_path: Path, app: Flask) -> dict[str, object]:
