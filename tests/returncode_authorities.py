@@ -176,8 +176,11 @@ class CodedVoteDay:
         return path
 
 
-def set_up_return_codes(app: Any, opened: Any, authorities: list[AuthorityServer]) -> CodedVoteDay:
-    """Choose return codes, run the registrar's setup with the authorities, and open."""
+def set_up_return_codes(
+    app: Any, opened: Any, authorities: list[AuthorityServer], *, open_it: bool = True
+) -> CodedVoteDay:
+    """Choose return codes, run the registrar's setup with the authorities, and open
+    (unless ``open_it`` is False: then the authorities are not served either)."""
     from crypto.ballot import QuestionSpec
     from crypto.group import Point
     from voting.app.extensions import db
@@ -228,10 +231,13 @@ def set_up_return_codes(app: Any, opened: Any, authorities: list[AuthorityServer
     entries = [{"name": a.name, "key": a.public_key} for a in authorities]
     finished = registrar.finish(pending, answers, entries, rng=deterministic_rng(b"codes"))
     return_code_setup.store_setup(db.session, vote_day, finished.server_document)
+    cards = {card.code: card for card in finished.cards}
+    if not open_it:
+        return CodedVoteDay(opened, authorities, cards, iter(()))
     open_vote_day(db.session, vote_day, signing=signing)
     running = serve(authorities)  # the addresses are the operator's, not in the manifest
     next(running)
     day = db.session.get_one(VoteDay, vote_day)
     day.return_codes = {**day.return_codes, "authorities": [a.entry() for a in authorities]}
     db.session.commit()
-    return CodedVoteDay(opened, authorities, {card.code: card for card in finished.cards}, running)
+    return CodedVoteDay(opened, authorities, cards, running)

@@ -18,7 +18,9 @@ from flask import Flask
 
 from crypto import returncode_messages
 from crypto import returncode_table
+from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
+from crypto.testing import deterministic_rng
 from tests.fixtures_casting import OpenVoteDay
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
@@ -26,6 +28,7 @@ from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.log import reads
 from voting.models.elections import CastBallot
 from voting.models.returncodes import ReturnCodeBallot
 from voting.services.lifecycle import close_vote_day
@@ -227,3 +230,48 @@ def test_the_card_check_says_cast_but_not_confirmed_then_confirmed(
     assert answer == {"cast": True, "confirmed": True}
     page = web.get(f"/vote/{coded.vote_day}/card").get_data(as_text=True)
     assert 'data-key="unconfirmed"' in page and "NOT confirmed" in page
+
+
+def test_partial_codes_that_do_not_match_the_ballot_are_refused_before_anything_is_stored(
+    app: Flask, coded: CodedVoteDay, live_server: str
+) -> None:
+    """Malicious device: a pCC for a choice the ballot does not encrypt (to learn the card's
+    code of another choice), or none at all: 400, no ballot, no leaf, no authority asked."""
+    client = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 0)
+    credential = derive_credential(code, coded.vote_day)
+    form = client.ballot_form(coded.vote_day, credential)
+    ballot, _ = encrypt_ballot(
+        form.selections(PICKED),
+        questions=form.questions,
+        election=form.election,
+        credential=credential,
+        rng=deterministic_rng(b"device"),
+    )
+    other, other_secrets = encrypt_ballot(
+        form.selections(TAMPERED),
+        questions=form.questions,
+        election=form.election,
+        credential=credential,
+        rng=deterministic_rng(b"other"),
+    )
+    partial = device.partial_codes(form, other, other_secrets, code, rng=deterministic_rng(b"p"))
+    size = reads.log_size(db.session, coded.vote_day)
+    for body in (
+        {"ballot": ballot.to_json(), "return_codes": partial},  # the other ballot's codes
+        {"ballot": ballot.to_json(), "return_codes": partial[:-1]},  # one missing
+        ballot.to_json(),  # no codes at all
+    ):
+        with pytest.raises(ClientError) as refused:
+            client.post_json(f"/api/vote-days/{coded.vote_day}/ballots", body)
+        assert refused.value.status == 400
+        assert refused.value.code == "return_codes_refused"
+    db.session.expire_all()
+    assert reads.log_size(db.session, coded.vote_day) == size
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CastBallot)) == 0
+    assert all(a.authority is not None for a in coded.authorities)
+    assert not any(
+        a.authority.state.choice_answer(credential.public_key)
+        for a in coded.authorities
+        if a.authority
+    )

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from crypto.encoding import canonical_json
+from crypto.group import Point
+from crypto.group import Scalar
 from tests.fixtures_casting import OpenVoteDay
 from tests.record_schemas import errors
 from tests.record_schemas import second_validator
@@ -22,15 +24,20 @@ from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
+from voting.errors import InvalidCredentialList
 from voting.log import reads
+from voting.models.returncodes import ReturnCodeEntry
 from voting.models.tally import TallyUnit
 from voting.models.votedays import VoteDay
 from voting.registrar.card_texts import RETURN_CODE_TEXTS
 from voting.registrar.cards import Card
 from voting.registrar.cards import CardWriter
 from voting.registrar.returncodes import card_return_codes
+from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import close_vote_day
+from voting.services.lifecycle import open_vote_day
 from voting.services.record_export import export_record
+from voting.services.return_code_setup import store_setup
 from voting.services.tally import start_tally
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
@@ -161,3 +168,49 @@ def test_the_card_prints_each_questions_codes_the_bck_and_the_vcc(
     assert f"{card.vcc[:4]} {card.vcc[4:]}" in back
     if lang == "de":
         assert "Ja" in back and "leer" in back
+
+
+def test_opening_refuses_a_setup_made_for_another_manifest(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    authorities: list[AuthorityServer],
+) -> None:
+    """The authorities pinned the manifest hash at setup: a question changed afterwards
+    would make them refuse every ballot, so opening refuses and says to redo the setup."""
+    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 1})
+    set_up_return_codes(app, opened, authorities, open_it=False)
+    question = db.session.get_one(VoteDay, opened.vote_day).questions[0]
+    question.titles = {**question.titles, "en": "Another question"}
+    db.session.commit()
+    with pytest.raises(TransitionRefused, match="redo the return-code setup"):
+        open_vote_day(db.session, opened.vote_day, signing=log_signing(app))
+    assert db.session.get_one(VoteDay, opened.vote_day).status == "credentials"
+
+
+def test_setup_documents_that_do_not_fit_are_refused_whole(
+    app: Flask,
+    prepare_vote_day: Callable[..., OpenVoteDay],
+    authorities: list[AuthorityServer],
+) -> None:
+    """The registrar's upload: a credential that is not registered, a point that is not a
+    group element, an entry twice, or a second upload — refused, nothing stored."""
+    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 1})
+    set_up_return_codes(app, opened, authorities, open_it=False)
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(ReturnCodeEntry))
+    point = Point.base_times(Scalar.from_int(7)).hex()
+    good = {
+        "vote_day": opened.vote_day,
+        "manifest_hash": "00" * 32,
+        "voters": [{"credential": "11" * 32, "voter_key": point, "authority_keys": [point] * 4}],
+        "lookup": [["44" * 32, "55" * 48]],
+    }
+    for bad, message in (
+        (good, "already"),  # a second upload
+        ({**good, "lookup": [["44" * 32, "55" * 48]] * 2}, "twice"),
+        ({**good, "voters": [{**good["voters"][0], "voter_key": "ff" * 32}]}, "group element"),
+        ({**good, "voters": [{**good["voters"][0], "authority_keys": [point] * 3}]}, "4 authority"),
+        ({**good, "vote_day": "another-day"}, "not"),
+    ):
+        with pytest.raises(InvalidCredentialList, match=message):
+            store_setup(db.session, opened.vote_day, bad)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReturnCodeEntry)) == stored

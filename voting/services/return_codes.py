@@ -70,6 +70,7 @@ from voting.services import casting
 from voting.services import rc_authorities
 from voting.services.credentials import unit_of_credential
 from voting.services.lifecycle import get_election
+from voting.services.lifecycle import get_vote_day
 from voting.services.manifest import election_context
 from voting.services.return_code_setup import authorities as authorities_of
 from voting.services.return_code_setup import lookup_inclusion
@@ -127,6 +128,12 @@ class Codes:
 
     def to_json(self) -> dict[str, Any]:
         return {"ballot_index": self.ballot_index, "codes": self.codes}
+
+
+def require_return_codes(session: DbSession, vote_day_id: str) -> None:
+    """Raises: VoteDayNotFound (404), NoReturnCodes: the vote day has none."""
+    if get_vote_day(session, vote_day_id).return_codes is None:
+        raise NoReturnCodes(f"vote day {vote_day_id!r} has no return codes")
 
 
 def has_return_codes(session: DbSession, vote_day_id: str) -> bool:
@@ -255,6 +262,7 @@ def resend_codes(
         NotFound: the credential has cast no ballot.
         ReturnCodesRefused, AuthoritiesUnavailable, AuthorityFault: as :func:`cast_with_codes`.
     """
+    require_return_codes(session, vote_day_id)
     if not isinstance(data, dict) or set(data) != {"credential", "return_codes"}:
         raise ReturnCodesRefused('expected {"credential": <hex>, "return_codes": [...]}')
     credential = data["credential"]
@@ -459,6 +467,7 @@ def confirm(
         NotConfirmed: the ballot casting key did not match (a try is spent).
         AuthoritiesUnavailable, AuthorityFault: as for the codes.
     """
+    require_return_codes(session, vote_day_id)
     credential, pbck, proof = _parse_confirmation(data)
     row = session.get(ReturnCodeBallot, (vote_day_id, credential))
     if row is None or row.codes_index is None:
