@@ -33,6 +33,7 @@ from voting.registrar.card_texts import RETURN_CODE_TEXTS
 from voting.registrar.cards import Card
 from voting.registrar.cards import CardWriter
 from voting.registrar.returncodes import card_return_codes
+from voting.services import return_codes
 from voting.services.lifecycle import TransitionRefused
 from voting.services.lifecycle import close_vote_day
 from voting.services.lifecycle import open_vote_day
@@ -95,7 +96,10 @@ def test_codes_match_the_card_confirm_gives_the_vcc_and_only_confirmed_count(
         assert shown == card.choice_codes[question][cast.choices[question]]
     assert device.confirm(client, day, first, card.bck) == card.vcc
     assert device.confirm(client, day, first, card.bck) == card.vcc  # the same again
-    device.cast_with_codes(client, day, second, {})  # cast, never confirmed
+    unconfirmed = device.cast_with_codes(client, day, second, {})  # cast, never confirmed
+    figures = return_codes.confirmation_figures(db.session, day)
+    assert figures == {"cast": 2, "confirmed": 1, "unconfirmed": 1}
+    assert return_codes.unconfirmed_ballots(db.session, day) == [unconfirmed.receipt.index]
     close_vote_day(db.session, day, signing=log_signing(app))
     start_tally(db.session, day, signing=log_signing(app))
     counted = db.session.scalar(

@@ -68,6 +68,30 @@ class Pending:
     codes: list[str]
     bcks: list[str]
 
+    def to_json(self) -> dict[str, Any]:
+        """Everything :func:`finish` needs, for the registrar's own file (SECRET: mode 0600)."""
+        return {
+            "vote_day": self.vote_day,
+            "registrar_secret": self.registrar_secret.hex(),
+            "request": self.request_lines(),
+            "codes": self.codes,
+            "bcks": self.bcks,
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> Pending:
+        """Raises: InvalidEncoding, KeyError, TypeError: not a pending setup file."""
+        header = setup.SetupHeader.from_json(value["request"][0])
+        voters = [setup.SetupVoter.from_json(line, header) for line in value["request"][1:]]
+        return cls(
+            value["vote_day"],
+            Scalar.from_hex(value["registrar_secret"]),
+            header,
+            voters,
+            list(value["codes"]),
+            list(value["bcks"]),
+        )
+
     def request_lines(self) -> list[dict[str, Any]]:
         """The request file's lines (JSON Lines): the header, then one line per voter."""
         return [self.header.to_json(), *(v.to_json() for v in self.voters)]

@@ -596,10 +596,35 @@ def confirmation_state(session: DbSession, vote_day_id: str, credential: str) ->
     return "confirmed" if row.confirmed_index is not None else "unconfirmed"
 
 
-def unconfirmed_count(session: DbSession, vote_day_id: str) -> int:
-    """Cast ballots whose voter has not confirmed them (listed, not counted)."""
+def confirmation_figures(session: DbSession, vote_day_id: str) -> dict[str, int] | None:
+    """Cast, confirmed and unconfirmed electronic ballots (unconfirmed: listed, not counted);
+    None for a vote day without return codes."""
+    if not has_return_codes(session, vote_day_id):
+        return None
     confirmed = sa.select(sa.func.count()).where(
         ReturnCodeBallot.vote_day_id == vote_day_id, ReturnCodeBallot.confirmed_index.is_not(None)
     )
     cast = sa.select(sa.func.count()).where(CastBallot.vote_day_id == vote_day_id)
-    return int(session.scalar(cast) or 0) - int(session.scalar(confirmed) or 0)
+    cast_count, confirmed_count = (
+        int(session.scalar(cast) or 0),
+        int(session.scalar(confirmed) or 0),
+    )
+    return {
+        "cast": cast_count,
+        "confirmed": confirmed_count,
+        "unconfirmed": cast_count - confirmed_count,
+    }
+
+
+def unconfirmed_ballots(session: DbSession, vote_day_id: str) -> list[int]:
+    """The leaves of the cast ballots that were not confirmed (listed, never counted)."""
+    confirmed = sa.select(ReturnCodeBallot.ballot_index).where(
+        ReturnCodeBallot.vote_day_id == vote_day_id, ReturnCodeBallot.confirmed_index.is_not(None)
+    )
+    return list(
+        session.scalars(
+            sa.select(CastBallot.leaf_index)
+            .where(CastBallot.vote_day_id == vote_day_id, CastBallot.leaf_index.not_in(confirmed))
+            .order_by(CastBallot.leaf_index)
+        )
+    )
