@@ -294,13 +294,14 @@ def _prelude(
     else:
         for name in ("schedule", "credentials", "ballots", "encrypted-totals", "results"):
             report.skip(name, "no usable manifest")
-    if facts is not None and options.return_code_authorities is not None:
-        if "return_codes" in facts.manifest:
-            facts.confirmed = set()
-            with _stage(report, "return-codes"):
-                facts.confirmed = check_return_codes(
-                    report, entries, facts, options.return_code_authorities
-                )
+    if facts is not None and "return_codes" not in facts.manifest:
+        report.skip("return-codes", "the vote day has no return codes")
+    elif facts is not None and options.return_code_authorities is not None:
+        facts.confirmed = set()
+        with _stage(report, "return-codes"):
+            facts.confirmed = check_return_codes(
+                report, entries, facts, options.return_code_authorities
+            )
     run.update(phase="ballots", lifecycle=entries.lifecycle, facts=facts, ceremony=ceremony)
     run["ballots"] = None
     store.save(run)
