@@ -18,6 +18,7 @@ from flask import Flask
 
 from crypto import returncode_messages
 from crypto import returncode_table
+from crypto import returncodes as rc
 from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.testing import deterministic_rng
@@ -275,3 +276,29 @@ def test_partial_codes_that_do_not_match_the_ballot_are_refused_before_anything_
         for a in coded.authorities
         if a.authority
     )
+
+
+def test_a_stranger_cannot_spend_a_voters_tries_or_read_the_vote_cast_code(
+    app: Flask, coded: CodedVoteDay, live_server: str
+) -> None:
+    """Stranger (the credential is public on the log): a confirmation with a proof made
+    without the voter's x_c is refused (400) before any try is spent or anything is shown."""
+    client = VotingClient(live_server)
+    code, other = coded.opened.code(WINTERTHUR, 0), coded.opened.code(WINTERTHUR, 1)
+    device.cast_with_codes(client, coded.vote_day, code, PICKED)
+    credential = derive_credential(code, coded.vote_day).public_key
+    for _ in range(2):  # before and after the voter confirms
+        pbck, proof = rc.prove_confirmation(
+            rc.derive_voter_secret(other, coded.vote_day),  # someone else's secret
+            coded.cards[code].bck,
+            vote_day_id=coded.vote_day,
+            credential=credential,
+        )
+        body = {"credential": credential.hex(), "pbck": pbck.hex(), "proof": proof.to_json()}
+        with pytest.raises(ClientError) as refused:
+            client.post_json(f"/api/vote-days/{coded.vote_day}/confirmations", body)
+        assert refused.value.status == 400 and "vote_cast_code" not in refused.value.body
+        row = db.session.get_one(ReturnCodeBallot, (coded.vote_day, credential.hex()))
+        db.session.refresh(row)
+        assert row.confirmation_tries == (0 if row.confirmed_index is None else 1)
+        device.confirm(client, coded.vote_day, code, coded.cards[code].bck)

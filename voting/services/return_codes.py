@@ -346,7 +346,12 @@ def choice_codes(
         "answers": answers,
     }
     with bulletin.locked_log(session, vote_day_id, signing=signing) as locked:  # (b) log it once
-        row = session.get_one(ReturnCodeBallot, (vote_day_id, credential), with_for_update=True)
+        row = session.get_one(
+            ReturnCodeBallot,
+            (vote_day_id, credential),
+            with_for_update=True,
+            populate_existing=True,
+        )
         if row.codes_index is None:
             row.codes_index = locked.append(record).index
     return _open_codes(session, vote_day_id, index, record)
@@ -472,16 +477,8 @@ def confirm(
     row = session.get(ReturnCodeBallot, (vote_day_id, credential))
     if row is None or row.codes_index is None:
         raise NotFound("this credential has no ballot with return codes to confirm")
-    if row.confirmed_index is not None:
-        record = get_entry(session, vote_day_id, row.confirmed_index).record
-        return Confirmed(row.ballot_index, row.confirmed_index, _open_vcc(record))
-    if row.confirmation_tries >= MAX_CONFIRMATIONS:
-        raise ConfirmationsExhausted(
-            f"the {MAX_CONFIRMATIONS} confirmation tries are spent: this ballot stays "
-            "unconfirmed and is not counted; vote by post or at the polling station"
-        )
     voter = session.get_one(ReturnCodeVoter, (vote_day_id, credential))
-    try:
+    try:  # (1) only the holder of the voting code may confirm (or see the VCC again)
         rc.verify_confirmation(
             proof,
             vote_day_id=vote_day_id,
@@ -491,6 +488,14 @@ def confirm(
         )
     except InvalidProof as exc:
         raise ReturnCodesRefused(f"the confirmation is refused: {exc}") from exc
+    if row.confirmed_index is not None:
+        record = get_entry(session, vote_day_id, row.confirmed_index).record
+        return Confirmed(row.ballot_index, row.confirmed_index, _open_vcc(record))
+    if row.confirmation_tries >= MAX_CONFIRMATIONS:
+        raise ConfirmationsExhausted(
+            f"the {MAX_CONFIRMATIONS} confirmation tries are spent: this ballot stays "
+            "unconfirmed and is not counted; vote by post or at the polling station"
+        )
     authorities = authorities_of(session.get_one(VoteDay, vote_day_id))
     ballot_index = row.ballot_index
     keys = list(voter.authority_keys)
@@ -559,7 +564,12 @@ def _settle(
             "proof": inclusion["proof"],
         }
     with bulletin.locked_log(session, vote_day_id, signing=signing) as locked:
-        row = session.get_one(ReturnCodeBallot, (vote_day_id, credential), with_for_update=True)
+        row = session.get_one(
+            ReturnCodeBallot,
+            (vote_day_id, credential),
+            with_for_update=True,
+            populate_existing=True,
+        )
         if row.confirmed_index is not None:  # a concurrent confirmation won
             index = row.confirmed_index
         elif row.confirmation_tries >= MAX_CONFIRMATIONS:
