@@ -840,15 +840,19 @@ def _cast_ballot_row(
     return _INSERT_CAST_BALLOT.replace("{now}", now_sql(session.get_bind().dialect.name)), params
 
 
+_BEFORE_BALLOT, _AFTER_BALLOT = bulletin.encode_record({"type": "ballot", "ballot": 0}).split(b"0")
+"""A cast ballot's record with 0 in the ballot's place: the canonical bytes around the ballot."""
+
+
 def _ballot_record(ballot: Ballot) -> bytes:
     """The log record of a cast ballot: ``bulletin.encode_record({"type": "ballot", "ballot": …})``.
 
     Built from the ballot's canonical JSON, already made for its signature and
-    content key, as RFC 8785 joins an object's members ("ballot" sorts before
-    "type"); a ballot body is at most :data:`MAX_BALLOT_BYTES`, far below a
-    record's limit.
+    content key: RFC 8785 encodes each member's value on its own, so the
+    ballot's bytes go where the 0 was. A ballot body is at most
+    :data:`MAX_BALLOT_BYTES`, far below a record's limit.
     """
-    return b'{"ballot":' + ballot.canonical() + b',"type":"ballot"}'
+    return _BEFORE_BALLOT + ballot.canonical() + _AFTER_BALLOT
 
 
 def _parse(data: Any) -> Ballot:
