@@ -75,12 +75,10 @@ def _start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.
 
 
 class _Client:
-    """One simulated voter's browser: posts ballots over one kept-alive connection.
+    """One simulated voter: posts ballots, each on a new connection or over a kept-alive one.
 
     gthread workers keep an idle connection open for ``keepalive`` seconds
-    (gunicorn.conf.py), as browsers and the reverse proxy expect; a closed
-    one is reopened. With ``keep_alive`` false every ballot opens its own
-    connection (what a synchronous worker forces).
+    (gunicorn.conf.py); a kept-alive connection the server closed is reopened.
     """
 
     def __init__(self, url: urllib.parse.SplitResult, *, keep_alive: bool) -> None:
@@ -121,9 +119,11 @@ def _post_all(
 ) -> tuple[list[float], dict[int, int], float]:
     """Post every body from ``clients`` threads; latencies, statuses and elapsed seconds.
 
-    ``keep_alive`` reuses each client's connection (this benchmark's default);
-    without it every ballot opens its own, as the other benchmarks that share
-    this function have always measured.
+    ``keep_alive`` reuses each client's connection; by default every ballot
+    opens its own. Kept-alive connections stay with the worker that accepted
+    them (measured: 60/40 between two workers) and cost PostgreSQL three times
+    the CPU per ballot (smaller group-commit batches), for 0.1 ms less of the
+    clients' CPU (docs/performance.md, "Cast throughput: the request path").
     """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -168,7 +168,7 @@ def run(
     database_url: str | None,
     max_seconds: float,
     *,
-    keep_alive: bool = True,
+    keep_alive: bool = False,
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix="urna-cast-bench-") as tmp:
         url = database_url or f"sqlite:///{tmp}/urna.sqlite"
@@ -200,9 +200,8 @@ def run(
             everyone_after = _cpu.all_processes()
             machine_cpu, machine_pct = _cpu.machine_busy(machine_before, machine_after)
             stolen = _cpu.stolen_pct(machine_before, machine_after)
-            workers_cpu = sum(_cpu.cpu_of(worker_pids).values()) - sum(
-                before.get(p, 0.0) for p in worker_pids
-            )
+            each_worker = [v - before.get(p, 0.0) for p, v in _cpu.cpu_of(worker_pids).items()]
+            workers_cpu = sum(each_worker)
             backends = _cpu.postgres_backends(url)
             db_cpu = sum(v - before.get(p, 0.0) for p, v in _cpu.cpu_of(backends).items())
             our_pids = [*worker_pids, *before, *backends, os.getpid()]
@@ -236,6 +235,8 @@ def run(
             "clients": round(1000 * client_cpu / accepted, 2) if accepted else None,
             "total": round(cpu_ms, 2) if cpu_ms else None,
         },
+        # How the work fell on the workers (a kept-alive connection stays with one).
+        "cpu_s_per_worker": sorted((round(v, 2) for v in each_worker), reverse=True),
         # What the same work would reach with every core free for it.
         f"projected_ballots_per_s_on_{cores}_idle_cores": round(1000 * cores / cpu_ms, 1)
         if cpu_ms
@@ -262,9 +263,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--database-url", help="PostgreSQL scratch database (schema is rebuilt)")
     parser.add_argument(
-        "--no-keep-alive",
+        "--keep-alive",
         action="store_true",
-        help="a new connection per ballot (as before; sync workers close after each answer)",
+        help="each client keeps its connection (default: a new connection per ballot)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -274,7 +275,7 @@ def main() -> None:
         args.ballots,
         args.database_url,
         args.max_seconds,
-        keep_alive=not args.no_keep_alive,
+        keep_alive=args.keep_alive,
     )
     emit({"cast": figures}, as_json=args.json, title="Urna cast benchmark (gunicorn, loopback)")
 
