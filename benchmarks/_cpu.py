@@ -93,3 +93,43 @@ def stolen_pct(before: MachineSample, after: MachineSample) -> float:
     """Percent of all cores' time stolen by the hypervisor between two samples."""
     total = after.total - before.total
     return 100 * (after.steal - before.steal) / total if total else 0.0
+
+
+def all_processes() -> dict[int, tuple[str, float]]:
+    """Every process on the machine: its command name and CPU seconds (user + system)."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
+    return found
+
+
+def busiest_others(
+    before: dict[int, tuple[str, float]],
+    after: dict[int, tuple[str, float]],
+    ours: Iterable[int],
+    *,
+    top: int = 5,
+) -> dict[str, float]:
+    """CPU seconds taken between two :func:`all_processes` samples by processes not in ``ours``.
+
+    Grouped by command name, the ``top`` busiest first. A process started
+    after ``before`` counts all of its CPU; one gone by ``after`` is missed.
+    """
+    mine = set(ours)
+    totals: dict[str, float] = {}
+    for pid, (name, cpu) in after.items():
+        if pid in mine:
+            continue
+        spent = cpu - before.get(pid, (name, 0.0))[1]
+        if spent > 0:
+            totals[name] = totals.get(name, 0.0) + spent
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return {name: round(cpu, 2) for name, cpu in ranked}

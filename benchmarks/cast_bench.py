@@ -74,21 +74,57 @@ def _start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.
     raise RuntimeError("gunicorn did not start within 60 s")
 
 
-def _post(url: urllib.parse.SplitResult, body: bytes) -> int:
-    """POST one ballot on a new connection (sync workers close after each answer)."""
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    try:
-        connection.request("POST", url.path, body, {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+class _Client:
+    """One simulated voter: posts ballots, each on a new connection or over a kept-alive one.
+
+    gthread workers keep an idle connection open for ``keepalive`` seconds
+    (gunicorn.conf.py); a kept-alive connection the server closed is reopened.
+    """
+
+    def __init__(self, url: urllib.parse.SplitResult, *, keep_alive: bool) -> None:
+        self.url = url
+        self.keep_alive = keep_alive
+        self.connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes) -> int:
+        headers = {"Content-Type": "application/json"}
+        if not self.keep_alive:
+            headers["Connection"] = "close"
+        while True:
+            reused = self.connection is not None
+            if self.connection is None:
+                host = self.url.hostname or "127.0.0.1"
+                self.connection = http.client.HTTPConnection(host, self.url.port, timeout=60)
+            try:
+                self.connection.request("POST", self.url.path, body, headers)
+                response = self.connection.getresponse()
+                response.read()
+            except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
+                self.close()
+                if reused:
+                    continue  # the server closed the idle connection: send on a new one
+                raise
+            if response.will_close:
+                self.close()
+            return response.status
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 def _post_all(
-    url: str, bodies: list[bytes], clients: int, max_seconds: float
+    url: str, bodies: list[bytes], clients: int, max_seconds: float, *, keep_alive: bool = False
 ) -> tuple[list[float], dict[int, int], float]:
+    """Post every body from ``clients`` threads; latencies, statuses and elapsed seconds.
+
+    ``keep_alive`` reuses each client's connection; by default every ballot
+    opens its own. Kept-alive connections stay with the worker that accepted
+    them (measured: 60/40 between two workers) and cost PostgreSQL three times
+    the CPU per ballot (smaller group-commit batches), for 0.1 ms less of the
+    clients' CPU (docs/performance.md, "Cast throughput: the request path").
+    """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -100,17 +136,21 @@ def _post_all(
     def client() -> None:
         # http.client, not requests: the load generator shares the server's two
         # cores, and requests costs about 1 ms of CPU more per ballot.
-        while time.monotonic() < stop_at:
-            with lock:
-                body = next(queue, None)
-            if body is None:
-                return
-            start = time.perf_counter()
-            status = _post(parsed, body)
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed)
-                statuses[status] = statuses.get(status, 0) + 1
+        voter = _Client(parsed, keep_alive=keep_alive)
+        try:
+            while time.monotonic() < stop_at:
+                with lock:
+                    body = next(queue, None)
+                if body is None:
+                    return
+                start = time.perf_counter()
+                status = voter.post(body)
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            voter.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     start = time.perf_counter()
@@ -122,7 +162,13 @@ def _post_all(
 
 
 def run(
-    workers: int, clients: int, ballots: int, database_url: str | None, max_seconds: float
+    workers: int,
+    clients: int,
+    ballots: int,
+    database_url: str | None,
+    max_seconds: float,
+    *,
+    keep_alive: bool = False,
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix="urna-cast-bench-") as tmp:
         url = database_url or f"sqlite:///{tmp}/urna.sqlite"
@@ -143,18 +189,23 @@ def run(
             # CPU before and after the timed phase: workers, database backends, clients.
             worker_pids = _cpu.children(server.pid)
             before = _cpu.cpu_of([*worker_pids, *_cpu.postgres_backends(url)])
+            everyone_before = _cpu.all_processes()
             machine_before, client_before = _cpu.MachineSample.now(), time.process_time()
             load_before = os.getloadavg()[0]
-            latencies, statuses, elapsed = _post_all(endpoint, bodies, clients, max_seconds)
+            latencies, statuses, elapsed = _post_all(
+                endpoint, bodies, clients, max_seconds, keep_alive=keep_alive
+            )
             client_cpu = time.process_time() - client_before
             machine_after = _cpu.MachineSample.now()
+            everyone_after = _cpu.all_processes()
             machine_cpu, machine_pct = _cpu.machine_busy(machine_before, machine_after)
             stolen = _cpu.stolen_pct(machine_before, machine_after)
-            workers_cpu = sum(_cpu.cpu_of(worker_pids).values()) - sum(
-                before.get(p, 0.0) for p in worker_pids
-            )
+            each_worker = [v - before.get(p, 0.0) for p, v in _cpu.cpu_of(worker_pids).items()]
+            workers_cpu = sum(each_worker)
             backends = _cpu.postgres_backends(url)
             db_cpu = sum(v - before.get(p, 0.0) for p, v in _cpu.cpu_of(backends).items())
+            our_pids = [*worker_pids, *before, *backends, os.getpid()]
+            others = _cpu.busiest_others(everyone_before, everyone_after, our_pids)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -167,6 +218,7 @@ def run(
         "database": "postgresql" if url.startswith("postgresql") else "sqlite",
         "workers": workers,
         "clients": clients,
+        "keep_alive": keep_alive,
         "ballots_sent": len(latencies),
         "ballots_accepted": accepted,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -183,6 +235,8 @@ def run(
             "clients": round(1000 * client_cpu / accepted, 2) if accepted else None,
             "total": round(cpu_ms, 2) if cpu_ms else None,
         },
+        # How the work fell on the workers (a kept-alive connection stays with one).
+        "cpu_s_per_worker": sorted((round(v, 2) for v in each_worker), reverse=True),
         # What the same work would reach with every core free for it.
         f"projected_ballots_per_s_on_{cores}_idle_cores": round(1000 * cores / cpu_ms, 1)
         if cpu_ms
@@ -194,6 +248,9 @@ def run(
             # by the hypervisor is part of "busy" and is lost to every process here.
             "stolen_pct": round(stolen, 1),
             "other_processes_cpu_s": round(max(0.0, machine_cpu - ours), 1),
+            # The busiest of them by command name (gunicorn's arbiter, PostgreSQL's
+            # WAL writer and checkpointer, the kernel's threads, other people's work).
+            "busiest_other_processes_cpu_s": others,
         },
     }
 
@@ -205,9 +262,21 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=2000)
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--database-url", help="PostgreSQL scratch database (schema is rebuilt)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="each client keeps its connection (default: a new connection per ballot)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    figures = run(args.workers, args.clients, args.ballots, args.database_url, args.max_seconds)
+    figures = run(
+        args.workers,
+        args.clients,
+        args.ballots,
+        args.database_url,
+        args.max_seconds,
+        keep_alive=args.keep_alive,
+    )
     emit({"cast": figures}, as_json=args.json, title="Urna cast benchmark (gunicorn, loopback)")
 
 

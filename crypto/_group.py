@@ -52,6 +52,12 @@ _LIBSODIUM = sys.modules["rbcl._sodium"]._sodium
 
 _ADD = _LIBSODIUM.crypto_core_ristretto255_add
 _SUB = _LIBSODIUM.crypto_core_ristretto255_sub
+# The multiplications and the point check are called directly too: rbcl's
+# wrappers add about 2 µs of Python to each call, and a ballot's proofs make
+# about 150 of them (docs/performance.md, "Casting").
+_SCALARMULT = _LIBSODIUM.crypto_scalarmult_ristretto255
+_SCALARMULT_BASE = _LIBSODIUM.crypto_scalarmult_ristretto255_base
+_IS_VALID_POINT = _LIBSODIUM.crypto_core_ristretto255_is_valid_point
 
 
 def _add_or_sub(function: Callable[..., int], p: bytes, q: bytes) -> bytes:
@@ -68,6 +74,42 @@ def _add_or_sub(function: Callable[..., int], p: bytes, q: bytes) -> bytes:
     if function(out, p, q) != 0:
         raise InvalidEncoding("not a valid group element: libsodium refused to add it")
     return out.raw
+
+
+def _times(n: int, p: bytes) -> bytes:
+    """``n·P`` for ``0 <= n < L`` and P an encoding (the identity when n = 0 or P is it).
+
+    libsodium refuses a product that is the identity; in a group of prime
+    order that happens only for n = 0 or the identity itself, handled here.
+    Any other refusal means that P is not a ristretto255 encoding.
+    """
+    if n == 0 or p == _IDENTITY_BYTES:
+        return _IDENTITY_BYTES
+    out = ctypes.create_string_buffer(POINT_SIZE)
+    if _SCALARMULT(out, n.to_bytes(SCALAR_SIZE, "little"), p) != 0:
+        raise InvalidEncoding("not a valid group element: libsodium refused to multiply it")
+    return out.raw
+
+
+def _base_times(n: int) -> bytes:
+    """``n·G`` for ``0 <= n < L`` (constant time in n; the identity for n = 0)."""
+    if n == 0:
+        return _IDENTITY_BYTES
+    out = ctypes.create_string_buffer(POINT_SIZE)
+    _SCALARMULT_BASE(out, n.to_bytes(SCALAR_SIZE, "little"))  # refuses only n = 0
+    return out.raw
+
+
+def combine(s: Scalar, base: Point | None, c: Scalar, point: Point) -> Point:
+    """``s·B − c·P`` with B the generator G when ``base`` is None.
+
+    The verification equation of every proof here (a commitment recomputed
+    from a challenge c and a response s); the same value as
+    ``base * s - point * c``, computed on the encodings without the
+    intermediate :class:`Point` objects.
+    """
+    first = _base_times(s.value) if base is None else _times(s.value, base.encoded)
+    return Point(_add_or_sub(_SUB, first, _times(c.value, point.encoded)))
 
 
 L = 2**252 + 27742317777372353535851937790883648493
@@ -195,7 +237,7 @@ class Point:
         # libsodium 1.0.18 (the one rbcl bundles) ignores the top bit of the
         # last byte, so s and s + 2^255 would both decode to one element: a
         # second encoding of every point. RFC 9496 refuses it (s < p).
-        if data[31] & 0x80 or not rbcl.crypto_core_ristretto255_is_valid_point(data):
+        if data[31] & 0x80 or _IS_VALID_POINT(data) != 1:
             raise InvalidEncoding(
                 "not a valid group element: not a canonical ristretto255 encoding (RFC 9496 4.3.1)"
             )
@@ -228,9 +270,7 @@ class Point:
     @classmethod
     def base_times(cls, s: Scalar) -> Point:
         """``s·G`` for the standard base point G (constant time in s)."""
-        if s.value == 0:
-            return cls(_IDENTITY_BYTES)
-        return cls(rbcl.crypto_scalarmult_ristretto255_base(s.to_bytes()))
+        return cls(_base_times(s.value))
 
     @classmethod
     def small_multiple(cls, m: int) -> Point:
@@ -256,11 +296,7 @@ class Point:
         return Point(_add_or_sub(_SUB, _IDENTITY_BYTES, self.encoded))
 
     def __mul__(self, s: Scalar) -> Point:
-        # libsodium refuses a product that is the identity; in a group of
-        # prime order that happens only for s = 0 or the identity itself.
-        if s.value == 0 or self.encoded == _IDENTITY_BYTES:
-            return Point(_IDENTITY_BYTES)
-        return Point(rbcl.crypto_scalarmult_ristretto255(s.to_bytes(), self.encoded))
+        return Point(_times(s.value, self.encoded))
 
     __rmul__ = __mul__
 
@@ -268,7 +304,7 @@ class Point:
         return f"Point({self.encoded.hex()[:16]}…)"
 
 
-G = Point(rbcl.crypto_scalarmult_ristretto255_base((1).to_bytes(SCALAR_SIZE, "little")))
+G = Point(_base_times(1))
 """The ristretto255 generator (RFC 9496 section 4.4), e2f2ae0a…2d76."""
 
 

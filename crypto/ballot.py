@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -150,6 +151,8 @@ class Ballot:
     """the voter's public credential (Ed25519 public key)"""
     answers: tuple[EncryptedAnswer, ...]
     signature: bytes
+    _answers_jcs: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
+    """the canonical JSON of ``answers``, once computed (a ballot needs it three times)"""
 
     def unsigned_json(self) -> dict[str, Any]:
         return {
@@ -160,6 +163,28 @@ class Ballot:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.unsigned_json(), "signature": self.signature.hex()}
+
+    def canonical_unsigned(self) -> bytes:
+        """RFC 8785 canonical JSON of :meth:`unsigned_json` (what the credential signs)."""
+        return self._canonical(with_signature=False)
+
+    def canonical(self) -> bytes:
+        """RFC 8785 canonical JSON of :meth:`to_json` (the ballot as logged)."""
+        return self._canonical(with_signature=True)
+
+    def _canonical(self, *, with_signature: bool) -> bytes:
+        # An object's canonical form is its members sorted by key, each value in
+        # its own canonical form: the answers (nearly all of the bytes) are
+        # encoded once and shared by the signed message, the content key and
+        # the log record.
+        if not self._answers_jcs:
+            self._answers_jcs.append(canonical_json([a.to_json() for a in self.answers]))
+        members = [b'"answers":' + self._answers_jcs[0]]
+        members.append(b'"credential":' + canonical_json(self.credential.hex()))
+        if with_signature:
+            members.append(b'"signature":' + canonical_json(self.signature.hex()))
+        members.append(b'"vote_day":' + canonical_json(self.vote_day_id))
+        return b"{" + b",".join(members) + b"}"
 
     @classmethod
     def from_json(cls, value: Any) -> Ballot:
@@ -248,7 +273,7 @@ def content_keys(ballot: Ballot | Mapping[str, Any]) -> tuple[str, ...]:
         MalformedBallot: ``ballot`` is JSON that does not parse as a ballot.
     """
     parsed = ballot if isinstance(ballot, Ballot) else Ballot.from_json(dict(ballot))
-    whole = length_prefixed([CONTENT_TAG, canonical_json(parsed.unsigned_json())])
+    whole = length_prefixed([CONTENT_TAG, parsed.canonical_unsigned()])
     keys = [hashlib.sha256(whole).hexdigest()]
     for answer in parsed.answers:
         for ct in answer.ciphertexts:
@@ -271,7 +296,7 @@ def signed_message(ballot: Ballot, purpose: str = "cast") -> bytes:
 
     The tag is :data:`SIGNATURE_TAG` to cast, :data:`AUDIT_TAG` to audit.
     """
-    return length_prefixed([ballot_purpose_tag(purpose), canonical_json(ballot.unsigned_json())])
+    return length_prefixed([ballot_purpose_tag(purpose), ballot.canonical_unsigned()])
 
 
 def sign_ballot(ballot: Ballot, credential: Credential, *, purpose: str) -> Ballot:

@@ -22,6 +22,7 @@ from typing import Any
 from crypto._group import Point
 from crypto._group import RandomBytes
 from crypto._group import Scalar
+from crypto._group import combine
 from crypto._group import secure_random
 from crypto._transcript import hash_to_scalar
 from crypto.elgamal import Ciphertext
@@ -141,7 +142,7 @@ def verify_knowledge(proof: SchnorrProof, public: Point, *, context: Sequence[by
         InvalidProof: the proof does not verify for this key and context.
     """
     # (1) A = s·G − c·X, (2) c must be the hash of the statement and A
-    commitment = Point.base_times(proof.response) - public * proof.challenge
+    commitment = combine(proof.response, None, proof.challenge, public)
     expected = hash_to_scalar(SCHNORR_TAG, [*context, public.encoded, commitment.encoded])
     if expected != proof.challenge:
         raise InvalidProof("Schnorr proof of knowledge does not verify: challenge mismatch")
@@ -181,8 +182,8 @@ def verify_equal_logs(
         InvalidProof: the proof does not verify for this statement and context.
     """
     c, s = proof.challenge, proof.response
-    a = Point.base_times(s) - public * c  # (1) A = s·G − c·X
-    b = base * s - result * c  # (2) B = s·B − c·Y
+    a = combine(s, None, c, public)  # (1) A = s·G − c·X
+    b = combine(s, base, c, result)  # (2) B = s·B − c·Y
     if _chaum_pedersen_challenge(context, base, public, result, a, b) != c:
         raise InvalidProof("Chaum–Pedersen proof does not verify: challenge mismatch")
 
@@ -284,10 +285,8 @@ def _range_commitments(
     ct: Ciphertext, public: Point, j: int, c: Scalar, s: Scalar
 ) -> tuple[Point, Point]:
     # A_j = s_j·G − c_j·α ;  B_j = s_j·h − c_j·(β − j·G)
-    a = Point.base_times(s) - ct.pad * c
     shifted = ct.data - Point.small_multiple(j) if j else ct.data
-    b = public * s - shifted * c
-    return a, b
+    return combine(s, None, c, ct.pad), combine(s, public, c, shifted)
 
 
 def _range_challenge(

@@ -23,7 +23,18 @@ MAX_DEPTH = 32
 MAX_NUMBER_DIGITS = 100
 """Longest number accepted, in characters (Urna's numbers are counts and indexes)."""
 
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+"""A JSON string, or an unterminated one up to the end of the body.
+
+Written as runs of plain characters between escapes (Friedl's unrolled loop:
+four times faster than one alternation per character). Its closing quote is
+optional so that the scan is linear: with it required,
+each of 32,000 quotes of ``"\\"\\"\\…`` began a string that ran to the end and
+failed (12 s of CPU for a 64 KB body). JSON's own decoder stops at an
+unterminated string, so the brackets after one are never parsed either.
+"""
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
 
 
 class BodyTooLarge(InvalidRequest):
@@ -58,14 +69,16 @@ def check_depth(body: bytes) -> None:
     Raises:
         MalformedJson: nested too deep.
     """
+    # The strings go first, then everything but the brackets (both in C): what
+    # is left is a few dozen brackets, not the thousands of bytes of a ballot.
+    brackets = _STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS)
     depth = 0
-    for match in _TOKENS.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
+    for bracket in brackets:
+        if bracket in _OPENING:
             depth += 1
             if depth > MAX_DEPTH:
                 raise MalformedJson(f"the request body is nested deeper than {MAX_DEPTH} levels")
-        elif token in (b"]", b"}"):
+        else:
             depth -= 1
 
 
