@@ -213,7 +213,7 @@ class Observer:
 
 def follow(
     url: str, key: str, count: int, poll: float, lowest: bool, stop: Event, started: Any,
-    sizes: Any, results: Any,
+    sizes: Any, received: Any, results: Any,
 ) -> None:  # fmt: skip
     """``count`` observer threads following the tiles at ``url`` until ``stop`` (a process)."""
     if lowest:
@@ -233,6 +233,7 @@ def follow(
                 first = observer.size < 0
                 observer.round()
                 sizes[n] = observer.size
+                received[n] = observer.source.received
                 if first:
                     with lock:  # this process alone writes it
                         started.value += 1

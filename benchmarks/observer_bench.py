@@ -226,25 +226,27 @@ class Stage:
         return {"publisher": self.publisher.pid, "static_server": self.static.pid}
 
 
-def _cpu_now(stage: Stage, extra: dict[str, int]) -> dict[str, float]:
+def _cpu_now(stage: Stage, extra: dict[str, int]) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, by role and PID (PostgreSQL backends come and go)."""
     served = stage.served
-    workers = _cpu.children(served.server.pid)
-    backends = _cpu.postgres_backends(served.database_url)
     named = {**stage.helpers(), **extra}
     return {
-        "gunicorn_workers": sum(_cpu.cpu_of(workers).values()),
-        "postgresql": sum(_cpu.cpu_of(backends).values()),
-        **{name: _cpu.process_cpu(pid) for name, pid in named.items()},
-        "benchmark_clients": time.process_time(),
+        "gunicorn_workers": _cpu.cpu_of(_cpu.children(served.server.pid)),
+        "postgresql": _cpu.cpu_of(_cpu.postgres_backends(served.database_url)),
+        **{name: {pid: _cpu.process_cpu(pid)} for name, pid in named.items()},
+        "benchmark_clients": {os.getpid(): time.process_time()},
     }
 
 
-def _written(pid: int) -> int:
-    """Bytes a process has passed to write() and send() so far (/proc/PID/io)."""
-    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
-        if line.startswith("wchar:"):
-            return int(line.split()[1])
-    return 0
+def _cpu_spent(
+    before: dict[str, dict[int, float]], stage: Stage, extra: dict[str, int]
+) -> dict[str, float]:
+    """CPU seconds each role spent since ``before`` (a process that ended since is not counted)."""
+    after = _cpu_now(stage, extra)
+    return {
+        role: sum(v - before[role].get(pid, 0.0) for pid, v in pids.items())
+        for role, pids in after.items()
+    }
 
 
 def _app_requests(lines: list[str]) -> dict[str, Any]:
@@ -265,9 +267,21 @@ def _start_observers(stage: Stage, key: str, poll: float, timeout: float) -> tup
     # Lock-free shared memory: the process at the lowest priority must never hold a
     # lock this one waits for (a starved holder would stall the benchmark).
     started, sizes = context.RawValue("i", 0), context.RawArray("q", stage.observers)
+    received = context.RawArray("q", stage.observers)  # bytes so far, per observer
     process = context.Process(
         target=follow,
-        args=(stage.url, key, stage.observers, poll, stage.lowest, stop, started, sizes, results),
+        args=(
+            stage.url,
+            key,
+            stage.observers,
+            poll,
+            stage.lowest,
+            stop,
+            started,
+            sizes,
+            received,
+            results,
+        ),
     )
     process.start()
     if stage.group is not None and process.pid is not None:
@@ -275,14 +289,14 @@ def _start_observers(stage: Stage, key: str, poll: float, timeout: float) -> tup
     deadline = time.monotonic() + timeout
     while started.value < stage.observers:  # every observer holds a verified tree
         if time.monotonic() > deadline or not process.is_alive():
-            _end(stage, (process, stop, results, sizes))
+            _end(stage, (process, stop, results, sizes, received))
             raise RuntimeError(
                 f"only {started.value} of {stage.observers} observers made their first round "
                 f"within {timeout} s (at the lowest priority on a machine this busy: "
                 f"load average {load_average()})"
             )
         time.sleep(0.1)
-    return process, stop, results, sizes
+    return process, stop, results, sizes, received
 
 
 def _end(stage: Stage, observers: tuple[Any, ...]) -> None:
@@ -317,16 +331,15 @@ def _measure(
     served = stage.served
     extra = {"observers": observers[0].pid} if observers else {}
     app_at, static_at = _settled(stage.access_log), _size(stage.static_log)
-    sent = _written(stage.static.pid)
+    received = sum(observers[4]) if observers else 0
     load, machine, cpu = load_average(), _cpu.MachineSample.now(), _cpu_now(stage, extra)
     figures = served.cast(bodies, clients, max_seconds)
-    spent = {k: v - cpu[k] for k, v in _cpu_now(stage, extra).items()}
+    spent = _cpu_spent(cpu, stage, extra)
+    received = (sum(observers[4]) if observers else 0) - received
     machine_busy, machine_pct = _cpu.machine_busy(machine, _cpu.MachineSample.now())
     _settled(stage.access_log)  # the access log's last lines
     app_lines, _ = _lines_since(stage.access_log, app_at)
-    static_lines, static_end = _lines_since(stage.static_log, static_at)
-    # Bytes the static server wrote (to sockets and its log) while the ballots were cast.
-    served_bytes = _written(stage.static.pid) - sent - (static_end - static_at)
+    static_lines, _ = _lines_since(stage.static_log, static_at)
     accepted, elapsed = figures["ballots_accepted"], figures["elapsed_s"]
     result: dict[str, Any] = {
         "arm": arm,
@@ -344,7 +357,8 @@ def _measure(
         "static_server": {
             "requests": len(static_lines),
             "requests_per_s": round(len(static_lines) / elapsed, 1) if elapsed else None,
-            "megabytes_per_s": round(served_bytes / 1e6 / elapsed, 2) if elapsed else None,
+            # What the observers received from it while the ballots were cast.
+            "megabytes_per_s": round(received / 1e6 / elapsed, 2) if elapsed else None,
         },
         "load_average_before": load,
         "load_average_after": load_average(),
@@ -359,7 +373,7 @@ def _measure(
 def _stop_observers(
     stage: Stage, observers: tuple[Any, ...], final: int, published: float, elapsed: float
 ) -> dict[str, Any]:
-    process, stop, results, sizes = observers
+    process, stop, results, sizes, _ = observers
     priority = priority_of(process.pid)
     deadline = time.monotonic() + 120
     while min(sizes[:]) < final and time.monotonic() < deadline and process.is_alive():
