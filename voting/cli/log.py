@@ -115,4 +115,3 @@ def tiles_command(names: tuple[str, ...], folder: Path | None, every: float | No
         if every is None:
             return
         time.sleep(every)
-
