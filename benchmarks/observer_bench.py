@@ -29,7 +29,12 @@ stated as beyond noise.
 
     python benchmarks/observer_bench.py [--ballots 600] [--runs 3] [--observers 50]
         [--poll 1.0] [--clients 16] [--workers 2] [--cpu-quota 0.5]
-        [--database-url URL] [--json]
+        [--priority lowest|normal] [--database-url URL] [--json]
+
+At the lowest priority the observers run only on cores nobody else wants: on
+a machine busy with other work they may never start (the benchmark stops
+after ``--start-timeout`` and says so); ``--priority normal`` then runs them
+as one ordinary process bounded by the quota alone.
 
 SQLite in a temporary folder by default; ``--database-url`` points at
 PostgreSQL (its schema is rebuilt: use a scratch database).
@@ -463,7 +468,14 @@ def _report(
         return {arm: _stats([r[name] for r in rs]) for arm, rs in by_arm.items()}
 
     speed = metric("ballots_per_s")
+    verdict = _verdict(speed[ALONE]["runs"], speed[OBSERVED]["runs"])
+    line = (
+        f"casting with {setup['observers']} observers: {verdict['verdict']} "
+        f"({speed[ALONE]['mean']} ± {speed[ALONE]['sd']} ballots/s alone, "
+        f"{speed[OBSERVED]['mean']} ± {speed[OBSERVED]['sd']} with them)"
+    )
     return {
+        "verdict_line": line,
         "setup": {
             "database": served.database,
             **setup,
@@ -482,7 +494,7 @@ def _report(
         "verdict": {
             "rule": "unchanged within noise when |mean(with) - mean(alone)| of ballots/s "
             "<= the larger of the two arms' standard deviations",
-            "ballots_per_s": _verdict(speed[ALONE]["runs"], speed[OBSERVED]["runs"]),
+            "ballots_per_s": verdict,
             "workers_cpu_ms_per_ballot": _verdict(
                 *(metric("workers_cpu_ms_per_ballot")[arm]["runs"] for arm in (ALONE, OBSERVED))
             ),
