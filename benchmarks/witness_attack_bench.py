@@ -44,9 +44,7 @@ import http.client
 import json
 import multiprocessing
 import os
-import statistics
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -55,19 +53,17 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from flask import Flask
 from nacl.signing import SigningKey
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _cpu  # noqa: E402
+from benchmarks._casting import load_average  # noqa: E402
+from benchmarks._casting import served_vote_day  # noqa: E402
 from benchmarks._common import emit  # noqa: E402
-from benchmarks._vote_day import make_ballot  # noqa: E402
-from benchmarks._vote_day import prepare  # noqa: E402
-from benchmarks.cast_bench import _free_port  # noqa: E402
-from benchmarks.cast_bench import _post_all  # noqa: E402
-from benchmarks.cast_bench import _reset_postgres  # noqa: E402
-from benchmarks.cast_bench import _start_gunicorn  # noqa: E402
+from benchmarks._vote_day import PreparedVoteDay  # noqa: E402
 from crypto.note import parse_note  # noqa: E402
 from crypto.witness import WitnessSecretKey  # noqa: E402
 from crypto.witness import prove_possession  # noqa: E402
@@ -75,7 +71,6 @@ from crypto.witness import sign_checkpoint  # noqa: E402
 from crypto.witness.requests import registration_message  # noqa: E402
 from crypto.witness.requests import sign_request  # noqa: E402
 from crypto.witness.requests import submission_message  # noqa: E402
-from voting.app import create_app  # noqa: E402
 from voting.app.extensions import db  # noqa: E402
 from voting.app.log_signing import log_signing  # noqa: E402
 from voting.rehearsal.steps import register_witnesses  # noqa: E402
@@ -180,26 +175,6 @@ def _attacker(
     results.put({"sent": sent[0], "elapsed_s": time.perf_counter() - start, "statuses": statuses})
 
 
-def _cast_figures(latencies: list[float], statuses: dict[int, int], elapsed: float) -> dict:
-    ordered = sorted(latencies)
-    accepted = statuses.get(201, 0)
-    return {
-        "ballots_sent": len(latencies),
-        "ballots_accepted": accepted,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "elapsed_s": round(elapsed, 3),
-        "ballots_per_s": round(accepted / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(statistics.median(ordered), 1) if ordered else None,
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1)
-        if ordered
-        else None,
-    }
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def _server_cpu(server: int, url: str) -> dict[int, float]:
     """CPU seconds so far of the gunicorn workers and the PostgreSQL backends, by PID."""
     return _cpu.cpu_of([*_cpu.children(server), *_cpu.postgres_backends(url)])
@@ -213,7 +188,7 @@ def _after(
     return {
         "server_cpu_s": round(sum(v - cpu_before.get(p, 0.0) for p, v in now.items()), 2),
         "load_average_before": load_before,
-        "load_average_after": _load(),
+        "load_average_after": load_average(),
     }
 
 
@@ -229,67 +204,59 @@ def run(
     attack_first: bool = False,
     warmup: int = 30,
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="urna-witness-attack-") as tmp:
-        url = f"sqlite:///{tmp}/urna.sqlite" if database_url == "sqlite" else database_url
-        if url.startswith("postgresql"):
-            _reset_postgres(url)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "URNA_INSTANCE": tmp})
-        prepared = prepare(app, 2 * ballots + warmup)
+    def one_witness(app: Flask, prepared: PreparedVoteDay) -> None:
         with app.app_context():  # one real witness, approved by an official
             register_witnesses(db.session, prepared.vote_day, 1, b"bench", log_signing(app))
             db.session.remove()
             db.engine.dispose()
-        jobs = [(prepared.election, prepared.questions, code) for code in prepared.codes]
-        with multiprocessing.Pool(os.cpu_count() or 2) as pool:
-            bodies = pool.map(make_ballot, jobs, chunksize=32)
-        env = {**os.environ, "DATABASE_URL": url, "URNA_INSTANCE": tmp}
-        port = _free_port()
-        server = _start_gunicorn(port, workers, env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            log = prepared.vote_day
-            roster = requests.get(f"{base}/api/logs/{log}/witnesses", timeout=30).json()
-            if [w["name"] for w in roster["witnesses"]] != [WITNESS]:
-                raise RuntimeError(f"the roster should hold {WITNESS!r} only: {roster}")
-            note = requests.get(f"{base}/api/logs/{log}/checkpoint", timeout=30).text
-            attack = Attack("127.0.0.1", port, _attack_requests(log, note))
-            endpoint = f"{base}/api/vote-days/{prepared.vote_day}/ballots"
 
-            def cast_alone(bodies: list[bytes]) -> dict[str, Any]:
-                before, cpu = _load(), _server_cpu(server.pid, url)
-                figures = _cast_figures(*_post_all(endpoint, bodies, clients, max_seconds))
-                return {**figures, **_after(before, cpu, server.pid, url)}
+    with served_vote_day(
+        ballots=2 * ballots + warmup,
+        database_url=database_url,
+        workers=workers,
+        prefix="urna-witness-attack-",
+        setup=one_witness,
+    ) as served:
+        server, url, log = served.server, served.database_url, served.vote_day
+        roster = requests.get(f"{served.base}/api/logs/{log}/witnesses", timeout=30).json()
+        if [w["name"] for w in roster["witnesses"]] != [WITNESS]:
+            raise RuntimeError(f"the roster should hold {WITNESS!r} only: {roster}")
+        note = requests.get(f"{served.base}/api/logs/{log}/checkpoint", timeout=30).text
+        attack = Attack("127.0.0.1", served.port, _attack_requests(log, note))
+        bodies = served.bodies
 
-            def cast_attacked(bodies: list[bytes]) -> dict[str, Any]:
-                context = multiprocessing.get_context("fork")
-                stop, results = context.Event(), context.Queue()
-                process = context.Process(
-                    target=_attacker, args=(attack, attackers, attack_max_requests, stop, results)
-                )
-                before, cpu = _load(), _server_cpu(server.pid, url)
-                process.start()
-                time.sleep(1.0)  # the attack is under way before the first ballot
-                try:
-                    figures = _cast_figures(*_post_all(endpoint, bodies, clients, max_seconds))
-                finally:
-                    stop.set()
-                reports.append(results.get(timeout=120))
-                process.join(timeout=30)
-                return {**figures, **_after(before, cpu, server.pid, url)}
+        def cast_alone(bodies: list[bytes]) -> dict[str, Any]:
+            before, cpu = load_average(), _server_cpu(server.pid, url)
+            figures = served.cast(bodies, clients, max_seconds)
+            return {**figures, **_after(before, cpu, server.pid, url)}
 
-            # Untimed: the workers' first requests (imports, connections, caches).
-            _post_all(endpoint, bodies[2 * ballots :], clients, max_seconds)
-            reports: list[dict[str, Any]] = []
-            if attack_first:
-                attacked = cast_attacked(bodies[:ballots])
-                alone = cast_alone(bodies[ballots : 2 * ballots])
-            else:
-                alone = cast_alone(bodies[:ballots])
-                attacked = cast_attacked(bodies[ballots : 2 * ballots])
-            report = reports[0]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        def cast_attacked(bodies: list[bytes]) -> dict[str, Any]:
+            context = multiprocessing.get_context("fork")
+            stop, results = context.Event(), context.Queue()
+            process = context.Process(
+                target=_attacker, args=(attack, attackers, attack_max_requests, stop, results)
+            )
+            before, cpu = load_average(), _server_cpu(server.pid, url)
+            process.start()
+            time.sleep(1.0)  # the attack is under way before the first ballot
+            try:
+                figures = served.cast(bodies, clients, max_seconds)
+            finally:
+                stop.set()
+            reports.append(results.get(timeout=120))
+            process.join(timeout=30)
+            return {**figures, **_after(before, cpu, server.pid, url)}
+
+        # Untimed: the workers' first requests (imports, connections, caches).
+        served.cast(bodies[2 * ballots :], clients, max_seconds)
+        reports: list[dict[str, Any]] = []
+        if attack_first:
+            attacked = cast_attacked(bodies[:ballots])
+            alone = cast_alone(bodies[ballots : 2 * ballots])
+        else:
+            alone = cast_alone(bodies[:ballots])
+            attacked = cast_attacked(bodies[ballots : 2 * ballots])
+        report = reports[0]
     by_status: dict[str, int] = {}
     for per_kind in report["statuses"].values():
         for status, n in per_kind.items():
@@ -301,7 +268,7 @@ def run(
     )
     return {
         "setup": {
-            "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+            "database": served.database,
             "workers": workers,
             "cast_clients": clients,
             "ballots_per_run": ballots,

@@ -156,7 +156,7 @@ def test_the_scheduler_builds_a_record_that_is_missing_and_keeps_a_current_one(
 ) -> None:
     simulate_vote_day(app, prepare_vote_day)
     runner = app.test_cli_runner()
-    kept = runner.invoke(args=["schedule", "run"])
+    kept = runner.invoke(args=["schedule", "run", "--no-tiles"])  # tiles: test_schedule_tiles
     assert kept.exit_code == 0 and kept.output == "" and exports == [DAY]
     for path in (record_folder() / DAY).iterdir():
         path.unlink()

@@ -16,8 +16,8 @@ from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.audit import audit_log
 from voting.log.keys import LogKeyError
+from voting.log.tiles import logs_with_checkpoints
 from voting.log.tiles import publish_tiles
-from voting.models.log import Log
 
 
 @click.group("log")
@@ -101,7 +101,7 @@ def tiles_command(names: tuple[str, ...], folder: Path | None, every: float | No
     """
     target = folder or Path(current_app.config["URNA_TILES_FOLDER"])
     while True:
-        for name in names or _logs_with_checkpoints():
+        for name in names or logs_with_checkpoints(db.session):
             try:
                 done = publish_tiles(db.session, name, target)
             except VotingError as exc:
@@ -115,15 +115,3 @@ def tiles_command(names: tuple[str, ...], folder: Path | None, every: float | No
         if every is None:
             return
         time.sleep(every)
-
-
-def _logs_with_checkpoints() -> list[str]:
-    from voting.models.log import LogCheckpoint
-
-    names = db.session.scalars(
-        db.select(Log.name)
-        .where(db.exists().where(LogCheckpoint.log_id == Log.id))
-        .order_by(Log.name)
-    ).all()
-    db.session.rollback()
-    return list(names)

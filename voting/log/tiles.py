@@ -40,11 +40,20 @@ from voting.log import _tree as tree
 from voting.log import bulletin
 from voting.log import witnesses
 from voting.log._tree import LogCorrupted
+from voting.models.log import Log
+from voting.models.log import LogCheckpoint
 from voting.models.log import LogLeaf
 from voting.models.log import LogNode
 from voting.models.session_types import DbSession
 
-__all__ = ["CHECKPOINT", "PublishedTiles", "TileConflict", "publish_tiles", "tile_files"]
+__all__ = [
+    "CHECKPOINT",
+    "PublishedTiles",
+    "TileConflict",
+    "logs_with_checkpoints",
+    "publish_tiles",
+    "tile_files",
+]
 
 CHECKPOINT = "checkpoint"
 _LOCK = ".publish.lock"
@@ -149,6 +158,17 @@ def publish_tiles(session: DbSession, name: str, folder: str | Path) -> Publishe
         _write(directory / CHECKPOINT, note.encode())
         session.rollback()  # end the read transaction: nothing was written to the database
     return PublishedTiles(name, directory, old_size, stored.size, written + 1)
+
+
+def logs_with_checkpoints(session: DbSession) -> list[str]:
+    """The names of the logs that have a checkpoint (what there is to publish), by name."""
+    names = session.scalars(
+        sa.select(Log.name)
+        .where(sa.exists().where(LogCheckpoint.log_id == Log.id))
+        .order_by(Log.name)
+    ).all()
+    session.rollback()  # end the read transaction
+    return list(names)
 
 
 def _published_size(session: DbSession, name: str, directory: Path, latest: int) -> int:
