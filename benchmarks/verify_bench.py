@@ -137,7 +137,7 @@ def run_dask(record: Path, jobs: int) -> dict[str, Any]:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         remote = run_verifier(record, "--scheduler", cluster.scheduler_address)
         with Client(cluster) as client:
