@@ -271,6 +271,44 @@ def test_a_dask_cluster_gives_the_in_process_report(
     assert report == reference
 
 
+def _count(context: Any, chunk: list[bytes]) -> int:
+    return len(chunk)
+
+
+def test_the_dask_client_keeps_no_log_of_the_chunks_it_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Dask's client kept its last 1,000 messages (each task a chunk of ballots,
+    # ≈400 KB): the verifier grew by ≈4 MB per 1,000 ballots on 100,000.
+    import distributed
+    from distributed import LocalCluster
+
+    clients: list[Any] = []
+
+    class Recorded(distributed.Client):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            clients.append(self)
+
+    chunks = (([b"ballot"] * 3, leaf, leaf) for leaf in range(30))
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        monkeypatch.setattr(distributed, "Client", Recorded)
+        monkeypatch.setattr(backends, "verify_chunk", _count)
+        results = []
+        for *_, result in backends.Dask(cluster.scheduler_address).run(None, chunks):
+            results.append(result)
+            held = len(clients[0].scheduler_comm.recent_message_log)
+            assert held <= backends.Dask.message_log, held
+    assert results == [3] * 30
+
+
 def test_an_unreachable_scheduler_is_named(
     rehearsed: Rehearsed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
