@@ -6,8 +6,10 @@ what was expected and what was found, and never contain secret values.
 """
 
 __all__ = [
+    "CodeNotFound",
     "CryptoError",
     "DecryptionError",
+    "InvalidAuthorityAnswer",
     "InvalidConsistencyProof",
     "InvalidCosignature",
     "InvalidEncoding",
@@ -21,6 +23,7 @@ __all__ = [
     "NotEnoughCosignatures",
     "NotEnoughShares",
     "ProofRefused",
+    "UnsupportedQuestion",
     "VerificationError",
 ]
 
@@ -94,3 +97,22 @@ class NotEnoughShares(DecryptionError):
 
 class InvalidReceipt(VerificationError):
     """A ballot receipt is malformed or does not match the log's checkpoints."""
+
+
+class UnsupportedQuestion(CryptoError, ValueError):
+    """Return codes were asked for a question that is not single-choice."""
+
+
+class InvalidAuthorityAnswer(InvalidProof):
+    """A return-code authority's answer is malformed, unsigned or wrongly exponentiated.
+
+    ``authority`` names the authority at fault.
+    """
+
+    def __init__(self, message: str, *, authority: str) -> None:
+        super().__init__(message)
+        self.authority = authority
+
+
+class CodeNotFound(VerificationError):
+    """A long return code has no entry in the lookup table (or the entry does not open)."""

@@ -113,3 +113,11 @@ def test_verify_bench_reports_memory_and_ballots_per_core() -> None:
         figures["ballots_per_core_s"] > 0 and figures["processes_coordinator_cpu_ms_per_ballot"] > 0
     )
     assert len(figures["load_before"]) == 3
+
+
+def test_return_codes_bench_reports_each_partys_cpu() -> None:
+    figures = _run("return_codes_bench.py", "--ballots", "5")
+    ballot = figures["reference_ballot_4_authorities"]
+    assert ballot["server_check_ballot_cpu_ms"] > 0 and ballot["authority_answer_cpu_ms"] > 0
+    assert ballot["server_ratio"] > 1  # return codes add work; the figure is in the report
+    assert figures["load_average_1min"]["start"] >= 0

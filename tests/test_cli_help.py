@@ -2,7 +2,7 @@
 does, shows an example, and every option has its own help.
 
 The tools are run as their users run them (``python -m voting.<tool> --help``); the
-option walk reads the parsers themselves (argparse for verify, witness and client,
+option walk reads the parsers themselves (argparse for verify, witness, client and returncodes,
 click for trustee, clerk and receipt, the Flask CLI groups of ``flask --app app``).
 """
 
@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ("verify", "trustee", "witness", "clerk", "client", "receipt", "rules")
+TOOLS = ("verify", "trustee", "witness", "clerk", "client", "receipt", "rules", "returncodes")
 FLASK_BUILTINS = {"db", "routes", "run", "shell"}
 
 
@@ -52,10 +52,11 @@ def test_each_tools_help_says_what_it_does_and_shows_an_example(tool: str) -> No
 
 def _argparse_parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:
     from voting.tools.client.__main__ import _parser as client
+    from voting.tools.returncodes.__main__ import _parser as returncodes
     from voting.tools.verify.__main__ import _parser as verify
     from voting.tools.witness.__main__ import _parser as witness
 
-    for parser in (verify(), witness(), client()):
+    for parser in (verify(), witness(), client(), returncodes()):
         stack = [parser]
         while stack:
             current = stack.pop()

@@ -31,6 +31,7 @@ from crypto.proofs import prove_equal_logs
 from crypto.proofs import prove_knowledge
 from crypto.proofs import prove_range
 from crypto.testing import deterministic_rng
+from tests.vectors.build_returncodes import returncode_vectors
 
 VECTORS_DIR = Path(__file__).resolve().parent
 
@@ -189,6 +190,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "proofs": proof_vectors,
     "credentials": credential_vectors,
     "ballot": ballot_vectors,
+    "returncodes": returncode_vectors,
 }
 
 

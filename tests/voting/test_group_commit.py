@@ -266,7 +266,7 @@ def test_a_cast_purges_the_counters_of_credentials_whose_window_is_over(
 def test_leaf_data_is_stored_without_a_compression_attempt(app: Flask) -> None:
     """Migration 0010: on PostgreSQL a leaf's data is STORAGE EXTERNAL (docs/performance.md)."""
     head = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
-    assert head == "0011_leaf_storage_external"
+    assert head == "0012_return_codes"
     if db.engine.dialect.name == "postgresql":
         storage = db.session.scalar(
             sa.text(

@@ -13,6 +13,7 @@ import click
 from flask import current_app
 
 from voting.app.extensions import db
+from voting.cli import return_codes
 from voting.errors import VotingError
 from voting.registrar.card_texts import CARD_LANGUAGES
 from voting.registrar.generate import UnitSpec
@@ -27,13 +28,17 @@ def credentials_group() -> None:
 
     generate makes one secret code per voter and the voting cards (PDF), and the
     public credential list; upload stores that list (before the vote day opens);
-    show prints what is registered (docs/credentials.md).
+    show prints what is registered (docs/credentials.md). On a vote day with
+    return codes (docs/return-codes.md): return-codes-request, the authorities'
+    setup, return-codes-finish (the cards with their codes), return-codes-upload.
 
     \b
     Example:
       flask --app app credentials generate --vote-day 2026-06-14-ch --units db --out cards/
       flask --app app credentials upload cards/credentials-2026-06-14-ch.json
       flask --app app credentials show --vote-day 2026-06-14-ch
+      flask --app app credentials return-codes-request --vote-day 2026-06-14-ch \\
+          --codes cards/codes-2026-06-14-ch.json --out rc/
     """
 
 
@@ -147,3 +152,82 @@ def show_command(vote_day: str) -> None:
     for unit, count in counts.items():
         click.echo(f"{unit}\t{count}")
     click.echo(f"total\t{sum(counts.values())}")
+
+
+@credentials_group.command("return-codes-request")
+@click.option("--vote-day", "vote_day", required=True, help="The vote day's id.")
+@click.option(
+    "--codes",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The codes file of generate --codes-file (SECRET).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the request and the registrar's SECRET pending file.",
+)
+def return_codes_request(vote_day: str, codes: Path, out_dir: Path) -> None:
+    """Write the setup request every return-code authority answers."""
+    try:
+        return_codes.request_command(vote_day, codes, out_dir)
+    except (VotingError, OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"nothing written: {exc}") from exc
+
+
+@credentials_group.command("return-codes-finish")
+@click.option("--vote-day", "vote_day", required=True, help="The vote day's id.")
+@click.option(
+    "--pending",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The registrar's pending file of return-codes-request.",
+)
+@click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    required=True,
+    help="NAME=FILE: an authority's answer file (once per authority).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the server's document and the cards with their codes.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(CARD_LANGUAGES),
+    default="de",
+    show_default=True,
+    help="The language of the cards' text.",
+)
+@click.option("--base-url", help="The site's address (default: the URNA_BASE_URL setting).")
+def return_codes_finish(
+    vote_day: str,
+    pending: Path,
+    answers: tuple[str, ...],
+    out_dir: Path,
+    lang: str,
+    base_url: str | None,
+) -> None:
+    """Check every authority's answers; write the server's document and the cards."""
+    base_url = base_url or current_app.config.get("URNA_BASE_URL")
+    if not base_url:
+        raise click.UsageError("give --base-url (or set URNA_BASE_URL)")
+    try:
+        return_codes.finish_command(vote_day, pending, answers, out_dir, lang, base_url)
+    except (VotingError, OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"nothing written: {exc}") from exc
+
+
+@credentials_group.command("return-codes-upload")
+@click.option("--vote-day", "vote_day", required=True, help="The vote day's id.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def return_codes_upload(vote_day: str, file: Path) -> None:
+    """Store the registrar's return-code document FILE (before the vote day opens)."""
+    return_codes.upload_command(vote_day, file)

@@ -13,6 +13,7 @@ from voting.models import elections  # noqa: F401
 from voting.models import jurisdictions  # noqa: F401
 from voting.models import log  # noqa: F401
 from voting.models import officials  # noqa: F401
+from voting.models import returncodes  # noqa: F401
 from voting.models import tally  # noqa: F401
 from voting.models import votedays  # noqa: F401
 from voting.models import witness  # noqa: F401

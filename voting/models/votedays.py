@@ -49,6 +49,9 @@ class VoteDay(db.Model):  # type: ignore[name-defined,misc]
         sa.Integer, default=10, server_default="10"
     )
     """A unit's electronic counts are published only if they cover this many ballots."""
+    return_codes: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON, nullable=True)
+    """Return codes (docs/return-codes.md), chosen at creation: ``{"authorities":
+    [{"name": ..., "key": hex}, ...]}`` as the officials entered them, or None."""
 
     questions: so.Mapped[list[Question]] = so.relationship(
         back_populates="vote_day", order_by="Question.position", cascade="all, delete-orphan"

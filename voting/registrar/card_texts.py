@@ -93,3 +93,83 @@ CARD_TEXTS: dict[str, CardText] = {
         "대신 투표할 수 있습니다. 이번 투표에만 유효합니다.",
     },
 }
+
+
+class ReturnCodeText(TypedDict):
+    heading: str
+    compare: str
+    choice: str
+    code: str
+    blank: str
+    bck: str
+    bck_help: str
+    vcc: str
+    vcc_help: str
+
+
+RETURN_CODE_TEXTS: dict[str, ReturnCodeText] = {
+    "de": {
+        "heading": "Prüfcodes",
+        "compare": "Nach der Stimmabgabe zeigt Ihnen die Seite zu jeder Frage einen Code. "
+        "Er muss der Code Ihrer Antwort in dieser Tabelle sein. Stimmt ein Code nicht, "
+        "bestätigen Sie nicht: Stimmen Sie brieflich oder im Stimmlokal ab.",
+        "choice": "Antwort",
+        "code": "Code",
+        "blank": "leer",
+        "bck": "Bestätigungscode",
+        "bck_help": "Geben Sie ihn nur ein, wenn alle Codes stimmen.",
+        "vcc": "Finalisierungscode",
+        "vcc_help": "Die Seite zeigt ihn nach der Bestätigung: Ihre Stimme wird gezählt.",
+    },
+    "fr": {
+        "heading": "Codes de vérification",
+        "compare": "Après le vote, la page affiche un code pour chaque question. Ce doit "
+        "être le code de votre réponse dans ce tableau. Si un code diffère, ne confirmez "
+        "pas : votez par correspondance ou au bureau de vote.",
+        "choice": "Réponse",
+        "code": "Code",
+        "blank": "blanc",
+        "bck": "Code de confirmation",
+        "bck_help": "Ne le saisissez que si tous les codes correspondent.",
+        "vcc": "Code de finalisation",
+        "vcc_help": "La page l'affiche après la confirmation : votre vote sera compté.",
+    },
+    "it": {
+        "heading": "Codici di verifica",
+        "compare": "Dopo il voto, la pagina mostra un codice per ogni domanda. Deve essere "
+        "il codice della sua risposta in questa tabella. Se un codice non corrisponde, non "
+        "confermi: voti per corrispondenza o all'ufficio elettorale.",
+        "choice": "Risposta",
+        "code": "Codice",
+        "blank": "scheda bianca",
+        "bck": "Codice di conferma",
+        "bck_help": "Lo inserisca solo se tutti i codici corrispondono.",
+        "vcc": "Codice di finalizzazione",
+        "vcc_help": "La pagina lo mostra dopo la conferma: il suo voto sarà contato.",
+    },
+    "en": {
+        "heading": "Check codes",
+        "compare": "After you cast your ballot, the page shows a code for each question. It "
+        "must be the code of your answer in this table. If a code differs, do not confirm: "
+        "vote by post or at the polling station.",
+        "choice": "Answer",
+        "code": "Code",
+        "blank": "blank",
+        "bck": "Confirmation code",
+        "bck_help": "Type it only if every code matches.",
+        "vcc": "Finalisation code",
+        "vcc_help": "The page shows it after the confirmation: your ballot will be counted.",
+    },
+    "ko": {
+        "heading": "확인 코드",
+        "compare": "투표한 뒤 화면에 질문마다 코드가 표시됩니다. 이 표에서 선택한 답의 코드와 "
+        "같아야 합니다. 코드가 다르면 확정하지 말고 우편이나 투표소에서 투표하십시오.",
+        "choice": "답",
+        "code": "코드",
+        "blank": "무효(백지)",
+        "bck": "확정 코드",
+        "bck_help": "모든 코드가 일치할 때만 입력하십시오.",
+        "vcc": "완료 코드",
+        "vcc_help": "확정한 뒤 화면에 표시됩니다. 투표가 집계됩니다.",
+    },
+}

@@ -25,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from voting.registrar.card_texts import CARD_TEXTS
+from voting.registrar.card_texts import RETURN_CODE_TEXTS
 
 KOREAN_FONT = "HYGothic-Medium"
 LATIN_FONT = "Helvetica"
@@ -40,6 +41,23 @@ CODE_SIZE = 24
 
 
 @dataclass(frozen=True, slots=True)
+class CodeTable:
+    """One question's return codes on a card: its title and (choice text, short code) rows."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CardReturnCodes:
+    """The return codes a card prints (docs/return-codes.md): a table per question, BCK, VCC."""
+
+    tables: tuple[CodeTable, ...]
+    bck: str
+    vcc: str
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """What one voting card shows."""
 
@@ -48,6 +66,15 @@ class Card:
     unit_name: str
     lang: str
     code: str
+    return_codes: CardReturnCodes | None = None
+
+
+def _grouped(digits: str) -> str:
+    """Digits in groups, easier to compare: ``123 456 789`` (9), ``8765 4321`` (8)."""
+    if len(digits) <= 4:
+        return digits
+    size = 4 if len(digits) % 4 == 0 else 3
+    return " ".join(digits[i : i + size] for i in range(0, len(digits), size))
 
 
 def voting_page(base_url: str, vote_day: str) -> str:
@@ -162,8 +189,56 @@ class CardWriter:
         for line in simpleSplit(texts["secret"], secret_font, 11, PAGE_WIDTH - 2 * MARGIN):
             y -= 15
             c.drawString(MARGIN, y - 8, line)
+        if card.return_codes is not None:
+            c.showPage()  # the codes on their own page: the card's back
+            self._return_codes(card.return_codes, card.lang)
         c.showPage()
         self.count += 1
+
+    def _return_codes(self, codes: CardReturnCodes, lang: str) -> None:
+        """The table of each question (choice → code), then the BCK and the VCC."""
+        texts = RETURN_CODE_TEXTS[lang]
+        c = self._canvas
+        y = self._line(texts["heading"], lang, 14, PAGE_HEIGHT - MARGIN, bold=True)
+        y = self._paragraph(texts["compare"], lang, 10, y)
+        for table in codes.tables:
+            if y < MARGIN + 40 + 16 * len(table.rows):
+                c.showPage()
+                y = PAGE_HEIGHT - MARGIN
+            y = self._paragraph(table.title, lang, 11, y - 6, bold=True)
+            y = self._row(texts["choice"], texts["code"], lang, y, header=True)
+            for choice, code in table.rows:
+                y = self._row(choice, code, lang, y)
+        if y < MARGIN + 120:
+            c.showPage()
+            y = PAGE_HEIGHT - MARGIN
+        for label, value, help_text in (
+            (texts["bck"], codes.bck, texts["bck_help"]),
+            (texts["vcc"], codes.vcc, texts["vcc_help"]),
+        ):
+            y = self._line(label, lang, 11, y - 10, bold=True)
+            c.setFont(CODE_FONT, 18)
+            c.drawString(MARGIN, y - 18, _grouped(value))
+            y = self._paragraph(help_text, lang, 10, y - 24)
+
+    def _paragraph(self, text: str, lang: str, size: int, y: float, *, bold: bool = False) -> float:
+        font = self._font_for(text, lang, bold=bold)
+        self._canvas.setFont(font, size)
+        for line in simpleSplit(text, font, size, PAGE_WIDTH - 2 * MARGIN):
+            y -= size * 1.35
+            self._canvas.drawString(MARGIN, y, line)
+        return y - 4
+
+    def _row(self, choice: str, code: str, lang: str, y: float, *, header: bool = False) -> float:
+        c = self._canvas
+        y -= 16
+        c.setFont(self._font_for(choice, lang, bold=header), 11)
+        c.drawString(MARGIN + 8, y, choice)
+        c.setFont(LATIN_BOLD if header else CODE_FONT, 13 if not header else 11)
+        c.drawString(MARGIN + 110 * mm, y, code if header else _grouped(code))
+        c.setLineWidth(0.3)
+        c.line(MARGIN, y - 4, PAGE_WIDTH - MARGIN, y - 4)
+        return y
 
     def _font_for(self, text: str, lang: str, *, bold: bool = False) -> str:
         if lang == "ko" or not _latin1(text):

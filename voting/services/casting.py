@@ -69,6 +69,7 @@ from voting.models.clock import now_sql
 from voting.models.elections import BallotContent
 from voting.models.elections import CastBallot
 from voting.models.jurisdictions import Jurisdiction
+from voting.models.returncodes import ReturnCodeBallot
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
 from voting.services import throttle
@@ -903,7 +904,12 @@ COUNTED_PAGE = 5000
 
 
 def counted_ballot_pages(
-    session: DbSession, vote_day_id: str, policy: str, *, size: int = COUNTED_PAGE
+    session: DbSession,
+    vote_day_id: str,
+    policy: str,
+    *,
+    size: int = COUNTED_PAGE,
+    confirmed_only: bool = False,
 ) -> Iterator[list[int]]:
     """Leaf indexes of the ballots that count under the re-vote policy, in log order, by pages.
 
@@ -912,7 +918,9 @@ def counted_ballot_pages(
     resumed after the last index of the page before (keyset paging on the
     unique ``(vote_day_id, leaf_index)``; the other ballots of a credential
     are found through ``(vote_day_id, credential)``): memory is bounded by
-    ``size``, not by the number of ballots.
+    ``size``, not by the number of ballots. With ``confirmed_only`` (a vote
+    day with return codes, docs/return-codes.md) a ballot counts only once
+    its voter confirmed it with the ballot casting key.
     """
     if size < 1:
         raise ValueError("a page holds at least one ballot")
@@ -930,16 +938,21 @@ def counted_ballot_pages(
         other.credential == CastBallot.credential,
         replaced_by,
     )
+    conditions = [CastBallot.vote_day_id == vote_day_id, ~superseded]
+    if confirmed_only:
+        conditions.append(
+            sa.exists().where(
+                ReturnCodeBallot.vote_day_id == CastBallot.vote_day_id,
+                ReturnCodeBallot.ballot_index == CastBallot.leaf_index,
+                ReturnCodeBallot.confirmed_index.is_not(None),
+            )
+        )
     after = -1
     while True:
         page = list(
             session.scalars(
                 sa.select(CastBallot.leaf_index)
-                .where(
-                    CastBallot.vote_day_id == vote_day_id,
-                    CastBallot.leaf_index > after,
-                    ~superseded,
-                )
+                .where(CastBallot.leaf_index > after, *conditions)
                 .order_by(CastBallot.leaf_index)
                 .limit(size)
             )
@@ -951,6 +964,9 @@ def counted_ballot_pages(
         after = page[-1]
 
 
-def counted_ballots(session: DbSession, vote_day_id: str, policy: str) -> list[int]:
+def counted_ballots(
+    session: DbSession, vote_day_id: str, policy: str, *, confirmed_only: bool = False
+) -> list[int]:
     """Every counted ballot's leaf index, in log order (:func:`counted_ballot_pages`, joined)."""
-    return [i for page in counted_ballot_pages(session, vote_day_id, policy) for i in page]
+    pages = counted_ballot_pages(session, vote_day_id, policy, confirmed_only=confirmed_only)
+    return [i for page in pages for i in page]

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from crypto.group import Point
 from voting.errors import Conflict
+from voting.errors import InvalidCredentialList
 from voting.errors import InvalidRequest
 from voting.errors import VoteDayNotFound
 from voting.log import bulletin
@@ -36,6 +37,7 @@ from voting.models.clock import database_now
 from voting.models.elections import Election
 from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
+from voting.services import return_code_setup
 from voting.services.credentials import credential_records
 from voting.services.manifest import build_manifest
 from voting.services.manifest import manifest_hash
@@ -261,6 +263,29 @@ def schedule(
     session.commit()
 
 
+def planned_manifest_hash(
+    session: DbSession, vote_day_id: str, *, signing: LogSigning, log_key: str | None = None
+) -> str:
+    """The hash of the manifest the vote day would open with now (hex).
+
+    The return-code authorities pin it at setup (docs/return-codes.md): any
+    change to the questions or keys before opening changes it, and opening
+    then refuses until the setup is redone.
+
+    Raises:
+        TransitionRefused: the key ceremony is not complete.
+    """
+    vote_day = get_vote_day(session, vote_day_id)
+    election = get_election(session, vote_day_id)
+    if election.public_key is None:
+        raise TransitionRefused(f"vote day {vote_day_id!r} has no election key yet")
+    origin = bulletin.log_origin(session, vote_day_id)
+    key = log_key or str(signing.verifier_key(origin))
+    return manifest_hash(
+        build_manifest(session, vote_day, election, log_origin=origin, log_key=key)
+    )
+
+
 def open_vote_day(
     session: DbSession,
     vote_day_id: str,
@@ -298,6 +323,11 @@ def open_vote_day(
         records = credential_records(session, vote_day_id)
         if not records:
             raise TransitionRefused(f"vote day {vote_day_id!r} has no voting credentials yet")
+        if vote_day.return_codes is not None:
+            try:
+                records += return_code_setup.opening_records(session, vote_day_id)
+            except InvalidCredentialList as exc:
+                raise TransitionRefused(str(exc)) from exc
         election = get_election(session, vote_day_id)
         when = _clock(session, now)
         _not_before(vote_day_id, "open", election.opens_at, when)
@@ -309,6 +339,14 @@ def open_vote_day(
             session, vote_day, election, log_origin=log.origin, log_key=log_key
         )
         digest = manifest_hash(manifest)
+        if vote_day.return_codes is not None:
+            pinned = return_code_setup.pinned_manifest_hash(session, vote_day_id)
+            if pinned != digest:
+                raise TransitionRefused(
+                    f"the return-code setup was made for manifest {pinned}, but the vote day "
+                    f"would open with manifest {digest}: something changed after the setup "
+                    "(questions, keys); redo the return-code setup"
+                )
         appended = log.append_many([*records, manifest])
         log.append(
             {"type": "open", "vote_day": vote_day_id, "status": "open", "manifest_hash": digest,

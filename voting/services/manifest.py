@@ -50,6 +50,12 @@ def build_manifest(
         "jurisdictions": _jurisdictions(session, questions),
         "questions": [_question(q) for q in questions],
     }
+    if vote_day.return_codes is not None:
+        manifest["return_codes"] = {
+            "authorities": [
+                {"name": a["name"], "key": a["key"]} for a in vote_day.return_codes["authorities"]
+            ]
+        }
     if election.opens_at is not None or election.closes_at is not None:
         manifest["schedule"] = {
             "opens_at": _time(election.opens_at),

@@ -40,6 +40,7 @@ from voting.rules import Counts
 from voting.rules import RulesError
 from voting.rules import aggregate
 from voting.rules import decimal_string
+from voting.services import return_codes
 from voting.services.channels import current_channel_counts
 from voting.services.lifecycle import get_vote_day
 from voting.services.lifecycle import mark_published
@@ -286,4 +287,8 @@ def results(session: DbSession, vote_day_id: str) -> dict[str, Any]:
             f"vote day {vote_day_id!r} is {status}: results exist once it is tallied",
             status=status,
         )
-    return {"vote_day": vote_day_id, "published": status == "published", "questions": questions}
+    served = {"vote_day": vote_day_id, "published": status == "published", "questions": questions}
+    figures = return_codes.confirmation_figures(session, vote_day_id)
+    if figures is not None:  # only confirmed ballots are counted (docs/return-codes.md)
+        served["return_codes"] = figures
+    return served

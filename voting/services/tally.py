@@ -153,8 +153,12 @@ def _counted_pages(
     session: DbSession, vote_day_id: str
 ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """The counted ballots' records, a page at a time."""
-    policy = get_vote_day(session, vote_day_id).revote_policy
-    for indexes in counted_ballot_pages(session, vote_day_id, policy, size=PAGE):
+    vote_day = get_vote_day(session, vote_day_id)
+    confirmed_only = vote_day.return_codes is not None  # docs/return-codes.md
+    pages = counted_ballot_pages(
+        session, vote_day_id, vote_day.revote_policy, size=PAGE, confirmed_only=confirmed_only
+    )
+    for indexes in pages:
         page = []
         for index, _, data in leaves_at(session, vote_day_id, indexes):
             record = json.loads(data)

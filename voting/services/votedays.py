@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -30,6 +31,14 @@ from voting.rules.publication import DEFAULT_MINIMUM
 from voting.services.jurisdictions import ancestors_or_self
 
 MAX_MINIMUM = 10_000
+MIN_RETURN_CODE_AUTHORITIES = 4
+"""DESIGN.md section 8: m >= 4 return-code authorities."""
+AUTHORITY_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+KEY_RE = re.compile(r"^[0-9a-f]{64}$")
+URL_RE = re.compile(r"^https?://[^\s]{1,200}$")
+AUTHORITY_FIELDS = frozenset({"name", "key", "url"})
+"""An authority as the officials enter it; the url (where the server reaches it) is not
+part of the manifest."""
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 """A vote day id, e.g. ``2026-03-08-ch``: it also names the vote day's log."""
 
@@ -82,8 +91,14 @@ def create_vote_day(
     titles: Mapping[str, str],
     revote_policy: str = "first-counts",
     min_electronic_ballots: int = DEFAULT_MINIMUM,
+    return_code_authorities: Sequence[Mapping[str, str]] | None = None,
 ) -> VoteDay:
     """Create a vote day in status ``draft``.
+
+    ``return_code_authorities``: with return codes (docs/return-codes.md), the
+    authorities as the officials entered them, ``[{"name", "key": hex, "url"}]``
+    (at least :data:`MIN_RETURN_CODE_AUTHORITIES`); return codes need the
+    ``first-counts`` policy.
 
     ``min_electronic_ballots``: a unit's electronic counts are published only
     if they cover this many ballots; smaller units are counted with their
@@ -112,6 +127,14 @@ def create_vote_day(
             f"got {min_electronic_ballots!r}"
         )
     clean_titles = check_texts(titles, "titles")
+    return_codes = None
+    if return_code_authorities is not None:
+        if revote_policy != "first-counts":
+            raise InvalidVoteDay(
+                "return codes need the first-counts policy: a voter confirms one ballot, "
+                f"which a later ballot cannot replace (got {revote_policy!r})"
+            )
+        return_codes = {"authorities": check_authorities(return_code_authorities)}
     if session.get(VoteDay, vote_day_id) is not None:
         raise DuplicateKey(f"vote day {vote_day_id!r} already exists")
     vote_day = VoteDay(
@@ -121,10 +144,52 @@ def create_vote_day(
         status="draft",
         revote_policy=revote_policy,
         min_electronic_ballots=min_electronic_ballots,
+        return_codes=return_codes,
     )
     session.add(vote_day)
     session.commit()
     return vote_day
+
+
+def check_authorities(authorities: object) -> list[dict[str, str]]:
+    """The return-code authorities, each ``{"name", "key": 64 hex digits, "url"}``.
+
+    Raises:
+        InvalidVoteDay: fewer than four, a malformed or repeated name or key.
+    """
+    if not isinstance(authorities, Sequence) or isinstance(authorities, str):
+        raise InvalidVoteDay("return-code authorities must be a list of {name, key}")
+    if len(authorities) < MIN_RETURN_CODE_AUTHORITIES:
+        raise InvalidVoteDay(
+            f"return codes need at least {MIN_RETURN_CODE_AUTHORITIES} authorities, "
+            f"got {len(authorities)}"
+        )
+    clean: list[dict[str, str]] = []
+    for number, entry in enumerate(authorities, 1):
+        if not isinstance(entry, Mapping) or not {"name", "key"} <= set(entry) <= AUTHORITY_FIELDS:
+            raise InvalidVoteDay(
+                f"return-code authority {number}: expected name, key and (optionally) url"
+            )
+        name, key, url = entry["name"], entry["key"], entry.get("url", "")
+        if not isinstance(name, str) or not AUTHORITY_NAME_RE.match(name):
+            raise InvalidVoteDay(
+                f"return-code authority {number}: the name {name!r} must be 1-64 letters, "
+                "digits, dots, hyphens or underscores"
+            )
+        if not isinstance(key, str) or not KEY_RE.match(key):
+            raise InvalidVoteDay(
+                f"return-code authority {name}: the key must be 64 lowercase hex digits"
+            )
+        if not isinstance(url, str) or (url and not URL_RE.match(url)):
+            raise InvalidVoteDay(
+                f"return-code authority {name}: the url must start with http:// or https://"
+            )
+        clean.append({"name": name, "key": key, "url": url.rstrip("/")})
+    for field in ("name", "key"):
+        values = [a[field] for a in clean]
+        if len(set(values)) != len(values):
+            raise InvalidVoteDay(f"two return-code authorities have the same {field}")
+    return clean
 
 
 def get_vote_day(session: DbSession, vote_day_id: str) -> VoteDay:

@@ -6,6 +6,7 @@
 - :mod:`voting.tools.clerk`: a clerk's signed channel counts;
 - :mod:`voting.tools.client`: a citizen's command-line voting client;
 - :mod:`voting.tools.receipt`: a citizen's receipt check;
+- :mod:`voting.tools.returncodes`: a return-code authority (cast-as-intended codes);
 - :mod:`voting.tools.tiles`: reading a log published as C2SP tlog-tiles (verifier, witness);
 - :mod:`voting.tools.official_http`: the HTTP session these tools share.
 

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from flask import Blueprint
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -27,10 +28,12 @@ from voting.log import bulletin
 from voting.log import witnesses
 from voting.models.elections import Election
 from voting.services import casting
+from voting.services import return_codes
 from voting.services.credentials import unit_of_credential
 from voting.services.json_input import BodyTooLarge
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
+from voting.services.rc_authorities import DEFAULT_TIMEOUT
 from voting.services.votedays import ballot_for_unit
 from voting.views._json import body_bytes
 from voting.views.citizen_limits import cast_limits
@@ -45,6 +48,11 @@ def _body() -> Any:
         limit = casting.MAX_BALLOT_BYTES
         raise casting.BallotTooLarge(f"a ballot is at most {limit} bytes") from exc
     return casting.parse_ballot_body(body)
+
+
+def _authority_timeout() -> float:
+    """Seconds per socket operation with a return-code authority (``URNA_RETURN_CODE_TIMEOUT``)."""
+    return float(current_app.config.get("URNA_RETURN_CODE_TIMEOUT", DEFAULT_TIMEOUT))
 
 
 @bp.get("/manifest")
@@ -93,10 +101,41 @@ def ballot_questions(vote_day: str) -> ResponseReturnValue:
 
 @bp.post("/ballots")
 def cast(vote_day: str) -> ResponseReturnValue:
+    """Cast a ballot; on a vote day with return codes, ``{"ballot", "return_codes"}`` and the
+    answer carries the choice codes (docs/return-codes.md)."""
+    body = _body()
+    if return_codes.has_return_codes(db.session, vote_day):
+        result, codes = return_codes.cast_with_codes(
+            db.session,
+            vote_day,
+            body,
+            signing=log_signing(),
+            limits=cast_limits(),
+            timeout=_authority_timeout(),
+        )
+        return jsonify({**result.receipt.to_json(), "return_codes": codes.to_json()}), 201
     result = casting.cast_ballot(
-        db.session, vote_day, _body(), signing=log_signing(), limits=cast_limits()
+        db.session, vote_day, body, signing=log_signing(), limits=cast_limits()
     )
     return jsonify(result.receipt.to_json()), 201
+
+
+@bp.post("/return-codes")
+def choice_codes(vote_day: str) -> ResponseReturnValue:
+    """A cast ballot's choice codes again: ``{"credential", "return_codes"}`` (after a 503)."""
+    codes = return_codes.resend_codes(
+        db.session, vote_day, _body(), signing=log_signing(), timeout=_authority_timeout()
+    )
+    return jsonify(codes.to_json())
+
+
+@bp.post("/confirmations")
+def confirm(vote_day: str) -> ResponseReturnValue:
+    """Confirm a ballot with the ballot casting key: ``{"credential", "pbck", "proof"}``."""
+    confirmed = return_codes.confirm(
+        db.session, vote_day, _body(), signing=log_signing(), timeout=_authority_timeout()
+    )
+    return jsonify(confirmed.to_json())
 
 
 @bp.post("/audits")

@@ -43,6 +43,7 @@ from voting.models.jurisdictions import Jurisdiction
 from voting.models.votedays import Question
 from voting.models.votedays import VoteDay
 from voting.services import casting
+from voting.services import return_codes
 from voting.services.credentials import unit_of_credential
 from voting.services.votedays import ballot_for_unit
 from voting.services.votedays import get_vote_day
@@ -237,8 +238,10 @@ def card_page(vote_day: str) -> str:
 def card_status(vote_day: str) -> Response:
     """Whether an electronic ballot was cast with a credential: ``{"cast": true|false}``.
 
-    Asked with the public key the page derives from the card's code; counted
-    like code entry (:mod:`voting.views.citizen_limits`): an unknown credential
+    On a vote day with return codes, a cast ballot's answer adds ``confirmed``:
+    whether it was confirmed with the ballot casting key (only then is it
+    counted). Asked with the public key the page derives from the card's
+    code; counted like code entry (:mod:`voting.views.citizen_limits`): an unknown credential
     is a 403 that uses up an attempt. Yes or no, nothing more: no tracking code,
     no time, no entry (the code's holder can have those from the voting page).
     """
@@ -246,8 +249,13 @@ def card_status(vote_day: str) -> Response:
     get_vote_day(db.session, vote_day)
     unit_of_credential(db.session, vote_day, credential)
     cast = counted_ballot_of(db.session, vote_day, credential) is not None
+    # with return codes: "confirmed" says whether the ballot counts (docs/return-codes.md)
+    answer: dict[str, bool] = {"cast": cast}
+    state = return_codes.confirmation_state(db.session, vote_day, credential)
+    if state is not None:
+        answer["confirmed"] = state == "confirmed"
     return Response(
-        json.dumps({"cast": cast}),
+        json.dumps(answer),
         mimetype="application/json",
         headers={"Cache-Control": "no-store"},
     )

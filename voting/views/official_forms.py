@@ -89,6 +89,25 @@ class VoteDayForm(FlaskForm):
         "so that no published count shows a few voters' choices (10 if left empty).",
     )
     titles = FormField(TextsForm, label="Title (at least one language)")
+    return_code_authorities = TextAreaField(
+        "Return-code authorities (return codes; first-counts only)",
+        validators=[Optional(), Length(max=20_000)],
+        description="Leave empty for no return codes. Otherwise one authority per line, at "
+        "least four: its name, its public key (64 hex digits) as its operator gave it to you, "
+        "and the address where the server reaches it, separated by spaces.",
+    )
+
+
+def authorities_of(text: str | None) -> list[dict[str, str]] | None:
+    """The return-code authorities typed in the form (``name key url`` per line), or None.
+
+    The shapes are checked by the service (:func:`voting.services.votedays.check_authorities`).
+    """
+    lines = [line.split() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    fields = ("name", "key", "url")
+    return [dict(zip(fields, parts, strict=False)) for parts in lines]
 
 
 class QuestionForm(FlaskForm):

@@ -91,6 +91,7 @@ def new_vote_day() -> ResponseReturnValue:
                     if form.min_electronic_ballots.data is None
                     else form.min_electronic_ballots.data
                 ),
+                return_code_authorities=forms.authorities_of(form.return_code_authorities.data),
             )
         except VotingError as exc:
             error, status = exc.message, exc.status

@@ -3,7 +3,8 @@
  * Art. 5(2)(b)): a citizen who voted by post or in person types the code of
  * their card; the credential is derived here and the server is asked, with
  * its public key only, whether an electronic ballot was cast with it. The
- * answer is yes or no (voting/views/citizen.py, card_status).
+ * answer is yes or no, and on a vote day with return codes whether the
+ * ballot was confirmed (voting/views/citizen.py, card_status).
  * @module
  */
 import { hex } from '../urna/bytes.js';
@@ -62,7 +63,9 @@ async function check(event) {
   if (!response.ok) return say(message('failed', { status: response.status }), 'error');
   const body = await response.json();
   input.value = '';
-  say(message(body.cast ? 'cast' : 'none'), body.cast ? 'error' : 'ok');
+  // with return codes, a cast ballot counts only once confirmed (docs/return-codes.md)
+  const key = !body.cast ? 'none' : body.confirmed === false ? 'unconfirmed' : 'cast';
+  say(message(key), body.cast ? 'error' : 'ok');
   result.focus();
 }
 

@@ -99,6 +99,10 @@ class VotingClient:
         response = self.http.post(self.server + path, json=body, timeout=TIMEOUT)
         return dict(self._check(response).json())
 
+    def post_json(self, path: str, body: Any) -> dict[str, Any]:
+        """POST JSON to ``path`` of the server; the JSON answer (raises ClientError if refused)."""
+        return self._post(path, body)
+
     @staticmethod
     def _check(response: requests.Response) -> requests.Response:
         if response.status_code < 400:

@@ -54,6 +54,9 @@ from voting.tools.verify.record import UnusableRecord
 from voting.tools.verify.record import load_record
 from voting.tools.verify.report import Report
 from voting.tools.verify.results_checks import check_channels_and_results
+from voting.tools.verify.return_code_checks import Authority
+from voting.tools.verify.return_code_checks import check_return_codes
+from voting.tools.verify.return_code_checks import require_authorities
 from voting.tools.verify.source import EntrySource
 from voting.tools.verify.source import EntryTooLarge
 from voting.tools.verify.store import Store
@@ -103,6 +106,9 @@ class Options:
     """a Dask ``distributed`` scheduler's address: the ballots are checked on its workers"""
     state: Path | None = None
     """a file to keep the run's progress in: a rerun with it resumes (None: a temporary file)"""
+    return_code_authorities: tuple[Authority, ...] | None = None
+    """the return-code authorities' names and keys as the observer obtained them
+    (``--return-code-authorities``); required for a record with return codes"""
 
 
 Progress = Callable[[str, int, int], None]
@@ -192,6 +198,7 @@ def _fingerprint(files: RecordFiles, options: Options, receipt: Receipt | None) 
         repr(options.cosigners),
         repr(options.tiles),
         repr(receipt.to_json() if receipt is not None else None),
+        repr(options.return_code_authorities),
     ]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
@@ -278,6 +285,7 @@ def _prelude(
     with _stage(report, "manifest"):
         facts = check_manifest(report, entries, ceremony, key)
     if facts is not None:
+        require_authorities(facts, options.return_code_authorities)
         facts.credentials = store.credentials()
         with _stage(report, "schedule"):
             check_schedule(report, entries, facts)
@@ -286,6 +294,14 @@ def _prelude(
     else:
         for name in ("schedule", "credentials", "ballots", "encrypted-totals", "results"):
             report.skip(name, "no usable manifest")
+    if facts is not None and "return_codes" not in facts.manifest:
+        report.skip("return-codes", "the vote day has no return codes")
+    elif facts is not None and options.return_code_authorities is not None:
+        facts.confirmed = set()
+        with _stage(report, "return-codes"):
+            facts.confirmed = check_return_codes(
+                report, entries, facts, options.return_code_authorities
+            )
     run.update(phase="ballots", lifecycle=entries.lifecycle, facts=facts, ceremony=ceremony)
     run["ballots"] = None
     store.save(run)

@@ -27,6 +27,8 @@ from voting.tools.verify import Options
 from voting.tools.verify import SchedulerUnreachable
 from voting.tools.verify import UnusableRecord
 from voting.tools.verify import verify_record
+from voting.tools.verify.return_code_checks import Authority
+from voting.tools.verify.return_code_checks import parse_authorities
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
@@ -124,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
         "(checked against their checkpoint with the log key) instead of entries.jsonl",
     )
     parser.add_argument(
+        "--return-code-authorities",
+        type=Path,
+        metavar="FILE",
+        help='the return-code authorities as you obtained them, {"authorities": [{"name": '
+        '..., "key": <hex Ed25519 key>}, ...]}: required for a vote day with return codes '
+        "(their answers are checked against these keys, never the record's)",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -146,6 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError, InvalidEncoding) as exc:
             print(f"error: --roster {args.roster}: {exc}", file=sys.stderr)
             return EXIT_UNUSABLE
+    authorities: tuple[Authority, ...] | None = None
+    if args.return_code_authorities is not None:
+        try:
+            authorities = parse_authorities(args.return_code_authorities.read_text())
+        except (OSError, UnicodeDecodeError, InvalidEncoding, ValueError) as exc:
+            print(
+                f"error: --return-code-authorities {args.return_code_authorities}: {exc}",
+                file=sys.stderr,
+            )
+            return EXIT_UNUSABLE
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = ProgressBar(sys.stderr) if show else None
     options = Options(
@@ -158,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         tiles=args.tiles,
         scheduler=args.scheduler,
         state=args.state,
+        return_code_authorities=authorities,
     )
     started = time.monotonic()
     try:

@@ -255,6 +255,8 @@ def _revote(report: Report, entries: Entries, facts: ElectionFacts) -> None:
     """Mark the counted ballot of each credential under the policy (log order decides)."""
     store = entries.store
     store.mark_counted(facts.revote_policy)
+    if facts.confirmed is not None:  # return codes: an unconfirmed ballot is not counted
+        store.uncount_except(facts.confirmed)
     superseded = 0
     for credential, leaves in store.repeated():
         superseded += len(leaves) - 1

@@ -48,6 +48,8 @@ class ElectionFacts:
     """public key (hex) → unit ref (the streaming verifier keeps it on disk)"""
     credential_units: dict[str, int] = field(default_factory=dict)
     """unit ref → number of credentials"""
+    confirmed: set[int] | None = None
+    """with return codes: the leaves of the confirmed ballots (only they may count)"""
 
     def chain(self, unit: str) -> list[str]:
         """The unit and its ancestors, from the top down."""

@@ -31,6 +31,8 @@ CHECKS: dict[str, str] = {
     "credentials": "the credential lists: complete parts, sorted, each key in one unit",
     "ballots": "every ballot: registered credential, its unit's questions, signature, proofs",
     "revote-policy": "the ballots counted under the vote day's re-vote policy",
+    "return-codes": "return codes: every authority's answer against your keys, every "
+    "confirmation against the lookup tree committed at opening; only confirmed ballots count",
     "spoiled": "every audited ballot verifies and its revealed votes match; none is counted",
     "after-close": "no ballot after the close record",
     "encrypted-totals": "each unit's encrypted totals equal the sum of its counted ballots",

@@ -152,6 +152,20 @@ class Store:
             "WHERE kind = 'ballot' AND credential IS NOT NULL GROUP BY credential)"
         )
 
+    def uncount_except(self, leaves: set[int]) -> None:
+        """Count no ballot outside ``leaves`` (return codes: only confirmed ballots count)."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (leaf INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM keep")
+        self.db.executemany("INSERT INTO keep VALUES (?)", [(leaf,) for leaf in sorted(leaves)])
+        self.db.execute("UPDATE casting SET counted = 0 WHERE leaf NOT IN (SELECT leaf FROM keep)")
+
+    def casting_hash(self, leaf: int) -> bytes | None:
+        """The leaf hash of the ``ballot`` at ``leaf`` (None: no ballot there)."""
+        row = self.db.execute(
+            "SELECT hash FROM casting WHERE leaf = ? AND kind = 'ballot'", (leaf,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
     def repeated(self) -> Iterator[tuple[str, list[int]]]:
         """Credentials with more than one ballot, in the order of their first ballot."""
         rows = self.db.execute(

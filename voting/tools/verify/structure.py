@@ -50,8 +50,10 @@ LIFECYCLE = (
 CEREMONY_TYPES = frozenset(
     {"trustee-commitment", "trustee-shares", "trustee-complaint", "trustee-reveal", "trustee-ready"}
 )
-OPENING_TYPES = frozenset({"credentials", "manifest"})
+OPENING_TYPES = frozenset({"credentials", "manifest", "return-code-keys", "return-code-lookup"})
 CASTING_TYPES = frozenset({"ballot", "spoiled"})
+RETURN_CODE_TYPES = frozenset({"return-codes", "confirmation"})
+"""The authorities' answers while the vote day is open (docs/return-codes.md)."""
 TALLY_TYPES = frozenset(
     {
         "encrypted-totals",
@@ -70,6 +72,7 @@ RECORD_TYPES = (
     | CEREMONY_TYPES
     | OPENING_TYPES
     | CASTING_TYPES
+    | RETURN_CODE_TYPES
     | TALLY_TYPES
     | ANYTIME_TYPES
     | WITNESS_TYPES
@@ -104,7 +107,22 @@ RECORD_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                 "questions",
             }
         ),
-        frozenset({"min_electronic_ballots", "schedule"}),
+        frozenset({"min_electronic_ballots", "schedule", "return_codes"}),
+    ),
+    "return-code-keys": (frozenset({"type", "part", "parts", "voters"}), frozenset()),
+    "return-code-lookup": (frozenset({"type", "vote_day", "size", "root"}), frozenset()),
+    "return-codes": (
+        frozenset(
+            {"type", "vote_day", "ballot", "credential", "ballot_record", "partial_codes"}
+            | {"answers"}
+        ),
+        frozenset(),
+    ),
+    "confirmation": (
+        frozenset(
+            {"type", "vote_day", "ballot", "credential", "pbck", "proof", "answers", "confirmed"}
+        ),
+        frozenset({"entry"}),
     ),
     "open": (_LIFECYCLE_KEYS | {"manifest_hash"}, frozenset()),
     "ballot": (frozenset({"type", "ballot"}), frozenset()),
@@ -340,6 +358,7 @@ def _check_phases(report: Report, entries: Entries) -> None:
         "tally": (TALLY_TYPES - {"result", "channel-counts"}, closed, tallied),
         "counting": (frozenset({"channel-counts"}), closed, published),
         "results": (frozenset({"result"}), tallied, published),
+        "voting": (RETURN_CODE_TYPES, opened, closed),
         "any": (ANYTIME_TYPES, 0, published),
         "witnesses": (WITNESS_TYPES, 0, size),
     }
