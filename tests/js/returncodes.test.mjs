@@ -10,7 +10,7 @@ import { unhex } from '../../static/js/urna/bytes.js';
 import { pointFromHex, pointToHex, scalarToHex } from '../../static/js/urna/group.js';
 import { InvalidEncoding, InvalidProof, ProofRefused } from '../../static/js/urna/errors.js';
 import {
-  bckPoint, choiceLabels, confirmationPoint, deriveVoterSecret, normaliseBck, optionPoint,
+  bckPoint, bckProblem, choiceLabels, dammCheckDigit, confirmationPoint, deriveVoterSecret, normaliseBck, optionPoint,
   provePartialCode, returnCodeQuestions, verifyConfirmation, verifyPartialCode, voterPublic,
 } from '../../static/js/urna/returncodes.js';
 
@@ -105,5 +105,11 @@ test('a proof for a choice the secrets do not describe is refused', () => {
 test('the ballot casting key is entered forgivingly', () => {
   assert.equal(normaliseBck('3743 1694-6'), '374316946');
   assert.equal(normaliseBck(' 374–316–946 '), '374316946');
-  for (const bad of ['', '37a316946', '12']) assert.throws(() => normaliseBck(bad), InvalidEncoding);
+  for (const bad of ['', '37a316946', '12', '374316947', '374361946']) {
+    assert.throws(() => normaliseBck(bad), InvalidEncoding);
+  }
+  assert.equal(bckProblem('3743-1694'), 'length');
+  assert.equal(bckProblem('374316947'), 'check');
+  assert.equal(bckProblem('374 316 946'), null);
+  for (const { digits, check } of vector('returncodes').damm) assert.equal(dammCheckDigit(digits), check);
 });

@@ -86,18 +86,46 @@ export function optionPoint(voteDay, questionId, choice) {
   return pointFromUniformBytes(hashParts(OPTION_TAG, [utf8(voteDay), utf8(questionId), utf8(choice)]));
 }
 
+export const BCK_DIGITS = 9;
+
+/** Damm's totally anti-symmetric quasigroup of order 10 (crypto/returncode_table.py). */
+const DAMM = [
+  '0317598642', '7092154863', '4206871359', '1750983426', '6123045978',
+  '3674209581', '5869720134', '8945362017', '9438617205', '2581436790',
+];
+
+/** The Damm check digit of a string of decimal digits. @param {string} digits @returns {string} */
+export function dammCheckDigit(digits) {
+  let interim = 0;
+  for (const ch of digits) interim = Number(DAMM[interim][Number(ch)]);
+  return String(interim);
+}
+
+/**
+ * What is wrong with a typed ballot casting key: null (nothing), 'length'
+ * (not 9 digits once spaces and dashes are dropped) or 'check' (a typing
+ * error: the check digit is wrong). The page says which, before any try is spent.
+ * @param {string} text @returns {null | 'length' | 'check'}
+ */
+export function bckProblem(text) {
+  const digits = String(text).replace(/[\s\-\u2010-\u2015\u2212]/g, '');
+  if (digits.length !== BCK_DIGITS || !/^[0-9]+$/.test(digits)) return 'length';
+  return dammCheckDigit(digits) === '0' ? null : 'check';
+}
+
 /**
  * The ballot casting key as the card prints it, forgiving: spaces and dashes
- * are dropped; what remains must be digits.
+ * are dropped; 9 digits whose Damm check digit is right (returncode_table.normalise_bck).
  * @param {string} text @returns {string}
- * @throws {InvalidEncoding} not digits
+ * @throws {InvalidEncoding} not 9 digits, or a typing error
  */
 export function normaliseBck(text) {
-  const digits = String(text).replace(/[\s\-\u2010-\u2015\u2212]/g, '');
-  if (!/^[0-9]{4,32}$/.test(digits)) {
-    throw new InvalidEncoding('the ballot casting key is the digits printed on your card');
+  const problem = bckProblem(text);
+  if (problem === 'length') throw new InvalidEncoding(`a ballot casting key has ${BCK_DIGITS} digits`);
+  if (problem === 'check') {
+    throw new InvalidEncoding('the ballot casting key has a typing error (its check digit is wrong)');
   }
-  return digits;
+  return String(text).replace(/[\s\-\u2010-\u2015\u2212]/g, '');
 }
 
 /** P_bck. @param {string} voteDay @param {string} bck digits @returns {Point} */
