@@ -84,7 +84,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         upgrade()
         list(load_demo())
         _more_demo_codes(app)
-        codes = [item for item in open_demo_vote_day(app) if isinstance(item, DemoCode)]
+        codes = [
+            item
+            for item in open_demo_vote_day(app, return_codes=False)
+            if isinstance(item, DemoCode)
+        ]
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -37,10 +37,14 @@ from voting.app.extensions import db
 from voting.app.i18n import LANGUAGES
 from voting.models.votedays import VoteDay
 from voting.rehearsal.demo import load_demo
+from voting.rehearsal.demo_returncodes import demo_cards
+from voting.rehearsal.demo_returncodes import serve_demo_authorities
 from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
 from voting.rehearsal.demo_vote import DemoCode
 from voting.rehearsal.demo_vote import demo_lines
 from voting.tools.client import VotingClient
+from voting.tools.client.return_codes import cast_with_codes
+from voting.tools.client.return_codes import confirm
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "officials"
 AXE_SOURCE = AXE.read_text(encoding="utf-8")
@@ -102,10 +106,17 @@ def demo_site(tmp_path: Path) -> Iterator[DemoSite]:
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     winterthur = DemoCode(**codes["codes"][0])
-    VotingClient(url).vote(DEMO_VOTE_DAY, winterthur.code, {"bike-paths": ["yes"]})
+    with app.app_context():  # the demo's return codes: its four authorities serve
+        running = serve_demo_authorities(tmp_path / "demo", DEMO_VOTE_DAY)
+        db.session.remove()
+    client = VotingClient(url)
+    cast_with_codes(client, DEMO_VOTE_DAY, winterthur.code, {"bike-paths": ["yes"]})
+    bck = demo_cards(tmp_path / "demo")[winterthur.code]["bck"]
+    confirm(client, DEMO_VOTE_DAY, winterthur.code, bck)
     try:
         yield DemoSite(url, app, login["username"], login["password"])
     finally:
+        running.stop()
         server.shutdown()
         thread.join(timeout=5)
 

@@ -148,6 +148,7 @@ def ballot_form(vote_day: str) -> Response:
             election=_election(vote_day),
             tiers=[Tier(t.unit, t.questions) for t in ballot_for_unit(db.session, vote_day, unit)],
             revoting=counted is not None,
+            return_codes=return_codes.has_return_codes(db.session, vote_day),
         )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
