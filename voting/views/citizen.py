@@ -138,7 +138,11 @@ def ballot_form(vote_day: str) -> Response:
     if counted is not None and counted.policy != "last-counts":
         code = tracking_code(counted.leaf_hash)
         html = render_template(
-            "citizen/_already_voted.html", vote_day=day, index=counted.leaf_index, code=code
+            "citizen/_already_voted.html",
+            vote_day=day,
+            index=counted.leaf_index,
+            code=code,
+            confirmation=return_codes.confirmation_state(db.session, vote_day, credential),
         )
     else:
         html = render_template(
@@ -193,6 +197,7 @@ def receipt_page(vote_day: str, code: str) -> str:
         fingerprint=_fingerprint(vote_day, receipt["index"]) if standing else None,
         log_key=_log_key(_election(vote_day)),
         duplicate=request.args.get("duplicate") == "1",
+        confirmation=return_codes.ballot_confirmation(db.session, vote_day, receipt["index"]),
     )
 
 
