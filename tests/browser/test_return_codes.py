@@ -31,6 +31,7 @@ from werkzeug.serving import make_server
 from crypto.credentials import derive_credential
 from crypto.credentials import generate_code
 from crypto.returncode_table import damm_check_digit
+from crypto.returncodes import derive_voter_secret
 from tests.browser.conftest import AXE
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.conftest import VOTE_DAY
@@ -158,6 +159,8 @@ def test_a_citizen_compares_the_codes_and_confirms(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sent: list[str] = []  # everything the page sends: never the code, x_c or the casting key
+    page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}"))
     walk = Walk(page, language)
     try:
         page.goto(f"{coded_site.url}/vote/{VOTE_DAY}?lang={language}")
@@ -226,3 +229,9 @@ def test_a_citizen_compares_the_codes_and_confirms(
         context.close()
     assert errors == []
     assert walk.violations == {}, walk.violations
+    secret = derive_voter_secret(code, VOTE_DAY).hex()
+    normalised = code.replace("-", "")
+    for request in sent:
+        for value in (code, normalised, secret, card["bck"]):
+            assert value.replace("-", "") not in request.replace("-", "").replace(" ", "")
+    assert any('"pbck"' in request for request in sent)
