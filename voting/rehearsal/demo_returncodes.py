@@ -173,12 +173,17 @@ def serve_demo_authorities(folder: Path, vote_day: str) -> RunningAuthorities:
         servers.append(server)
         states.append(state)
         urls[name] = f"http://127.0.0.1:{server.server_port}"
+    store_authority_urls(vote_day, urls)
+    return RunningAuthorities(servers, states)
+
+
+def store_authority_urls(vote_day: str, urls: dict[str, str]) -> None:
+    """Where the server reaches each authority (the operator's setting, not in the manifest)."""
     day = db.session.get_one(VoteDay, vote_day)
     chosen = day.return_codes or {}
     entries = [{**e, "url": urls[e["name"]]} for e in chosen.get("authorities", [])]
     day.return_codes = {**chosen, "authorities": entries}
     db.session.commit()
-    return RunningAuthorities(servers, states)
 
 
 def demo_cards(folder: Path) -> dict[str, dict[str, Any]]:
