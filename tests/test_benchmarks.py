@@ -121,3 +121,14 @@ def test_return_codes_bench_reports_each_partys_cpu() -> None:
     assert ballot["server_check_ballot_cpu_ms"] > 0 and ballot["authority_answer_cpu_ms"] > 0
     assert ballot["server_ratio"] > 1  # return codes add work; the figure is in the report
     assert figures["load_average_1min"]["start"] >= 0
+
+
+def test_cast_bench_with_return_codes_reports_both_and_the_ratio() -> None:
+    figures = _run("cast_bench.py", "--return-codes", "--ballots", "12", "--clients", "4")["cast"]
+    assert figures["without_return_codes"]["ballots_accepted"] == 12
+    coded = figures["with_return_codes"]
+    assert coded["authorities"] == 4
+    assert coded["cast"]["statuses"] == {"201": 12} and coded["confirm"]["statuses"] == {"200": 12}
+    assert coded["cast"]["cpu_ms_per_request"]["authorities"] > 0
+    assert coded["cast"]["p99_ms"] >= coded["cast"]["p50_ms"] > 0
+    assert 0 < figures["ratio"]["casts_per_s"] and figures["ratio"]["server_cpu_ratio"] > 0
