@@ -450,7 +450,7 @@ def _branches(ballot: Ballot, spec: QuestionSpec, election: ElectionContext) -> 
         )
     out = []
     for label in choice_labels(spec):
-        point = option_point(ballot.vote_day_id, spec.question_id, label)
+        point = option_point(election.vote_day_id, spec.question_id, label)
         if label == BLANK:
             total = sum_ciphertexts(answer.ciphertexts)
             out.append(_Branch(point=point, pad=total.pad, shifted=total.data))

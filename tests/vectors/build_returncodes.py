@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from crypto.ballot import Ballot
+from crypto.ballot import BallotSecrets
 from crypto.ballot import ElectionContext
 from crypto.elgamal import generate_keypair
+from crypto.group import Scalar
 from crypto.returncode_messages import make_choice_answer
 from crypto.returncode_messages import make_confirm_answer
 from crypto.returncode_messages import verify_choice_answer
@@ -28,6 +31,7 @@ from crypto.returncodes import confirmation_point
 from crypto.returncodes import derive_authority_key
 from crypto.returncodes import derive_voter_secret
 from crypto.returncodes import option_point
+from crypto.returncodes import prove_partial_code
 from crypto.returncodes import return_code_questions
 from crypto.returncodes import voter_public
 from crypto.testing import deterministic_rng
@@ -42,6 +46,27 @@ from tests.crypto.returncode_protocol import vote
 
 SEED = b"urna/v1/vectors/returncodes"
 SELECTIONS = {"federal-1": [0, 0], "federal-2": [0, 1, 0], "canton-zh-1": [1, 0, 1]}
+
+
+PROVER_SEED = b"urna/v1/vectors/rc-prover"
+
+
+def _prover(
+    ballot: Ballot, secrets: BallotSecrets, election: ElectionContext, x: Scalar
+) -> dict[str, Any]:
+    """The cast ballot's partial codes proved again from a fresh rng: for a JS mirror."""
+    rng = deterministic_rng(PROVER_SEED)
+    codes = [
+        prove_partial_code(ballot, secrets, q, election=election, voter_secret=x, rng=rng)
+        for q in return_code_questions(QUESTIONS)
+    ]
+    return {
+        "description": "prove_partial_code for each coded question in order, one rng: "
+        "per question w, v (64 bytes each, redrawn while zero), then c, s, t per "
+        "simulated branch in choice order",
+        "seed": PROVER_SEED.decode(),
+        "partial_codes": [c.to_json() for c in codes],
+    }
 
 
 def returncode_vectors() -> dict[str, Any]:
@@ -70,7 +95,7 @@ def returncode_vectors() -> dict[str, Any]:
         for s, a in zip(setup, authorities, strict=True)
     ]
     table = registrar.table(checked, card)
-    _ballot, secrets, request = vote(card, SELECTIONS, election=election, rng=rng, leaf_index=7)
+    ballot, secrets, request = vote(card, SELECTIONS, election=election, rng=rng, leaf_index=7)
     keys = [derive_authority_key(a.secret, VOTE_DAY, cred) for a in authorities]
     answers = [
         make_choice_answer(request, authority=a.name, key=k, signing_key=a.signing_key, rng=rng)
@@ -169,5 +194,6 @@ def returncode_vectors() -> dict[str, Any]:
             "long_code": lvcc.hex(),
             "vcc": open_entry(lvcc, lookup(table)),
         },
+        "prover": _prover(ballot, secrets, election, x),
         "damm": [{"digits": d, "check": damm_check_digit(d)} for d in ("572", "0", "12345678")],
     }

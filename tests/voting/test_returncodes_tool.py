@@ -34,6 +34,7 @@ from tests.returncode_helpers import serving
 from tests.returncode_helpers import write_request
 from voting.tools.returncodes.__main__ import main
 from voting.tools.returncodes.state import AuthorityState
+from voting.tools.returncodes.state import StateError
 from voting.tools.returncodes.state import load_keys
 
 CHOICE = {"federal-1": [1, 0], "federal-2": [0, 0, 1], "canton-zh-1": [1, 1, 0]}
@@ -282,3 +283,13 @@ def test_a_crash_after_logging_restores_the_answer_and_drops_a_torn_line(
 def test_the_confirm_request_round_trips(setup: AuthoritySetup) -> None:
     request = confirm_request(setup.cards[0], setup.cards[0].bck, deterministic_rng(b"rt"))
     assert ConfirmRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
+
+
+def test_a_log_line_that_is_not_an_answer_stops_serve(
+    setup: AuthoritySetup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (setup.state / "answers.jsonl").write_text('{"type": "rc-confirm", "credential": "00"}\n')
+    state = AuthorityState(setup.state)
+    with pytest.raises(StateError, match="line 1 is not an answer"):
+        state.recover()
+    state.close()

@@ -71,7 +71,7 @@ class Authority:
         self.lock = threading.RLock()
 
     def identity(self) -> dict[str, Any]:
-        voters = self.state.db.execute("SELECT COUNT(*) FROM voters").fetchone()[0]
+        voters = self.state.voter_count()
         return {**self.keys.identity(), "vote_day": self.header.vote_day_id, "voters": voters}
 
     # --- choice codes ----------------------------------------------------------

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +158,8 @@ class AuthorityState:
 
     def __init__(self, directory: Path, *, readonly: bool = False) -> None:
         self.directory = directory
+        self.lock = threading.RLock()
+        """serve's threads share one connection: every use of it holds this lock"""
         self.log_path = directory / "answers.jsonl"
         path = directory / "state.sqlite3"
         if readonly:
@@ -172,44 +175,57 @@ class AuthorityState:
     def close(self) -> None:
         self.db.close()
 
+    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        with self.lock:
+            return self.db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str) -> list[Any]:
+        with self.lock:
+            return self.db.execute(sql).fetchall()
+
+    def voter_count(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM voters")[0])
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.db.execute(sql, params)
+
     # --- setup ---------------------------------------------------------------
 
     def pinned(self) -> tuple[dict[str, Any], str] | None:
         """The setup header the authority pinned and its request hash, if any."""
-        row = self.db.execute("SELECT header, request_hash FROM setup WHERE id = 1").fetchone()
+        row = self._one("SELECT header, request_hash FROM setup WHERE id = 1")
         return (json.loads(row[0]), row[1]) if row else None
 
     def voter(self, credential: bytes) -> tuple[bytes, list[str]] | None:
-        row = self.db.execute(
+        row = self._one(
             "SELECT voter_key, questions FROM voters WHERE credential = ?", (credential,)
-        ).fetchone()
+        )
         return (row[0], json.loads(row[1])) if row else None
 
     # --- answers -------------------------------------------------------------
 
     def choice_answer(self, credential: bytes) -> tuple[str, dict[str, Any]] | None:
-        row = self.db.execute(
+        row = self._one(
             "SELECT request_hash, answer FROM choice_answers WHERE credential = ?", (credential,)
-        ).fetchone()
+        )
         return (row[0], json.loads(row[1])) if row else None
 
     def confirm_answer(self, credential: bytes, request_hash: str) -> dict[str, Any] | None:
-        row = self.db.execute(
+        row = self._one(
             "SELECT answer FROM confirm_answers WHERE credential = ? AND request_hash = ?",
             (credential, request_hash),
-        ).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def attempts(self, credential: bytes) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM confirm_answers WHERE credential = ?", (credential,)
-        ).fetchone()
+        row = self._one("SELECT COUNT(*) FROM confirm_answers WHERE credential = ?", (credential,))
         return int(row[0])
 
     def record(self, answer: dict[str, Any]) -> None:
         """Log ``answer`` durably, then commit it to the database (before it is sent)."""
         line = canonical_json(answer) + b"\n"
-        with open(self.log_path, "ab") as log:
+        with self.lock, open(self.log_path, "ab") as log:
             log.write(line)
             log.flush()
             os.fsync(log.fileno())
@@ -219,19 +235,19 @@ class AuthorityState:
         credential = bytes.fromhex(answer["credential"])
         text = json.dumps(answer)
         if answer["type"] == "rc-choice-codes":
-            self.db.execute(
+            self._write(
                 "INSERT OR IGNORE INTO choice_answers VALUES (?, ?, ?)",
                 (credential, answer["request"], text),
             )
         else:
-            self.db.execute(
+            self._write(
                 "INSERT OR IGNORE INTO confirm_answers VALUES (?, ?, ?, ?)",
                 (credential, answer["request"], answer["attempt"], text),
             )
 
     def refuse(self, credential: bytes, reason: str) -> None:
         """Count a refusal for a known credential (bounded: one row per credential and reason)."""
-        self.db.execute(
+        self._write(
             "INSERT INTO refusals VALUES (?, ?, 1) "
             "ON CONFLICT (credential, reason) DO UPDATE SET count = count + 1",
             (credential, reason),
@@ -256,13 +272,17 @@ class AuthorityState:
             try:
                 answer = json.loads(line)
                 credential = bytes.fromhex(answer["credential"])
-                kind = answer["type"]
+                kind, request = answer["type"], answer["request"]
+                if kind not in ("rc-choice-codes", "rc-confirm") or (
+                    kind == "rc-confirm" and type(answer["attempt"]) is not int
+                ):
+                    raise ValueError(kind)
             except (ValueError, KeyError, TypeError) as exc:
                 raise StateError(f"{self.log_path} line {number} is not an answer") from exc
             known = (
                 self.choice_answer(credential)
                 if kind == "rc-choice-codes"
-                else self.confirm_answer(credential, answer["request"])
+                else self.confirm_answer(credential, request)
             )
             if known is None:
                 self._store(answer)
@@ -275,12 +295,10 @@ class AuthorityState:
         """Counts of voters, answers and refusals, and the log's head."""
 
         def count(sql: str) -> int:
-            return int(self.db.execute(sql).fetchone()[0])
+            return int(self._one(sql)[0])
 
         pinned = self.pinned()
-        refusals = dict(
-            self.db.execute("SELECT reason, SUM(count) FROM refusals GROUP BY reason").fetchall()
-        )
+        refusals = dict(self._all("SELECT reason, SUM(count) FROM refusals GROUP BY reason"))
         return {
             "vote_day": pinned[0]["vote_day"] if pinned else None,
             "voters": count("SELECT COUNT(*) FROM voters"),
