@@ -33,7 +33,7 @@ from voting.tools.returncodes.state import AuthorityState
 from voting.tools.returncodes.state import load_keys
 
 MODES = ("honest", "wrong-exponent", "dead")
-DEAD_SECONDS = 3.0
+DEAD_SECONDS = 10.0
 
 
 class MisbehavingAuthority(Authority):

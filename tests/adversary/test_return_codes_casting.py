@@ -43,6 +43,9 @@ from voting.tools.verify.__main__ import main as verify_main
 from voting.tools.verify.return_code_checks import Authority
 
 WINTERTHUR = "municipality:230"
+SLOW_MACHINE_TIMEOUT = 30.0
+"""The authorities' timeout in these tests: a shared CI machine can be slow (the dead
+authority's test sets its own)."""
 PICKED = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
 TAMPERED = {"bike-paths": ["no"], "winterthur-square": ["eulach"]}
 
@@ -61,6 +64,7 @@ def coded(
     authorities: list[AuthorityServer],
 ) -> Iterator[CodedVoteDay]:
     opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 2})
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = SLOW_MACHINE_TIMEOUT
     coded = set_up_return_codes(app, opened, authorities)
     yield coded
     coded.running.close()
@@ -169,16 +173,17 @@ def test_a_dead_authority_gives_a_503_with_the_ballot_stored_and_asking_again_wo
 ) -> None:
     """Dead or slow authority: the voter is told the ballot is stored; once it is back, the
     same partial codes give the codes (each authority answers an identical request alike)."""
-    app.config["URNA_RETURN_CODE_TIMEOUT"] = 0.5  # the dead one sleeps 3 s
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = 3.0  # the dead one sleeps 10 s: over the deadline
     client = VotingClient(live_server)
     code = coded.opened.code(WINTERTHUR, 0)
     coded.authorities[0].mode = "dead"
     with pytest.raises(ClientError) as unavailable:
         device.cast_with_codes(client, coded.vote_day, code, PICKED)
     assert unavailable.value.status == 503
-    assert unavailable.value.body["authorities"] == ["rca-1"]
+    assert "rca-1" in unavailable.value.body["authorities"]  # (others too on a loaded machine)
     assert unavailable.value.body["receipt"]["index"] >= 0
     coded.authorities[0].mode = "honest"
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = SLOW_MACHINE_TIMEOUT
     credential = derive_credential(code, coded.vote_day).public_key.hex()
     stored = db.session.get_one(ReturnCodeBallot, (coded.vote_day, credential))
     codes = device.request_codes(client, coded.vote_day, credential, json.loads(stored.request))

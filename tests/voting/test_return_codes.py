@@ -66,6 +66,7 @@ def coded(
     authorities: list[AuthorityServer],
 ) -> Iterator[CodedVoteDay]:
     opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 3})
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = 30.0  # a shared CI machine can be slow
     coded = set_up_return_codes(app, opened, authorities)
     yield coded
     coded.running.close()

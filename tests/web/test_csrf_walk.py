@@ -27,6 +27,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SIGNED_PUBLIC_API = {
     "casting_api.cast",
     "casting_api.audit",
+    "casting_api.choice_codes",  # return codes: partial codes proven with the voter's x_c
+    "casting_api.confirm",  # return codes: a proof of knowledge of the voter's x_c
     "witness_api.register",
     "witness_api.cosign",
 }
