@@ -143,18 +143,20 @@ export function confirmationPoint(voteDay, credential, pbck) {
 
 /**
  * One branch per choice: (P_o, α, β') with β' = β − G for an option, the
- * question's summed ciphertext for blank.
- * @param {{vote_day: string, answers: {question: string, ciphertexts: object[]}[]}} ballot JSON
+ * question's summed ciphertext for blank. The option points are the vote
+ * day's as pinned by the election (never the ballot's own claim).
+ * @param {{answers: {question: string, ciphertexts: object[]}[]}} ballot JSON
  * @param {{id: string, options: number, min: number, max: number}} q
+ * @param {string} voteDay the election's vote day
  */
-function branches(ballot, q) {
+function branches(ballot, q, voteDay) {
   const answer = ballot.answers.find((a) => a.question === q.id);
   if (!answer || answer.ciphertexts.length !== q.options) {
     throw new InvalidProof(`question ${q.id}: the ballot does not answer it as specified`);
   }
   const cts = answer.ciphertexts.map(ciphertextFromJson);
   return choiceLabels(q).map((label) => {
-    const point = optionPoint(ballot.vote_day, q.id, label);
+    const point = optionPoint(voteDay, q.id, label);
     if (label === BLANK) {
       const total = sumCiphertexts(cts);
       return { point, pad: total.pad, shifted: total.data };
@@ -216,7 +218,7 @@ export function provePartialCode(ballot, secrets, q, election, voterSecret, rng 
   }
   if (!labels.includes(chosen)) throw new ProofRefused(`question ${q.id}: choice ${chosen} is not allowed`);
   const k = labels.indexOf(chosen);
-  const bs = branches(ballot, q);
+  const bs = branches(ballot, q, election.voteDay);
   const pcc = times(bs[k].point, voterSecret);
   const publicKey = voterPublic(voterSecret);
   const h = election.publicKey;
@@ -267,7 +269,7 @@ export function verifyPartialCode(code, ballot, q, election, voterKey) {
     if (!hasExactKeys(b, ['c', 's', 't'])) throw new InvalidEncoding('a choice-proof branch has exactly c, s, t');
     return [scalarFromHex(b.c), scalarFromHex(b.s), scalarFromHex(b.t)];
   });
-  const bs = branches(ballot, q);
+  const bs = branches(ballot, q, election.voteDay);
   const commitments = bs.map((b, i) => branchCommitments(b, voterKey, pcc, election.publicKey, ...rows[i]));
   const total = choiceChallenge(ballot, q, election, voterKey, pcc, bs, commitments);
   if (total !== modL(rows.reduce((a, r) => a + r[0], 0n))) {
