@@ -6,7 +6,10 @@ server's CPU. Then many concurrent clients on loopback post them, each ballot
 once, bounded in count (``--ballots``) and time (``--max-seconds``).
 
     python benchmarks/cast_bench.py [--workers 2] [--clients 32] [--ballots 2000]
-        [--database-url URL] [--json]
+        [--database-url URL] [--json] [--return-codes]
+
+``--return-codes`` runs it without, then with return codes (4 local
+authorities; benchmarks/_return_codes.py) and prints both and their ratio.
 
 SQLite in a temporary folder by default; ``--database-url`` points at
 PostgreSQL (its schema is rebuilt: use a scratch database).
@@ -268,7 +271,20 @@ def main() -> None:
         help="each client keeps its connection (default: a new connection per ballot)",
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--return-codes",
+        action="store_true",
+        help="also with return codes, 4 local authorities (benchmarks/_return_codes.py)",
+    )
     args = parser.parse_args()
+    if args.return_codes:
+        from benchmarks._return_codes import run_with_return_codes
+
+        figures = run_with_return_codes(
+            args.workers, args.clients, args.ballots, args.database_url, args.max_seconds
+        )
+        emit({"cast": figures}, as_json=args.json, title="Urna cast benchmark with return codes")
+        return
     figures = run(
         args.workers,
         args.clients,

@@ -179,3 +179,14 @@ def test_a_child_s_peak_memory_is_its_own_not_its_parent_s() -> None:
     )
     del ballast
     assert 0 < float(result.stdout) < 64
+
+
+def test_cast_bench_with_return_codes_reports_both_and_the_ratio() -> None:
+    figures = _run("cast_bench.py", "--return-codes", "--ballots", "12", "--clients", "4")["cast"]
+    assert figures["without_return_codes"]["ballots_accepted"] == 12
+    coded = figures["with_return_codes"]
+    assert coded["authorities"] == 4
+    assert coded["cast"]["statuses"] == {"201": 12} and coded["confirm"]["statuses"] == {"200": 12}
+    assert coded["cast"]["cpu_ms_per_request"]["authorities"] > 0
+    assert coded["cast"]["p99_ms"] >= coded["cast"]["p50_ms"] > 0
+    assert 0 < figures["ratio"]["casts_per_s"] and figures["ratio"]["server_cpu_ratio"] > 0

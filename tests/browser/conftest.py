@@ -103,7 +103,11 @@ def running_demo(
         upgrade()
         list(load_demo())
         _write_demo_codes(app, extra_codes)
-        codes = [item for item in open_demo_vote_day(app) if isinstance(item, DemoCode)]
+        codes = [
+            item
+            for item in open_demo_vote_day(app, return_codes=False)
+            if isinstance(item, DemoCode)
+        ]
         username, password = demo_official(app)
         db.session.remove()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -2,7 +2,7 @@
 // returns the same object as its Python twin, drawn from the same
 // deterministic random stream, so render() must give the files byte for byte.
 import { hex, utf8 } from '../../static/js/urna/bytes.js';
-import { baseTimes, pointToHex, randomScalar, scalarToHex, times } from '../../static/js/urna/group.js';
+import { baseTimes, pointFromHex as unhexPoint, pointToHex, randomScalar, scalarToHex, times } from '../../static/js/urna/group.js';
 import { hashToScalar } from '../../static/js/urna/transcript.js';
 import { deterministicRng } from '../../static/js/urna/rng.js';
 import { ciphertextToJson, encryptWithNonce } from '../../static/js/urna/elgamal.js';
@@ -13,6 +13,10 @@ import { deriveCredential, generateCode } from '../../static/js/urna/credentials
 import { encryptBallot, signBallot, signedMessage } from '../../static/js/urna/ballot.js';
 import { canonicalJson } from '../../static/js/urna/jcs.js';
 import { sha256 } from '../../static/js/urna/ed25519.js';
+import {
+  bckPoint, choiceLabels, confirmationPoint, deriveVoterSecret, optionPoint, proveConfirmation,
+  provePartialCode, returnCodeQuestions, voterPublic,
+} from '../../static/js/urna/returncodes.js';
 
 /** @param {(n: number) => Uint8Array} rng */
 function generateKeypair(rng) {
@@ -135,6 +139,53 @@ export function ballotVectors() {
   };
 }
 
+/** tests/vectors/build_returncodes_device.py: the device's side of return codes. */
+export function returncodeDeviceVectors() {
+  const seed = 'urna/v1/vectors/returncodes-device';
+  const rng = deterministicRng(seed);
+  const key = generateKeypair(rng);
+  const voteDay = '2026-03-08-ch';
+  const election = { voteDay, manifestHash: Uint8Array.from({ length: 32 }, (_, i) => i), publicKey: key.public };
+  const questions = [
+    { id: 'federal-1', options: 2, min: 0, max: 1 },
+    { id: 'federal-2', options: 3, min: 1, max: 1 },
+    { id: 'canton-zh-1', options: 3, min: 0, max: 2 },
+  ];
+  const selections = { 'federal-1': [0, 0], 'federal-2': [0, 0, 1], 'canton-zh-1': [0, 1, 1] };
+  const bck = '374316946';
+  const code = generateCode(rng);
+  const credential = deriveCredential(code, voteDay);
+  const x = deriveVoterSecret(code, voteDay);
+  const { ballot, secrets } = encryptBallot(selections, questions, election, credential, rng);
+  const coded = returnCodeQuestions(questions);
+  const partialCodes = coded.map((q) => provePartialCode(ballot, secrets, q, election, x, rng));
+  const confirm = proveConfirmation(x, bck, voteDay, credential.publicKey, rng);
+  const points = {};
+  for (const q of coded) {
+    points[q.id] = Object.fromEntries(choiceLabels(q).map((o) => [o, pointToHex(optionPoint(voteDay, q.id, o))]));
+  }
+  return {
+    description: "the device's side of return codes: x_c, points, partial codes, pBCK",
+    seed,
+    election: { vote_day: voteDay, manifest_hash: hex(election.manifestHash), public_key: pointToHex(key.public) },
+    questions,
+    code,
+    credential: hex(credential.publicKey),
+    voter: { secret: scalarToHex(x), voter_key: pointToHex(voterPublic(x)) },
+    points,
+    selections,
+    ballot,
+    secrets,
+    partial_codes: partialCodes,
+    bck,
+    bck_point: pointToHex(bckPoint(voteDay, bck)),
+    confirm: {
+      ...confirm,
+      confirmation_point: pointToHex(confirmationPoint(voteDay, credential.publicKey, unhexPoint(confirm.pbck))),
+    },
+  };
+}
+
 export const BUILDERS = {
   transcript: transcriptVectors,
   group: groupVectors,
@@ -142,6 +193,7 @@ export const BUILDERS = {
   proofs: proofVectors,
   credentials: credentialVectors,
   ballot: ballotVectors,
+  returncodes_device: returncodeDeviceVectors,
 };
 
 /** json.dumps(data, indent=2, ensure_ascii=False) + "\n" */

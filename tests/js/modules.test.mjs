@@ -50,7 +50,8 @@ test('every vendored module is reached from static/js/urna', () => {
 
 test('the browser crypto stays well under its download budget', () => {
   const bytes = [...URNA, ...VENDOR].reduce((n, f) => n + statSync(f).size, 0);
-  assert.ok(bytes < 150_000, `static/js/urna and static/vendor hold ${bytes} bytes of JavaScript`);
+  // 150 kB until the return-code prover (returncodes.js, about 12 kB) came
+  assert.ok(bytes < 165_000, `static/js/urna and static/vendor hold ${bytes} bytes of JavaScript`);
 });
 
 test('vendored packages carry their licence', () => {

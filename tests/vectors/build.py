@@ -32,6 +32,7 @@ from crypto.proofs import prove_knowledge
 from crypto.proofs import prove_range
 from crypto.testing import deterministic_rng
 from tests.vectors.build_returncodes import returncode_vectors
+from tests.vectors.build_returncodes_device import returncode_device_vectors
 
 VECTORS_DIR = Path(__file__).resolve().parent
 
@@ -191,6 +192,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "credentials": credential_vectors,
     "ballot": ballot_vectors,
     "returncodes": returncode_vectors,
+    "returncodes_device": returncode_device_vectors,
 }
 
 

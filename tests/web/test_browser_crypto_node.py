@@ -193,4 +193,4 @@ def test_browser_crypto_benchmark_reports_figures() -> None:
     assert figures["runs"] == 2
     assert figures["median_ms"] > 0
     assert 1000 < figures["ballot_bytes"] <= 5000
-    assert 0 < figures["vendor_bytes"] < figures["crypto_bytes"] < 150_000
+    assert 0 < figures["vendor_bytes"] < figures["crypto_bytes"] < 165_000  # as modules.test.mjs

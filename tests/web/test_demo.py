@@ -16,11 +16,15 @@ from crypto.credentials import derive_credential
 from voting.app.extensions import db
 from voting.app.record_files import record_folder
 from voting.models.votedays import VoteDay
+from voting.rehearsal.demo_returncodes import demo_cards
+from voting.rehearsal.demo_returncodes import serve_demo_authorities
 from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
 from voting.rehearsal.demo_vote import demo_folder
 from voting.services.credentials import unit_of_credential
 from voting.services.record_store import stored_record
 from voting.tools.client import VotingClient
+from voting.tools.client.return_codes import cast_with_codes
+from voting.tools.client.return_codes import confirm
 
 CODE_LINK = re.compile(r"^  (\S+)  .*/vote/2026-06-14-ch#code=(\S+)$", re.MULTILINE)
 
@@ -94,7 +98,17 @@ def test_demo_tally_publishes_a_record_the_printed_verifier_command_accepts(
     )
     assert "/observe/2026-06-14-ch/" in opened.output
     code = CODE_LINK.findall(opened.output)[0][0]
-    VotingClient(live_server).vote(DEMO_VOTE_DAY, code, {"bike-paths": ["yes"]})
+    card = demo_cards(demo_folder(app))[code]
+    running = serve_demo_authorities(demo_folder(app), DEMO_VOTE_DAY)
+    try:  # return codes: the codes shown are the card's; confirmed, the ballot counts
+        client = VotingClient(live_server)
+        coded = cast_with_codes(client, DEMO_VOTE_DAY, code, {"bike-paths": ["yes"]})
+        assert coded.codes["bike-paths"] == card["choice_codes"]["bike-paths"]["0"]
+        assert confirm(client, DEMO_VOTE_DAY, code, card["bck"]) == card["vcc"]
+        other = CODE_LINK.findall(opened.output)[1][0]  # cast, never confirmed: not counted
+        cast_with_codes(client, DEMO_VOTE_DAY, other, {"bike-paths": ["no"]})
+    finally:
+        running.stop()
 
     tallied = runner.invoke(args=["demo", "tally"])
     assert tallied.exit_code == 0, tallied.output
@@ -107,6 +121,7 @@ def test_demo_tally_publishes_a_record_the_printed_verifier_command_accepts(
     verified = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "2 of the 2 witnesses in your roster cosigned" in verified.stdout
+    assert "--return-code-authorities" in command
     # figures a person reads, not accepted=False
     assert re.search(
         r"bike-paths: rejected: 100\.0 % yes \(yes 1, no 0, blank 0, invalid 0\); "

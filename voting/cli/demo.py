@@ -8,7 +8,10 @@ totals, publishes the results, lets the demo's witnesses cosign the final
 checkpoint and builds the record that ``python -m voting.verify`` checks.
 """
 
+from typing import Any
+
 import click
+from flask import Flask
 from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
@@ -47,7 +50,30 @@ def demo_command(ctx: click.Context, serve: bool, port: int) -> None:
         click.echo(line)
     if serve:  # app.run() is a no-op under the flask command: serve with werkzeug directly
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple("127.0.0.1", port, app, threaded=True)
+        running = _serve_authorities(app)
+        try:
+            run_simple("127.0.0.1", port, app, threaded=True)
+        finally:
+            if running is not None:
+                running.stop()
+
+
+def _serve_authorities(app: Flask) -> Any:
+    """The four demo return-code authorities, served from threads while the demo serves."""
+    from voting.app.extensions import db
+    from voting.rehearsal.demo_returncodes import serve_demo_authorities
+    from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
+    from voting.rehearsal.demo_vote import demo_folder
+    from voting.services.return_code_setup import pinned_manifest_hash
+    from voting.services.votedays import get_vote_day
+
+    if get_vote_day(db.session, DEMO_VOTE_DAY).status != "open":
+        return None
+    if pinned_manifest_hash(db.session, DEMO_VOTE_DAY) is None:
+        return None
+    running = serve_demo_authorities(demo_folder(app), DEMO_VOTE_DAY)
+    click.echo(f"The {len(running.servers)} demo return-code authorities are serving.")
+    return running
 
 
 @demo_command.command("tally")

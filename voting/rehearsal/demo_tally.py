@@ -22,6 +22,7 @@ from voting.app.log_signing import log_signing
 from voting.app.record_files import build_published_record
 from voting.app.record_files import record_folder
 from voting.log import bulletin
+from voting.rehearsal.demo_returncodes import TRUST
 from voting.rehearsal.demo_vote import DEMO_VOTE_DAY
 from voting.rehearsal.demo_vote import DEMO_WITNESSES
 from voting.rehearsal.demo_vote import ROSTER
@@ -79,12 +80,17 @@ def verify_lines(app: Flask, *, base_url: str, vote_day: str = DEMO_VOTE_DAY) ->
     roster = demo_folder(app) / ROSTER
     yield "Verify the published record yourself (the observers' page 'How to verify' says why):"
     yield f"  curl -o record.zip {base_url.rstrip('/')}/observe/{vote_day}/record.zip"
-    yield f"  {verify_command('record.zip', log_key, roster)}"
+    trust = demo_folder(app) / TRUST
+    yield f"  {verify_command('record.zip', log_key, roster, trust if trust.exists() else None)}"
 
 
-def verify_command(record: str, log_key: str, roster: Path) -> str:
-    """The verifier's command line: the log key and the roster pinned, both demo witnesses."""
-    return (
+def verify_command(record: str, log_key: str, roster: Path, authorities: Path | None = None) -> str:
+    """The verifier's command line: the log key and the roster pinned, both demo witnesses,
+    and with return codes the demo authorities' keys file."""
+    command = (
         f"python -m voting.verify {shlex.quote(record)} --log-key {shlex.quote(log_key)} "
         f"--roster {shlex.quote(str(roster))} --witnesses {len(DEMO_WITNESSES)}"
     )
+    if authorities is not None:
+        command += f" --return-code-authorities {shlex.quote(str(authorities))}"
+    return command

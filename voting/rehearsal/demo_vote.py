@@ -48,8 +48,12 @@ from voting.log.keys import LogSigning
 from voting.models.credentials import Credential
 from voting.models.jurisdictions import Jurisdiction
 from voting.models.officials import Official
+from voting.rehearsal.demo_returncodes import card_lines
+from voting.rehearsal.demo_returncodes import demo_cards
+from voting.rehearsal.demo_returncodes import set_up_demo_return_codes
 from voting.rehearsal.simulation import run_local_ceremony
 from voting.services import officials
+from voting.services import return_code_setup
 from voting.services import witness_roster
 from voting.services.credentials import store_credential_list
 from voting.services.demo_parties import KEY_SHARES
@@ -151,8 +155,13 @@ def _register(vote_day: str, codes: list[DemoCode]) -> None:
     store_credential_list(db.session, {"vote_day": vote_day, "units": sorted_units})
 
 
-def open_demo_vote_day(app: Flask, vote_day: str = DEMO_VOTE_DAY) -> Iterator[str | DemoCode]:
+def open_demo_vote_day(
+    app: Flask, vote_day: str = DEMO_VOTE_DAY, *, return_codes: bool = True
+) -> Iterator[str | DemoCode]:
     """Bring the demo vote day to ``open``; yield progress lines, then the demo codes.
+
+    With ``return_codes`` (the demo's default) the vote day has return codes, set up
+    with four demo authorities (:mod:`voting.rehearsal.demo_returncodes`) before opening.
 
     Raises:
         DemoRefused: see :func:`check_demo_allowed`.
@@ -178,6 +187,9 @@ def open_demo_vote_day(app: Flask, vote_day: str = DEMO_VOTE_DAY) -> Iterator[st
     codes = _codes(folder, vote_day)
     if get_vote_day(db.session, vote_day).status == "credentials":  # (2) register and open
         _register(vote_day, codes)
+        if return_codes and return_code_setup.pinned_manifest_hash(db.session, vote_day) is None:
+            pairs = [(c.unit, c.code) for c in codes]  # (2b) return codes, 4 demo authorities
+            yield from set_up_demo_return_codes(app, vote_day, pairs, folder, _write_private)
         open_vote_day(db.session, vote_day, signing=signing)
         yield f"Demo vote day {vote_day} is open with {len(codes)} demo voting codes."
     else:
@@ -251,7 +263,16 @@ def demo_lines(app: Flask, *, base_url: str) -> Iterator[str]:
     vote day is open), then where officials and observers go."""
     heading = False
     base = base_url.rstrip("/")
+    cards: dict[str, dict[str, object]] = {}
+    labels: dict[str, tuple[str, list[str]]] = {}
     for item in open_demo_vote_day(app):
+        if not cards and isinstance(item, DemoCode):
+            cards = demo_cards(demo_folder(app))
+            day = get_vote_day(db.session, DEMO_VOTE_DAY)
+            labels = {q.key: (q.key, [str(o["id"]) for o in q.options]) for q in day.questions}
+            if cards:
+                yield "Each card's return codes follow its code (compare them on the vote page):"
+
         if isinstance(item, str):
             yield item
             continue
@@ -260,6 +281,9 @@ def demo_lines(app: Flask, *, base_url: str) -> Iterator[str]:
             yield f"the vote page {base}/vote/{DEMO_VOTE_DAY}):"
             heading = True
         yield f"  {item.code}  {item.name:<26} {voting_link(base, item.code)}"
+        card = cards.get(item.code)
+        if card is not None:  # the card's return codes, to compare after casting
+            yield from card_lines(card, labels)
     username, password = demo_official(app)
     yield f"Officials — log in at {base}/officials/ as {username}, password {password}"
     yield "  (demo only): close the vote day, start the tally, let the demo trustees decrypt,"

@@ -11,6 +11,7 @@ anything is timed. Not used by the web application.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +55,17 @@ class PreparedVoteDay:
     codes: tuple[str, ...]
 
 
-def prepare(app: Flask, voters: int, *, migrate: bool = True) -> PreparedVoteDay:
+def prepare(
+    app: Flask,
+    voters: int,
+    *,
+    migrate: bool = True,
+    before_open: Callable[[str, tuple[str, ...]], None] | None = None,
+) -> PreparedVoteDay:
     """Migrate (unless ``migrate`` is false), load the demo tree, create and open the vote day.
+
+    ``before_open(vote_day, codes)`` runs in the app context once the codes are
+    registered, just before opening (the return codes' setup: cast_bench --return-codes).
 
     Returns what a load generator needs to make ballots: the election's
     public parameters, the question shapes and one voting code per voter.
@@ -102,6 +112,8 @@ def prepare(app: Flask, voters: int, *, migrate: bool = True) -> PreparedVoteDay
         ]
         db.session.execute(sa.insert(Credential), rows)
         db.session.commit()
+        if before_open is not None:
+            before_open(VOTE_DAY, codes)
         open_vote_day(db.session, VOTE_DAY, signing=signing)
         election = db.session.get_one(Election, VOTE_DAY)
         context = {

@@ -638,3 +638,19 @@ def unconfirmed_ballots(session: DbSession, vote_day_id: str) -> list[int]:
             .order_by(CastBallot.leaf_index)
         )
     )
+
+
+def ballot_confirmation(session: DbSession, vote_day_id: str, index: int) -> str | None:
+    """The cast ballot at leaf ``index`` on a vote day with return codes: ``confirmed`` or
+    ``unconfirmed`` (not counted until confirmed); None without return codes or for an
+    entry that is no cast ballot (the receipt page says what it is)."""
+    if not has_return_codes(session, vote_day_id):
+        return None
+    credential = session.scalar(
+        sa.select(CastBallot.credential).where(
+            CastBallot.vote_day_id == vote_day_id, CastBallot.leaf_index == index
+        )
+    )
+    if credential is None:
+        return None
+    return confirmation_state(session, vote_day_id, credential) or "unconfirmed"

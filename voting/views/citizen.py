@@ -138,7 +138,11 @@ def ballot_form(vote_day: str) -> Response:
     if counted is not None and counted.policy != "last-counts":
         code = tracking_code(counted.leaf_hash)
         html = render_template(
-            "citizen/_already_voted.html", vote_day=day, index=counted.leaf_index, code=code
+            "citizen/_already_voted.html",
+            vote_day=day,
+            index=counted.leaf_index,
+            code=code,
+            confirmation=return_codes.confirmation_state(db.session, vote_day, credential),
         )
     else:
         html = render_template(
@@ -148,6 +152,7 @@ def ballot_form(vote_day: str) -> Response:
             election=_election(vote_day),
             tiers=[Tier(t.unit, t.questions) for t in ballot_for_unit(db.session, vote_day, unit)],
             revoting=counted is not None,
+            return_codes=return_codes.has_return_codes(db.session, vote_day),
         )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
@@ -192,6 +197,7 @@ def receipt_page(vote_day: str, code: str) -> str:
         fingerprint=_fingerprint(vote_day, receipt["index"]) if standing else None,
         log_key=_log_key(_election(vote_day)),
         duplicate=request.args.get("duplicate") == "1",
+        confirmation=return_codes.ballot_confirmation(db.session, vote_day, receipt["index"]),
     )
 
 

@@ -10,6 +10,12 @@
  * language (`?lang=`: the request carries no cookie). A code that already
  * voted gets the receipt of its ballot instead of a ballot. All texts come
  * from the page (`#messages`), so they are in the page's language.
+ *
+ * On a vote day with return codes (docs/return-codes.md) the ballot goes
+ * with the partial choice codes proved here (static/js/urna/returncodes.js);
+ * the page then lists each answer with the choice code the server returned,
+ * to compare with the card, takes the ballot casting key and shows the vote
+ * cast code. Until confirmed the ballot is not counted, and the page says so.
  * @module
  */
 import { readCode } from './code_entry.js';
@@ -17,13 +23,22 @@ import { encryptUnsigned, parseElection, signBallot, verifyAudit } from '../urna
 import { hex } from '../urna/bytes.js';
 import { sha256 } from '../urna/ed25519.js';
 import { canonicalJson } from '../urna/jcs.js';
+import {
+  bckProblem, deriveVoterSecret, normaliseBck, proveConfirmation, provePartialCode, returnCodeQuestions,
+} from '../urna/returncodes.js';
 
 const root = document.getElementById('vote');
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const STEPS = ['ballot-area', 'review', 'sealed', 'audit-area'];
+const STEPS = ['ballot-area', 'review', 'sealed', 'audit-area', 'codes-area', 'confirmed-area'];
 
-/** @type {{credential: any, election: any, questions: any[], selections: any, sealed: any}} */
-const state = { credential: null, election: null, questions: [], selections: null, sealed: null };
+/**
+ * @type {{credential: any, election: any, questions: any[], selections: any, sealed: any,
+ *   returnCodes: boolean, voterSecret: bigint | null, partialCodes: object[] | null, trackingCode: string}}
+ */
+const state = {
+  credential: null, election: null, questions: [], selections: null, sealed: null,
+  returnCodes: false, voterSecret: null, partialCodes: null, trackingCode: '',
+};
 
 /** A message of the page in its language, with `{name}` placeholders filled. */
 function message(key, values = {}) {
@@ -95,6 +110,8 @@ async function enterCode(raw) {
   const read = readCode(raw, root.dataset.voteDay);
   if (!('credential' in read)) return codeError(message(read.problem, read.values));
   const { credential } = read;
+  // x_c for the return codes (if the vote day has them): derived here, never sent
+  state.voterSecret = deriveVoterSecret(raw, root.dataset.voteDay);
   setStatus(message('loading'));
   let response;
   const lang = encodeURIComponent(document.documentElement.lang);
@@ -123,6 +140,8 @@ function showBallot(html, credential) {
     return;
   }
   state.credential = credential;
+  state.returnCodes = form.dataset.returnCodes === '1';
+  if (!state.returnCodes) state.voterSecret = null;
   state.election = parseElection({
     vote_day: form.dataset.voteDay,
     manifest_hash: form.dataset.manifestHash,
@@ -255,6 +274,7 @@ async function sendBallot(ballot) {
     const response = await post(root.dataset.castUrl, ballot);
     if (response.status !== 503) return { response, inDoubt };
     const body = await response.clone().json().catch(() => ({}));
+    if (body.error === 'return_code_authorities_unavailable') return { response, inDoubt }; // cast
     if (body.stored === null) inDoubt = true;
     if (attempt >= CAST_ATTEMPTS) return { response, inDoubt };
     const wait = Number(response.headers.get('Retry-After'));
@@ -271,7 +291,13 @@ async function cast() {
   setStatus(message('casting'));
   try {
     const ballot = signBallot(state.sealed.unsigned, state.credential, 'cast');
-    const { response, inDoubt } = await sendBallot(ballot);
+    if (state.returnCodes) {
+      state.partialCodes = returnCodeQuestions(state.questions).map((q) =>
+        provePartialCode(ballot, state.sealed.secrets, q, state.election, state.voterSecret));
+    }
+    const body = state.returnCodes ? { ballot, return_codes: state.partialCodes } : ballot;
+    const { response, inDoubt } = await sendBallot(body);
+    if (state.returnCodes && await castWithCodes(response)) return;
     if (response.status === 503) {
       setStatus('');
       setAlert(message(inDoubt ? 'unavailable-in-doubt' : 'unavailable'));
@@ -297,6 +323,133 @@ async function cast() {
     button.disabled = false;
   }
   setStatus('');
+}
+
+// (5) return codes: the choice codes beside each answer, the casting key, the vote cast code
+
+/**
+ * The cast's answer on a vote day with return codes. True when it was handled
+ * (the ballot is cast: the codes, or a way to ask for them again, are shown).
+ * @param {Response} response
+ */
+async function castWithCodes(response) {
+  const body = await response.clone().json().catch(() => ({}));
+  const stored = body.receipt?.tracking_code ?? body.tracking_code;
+  if (response.status === 201) {
+    state.trackingCode = body.tracking_code;
+    showCodes(body.return_codes.codes);
+    return true;
+  }
+  if ((response.status === 502 || response.status === 503) && stored) {
+    state.trackingCode = stored;
+    showCodes(null, body.error);
+    return true;
+  }
+  return false;
+}
+
+function answerText(q) {
+  return chosenLabels(fieldsetOf(q.id), state.selections[q.id]).join(', ');
+}
+
+/** Show the codes (question → code), or, without them, why and a button to ask again. */
+function showCodes(codes, reason = '') {
+  state.sealed = null;
+  const coded = returnCodeQuestions(state.questions);
+  const list = byId('codes-list');
+  list.replaceChildren();
+  if (codes) {
+    for (const q of coded) {
+      const row = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = fieldsetOf(q.id).querySelector('legend').textContent.trim();
+      const answer = document.createElement('td');
+      answer.textContent = answerText(q);
+      const code = document.createElement('td');
+      const mono = document.createElement('code');
+      mono.className = 'mono choice-code';
+      mono.textContent = codes[q.id] ?? '—';
+      code.append(mono);
+      row.append(th, answer, code);
+      list.append(row);
+    }
+  }
+  byId('codes-table').hidden = !codes;
+  byId('bck-form').hidden = !codes;
+  byId('codes-uncoded').hidden = coded.length === state.questions.length;
+  byId('codes-pending').hidden = Boolean(codes);
+  byId('codes-pending').textContent = codes ? '' : message('codes-unavailable', { reason });
+  byId('codes-retry').hidden = Boolean(codes);
+  showStep('codes-area', 'codes-heading');
+  setStatus(codes ? message('codes-shown') : '');
+}
+
+async function askCodesAgain() {
+  setStatus(message('codes-asking'));
+  try {
+    const response = await post(root.dataset.codesUrl, {
+      credential: hex(state.credential.publicKey), return_codes: state.partialCodes,
+    });
+    const body = await response.clone().json().catch(() => ({}));
+    if (response.ok) return showCodes(body.codes);
+    setStatus('');
+    byId('codes-pending').textContent = message('codes-unavailable', { reason: body.error ?? `HTTP ${response.status}` });
+  } catch (err) {
+    setStatus('');
+    byId('codes-pending').textContent = message('codes-unavailable', { reason: err.message });
+  }
+}
+
+function bckError(text) {
+  const error = byId('bck-error');
+  const input = /** @type {HTMLInputElement} */ (byId('bck'));
+  error.textContent = text;
+  error.hidden = !text;
+  if (text) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    setStatus('');
+  } else {
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+async function confirmVote() {
+  const raw = /** @type {HTMLInputElement} */ (byId('bck')).value;
+  bckError('');
+  if (!raw.trim()) return bckError(message('bck-empty'));
+  const problem = bckProblem(raw); // a typing error spends no try
+  if (problem) return bckError(message(problem === 'check' ? 'bck-check' : 'bck-length'));
+  const button = /** @type {HTMLButtonElement} */ (byId('bck-submit'));
+  button.disabled = true;
+  setStatus(message('confirming'));
+  try {
+    const credential = state.credential.publicKey;
+    const made = proveConfirmation(state.voterSecret, normaliseBck(raw), root.dataset.voteDay, credential);
+    const response = await post(root.dataset.confirmUrl, { credential: hex(credential), ...made });
+    const body = await response.clone().json().catch(() => ({}));
+    if (response.ok) {
+      /** @type {HTMLInputElement} */ (byId('bck')).value = '';
+      byId('vcc').textContent = body.vote_cast_code;
+      /** @type {HTMLAnchorElement} */ (byId('confirmed-receipt')).href =
+        root.dataset.receiptUrl.replace('CODE', state.trackingCode);
+      state.voterSecret = null;
+      showStep('confirmed-area', 'confirmed-heading');
+      setStatus(message('confirmed'));
+      return;
+    }
+    if (body.error === 'not_confirmed') return bckError(message('not-confirmed', { tries: body.tries_left }));
+    if (body.error === 'confirmation_attempts_exhausted') return bckError(message('attempts-exhausted'));
+    if (response.status === 502 || response.status === 503) {
+      return bckError(message('codes-unavailable', { reason: body.error ?? `HTTP ${response.status}` }));
+    }
+    bckError(await refusal(response));
+  } catch (err) {
+    bckError(err.message);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // (4b) audit (Benaloh): signed to be audited (a form the server never casts),
@@ -374,6 +527,11 @@ function start() {
   byId('audit-yes').addEventListener('click', audit);
   byId('audit-no').addEventListener('click', cancelAudit);
   byId('fresh').addEventListener('click', encrypt);
+  byId('codes-retry').addEventListener('click', askCodesAgain);
+  byId('bck-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    confirmVote();
+  });
   // The card's QR link carries the code in the fragment: take it, then drop it from the address.
   const match = /(?:^#|&)code=([^&]*)/.exec(location.hash);
   if (match) {

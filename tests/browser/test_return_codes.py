@@ -1,0 +1,237 @@
+"""Return codes in the citizen's browser, on the demo (issue 18, docs/return-codes.md).
+
+The demo as ``flask --app app demo`` sets it up (with return codes: four demo
+authorities, the real tool, serving on loopback ports). Per language: a
+citizen casts, the page lists each answer with its choice code and the codes
+are the demo card's; a mistyped casting key is caught on the device (no try
+spent), a wrong one is refused by the authorities (a try spent), the card's key
+typed with spaces and a dash confirms, and the vote cast code shown is the
+card's. axe-core finds no violation (any impact) at 320 and 1280 px on the
+codes and the confirmation; screenshots go to
+``build/screenshots/return-codes/<language>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import Browser
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from crypto.credentials import derive_credential
+from crypto.credentials import generate_code
+from crypto.returncode_table import damm_check_digit
+from crypto.returncodes import derive_voter_secret
+from tests.browser.conftest import AXE
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import VOTE_DAY
+from voting.app import create_app
+from voting.app.extensions import db
+from voting.app.i18n import LANGUAGES
+from voting.rehearsal.demo import load_demo
+from voting.rehearsal.demo_returncodes import demo_cards
+from voting.rehearsal.demo_returncodes import serve_demo_authorities
+from voting.rehearsal.demo_vote import DEMO_VOTERS
+from voting.rehearsal.demo_vote import demo_folder
+from voting.rehearsal.demo_vote import open_demo_vote_day
+from voting.services.return_codes import confirmation_state
+
+WINTERTHUR = "quarter:10230"
+CHOSEN = {"bike-paths": "0", "housing": "1"}
+"""What each citizen answers (option index); every other question is left blank."""
+CONFIRMED = {
+    "de": "Ihre Stimme ist bestätigt",
+    "fr": "Votre vote est confirmé",
+    "it": "Il suo voto è confermato",
+    "en": "Your vote is confirmed",
+    "ko": "투표가 확정되었습니다",
+}
+
+
+@dataclass(frozen=True)
+class CodedSite:
+    url: str
+    app: Flask
+    codes: list[str]
+    """Winterthur Altstadt voting codes, one per language"""
+    cards: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def coded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodedSite]:
+    folder = tmp_path_factory.mktemp("browser-return-codes")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-return-codes",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'urna.sqlite'}",
+            "URNA_INSTANCE": str(folder),
+            "URNA_LOG_KEY_PATH": str(folder / "log-signing.key"),
+            "URNA_DEMO": True,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        list(load_demo())
+        demo = [(unit, generate_code()) for unit, count in DEMO_VOTERS for _ in range(count)]
+        extra = [(WINTERTHUR, generate_code()) for _ in LANGUAGES]
+        path = demo_folder(app) / "voting-codes.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entries = [{"unit": u, "name": "", "code": c} for u, c in demo + extra]
+        path.write_text(json.dumps({"vote_day": VOTE_DAY, "codes": entries}), encoding="utf-8")
+        list(open_demo_vote_day(app))  # the demo's default: return codes
+        running = serve_demo_authorities(demo_folder(app), VOTE_DAY)
+        cards = demo_cards(demo_folder(app))
+        db.session.remove()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        yield CodedSite(url, app, [code for _, code in extra], cards)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        running.stop()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Every axe violation (any impact) of the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in found
+    ]
+
+
+class Walk:
+    """Numbered screenshots of one language's walk, each at 1280 and 320 px, axe-checked."""
+
+    def __init__(self, page: Page, language: str) -> None:
+        self.page = page
+        self.folder = SCREENSHOTS / "return-codes" / language
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.count = 0
+        self.violations: dict[str, list[dict[str, Any]]] = {}
+
+    def __call__(self, name: str) -> None:
+        self.count += 1
+        for width in (1280, 320):
+            self.page.set_viewport_size({"width": width, "height": 900})
+            path = self.folder / f"{self.count:02d}-{name}-{width}px.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            found = axe_violations(self.page)
+            if found:
+                self.violations[f"{name}@{width}"] = found
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _wrong_key(bck: str) -> str:
+    """A well-formed ballot casting key (right check digit) that is not the card's."""
+    body = f"{(int(bck[:8]) + 1) % 10**8:08d}"
+    return body + damm_check_digit(body)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_citizen_compares_the_codes_and_confirms(
+    browser: Browser, coded_site: CodedSite, language: str
+) -> None:
+    code = coded_site.codes[LANGUAGES.index(language)]
+    card = coded_site.cards[code]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sent: list[str] = []  # everything the page sends: never the code, x_c or the casting key
+    page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}"))
+    walk = Walk(page, language)
+    try:
+        page.goto(f"{coded_site.url}/vote/{VOTE_DAY}?lang={language}")
+        page.wait_for_load_state()
+        page.fill("#code", code)
+        page.keyboard.press("Enter")
+        expect(page.locator("#ballot-heading")).to_be_focused()
+        for question, option in CHOSEN.items():
+            page.check(f"#q-{question}-{option}")
+        page.click("#ballot-form button[type=submit]")
+        page.click("#encrypt")
+        expect(page.locator("#sealed-heading")).to_be_focused()
+        page.click("#cast")
+        expect(page.locator("#codes-heading")).to_be_focused(timeout=30_000)
+
+        rows = page.locator("#codes-list tr")  # (1) every coded question, the card's code
+        expected = card["choice_codes"]
+        expect(rows).to_have_count(len(expected))
+        shown = {}
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            shown[row.locator("th").inner_text()] = row.locator("code").inner_text()
+        titles = page.locator("#ballot-area fieldset[data-question]")
+        by_title = {
+            titles.nth(i).locator("legend").inner_text(): str(
+                titles.nth(i).get_attribute("data-question")
+            )
+            for i in range(titles.count())
+        }
+        assert {by_title[title]: value for title, value in shown.items()} == {
+            q: choices[CHOSEN.get(q, "blank")] for q, choices in expected.items()
+        }
+        expect(page.locator("#bck")).to_be_visible()
+        walk("codes")
+
+        page.fill("#bck", card["bck"][:8] + str((int(card["bck"][8]) + 1) % 10))  # (2) typo
+        page.click("#bck-submit")
+        expect(page.locator("#bck-error")).to_be_visible()
+        expect(page.locator("#bck")).to_have_attribute("aria-invalid", "true")
+        walk("typo")
+        with coded_site.app.app_context():
+            credential = derive_credential(code, VOTE_DAY).public_key.hex()
+            assert confirmation_state(db.session, VOTE_DAY, credential) == "unconfirmed"
+            db.session.remove()
+
+        page.fill("#bck", _wrong_key(card["bck"]))  # (3) a wrong key: one try spent
+        page.click("#bck-submit")
+        expect(page.locator("#bck-error")).to_contain_text("4", timeout=30_000)
+        walk("wrong-key")
+
+        bck = card["bck"]  # (4) the card's key, typed with spaces and a dash
+        page.fill("#bck", f"{bck[:3]} {bck[3:6]}-{bck[6:]}")
+        page.click("#bck-submit")
+        expect(page.locator("#confirmed-heading")).to_be_focused(timeout=30_000)
+        expect(page.locator("#confirmed-heading")).to_have_text(CONFIRMED[language])
+        expect(page.locator("#vcc")).to_have_text(card["vcc"])
+        walk("confirmed")
+        with coded_site.app.app_context():
+            assert confirmation_state(db.session, VOTE_DAY, credential) == "confirmed"
+            db.session.remove()
+
+        page.click("#confirmed-receipt")  # (5) the receipt: counted
+        page.wait_for_url(f"{coded_site.url}/vote/{VOTE_DAY}/receipt/*")
+        walk("receipt")
+    finally:
+        context.close()
+    assert errors == []
+    assert walk.violations == {}, walk.violations
+    secret = derive_voter_secret(code, VOTE_DAY).hex()
+    normalised = code.replace("-", "")
+    for request in sent:
+        for value in (code, normalised, secret, card["bck"]):
+            assert value.replace("-", "") not in request.replace("-", "").replace(" ", "")
+    assert any('"pbck"' in request for request in sent)
