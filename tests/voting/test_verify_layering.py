@@ -26,7 +26,7 @@ VERIFY = sorted((ROOT / "voting" / "tools" / "verify").glob("*.py"))
 VERIFY.append(ROOT / "voting" / "tools" / "tiles.py")  # the tile reader (--tiles)
 RULES = sorted((ROOT / "voting" / "rules").glob("*.py"))
 ALLOWED_VOTING = ("voting.tools.verify", "voting.tools.tiles", "voting.rules")
-OPT_IN = {"backends.py": {"distributed"}}
+OPT_IN = {"backends.py": {"distributed", "dask.config"}}
 """third-party imports a module may make inside a function, for an option the user chooses"""
 FORBIDDEN = (
     "flask",
