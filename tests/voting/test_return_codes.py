@@ -20,6 +20,7 @@ from tests.record_schemas import errors
 from tests.record_schemas import second_validator
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
+from tests.returncode_authorities import coded_vote_day
 from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
@@ -61,15 +62,12 @@ def authorities(tmp_path: Path) -> list[AuthorityServer]:
 
 @pytest.fixture()
 def coded(
-    app: Flask,
-    prepare_vote_day: Callable[..., OpenVoteDay],
-    authorities: list[AuthorityServer],
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
 ) -> Iterator[CodedVoteDay]:
-    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 3})
-    app.config["URNA_RETURN_CODE_TIMEOUT"] = 30.0  # a shared CI machine can be slow
-    coded = set_up_return_codes(app, opened, authorities)
-    yield coded
-    coded.running.close()
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
+    ) as coded:
+        yield coded
 
 
 def verify(coded: CodedVoteDay, tmp_path: Path, app: Flask) -> dict[str, object]:

@@ -1,0 +1,140 @@
+"""Coming back to a ballot cast with return codes (docs/return-codes.md, "Coming back").
+
+A citizen who cast but did not confirm enters the voting code again: the
+server shows the choice codes it holds for that ballot (from the logged
+answers: the authorities are not asked, and here they are stopped first) and
+the tries left; after 5 wrong keys, that the ballot will not be counted; once
+confirmed, the vote cast code. Only the holder of the voting code may read
+them: the request is signed by the credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from crypto import returncode_table
+from crypto.credentials import derive_credential
+from crypto.returncode_status import sign_status_request
+from tests.fixtures_casting import OpenVoteDay
+from tests.returncode_authorities import CodedVoteDay
+from tests.returncode_authorities import coded_vote_day
+from voting.app.extensions import db
+from voting.errors import NotFound
+from voting.services.return_code_status import codes_status
+from voting.services.return_codes import ReturnCodesRefused
+from voting.tools.client import ClientError
+from voting.tools.client import VotingClient
+from voting.tools.client import return_codes as device
+
+WINTERTHUR = "municipality:230"
+PICKED = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
+
+
+@pytest.fixture()
+def coded(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
+) -> Iterator[CodedVoteDay]:
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
+    ) as coded:
+        yield coded
+
+
+def _signed(coded: CodedVoteDay, code: str, vote_day: str | None = None) -> dict[str, str]:
+    credential = derive_credential(code, coded.vote_day)
+    signature = sign_status_request(vote_day or coded.vote_day, credential)
+    return {"credential": credential.public_key.hex(), "signature": signature.hex()}
+
+
+def _wrong_keys(right: str) -> list[str]:
+    """Well-formed ballot casting keys (right check digit) that are not the card's."""
+    bodies = [f"{(int(right[:8]) + k) % 10**8:08d}" for k in range(1, 6)]
+    return [b + returncode_table.damm_check_digit(b) for b in bodies]
+
+
+def test_coming_back_shows_the_same_codes_and_the_tries_left_without_asking_the_authorities(
+    coded: CodedVoteDay, live_server: str
+) -> None:
+    client = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 0)
+    card = coded.cards[code]
+    with pytest.raises(NotFound, match="cast no ballot"):
+        codes_status(db.session, coded.vote_day, _signed(coded, code))
+    cast = device.cast_with_codes(client, coded.vote_day, code, PICKED)
+    with pytest.raises(ClientError, match="does not match"):
+        device.confirm(client, coded.vote_day, code, _wrong_keys(card.bck)[0])
+    coded.running.close()  # type: ignore[attr-defined]  # no authority answers any more
+
+    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    assert status.state == "unconfirmed"
+    assert status.ballot_index == cast.receipt.index
+    assert status.tries_left == 4
+    assert status.codes == cast.codes  # the codes shown at the cast, from the logged answers
+    for question, shown in cast.codes.items():
+        assert shown == card.choice_codes[question][cast.choices[question]]
+    assert status.vote_cast_code is None
+
+
+def test_a_confirmed_ballot_shows_its_vote_cast_code_again(
+    coded: CodedVoteDay, live_server: str, client: FlaskClient
+) -> None:
+    voter = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 0)
+    device.cast_with_codes(voter, coded.vote_day, code, PICKED)
+    card = coded.cards[code]
+    assert device.confirm(voter, coded.vote_day, code, card.bck) == card.vcc
+    answer = client.post(
+        f"/api/vote-days/{coded.vote_day}/return-codes/status", json=_signed(coded, code)
+    )
+    assert answer.status_code == 200
+    assert answer.get_json() == {
+        "state": "confirmed",
+        "ballot_index": answer.get_json()["ballot_index"],
+        "tries_left": 4,  # the right key spent a try too
+        "vote_cast_code": card.vcc,
+    }
+
+
+def test_after_five_wrong_keys_the_ballot_is_not_counted_and_no_codes_are_shown(
+    coded: CodedVoteDay, live_server: str
+) -> None:
+    client = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 1)
+    device.cast_with_codes(client, coded.vote_day, code, PICKED)
+    for wrong in _wrong_keys(coded.cards[code].bck):
+        with pytest.raises(ClientError):
+            device.confirm(client, coded.vote_day, code, wrong)
+    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    assert (status.state, status.tries_left, status.codes) == ("exhausted", 0, None)
+
+
+def test_only_the_holder_of_the_voting_code_reads_the_codes(
+    coded: CodedVoteDay, live_server: str, client: FlaskClient
+) -> None:
+    """The public credential (on the log) is not enough: a request signed by another
+    credential, for another vote day, unsigned or malformed is refused and reads nothing."""
+    voter = VotingClient(live_server)
+    code, other = coded.opened.code(WINTERTHUR, 0), coded.opened.code(WINTERTHUR, 2)
+    device.cast_with_codes(voter, coded.vote_day, code, PICKED)
+    mine = _signed(coded, code)
+    stolen = {**mine, "signature": _signed(coded, other)["signature"]}
+    for bad in (
+        stolen,
+        _signed(coded, code, vote_day="another-day"),
+        {"credential": mine["credential"]},
+        {**mine, "signature": "zz" * 64},
+        {**mine, "credential": mine["credential"][:-2]},
+        [mine],
+    ):
+        with pytest.raises(ReturnCodesRefused):
+            codes_status(db.session, coded.vote_day, bad)
+        answer = client.post(f"/api/vote-days/{coded.vote_day}/return-codes/status", json=bad)
+        assert answer.status_code == 400
+        assert answer.get_json()["error"] == "return_codes_refused"
+        assert "codes" not in answer.get_json()
