@@ -24,8 +24,11 @@ from crypto.returncode_status import sign_status_request
 from tests.fixtures_casting import OpenVoteDay
 from tests.returncode_authorities import CodedVoteDay
 from tests.returncode_authorities import coded_vote_day
+from tests.voting.tally_helpers import close_and_start
+from tests.voting.tally_helpers import decrypt_as
 from voting.app.extensions import db
 from voting.errors import NotFound
+from voting.services.results import results
 from voting.services.return_code_status import codes_status
 from voting.services.return_codes import ReturnCodesRefused
 from voting.tools.client import ClientError
@@ -138,3 +141,38 @@ def test_only_the_holder_of_the_voting_code_reads_the_codes(
         assert answer.status_code == 400
         assert answer.get_json()["error"] == "return_codes_refused"
         assert "codes" not in answer.get_json()
+
+
+def test_observers_see_the_ballots_cast_but_not_confirmed_per_unit(
+    app: Flask, coded: CodedVoteDay, live_server: str, client: FlaskClient
+) -> None:
+    """The results (JSON and page, in every language) say how many ballots were cast but
+    never confirmed — listed, not counted — in each unit and every unit above it."""
+    voter = VotingClient(live_server)
+    codes = [coded.opened.code(WINTERTHUR, n) for n in range(3)]
+    for code in codes:
+        device.cast_with_codes(voter, coded.vote_day, code, PICKED)
+    assert device.confirm(voter, coded.vote_day, codes[0], coded.cards[codes[0]].bck)
+    close_and_start(app, coded.opened)
+    decrypt_as(app, coded.opened, "alice", "bob")
+    served = results(db.session, coded.vote_day)
+    assert served["return_codes"]["cast"] == 3
+    assert served["return_codes"]["unconfirmed"] == 2
+    by_unit = served["return_codes"]["unconfirmed_by_unit"]
+    assert by_unit[WINTERTHUR] == 2
+    assert by_unit["nation:CH"] == 2 and by_unit["canton:ZH"] == 2
+    assert set(by_unit) == {u for u in by_unit if by_unit[u] == 2}  # only Winterthur's chain
+    column = {
+        "en": "Cast, not confirmed (not counted)",
+        "de": "Abgegeben, nicht bestätigt (nicht gezählt)",
+        "fr": "Déposés, non confirmés (non comptés)",
+        "it": "Espresse, non confermate (non contate)",
+        "ko": "제출, 미확정(집계 안 됨)",
+    }
+    for lang, heading in column.items():
+        page = client.get(f"/observe/{coded.vote_day}/results?lang={lang}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert heading in html
+        row = html[html.index(">Winterthur<") :]
+        assert "<td>2</td>" in row[: row.index("</tr>")]
