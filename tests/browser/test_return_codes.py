@@ -17,6 +17,10 @@ less and asks again; the citizen leaves, comes back to the same tries left,
 types the card's key and sees the vote cast code, which coming back once more
 shows again. After five wrong keys, coming back says plainly that the ballot
 will not be counted.
+
+Observers (last: it closes and tallies the demo vote day): the results page
+shows, per unit and in all, the ballots cast but never confirmed, in five
+languages, axe-clean (``.../results-<language>/``).
 """
 
 from __future__ import annotations
@@ -49,9 +53,11 @@ from voting.app.i18n import LANGUAGES
 from voting.rehearsal.demo import load_demo
 from voting.rehearsal.demo_returncodes import demo_cards
 from voting.rehearsal.demo_returncodes import serve_demo_authorities
+from voting.rehearsal.demo_tally import tally_demo
 from voting.rehearsal.demo_vote import DEMO_VOTERS
 from voting.rehearsal.demo_vote import demo_folder
 from voting.rehearsal.demo_vote import open_demo_vote_day
+from voting.services.results import results
 from voting.services.return_codes import confirmation_state
 
 WINTERTHUR = "quarter:10230"
@@ -76,6 +82,8 @@ class CodedSite:
     """more of them, one per language, for coming back to an unconfirmed ballot"""
     exhausted: str
     """one more, for five wrong keys"""
+    observed: str
+    """one more, cast and never confirmed, before the observers' results"""
     cards: dict[str, dict[str, Any]]
 
 
@@ -96,7 +104,7 @@ def coded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodedSite]:
         upgrade()
         list(load_demo())
         demo = [(unit, generate_code()) for unit, count in DEMO_VOTERS for _ in range(count)]
-        extra = [(WINTERTHUR, generate_code()) for _ in range(2 * len(LANGUAGES) + 1)]
+        extra = [(WINTERTHUR, generate_code()) for _ in range(2 * len(LANGUAGES) + 2)]
         path = demo_folder(app) / "voting-codes.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         entries = [{"unit": u, "name": "", "code": c} for u, c in demo + extra]
@@ -113,7 +121,7 @@ def coded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodedSite]:
         url = f"http://127.0.0.1:{server.server_port}"
         codes = [code for _, code in extra]
         n = len(LANGUAGES)
-        yield CodedSite(url, app, codes[:n], codes[n : 2 * n], codes[2 * n], cards)
+        yield CodedSite(url, app, codes[:n], codes[n : 2 * n], codes[2 * n], codes[-1], cards)
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -375,3 +383,40 @@ def test_coming_back_after_five_wrong_keys_says_the_ballot_is_not_counted(
     finally:
         context.close()
     assert walk.violations == {}, walk.violations
+
+
+UNCONFIRMED_COLUMN = {
+    "de": "Abgegeben, nicht bestätigt (nicht gezählt)",
+    "fr": "Déposés, non confirmés (non comptés)",
+    "it": "Espresse, non confermate (non contate)",
+    "en": "Cast, not confirmed (not counted)",
+    "ko": "제출, 미확정(집계 안 됨)",
+}
+
+
+def test_observers_see_the_unconfirmed_ballots_on_the_results_page(
+    browser: Browser, coded_site: CodedSite
+) -> None:
+    """Keep this test last: it closes and tallies the demo vote day the others vote on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _cast_and_leave(page, coded_site, coded_site.observed, "en")  # cast, never confirmed
+        with coded_site.app.app_context():
+            list(tally_demo(coded_site.app, VOTE_DAY))
+            figures = results(db.session, VOTE_DAY)["return_codes"]
+            db.session.remove()
+        assert figures["unconfirmed"] >= 1
+        assert figures["unconfirmed_by_unit"][WINTERTHUR] == figures["unconfirmed"]
+        violations = {}
+        for language in LANGUAGES:
+            walk = Walk(page, f"results-{language}")
+            page.goto(f"{coded_site.url}/observe/{VOTE_DAY}/results?lang={language}")
+            page.wait_for_load_state()
+            expect(page.locator("th", has_text=UNCONFIRMED_COLUMN[language]).first).to_be_visible()
+            expect(page.locator("main")).to_contain_text(str(figures["unconfirmed"]))
+            walk("results")
+            violations.update(walk.violations)
+    finally:
+        context.close()
+    assert violations == {}, violations
