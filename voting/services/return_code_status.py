@@ -75,7 +75,7 @@ def parse_status_request(vote_day_id: str, data: Any) -> str:
     if not isinstance(data, dict) or set(data) != {"credential", "signature"}:
         raise ReturnCodesRefused(
             'expected {"credential": <64 hex>, "signature": <128 hex: the credential\'s '
-            'signature of the status request>}'
+            "signature of the status request>}"
         )
     try:
         credential = unhex(data["credential"], 32, what="credential")
