@@ -151,7 +151,11 @@ def test_a_wrong_ballot_casting_key_does_not_confirm_and_the_sixth_try_is_refuse
     report = _verify(app, coded, tmp_path)
     assert report["valid"], report
     assert report["facts"]["ballots"]["counted"] == 0  # type: ignore[index]
-    assert report["facts"]["return_codes"] == {"with_codes": 1, "confirmed": 0}  # type: ignore[index]
+    assert report["facts"]["return_codes"] == {  # type: ignore[index]
+        "with_codes": 1,
+        "confirmed": 0,
+        "unconfirmed_by_unit": {WINTERTHUR: 1},
+    }
 
 
 def test_a_dead_authority_gives_a_503_with_the_ballot_stored_and_asking_again_works(

@@ -109,7 +109,11 @@ def test_codes_match_the_card_confirm_gives_the_vcc_and_only_confirmed_count(
     report = verify(coded, tmp_path, app)
     assert report["valid"], report
     assert report["facts"]["ballots"]["counted"] == 1
-    assert report["facts"]["return_codes"] == {"with_codes": 2, "confirmed": 1}
+    assert report["facts"]["return_codes"] == {
+        "with_codes": 2,
+        "confirmed": 1,
+        "unconfirmed_by_unit": {WINTERTHUR: 1},  # the voter's home unit
+    }
     _match_schemas(day)
 
 
