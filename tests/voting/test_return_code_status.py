@@ -85,6 +85,22 @@ def test_coming_back_shows_the_same_codes_and_the_tries_left_without_asking_the_
     assert status.vote_cast_code is None
 
 
+def test_a_ballot_whose_codes_never_came_is_pending(
+    app: Flask, coded: CodedVoteDay, live_server: str
+) -> None:
+    """The authorities did not answer the cast (503, the ballot stored): coming back says the
+    codes are pending (the page offers to ask again), with every try left and no codes."""
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = 3.0  # the dead authority sleeps past it
+    coded.authorities[0].mode = "dead"
+    code = coded.opened.code(WINTERTHUR, 2)
+    with pytest.raises(ClientError) as unavailable:
+        device.cast_with_codes(VotingClient(live_server), coded.vote_day, code, PICKED)
+    assert unavailable.value.status == 503
+    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    assert (status.state, status.tries_left, status.codes) == ("pending", 5, None)
+    assert status.ballot_index == unavailable.value.body["receipt"]["index"]
+
+
 def test_a_confirmed_ballot_shows_its_vote_cast_code_again(
     coded: CodedVoteDay, live_server: str, client: FlaskClient
 ) -> None:
