@@ -17,6 +17,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ from voting.tools.returncodes.state import AuthorityState
 from voting.tools.returncodes.state import load_keys
 
 MODES = ("honest", "wrong-exponent", "dead")
+SLOW_MACHINE_TIMEOUT = 30.0
+"""The authorities' timeout in the server's tests: a shared CI machine can be slow."""
 DEAD_SECONDS = 10.0
 
 
@@ -241,3 +245,24 @@ def set_up_return_codes(
     day.return_codes = {**day.return_codes, "authorities": [a.entry() for a in authorities]}
     db.session.commit()
     return CodedVoteDay(opened, authorities, cards, running)
+
+
+@contextmanager
+def coded_vote_day(
+    app: Any,
+    prepare_vote_day: Any,
+    folder: Path,
+    *,
+    voters: Mapping[str, int],
+    timeout: float = SLOW_MACHINE_TIMEOUT,
+) -> Iterator[CodedVoteDay]:
+    """The set-up the return-code tests share: four authorities (``init`` each, under
+    ``folder``), a vote day with ``voters`` per unit, the registrar's setup with them, opened,
+    the authorities serving until the block ends."""
+    opened = prepare_vote_day(open_it=False, voters=dict(voters))
+    app.config["URNA_RETURN_CODE_TIMEOUT"] = timeout
+    coded = set_up_return_codes(app, opened, make_authorities(folder, 4))
+    try:
+        yield coded
+    finally:
+        coded.running.close()  # type: ignore[attr-defined]

@@ -23,10 +23,9 @@ from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.testing import deterministic_rng
 from tests.fixtures_casting import OpenVoteDay
-from tests.returncode_authorities import AuthorityServer
+from tests.returncode_authorities import SLOW_MACHINE_TIMEOUT
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import make_authorities
-from tests.returncode_authorities import set_up_return_codes
+from tests.returncode_authorities import coded_vote_day
 from voting.app.extensions import db
 from voting.app.log_signing import log_signing
 from voting.log import reads
@@ -43,31 +42,18 @@ from voting.tools.verify.__main__ import main as verify_main
 from voting.tools.verify.return_code_checks import Authority
 
 WINTERTHUR = "municipality:230"
-SLOW_MACHINE_TIMEOUT = 30.0
-"""The authorities' timeout in these tests: a shared CI machine can be slow (the dead
-authority's test sets its own)."""
 PICKED = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
 TAMPERED = {"bike-paths": ["no"], "winterthur-square": ["eulach"]}
 
 
 @pytest.fixture()
-def authorities(tmp_path: Path) -> list[AuthorityServer]:
-    """Four authorities, ``python -m voting.returncodes init`` each (set up and served by
-    :func:`set_up_return_codes`)."""
-    return make_authorities(tmp_path / "authorities", 4)
-
-
-@pytest.fixture()
 def coded(
-    app: Flask,
-    prepare_vote_day: Callable[..., OpenVoteDay],
-    authorities: list[AuthorityServer],
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
 ) -> Iterator[CodedVoteDay]:
-    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 2})
-    app.config["URNA_RETURN_CODE_TIMEOUT"] = SLOW_MACHINE_TIMEOUT
-    coded = set_up_return_codes(app, opened, authorities)
-    yield coded
-    coded.running.close()
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 2}
+    ) as coded:
+        yield coded
 
 
 def _verify(app: Flask, coded: CodedVoteDay, tmp_path: Path, **changes: str) -> dict[str, object]:
@@ -165,7 +151,11 @@ def test_a_wrong_ballot_casting_key_does_not_confirm_and_the_sixth_try_is_refuse
     report = _verify(app, coded, tmp_path)
     assert report["valid"], report
     assert report["facts"]["ballots"]["counted"] == 0  # type: ignore[index]
-    assert report["facts"]["return_codes"] == {"with_codes": 1, "confirmed": 0}  # type: ignore[index]
+    assert report["facts"]["return_codes"] == {  # type: ignore[index]
+        "with_codes": 1,
+        "confirmed": 0,
+        "unconfirmed_by_unit": {WINTERTHUR: 1},
+    }
 
 
 def test_a_dead_authority_gives_a_503_with_the_ballot_stored_and_asking_again_works(

@@ -9,6 +9,18 @@ typed with spaces and a dash confirms, and the vote cast code shown is the
 card's. axe-core finds no violation (any impact) at 320 and 1280 px on the
 codes and the confirmation; screenshots go to
 ``build/screenshots/return-codes/<language>/``.
+
+Coming back (``.../<language>-again/``): a citizen casts, leaves without
+confirming and enters the voting code again: the page shows the ballot's
+choice codes (the card's) and the tries left; a wrong key says so with one try
+less and asks again; the citizen leaves, comes back to the same tries left,
+types the card's key and sees the vote cast code, which coming back once more
+shows again. After five wrong keys, coming back says plainly that the ballot
+will not be counted.
+
+Observers (last: it closes and tallies the demo vote day): the results page
+shows, per unit and in all, the ballots cast but never confirmed, in five
+languages, axe-clean (``.../results-<language>/``).
 """
 
 from __future__ import annotations
@@ -41,9 +53,11 @@ from voting.app.i18n import LANGUAGES
 from voting.rehearsal.demo import load_demo
 from voting.rehearsal.demo_returncodes import demo_cards
 from voting.rehearsal.demo_returncodes import serve_demo_authorities
+from voting.rehearsal.demo_tally import tally_demo
 from voting.rehearsal.demo_vote import DEMO_VOTERS
 from voting.rehearsal.demo_vote import demo_folder
 from voting.rehearsal.demo_vote import open_demo_vote_day
+from voting.services.results import results
 from voting.services.return_codes import confirmation_state
 
 WINTERTHUR = "quarter:10230"
@@ -64,6 +78,12 @@ class CodedSite:
     app: Flask
     codes: list[str]
     """Winterthur Altstadt voting codes, one per language"""
+    again: list[str]
+    """more of them, one per language, for coming back to an unconfirmed ballot"""
+    exhausted: str
+    """one more, for five wrong keys"""
+    observed: str
+    """one more, cast and never confirmed, before the observers' results"""
     cards: dict[str, dict[str, Any]]
 
 
@@ -84,7 +104,7 @@ def coded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodedSite]:
         upgrade()
         list(load_demo())
         demo = [(unit, generate_code()) for unit, count in DEMO_VOTERS for _ in range(count)]
-        extra = [(WINTERTHUR, generate_code()) for _ in LANGUAGES]
+        extra = [(WINTERTHUR, generate_code()) for _ in range(2 * len(LANGUAGES) + 2)]
         path = demo_folder(app) / "voting-codes.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         entries = [{"unit": u, "name": "", "code": c} for u, c in demo + extra]
@@ -99,7 +119,9 @@ def coded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CodedSite]:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}"
-        yield CodedSite(url, app, [code for _, code in extra], cards)
+        codes = [code for _, code in extra]
+        n = len(LANGUAGES)
+        yield CodedSite(url, app, codes[:n], codes[n : 2 * n], codes[2 * n], codes[-1], cards)
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -209,6 +231,9 @@ def test_a_citizen_compares_the_codes_and_confirms(
         page.fill("#bck", _wrong_key(card["bck"]))  # (3) a wrong key: one try spent
         page.click("#bck-submit")
         expect(page.locator("#bck-error")).to_contain_text("4", timeout=30_000)
+        expect(page.locator("#bck-tries")).to_contain_text("4")  # asked again, one try less
+        expect(page.locator("#bck")).to_be_focused()
+        expect(page.locator("#bck-form")).to_be_visible()
         walk("wrong-key")
 
         bck = card["bck"]  # (4) the card's key, typed with spaces and a dash
@@ -235,3 +260,163 @@ def test_a_citizen_compares_the_codes_and_confirms(
         for value in (code, normalised, secret, card["bck"]):
             assert value.replace("-", "") not in request.replace("-", "").replace(" ", "")
     assert any('"pbck"' in request for request in sent)
+
+
+MATCH = {
+    "de": "Versuche",
+    "fr": "Essais",
+    "it": "Tentativi",
+    "en": "Tries",
+    "ko": "남은 시도",
+}
+"""A word of the line that says how many tries are left, in each language."""
+
+
+def _enter(page: Page, site: CodedSite, code: str, language: str) -> None:
+    """Open the voting page afresh (a new visit: nothing kept) and type the voting code."""
+    page.goto(f"{site.url}/vote/{VOTE_DAY}?lang={language}")
+    page.wait_for_load_state()
+    page.fill("#code", code)
+    page.keyboard.press("Enter")
+
+
+def _cast_and_leave(page: Page, site: CodedSite, code: str, language: str) -> None:
+    _enter(page, site, code, language)
+    expect(page.locator("#ballot-heading")).to_be_focused()
+    for question, option in CHOSEN.items():
+        page.check(f"#q-{question}-{option}")
+    page.click("#ballot-form button[type=submit]")
+    page.click("#encrypt")
+    page.click("#cast")
+    expect(page.locator("#codes-heading")).to_be_focused(timeout=30_000)
+
+
+def _shown_codes(page: Page) -> dict[str, str]:
+    rows = page.locator("#codes-list tr")
+    return {
+        rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("code").inner_text()
+        for i in range(rows.count())
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_coming_back_to_an_unconfirmed_ballot_shows_its_codes_and_asks_again(
+    browser: Browser, coded_site: CodedSite, language: str
+) -> None:
+    code = coded_site.again[LANGUAGES.index(language)]
+    card = coded_site.cards[code]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    walk = Walk(page, f"{language}-again")
+    try:
+        _cast_and_leave(page, coded_site, code, language)  # (1) cast, then leave
+        at_cast = _shown_codes(page)
+        page.close()
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        walk.page = page
+
+        _enter(page, coded_site, code, language)  # (2) back: the codes and the tries left
+        expect(page.locator("#codes-heading")).to_be_focused(timeout=30_000)
+        expect(page.locator("#codes-resumed")).to_be_visible()
+        assert _shown_codes(page) == at_cast  # the same codes (the first test: the card's)
+        expect(page.locator("#codes-answer-col")).to_be_hidden()
+        expect(page.locator("#bck-tries")).to_contain_text("5")
+        expect(page.locator("#bck-tries")).to_contain_text(MATCH[language])
+        walk("back-codes")
+
+        page.fill("#bck", _wrong_key(card["bck"]))  # (3) a wrong key: it does not match
+        page.click("#bck-submit")
+        expect(page.locator("#bck-error")).to_contain_text("4", timeout=30_000)
+        expect(page.locator("#bck-tries")).to_contain_text("4")
+        expect(page.locator("#bck")).to_be_focused()
+        expect(page.locator("#bck")).to_have_attribute("aria-invalid", "true")
+        walk("back-wrong-key")
+
+        _enter(page, coded_site, code, language)  # (4) leave and come back: still 4 tries
+        expect(page.locator("#codes-heading")).to_be_focused(timeout=30_000)
+        expect(page.locator("#bck-tries")).to_contain_text("4")
+
+        page.fill("#bck", card["bck"])  # (5) the card's key confirms
+        page.click("#bck-submit")
+        expect(page.locator("#confirmed-heading")).to_be_focused(timeout=30_000)
+        expect(page.locator("#vcc")).to_have_text(card["vcc"])
+        walk("back-confirmed")
+
+        _enter(page, coded_site, code, language)  # (6) back once more: the vote cast code
+        expect(page.locator("#confirmed-heading")).to_be_focused(timeout=30_000)
+        expect(page.locator("#confirmed-heading")).to_have_text(CONFIRMED[language])
+        expect(page.locator("#vcc")).to_have_text(card["vcc"])
+        walk("back-again-confirmed")
+    finally:
+        context.close()
+    assert errors == []
+    assert walk.violations == {}, walk.violations
+
+
+def test_coming_back_after_five_wrong_keys_says_the_ballot_is_not_counted(
+    browser: Browser, coded_site: CodedSite
+) -> None:
+    language = "de"
+    code = coded_site.exhausted
+    card = coded_site.cards[code]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    walk = Walk(page, "de-exhausted")
+    try:
+        _cast_and_leave(page, coded_site, code, language)
+        body = f"{int(card['bck'][:8]):08d}"
+        for step in range(1, 6):
+            body = f"{(int(body) + 1) % 10**8:08d}"
+            page.fill("#bck", body + damm_check_digit(body))
+            page.click("#bck-submit")
+            expect(page.locator("#bck-tries")).to_contain_text(str(5 - step), timeout=30_000)
+        walk("five-wrong-keys")
+        _enter(page, coded_site, code, language)
+        expect(page.locator("#resume-message")).to_be_visible(timeout=30_000)
+        expect(page.locator("#resume-message")).to_contain_text("nicht gezählt")
+        expect(page.locator("#resume-message")).to_contain_text("Urne")
+        expect(page.locator("#bck-form")).to_be_hidden()
+        walk("back-exhausted")
+    finally:
+        context.close()
+    assert walk.violations == {}, walk.violations
+
+
+UNCONFIRMED_COLUMN = {
+    "de": "Abgegeben, nicht bestätigt (nicht gezählt)",
+    "fr": "Déposés, non confirmés (non comptés)",
+    "it": "Espresse, non confermate (non contate)",
+    "en": "Cast, not confirmed (not counted)",
+    "ko": "제출, 미확정(집계 안 됨)",
+}
+
+
+def test_observers_see_the_unconfirmed_ballots_on_the_results_page(
+    browser: Browser, coded_site: CodedSite
+) -> None:
+    """Keep this test last: it closes and tallies the demo vote day the others vote on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _cast_and_leave(page, coded_site, coded_site.observed, "en")  # cast, never confirmed
+        with coded_site.app.app_context():
+            list(tally_demo(coded_site.app, VOTE_DAY))
+            figures = results(db.session, VOTE_DAY)["return_codes"]
+            db.session.remove()
+        assert figures["unconfirmed"] >= 1
+        assert figures["unconfirmed_by_unit"][WINTERTHUR] == figures["unconfirmed"]
+        violations = {}
+        for language in LANGUAGES:
+            walk = Walk(page, f"results-{language}")
+            page.goto(f"{coded_site.url}/observe/{VOTE_DAY}/results?lang={language}")
+            page.wait_for_load_state()
+            expect(page.locator("th", has_text=UNCONFIRMED_COLUMN[language]).first).to_be_visible()
+            expect(page.locator("main")).to_contain_text(str(figures["unconfirmed"]))
+            walk("results")
+            violations.update(walk.violations)
+    finally:
+        context.close()
+    assert violations == {}, violations

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 
 import { flipHex, vector } from './helpers.mjs';
 import { deterministicRng } from '../../static/js/urna/rng.js';
-import { unhex } from '../../static/js/urna/bytes.js';
+import { hex, unhex } from '../../static/js/urna/bytes.js';
 import { pointFromHex, pointToHex, scalarToHex } from '../../static/js/urna/group.js';
 import { InvalidEncoding, InvalidProof, ProofRefused } from '../../static/js/urna/errors.js';
 import {
   bckPoint, bckProblem, choiceLabels, dammCheckDigit, confirmationPoint, deriveVoterSecret, normaliseBck, optionPoint,
-  provePartialCode, returnCodeQuestions, verifyConfirmation, verifyPartialCode, voterPublic,
+  provePartialCode, returnCodeQuestions, statusMessage, verifyConfirmation, verifyPartialCode, voterPublic,
 } from '../../static/js/urna/returncodes.js';
 
 function context(v) {
@@ -123,4 +123,15 @@ test('the ballot casting key is entered forgivingly', () => {
   assert.equal(bckProblem('374316947'), 'check');
   assert.equal(bckProblem('374 316 946'), null);
   for (const { digits, check } of vector('returncodes').damm) assert.equal(dammCheckDigit(digits), check);
+});
+
+test('the status request signs the bytes Python verifies (crypto/returncode_status.py)', () => {
+  // status_message("2026-06-14-ch", bytes(range(32))).hex(), from Python
+  const expected = '0000001175726e612f76312f72632d7374617475730000006c7b2263726564656e7469616c223a2230303031'
+    + '3032303330343035303630373038303930613062306330643065306631303131313231333134313531363137'
+    + '31383139316131623163316431653166222c22766f74655f646179223a22323032362d30362d31342d636822'
+    + '7d';
+  const credential = Uint8Array.from({ length: 32 }, (_, i) => i);
+  assert.equal(hex(statusMessage('2026-06-14-ch', credential)), expected);
+  assert.notEqual(hex(statusMessage('2026-06-15-ch', credential)), expected);
 });

@@ -20,6 +20,7 @@ from tests.record_schemas import errors
 from tests.record_schemas import second_validator
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
+from tests.returncode_authorities import coded_vote_day
 from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
@@ -32,6 +33,7 @@ from voting.models.votedays import VoteDay
 from voting.registrar.card_texts import RETURN_CODE_TEXTS
 from voting.registrar.cards import Card
 from voting.registrar.cards import CardWriter
+from voting.registrar.cards import card_text
 from voting.registrar.returncodes import card_return_codes
 from voting.services import return_codes
 from voting.services.lifecycle import TransitionRefused
@@ -61,15 +63,12 @@ def authorities(tmp_path: Path) -> list[AuthorityServer]:
 
 @pytest.fixture()
 def coded(
-    app: Flask,
-    prepare_vote_day: Callable[..., OpenVoteDay],
-    authorities: list[AuthorityServer],
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
 ) -> Iterator[CodedVoteDay]:
-    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 3})
-    app.config["URNA_RETURN_CODE_TIMEOUT"] = 30.0  # a shared CI machine can be slow
-    coded = set_up_return_codes(app, opened, authorities)
-    yield coded
-    coded.running.close()
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
+    ) as coded:
+        yield coded
 
 
 def verify(coded: CodedVoteDay, tmp_path: Path, app: Flask) -> dict[str, object]:
@@ -110,7 +109,11 @@ def test_codes_match_the_card_confirm_gives_the_vcc_and_only_confirmed_count(
     report = verify(coded, tmp_path, app)
     assert report["valid"], report
     assert report["facts"]["ballots"]["counted"] == 1
-    assert report["facts"]["return_codes"] == {"with_codes": 2, "confirmed": 1}
+    assert report["facts"]["return_codes"] == {
+        "with_codes": 2,
+        "confirmed": 1,
+        "unconfirmed_by_unit": {WINTERTHUR: 1},  # the voter's home unit
+    }
     _match_schemas(day)
 
 
@@ -156,14 +159,28 @@ def test_the_card_prints_each_questions_codes_the_bck_and_the_vcc(
         card_return_codes(card, questions, lang),
     )
     path = tmp_path / "cards.pdf"
-    with CardWriter(path, base_url="https://vote.example", document_title="Karten") as writer:
+    with CardWriter(
+        path, base_url="https://vote.example", document_title="Karten", lang=lang
+    ) as writer:
         writer.add(printed)
     pdf = pdfium.PdfDocument(str(path))
     try:
         assert len(pdf) >= 2  # the front, then the codes on the back (and further pages)
         back = "".join(pdf[i].get_textpage().get_text_range() for i in range(1, len(pdf)))
+        metadata = pdf.get_metadata_dict()
     finally:
         pdf.close()
+    assert (metadata["Title"], metadata["Author"]) == ("Karten", "Urna registrar")
+    assert f"/Lang ({lang})".encode() in path.read_bytes()  # the catalog's language
+    assert b"/DisplayDocTitle true" in path.read_bytes()
+    plain = card_text(printed, base_url="https://vote.example")  # the accessible alternative
+    assert RETURN_CODE_TEXTS[lang]["heading"] in plain and code in plain
+    for table in printed.return_codes.tables:  # type: ignore[union-attr]
+        start = plain.index(table.title)  # each table in reading order: answer, then its code
+        for choice, value in table.rows:
+            row = f"- {choice}: {value}"
+            assert row in plain[start:]
+            start = plain.index(row, start)
     assert RETURN_CODE_TEXTS[lang]["heading"] in back
     for codes in card.choice_codes.values():
         assert len(set(codes.values())) == len(codes)  # distinct within a question

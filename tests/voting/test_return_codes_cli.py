@@ -74,8 +74,13 @@ def test_request_authorities_finish_upload_and_open(
     try:
         assert len(pdf) >= 4  # two cards, each with its back
         assert opened.codes[WINTERTHUR][0] in pdf[0].get_textpage().get_text_range()
+        assert pdf.get_metadata_dict()["Author"] == "Urna registrar"
     finally:
         pdf.close()
+    plain = out / f"cards-with-codes-{day}.txt"  # the accessible alternative, as secret
+    assert plain.stat().st_mode & 0o777 == 0o600
+    cards = plain.read_text(encoding="utf-8").split("\f\n")
+    assert [c.split("\n")[4].rsplit(" ", 1)[-1] for c in cards] == opened.codes[WINTERTHUR]
     document = out / f"return-codes-{day}.json"
     uploaded = runner.invoke(
         args=["credentials", "return-codes-upload", "--vote-day", day, str(document)]

@@ -29,6 +29,7 @@ SIGNED_PUBLIC_API = {
     "casting_api.audit",
     "casting_api.choice_codes",  # return codes: partial codes proven with the voter's x_c
     "casting_api.confirm",  # return codes: a proof of knowledge of the voter's x_c
+    "casting_api.codes_status",  # return codes: signed by the credential (a read)
     "witness_api.register",
     "witness_api.cosign",
 }

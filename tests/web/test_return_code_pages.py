@@ -19,8 +19,7 @@ from flask.testing import FlaskClient
 from crypto.credentials import derive_credential
 from tests.fixtures_casting import OpenVoteDay
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import make_authorities
-from tests.returncode_authorities import set_up_return_codes
+from tests.returncode_authorities import coded_vote_day
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
 
@@ -35,10 +34,10 @@ NOT_CONFIRMED = {
 def coded(
     app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
 ) -> Iterator[CodedVoteDay]:
-    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 2})
-    coded = set_up_return_codes(app, opened, make_authorities(tmp_path / "authorities", 4))
-    yield coded
-    coded.running.close()
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 2}
+    ) as coded:
+        yield coded
 
 
 def _credential(coded: CodedVoteDay, code: str) -> str:

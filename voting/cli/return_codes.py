@@ -31,6 +31,7 @@ from voting.models.votedays import VoteDay
 from voting.registrar import returncodes as registrar
 from voting.registrar.cards import Card
 from voting.registrar.cards import CardWriter
+from voting.registrar.cards import card_text
 from voting.services import return_code_setup
 from voting.services import votedays
 from voting.services.credentials import unit_of_credential
@@ -113,13 +114,21 @@ def finish_command(
     ]
     cards = out_dir / f"cards-with-codes-{vote_day}.pdf"
     title = day.titles.get(lang) or next(iter(day.titles.values()))
-    with CardWriter(cards, base_url=base_url, document_title=title) as writer:
+    plain = out_dir / f"cards-with-codes-{vote_day}.txt"  # the accessible alternative
+    texts: list[str] = []
+    with CardWriter(cards, base_url=base_url, document_title=title, lang=lang) as writer:
         for card in finished.cards:
             codes = registrar.card_return_codes(card, questions, lang)
             unit = unit_of_credential(db.session, vote_day, card.credential).name(lang)
-            writer.add(Card(vote_day, title, unit, lang, card.code, codes))
+            printed = Card(vote_day, title, unit, lang, card.code, codes)
+            writer.add(printed)
+            texts.append(card_text(printed, base_url=base_url))
+    descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write("\f\n".join(texts))  # a form feed between cards, as between pages
     click.echo(f"for the server: {document} (upload with credentials return-codes-upload)")
     click.echo(f"cards with their codes: {cards} (SECRET: print, then destroy)")
+    click.echo(f"the same cards as plain text (screen readers, braille): {plain} (SECRET)")
 
 
 def upload_command(vote_day: str, file: Path) -> None:

@@ -6,6 +6,15 @@ card's language, the code in large monospace groups, and a QR code for
 fragment, which browsers never send to the server. The QR code is drawn as
 vector rectangles (one per horizontal run of dark modules), so it prints
 sharp at any size; the same URL is set as the QR area's link for on-screen use.
+
+Accessibility (docs/return-codes.md, "The card"): reportlab cannot write a
+tagged PDF (PDF/UA), so the PDF carries what it can — the document's title
+(shown instead of the file name), language and author — and every text,
+the return-code tables included, is real text drawn in reading order (row by
+row: answer, then its code), which text extraction and most screen readers
+read in that order; nothing is an image but the QR code. :func:`card_text`
+gives the same card as plain text, which the registrar writes next to the PDF
+for voters who use a screen reader or a braille display.
 """
 
 from __future__ import annotations
@@ -141,13 +150,20 @@ class CardWriter:
         base_url: str,
         document_title: str,
         korean_font: Path | None = None,
+        lang: str = "en",
+        author: str = "Urna registrar",
     ) -> None:
+        """``lang``: the document's language (BCP 47) for its catalog's /Lang; a card in
+        another language still draws its own texts."""
         self.base_url = base_url
         self.korean_font = korean_font
         self.count = 0
-        self._canvas = Canvas(str(path), pagesize=A4, pageCompression=1)
+        self._canvas = Canvas(str(path), pagesize=A4, pageCompression=1, lang=lang)
         self._canvas.setTitle(document_title)
+        self._canvas.setAuthor(author)
+        self._canvas.setSubject(CARD_TEXTS.get(lang, CARD_TEXTS["en"])["title"])
         self._canvas.setCreator("Urna")
+        self._canvas.setViewerPreference("DisplayDocTitle", "true")
         self._steps: dict[tuple[str, str, str], list[list[str]]] = {}
 
     def __enter__(self) -> CardWriter:
@@ -278,3 +294,30 @@ class CardWriter:
         c.drawPath(path, stroke=0, fill=1)
         c.restoreState()
         c.linkURL(url, (x, y, x + QR_SIZE, y + QR_SIZE), relative=0, thickness=0)
+
+
+def card_text(card: Card, *, base_url: str) -> str:
+    """The card as plain text, in its language and reading order: the accessible alternative
+    of its PDF page(s) (the same texts and codes; secret like the card)."""
+    texts = CARD_TEXTS[card.lang]
+    lines = [
+        texts["title"],
+        f"{texts['vote_day']}: {card.title}",
+        f"{texts['unit']}: {card.unit_name}",
+        "",
+        f"{texts['code']}: {card.code}",
+        "",
+    ]
+    url = voting_page(base_url, card.vote_day)
+    lines += [f"{n}. {step.format(url=url)}" for n, step in enumerate(texts["steps"], start=1)]
+    lines += ["", texts["secret"]]
+    if card.return_codes is not None:
+        rc_texts = RETURN_CODE_TEXTS[card.lang]
+        codes = card.return_codes
+        lines += ["", rc_texts["heading"], rc_texts["compare"]]
+        for table in codes.tables:
+            lines += ["", table.title]
+            lines += [f"- {choice}: {_grouped(code)}" for choice, code in table.rows]
+        lines += ["", f"{rc_texts['bck']}: {_grouped(codes.bck)}", rc_texts["bck_help"]]
+        lines += ["", f"{rc_texts['vcc']}: {_grouped(codes.vcc)}", rc_texts["vcc_help"]]
+    return "\n".join(lines) + "\n"

@@ -141,7 +141,11 @@ def generate(
     cards: list[dict[str, str]] = []
     _create_private(result.cards_path)
     writer = CardWriter(
-        result.cards_path, base_url=base_url, document_title=title, korean_font=korean_font
+        result.cards_path,
+        base_url=base_url,
+        document_title=title,
+        korean_font=korean_font,
+        lang=lang,
     )
     with writer:
         for unit, code, public_key in generate_cards(vote_day, units, rng=rng):

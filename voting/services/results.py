@@ -32,6 +32,10 @@ import sqlalchemy as sa
 from crypto.encoding import canonical_json
 from voting.log import bulletin
 from voting.log.keys import LogSigning
+from voting.models.credentials import Credential
+from voting.models.elections import CastBallot
+from voting.models.jurisdictions import Jurisdiction
+from voting.models.returncodes import ReturnCodeBallot
 from voting.models.session_types import DbSession
 from voting.models.tally import ResultRecord
 from voting.models.tally import TallyUnit
@@ -290,5 +294,34 @@ def results(session: DbSession, vote_day_id: str) -> dict[str, Any]:
     served = {"vote_day": vote_day_id, "published": status == "published", "questions": questions}
     figures = return_codes.confirmation_figures(session, vote_day_id)
     if figures is not None:  # only confirmed ballots are counted (docs/return-codes.md)
-        served["return_codes"] = figures
+        by_unit = unconfirmed_by_unit(session, vote_day_id, read_manifest(session, vote_day_id))
+        served["return_codes"] = {**figures, "unconfirmed_by_unit": by_unit}
     return served
+
+
+def unconfirmed_by_unit(session: DbSession, vote_day_id: str, manifest: Manifest) -> dict[str, int]:
+    """Cast ballots never confirmed with the ballot casting key (listed, not counted), per unit:
+    each counts in its voter's home unit and every unit above it (docs/return-codes.md,
+    "What observers see"). Units without one are left out."""
+    confirmed = sa.select(ReturnCodeBallot.credential).where(
+        ReturnCodeBallot.vote_day_id == vote_day_id, ReturnCodeBallot.confirmed_index.is_not(None)
+    )
+    rows = session.execute(
+        sa.select(Jurisdiction.level, Jurisdiction.code, sa.func.count())
+        .select_from(CastBallot)
+        .join(
+            Credential,
+            sa.and_(
+                Credential.vote_day_id == CastBallot.vote_day_id,
+                Credential.public_key == CastBallot.credential,
+            ),
+        )
+        .join(Jurisdiction, Jurisdiction.id == Credential.jurisdiction_id)
+        .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential.not_in(confirmed))
+        .group_by(Jurisdiction.level, Jurisdiction.code)
+    )
+    counts: dict[str, int] = {}
+    for level, code, count in rows:
+        for unit in manifest.ancestors_or_self(f"{level}:{code}"):
+            counts[unit] = counts.get(unit, 0) + int(count)
+    return counts

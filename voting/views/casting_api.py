@@ -28,6 +28,7 @@ from voting.log import bulletin
 from voting.log import witnesses
 from voting.models.elections import Election
 from voting.services import casting
+from voting.services import return_code_status
 from voting.services import return_codes
 from voting.services.credentials import unit_of_credential
 from voting.services.json_input import BodyTooLarge
@@ -127,6 +128,14 @@ def choice_codes(vote_day: str) -> ResponseReturnValue:
         db.session, vote_day, _body(), signing=log_signing(), timeout=_authority_timeout()
     )
     return jsonify(codes.to_json())
+
+
+@bp.post("/return-codes/status")
+def codes_status(vote_day: str) -> ResponseReturnValue:
+    """What the server holds for a credential's ballot with codes: ``{"credential",
+    "signature"}`` → its state, the choice codes and tries left, or the vote cast code."""
+    status = return_code_status.codes_status(db.session, vote_day, _body())
+    return jsonify(status.to_json())
 
 
 @bp.post("/confirmations")

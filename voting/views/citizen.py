@@ -143,6 +143,7 @@ def ballot_form(vote_day: str) -> Response:
             index=counted.leaf_index,
             code=code,
             confirmation=return_codes.confirmation_state(db.session, vote_day, credential),
+            coded_questions=_coded_questions(vote_day, unit),
         )
     else:
         html = render_template(
@@ -155,6 +156,15 @@ def ballot_form(vote_day: str) -> Response:
             return_codes=return_codes.has_return_codes(db.session, vote_day),
         )
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _coded_questions(vote_day: str, unit: Jurisdiction) -> list[Question]:
+    """The questions of the unit's ballot that carry return codes (single-choice), in ballot
+    order: the page that comes back to an unconfirmed ballot names them beside their codes."""
+    if not return_codes.has_return_codes(db.session, vote_day):
+        return []
+    tiers = ballot_for_unit(db.session, vote_day, unit)
+    return [q for tier in tiers for q in tier.questions if q.max_selections == 1]
 
 
 def _receipt_json(vote_day: str, code: str) -> dict[str, Any]:

@@ -103,8 +103,12 @@ def results(vote_day: str) -> ResponseReturnValue:
     stored = {q.key: q for q in day.questions}
     merged = counted_with(db.session, day.id)
     notes = merged_notes(manifest, merged, lang)
+    figures = served.get("return_codes")  # only confirmed ballots count (docs/return-codes.md)
+    by_unit = figures["unconfirmed_by_unit"] if figures else None
     views = [
-        question_view(manifest, result, stored.get(result["question"]), lang, position, notes)
+        question_view(
+            manifest, result, stored.get(result["question"]), lang, position, notes, by_unit
+        )
         for position, result in enumerate(served["questions"], start=1)
     ]
     for view in views:
@@ -118,6 +122,7 @@ def results(vote_day: str) -> ResponseReturnValue:
         questions=views,
         published=served["published"],
         minimum=minimum_of(manifest.record) if merged else None,
+        return_codes=figures,
     )
 
 

@@ -93,7 +93,11 @@ def merged_notes(manifest: Manifest, merged: Mapping[str, str], lang: str) -> di
 
 
 def _tiers(
-    manifest: Manifest, result: Mapping[str, Any], lang: str, notes: Mapping[str, str]
+    manifest: Manifest,
+    result: Mapping[str, Any],
+    lang: str,
+    notes: Mapping[str, str],
+    unconfirmed: Mapping[str, int] | None,
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in result["units"]:
@@ -112,6 +116,7 @@ def _tiers(
                 "invalid": total["invalid"],
                 "channels": sorted(row["channels"]),
                 "merged": notes.get(row["unit"]),
+                "unconfirmed": _unconfirmed(unconfirmed, row["unit"], notes),
             }
         )
     order = sorted(grouped, key=lambda name: min(_rank(r["unit"]) for r in grouped[name]))
@@ -154,6 +159,17 @@ def _grid(manifest: Manifest, result: Mapping[str, Any], title: str, chart_id: s
     )
 
 
+def _unconfirmed(
+    unconfirmed: Mapping[str, int] | None, unit: str, notes: Mapping[str, str]
+) -> int | str | None:
+    """A unit's ballots cast but not confirmed (not counted); "–" where its electronic
+    ballots are counted with a unit above (the minimum publication size); None without
+    return codes."""
+    if unconfirmed is None:
+        return None
+    return "–" if unit in notes else unconfirmed.get(unit, 0)
+
+
 def question_view(
     manifest: Manifest,
     result: Mapping[str, Any],
@@ -161,8 +177,10 @@ def question_view(
     lang: str,
     position: int,
     notes: Mapping[str, str] | None = None,
+    unconfirmed: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """What the results page shows for one question (``notes``: :func:`merged_notes`)."""
+    """What the results page shows for one question (``notes``: :func:`merged_notes`;
+    ``unconfirmed``: ballots cast but not confirmed per unit, on a vote day with return codes)."""
     title = _text(stored.titles if stored else None, lang, result["question"])
     labels = _option_labels(result, stored, lang)
     bars = _bars(result, labels)
@@ -192,5 +210,6 @@ def question_view(
             percent=percent_text,
         ),
         "grid": _grid(manifest, result, title, f"q{position}-cantons"),
-        "tiers": _tiers(manifest, result, lang, notes or {}),
+        "tiers": _tiers(manifest, result, lang, notes or {}, unconfirmed),
+        "return_codes": unconfirmed is not None,
     }

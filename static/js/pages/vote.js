@@ -16,6 +16,9 @@
  * the page then lists each answer with the choice code the server returned,
  * to compare with the card, takes the ballot casting key and shows the vote
  * cast code. Until confirmed the ballot is not counted, and the page says so.
+ * A citizen who comes back to a ballot cast but not confirmed is shown its
+ * choice codes again (as the server holds them: no authority is asked) with
+ * the tries left, or its vote cast code once confirmed ("Coming back").
  * @module
  */
 import { readCode } from './code_entry.js';
@@ -25,6 +28,7 @@ import { sha256 } from '../urna/ed25519.js';
 import { canonicalJson } from '../urna/jcs.js';
 import {
   bckProblem, deriveVoterSecret, normaliseBck, proveConfirmation, provePartialCode, returnCodeQuestions,
+  statusMessage,
 } from '../urna/returncodes.js';
 
 const root = document.getElementById('vote');
@@ -33,11 +37,12 @@ const STEPS = ['ballot-area', 'review', 'sealed', 'audit-area', 'codes-area', 'c
 
 /**
  * @type {{credential: any, election: any, questions: any[], selections: any, sealed: any,
- *   returnCodes: boolean, voterSecret: bigint | null, partialCodes: object[] | null, trackingCode: string}}
+ *   returnCodes: boolean, voterSecret: bigint | null, partialCodes: object[] | null, trackingCode: string,
+ *   resumed: boolean}}
  */
 const state = {
   credential: null, election: null, questions: [], selections: null, sealed: null,
-  returnCodes: false, voterSecret: null, partialCodes: null, trackingCode: '',
+  returnCodes: false, voterSecret: null, partialCodes: null, trackingCode: '', resumed: false,
 };
 
 /** A message of the page in its language, with `{name}` placeholders filled. */
@@ -65,9 +70,10 @@ function showStep(id, focus) {
   if (focus) byId(focus).focus();
 }
 
-function codeError(text) {
-  const error = byId('code-error');
-  const input = /** @type {HTMLInputElement} */ (byId('code'));
+/** Show (or, with an empty text, clear) the error of a field and mark the field invalid. */
+function fieldError(inputId, errorId, text) {
+  const error = byId(errorId);
+  const input = /** @type {HTMLInputElement} */ (byId(inputId));
   error.textContent = text;
   error.hidden = !text;
   if (text) {
@@ -78,6 +84,9 @@ function codeError(text) {
     input.removeAttribute('aria-invalid');
   }
 }
+
+const codeError = (text) => fieldError('code', 'code-error', text);
+const bckError = (text) => fieldError('bck', 'bck-error', text);
 
 /** The error message for a refused request (answers of the JSON API). */
 async function refusal(response) {
@@ -137,6 +146,7 @@ function showBallot(html, credential) {
   if (form === null) { // this code already voted: the fragment is that ballot's receipt
     showStep('ballot-area', 'ballot-heading');
     setStatus('');
+    if (area.querySelector('#resume-questions')) resume(credential);
     return;
   }
   state.credential = credential;
@@ -337,47 +347,73 @@ async function castWithCodes(response) {
   const stored = body.receipt?.tracking_code ?? body.tracking_code;
   if (response.status === 201) {
     state.trackingCode = body.tracking_code;
-    showCodes(body.return_codes.codes);
+    showCodes(castRows(body.return_codes.codes), '', hasUncoded());
     return true;
   }
   if ((response.status === 502 || response.status === 503) && stored) {
     state.trackingCode = stored;
-    showCodes(null, body.error);
+    showCodes(null, body.error, hasUncoded());
     return true;
   }
   return false;
+}
+
+function hasUncoded() {
+  return returnCodeQuestions(state.questions).length !== state.questions.length;
 }
 
 function answerText(q) {
   return chosenLabels(fieldsetOf(q.id), state.selections[q.id]).join(', ');
 }
 
-/** Show the codes (question → code), or, without them, why and a button to ask again. */
-function showCodes(codes, reason = '') {
+/**
+ * The rows of the codes table after a cast: each coded question, the answer chosen, its code.
+ * @returns {{title: string, answer: string | null, code: string}[]}
+ */
+function castRows(codes) {
+  return returnCodeQuestions(state.questions).map((q) => ({
+    title: fieldsetOf(q.id).querySelector('legend').textContent.trim(),
+    answer: answerText(q),
+    code: codes[q.id] ?? '—',
+  }));
+}
+
+/**
+ * Show the codes table, or, without rows, why and a button to ask again. Rows
+ * without an answer (coming back: the device no longer knows it) hide that column.
+ * @param {{title: string, answer: string | null, code: string}[] | null} rows
+ * @param {string} [reason] why there are no codes
+ * @param {boolean} [uncoded] whether some questions of the ballot carry no code
+ */
+function showCodes(rows, reason = '', uncoded = false) {
   state.sealed = null;
-  const coded = returnCodeQuestions(state.questions);
   const list = byId('codes-list');
   list.replaceChildren();
-  if (codes) {
-    for (const q of coded) {
-      const row = document.createElement('tr');
-      const th = document.createElement('th');
-      th.scope = 'row';
-      th.textContent = fieldsetOf(q.id).querySelector('legend').textContent.trim();
+  const withAnswers = !rows || rows.every((r) => r.answer !== null);
+  byId('codes-answer-col').hidden = !withAnswers;
+  for (const r of rows ?? []) {
+    const row = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = r.title;
+    row.append(th);
+    if (withAnswers) {
       const answer = document.createElement('td');
-      answer.textContent = answerText(q);
-      const code = document.createElement('td');
-      const mono = document.createElement('code');
-      mono.className = 'mono choice-code';
-      mono.textContent = codes[q.id] ?? '—';
-      code.append(mono);
-      row.append(th, answer, code);
-      list.append(row);
+      answer.textContent = r.answer;
+      row.append(answer);
     }
+    const code = document.createElement('td');
+    const mono = document.createElement('code');
+    mono.className = 'mono choice-code';
+    mono.textContent = r.code;
+    code.append(mono);
+    row.append(code);
+    list.append(row);
   }
+  const codes = rows !== null;
   byId('codes-table').hidden = !codes;
   byId('bck-form').hidden = !codes;
-  byId('codes-uncoded').hidden = coded.length === state.questions.length;
+  byId('codes-uncoded').hidden = !uncoded;
   byId('codes-pending').hidden = Boolean(codes);
   byId('codes-pending').textContent = codes ? '' : message('codes-unavailable', { reason });
   byId('codes-retry').hidden = Boolean(codes);
@@ -392,26 +428,14 @@ async function askCodesAgain() {
       credential: hex(state.credential.publicKey), return_codes: state.partialCodes,
     });
     const body = await response.clone().json().catch(() => ({}));
-    if (response.ok) return showCodes(body.codes);
+    if (response.ok) {
+      return state.resumed ? showCodes(resumedRows(body.codes)) : showCodes(castRows(body.codes), '', hasUncoded());
+    }
     setStatus('');
     byId('codes-pending').textContent = message('codes-unavailable', { reason: body.error ?? `HTTP ${response.status}` });
   } catch (err) {
     setStatus('');
     byId('codes-pending').textContent = message('codes-unavailable', { reason: err.message });
-  }
-}
-
-function bckError(text) {
-  const error = byId('bck-error');
-  const input = /** @type {HTMLInputElement} */ (byId('bck'));
-  error.textContent = text;
-  error.hidden = !text;
-  if (text) {
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-    setStatus('');
-  } else {
-    input.removeAttribute('aria-invalid');
   }
 }
 
@@ -431,16 +455,16 @@ async function confirmVote() {
     const body = await response.clone().json().catch(() => ({}));
     if (response.ok) {
       /** @type {HTMLInputElement} */ (byId('bck')).value = '';
-      byId('vcc').textContent = body.vote_cast_code;
-      /** @type {HTMLAnchorElement} */ (byId('confirmed-receipt')).href =
-        root.dataset.receiptUrl.replace('CODE', state.trackingCode);
-      state.voterSecret = null;
-      showStep('confirmed-area', 'confirmed-heading');
-      setStatus(message('confirmed'));
-      return;
+      return showConfirmed(body.vote_cast_code, message('confirmed'));
     }
-    if (body.error === 'not_confirmed') return bckError(message('not-confirmed', { tries: body.tries_left }));
-    if (body.error === 'confirmation_attempts_exhausted') return bckError(message('attempts-exhausted'));
+    if (body.error === 'not_confirmed') {
+      showTries(body.tries_left);
+      return bckError(message('not-confirmed', { tries: body.tries_left }));
+    }
+    if (body.error === 'confirmation_attempts_exhausted') {
+      showTries(0);
+      return bckError(message('attempts-exhausted'));
+    }
     if (response.status === 502 || response.status === 503) {
       return bckError(message('codes-unavailable', { reason: body.error ?? `HTTP ${response.status}` }));
     }
@@ -450,6 +474,66 @@ async function confirmVote() {
   } finally {
     button.disabled = false;
   }
+}
+
+function showTries(tries) {
+  const line = byId('bck-tries');
+  line.textContent = message('tries-left', { tries });
+  line.hidden = false;
+}
+
+// (6) coming back to a ballot cast with return codes: the server's state of it
+
+/** The coded questions named by the "already voted" fragment, each with the code held for it. */
+function resumedRows(codes) {
+  return [...byId('resume-questions').querySelectorAll('li[data-question]')].map((li) => ({
+    title: li.textContent.trim(), answer: null, code: codes[li.dataset.question] ?? '—',
+  }));
+}
+
+function resumeProblem(text) {
+  const line = byId('resume-message');
+  line.textContent = text;
+  line.hidden = !text;
+  setStatus('');
+}
+
+/**
+ * Ask what the server holds for this credential's ballot (signed by the credential:
+ * the public key alone shows nothing) and continue where the citizen left off.
+ */
+async function resume(credential) {
+  const list = byId('resume-questions');
+  state.credential = credential;
+  state.resumed = true;
+  state.partialCodes = []; // asking again uses the request the server stored with the ballot
+  state.trackingCode = list.dataset.trackingCode;
+  setStatus(message('resume-loading'));
+  const signature = hex(credential.sign(statusMessage(root.dataset.voteDay, credential.publicKey)));
+  let response;
+  let body = {};
+  try {
+    response = await post(list.dataset.statusUrl, { credential: hex(credential.publicKey), signature });
+    body = await response.clone().json().catch(() => ({}));
+  } catch (err) {
+    return resumeProblem(message('resume-failed', { reason: err.message }));
+  }
+  if (!response.ok) return resumeProblem(message('resume-failed', { reason: body.error ?? `HTTP ${response.status}` }));
+  if (body.state === 'confirmed') return showConfirmed(body.vote_cast_code, message('confirmed'));
+  if (body.state === 'exhausted') return resumeProblem(message('attempts-exhausted'));
+  byId('codes-resumed').hidden = false;
+  if (body.state === 'pending') return showCodes(null, 'return_code_authorities_unavailable');
+  showCodes(resumedRows(body.codes));
+  showTries(body.tries_left);
+}
+
+function showConfirmed(vcc, status) {
+  byId('vcc').textContent = vcc;
+  /** @type {HTMLAnchorElement} */ (byId('confirmed-receipt')).href =
+    root.dataset.receiptUrl.replace('CODE', state.trackingCode);
+  state.voterSecret = null;
+  showStep('confirmed-area', 'confirmed-heading');
+  setStatus(status);
 }
 
 // (4b) audit (Benaloh): signed to be audited (a form the server never casts),

@@ -14,7 +14,8 @@
  * Pure: no DOM, no network; randomness injected (secureRandom unless testing).
  * @module
  */
-import { utf8, unhex, hasExactKeys } from './bytes.js';
+import { hex, lengthPrefixed, utf8, unhex, hasExactKeys } from './bytes.js';
+import { canonicalJson } from './jcs.js';
 import { normaliseCode } from './credentials.js';
 import {
   G, L, baseTimes, modL, pointFromHex, pointFromUniformBytes, pointToBytes, pointToHex,
@@ -33,6 +34,7 @@ export const BCK_TAG = 'urna/v1/rc-bck';
 export const CONFIRM_POINT_TAG = 'urna/v1/rc-confirm';
 export const CHOICE_PROOF_TAG = 'urna/v1/rc-choice-proof';
 export const CONFIRM_PROOF_TAG = 'urna/v1/rc-confirm-proof';
+export const STATUS_TAG = 'urna/v1/rc-status';
 export const BLANK = 'blank';
 
 /** @param {Uint8Array} bytes 64 bytes @returns {bigint} */
@@ -313,3 +315,13 @@ export function verifyConfirmation(request, voteDay, credential, voterKey) {
   }
 }
 
+
+/**
+ * The bytes a credential signs to read its ballot's return codes again
+ * (crypto/returncode_status.py): lp(STATUS_TAG) ‖ lp(JCS({credential, vote_day})).
+ * @param {string} voteDay @param {Uint8Array} credential the public key
+ * @returns {Uint8Array}
+ */
+export function statusMessage(voteDay, credential) {
+  return lengthPrefixed([utf8(STATUS_TAG), canonicalJson({ credential: hex(credential), vote_day: voteDay })]);
+}

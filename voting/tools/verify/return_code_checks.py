@@ -135,8 +135,27 @@ def check_return_codes(
             f"{len(codes)} ballots with choice codes, {len(confirmed)} confirmed "
             f"({len(authorities)} authorities' answers checked)",
         )
-    report.facts["return_codes"] = {"with_codes": len(codes), "confirmed": len(confirmed)}
+    report.facts["return_codes"] = {
+        "with_codes": len(codes),
+        "confirmed": len(confirmed),
+        "unconfirmed_by_unit": _unconfirmed_by_unit(entries, facts, codes, confirmed),
+    }
     return confirmed
+
+
+def _unconfirmed_by_unit(
+    entries: Entries, facts: ElectionFacts, codes: dict[int, int], confirmed: set[int]
+) -> dict[str, int]:
+    """Ballots with choice codes never confirmed (listed, not counted), per voter's home unit
+    (the leaf of the credential list; observers sum them up the tree as the results do)."""
+    counts: dict[str, int] = {}
+    for ballot, leaf in codes.items():
+        if ballot in confirmed:
+            continue
+        credential = (entries.records[leaf] or {}).get("credential")
+        unit = facts.credentials.get(credential, "?") if isinstance(credential, str) else "?"
+        counts[unit] = counts.get(unit, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _voters(report: Report, entries: Entries, facts: ElectionFacts, count: int) -> _Voters:
