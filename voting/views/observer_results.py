@@ -86,10 +86,22 @@ def merged_notes(manifest: Manifest, merged: Mapping[str, str], lang: str) -> di
                 break
             notes.setdefault(unit, set()).add(label)
     return {
-        unit: "electronic ballots counted with "
-        + ", ".join(unit_name(manifest, label, lang) for label in sorted(labels))
+        unit: _(
+            "electronic ballots counted with %(units)s",
+            units=", ".join(unit_name(manifest, label, lang) for label in sorted(labels)),
+        )
         for unit, labels in notes.items()
     }
+
+
+def channel_word(channel: str) -> str:
+    """A counting channel's name in the page's language (the record's key if unknown)."""
+    words = {
+        "electronic": _("electronic"),
+        "postal": _("postal"),
+        "polling-station": _("polling station"),
+    }
+    return words.get(channel, channel)
 
 
 def _tiers(
@@ -114,7 +126,7 @@ def _tiers(
                 "shares": [percent_text(n, sum(total["options"])) for n in total["options"]],
                 "blank": total["blank"],
                 "invalid": total["invalid"],
-                "channels": sorted(row["channels"]),
+                "channels": [channel_word(c) for c in sorted(row["channels"])],
                 "merged": notes.get(row["unit"]),
                 "unconfirmed": _unconfirmed(unconfirmed, row["unit"], notes),
             }
