@@ -201,8 +201,12 @@ def verify_choice_answer(
     authority: str,
     authority_key: bytes,
     verification_key: Point,
+    request_digest: str | None = None,
 ) -> tuple[Point, ...]:
     """Check one authority's answer to ``request``; return ``k_{j,c}·pCC`` per question.
+
+    ``request_digest`` is ``request_hash(request.to_json())`` when the caller
+    has it already (a server checking every authority's answer to one request).
 
     Raises:
         InvalidAuthorityAnswer: unsigned, about another request, malformed, or
@@ -224,7 +228,7 @@ def verify_choice_answer(
         "vote_day": ballot.vote_day_id,
         "credential": ballot.credential.hex(),
         "leaf_index": request.leaf_index,
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
     }
     _same(body, expected, authority)
     rows = body["answers"]
@@ -314,8 +318,14 @@ def verify_confirm_answer(
     authority: str,
     authority_key: bytes,
     verification_key: Point,
+    request_digest: str | None = None,
+    confirmation: Point | None = None,
 ) -> Point:
     """Check one authority's confirmation answer; return ``k_{j,c}·Q``.
+
+    ``request_digest`` and ``confirmation`` (``Q``) are the request's hash and
+    :func:`~crypto.returncodes.confirmation_point` when the caller has them
+    already (a server checking every authority's answer to one request).
 
     Raises:
         InvalidAuthorityAnswer: unsigned, about another request, malformed or
@@ -337,7 +347,7 @@ def verify_confirm_answer(
     expected = {
         "vote_day": request.vote_day_id,
         "credential": request.credential.hex(),
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
         "pbck": request.pbck.hex(),
     }
     _same(body, expected, authority)
@@ -345,7 +355,9 @@ def verify_confirm_answer(
         _index(body["attempt"], "attempt")
         value = parse_point(body["value"], "value")
         proof = ExponentiationProof.from_json(body["proof"])
-        q = confirmation_point(request.vote_day_id, request.credential, request.pbck)
+        q = confirmation or confirmation_point(
+            request.vote_day_id, request.credential, request.pbck
+        )
         context = confirm_context(request.vote_day_id, request.credential)
         verify_exponentiation(
             proof, public=verification_key, bases=[q], results=[value], context=context
