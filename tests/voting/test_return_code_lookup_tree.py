@@ -8,12 +8,16 @@ stored subtree hashes must be byte-identical to the in-memory RFC 9162 tree
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_migrate import downgrade
+from flask_migrate import upgrade
 
 from crypto import merkle
+from voting.app import create_app
 from voting.app.extensions import db
 from voting.models.returncodes import ReturnCodeEntry
 from voting.models.returncodes import ReturnCodeLookupNode
@@ -81,3 +85,33 @@ def test_a_missing_stored_hash_is_named(app: Flask) -> None:
     db.session.commit()
     with pytest.raises(LookupTreeMissing, match=r"\(2, 0\).*0014_return_code_lookup_tree"):
         return_code_setup.lookup_inclusion(db.session, VOTE_DAY, 0)
+
+
+def test_the_migration_stores_the_tree_of_a_table_stored_before_it(tmp_path: Path) -> None:
+    """0014 backfills the tree of every table already stored; the downgrade drops it."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "URNA_INSTANCE": str(tmp_path)})
+    entries = _entries(11)
+    with app.app_context():
+        upgrade(revision="0013_return_codes")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO return_code_entries (vote_day_id, lookup, position, sealed)"
+                    " VALUES (:day, :lookup, :position, :sealed)"
+                ),
+                [
+                    {"day": VOTE_DAY, "lookup": a, "position": n, "sealed": b}
+                    for n, (a, b) in enumerate(entries)
+                ],
+            )
+        upgrade()
+        leaves = [merkle.leaf_hash(return_code_setup.entry_leaf(a, b)) for a, b in entries]
+        for position in (0, 7, 10):
+            inclusion = return_code_setup.lookup_inclusion(db.session, VOTE_DAY, position)
+            assert inclusion["root"] == merkle.root_hash(leaves).hex()
+            assert inclusion["proof"] == [h.hex() for h in merkle.inclusion_proof(leaves, position)]
+        db.session.remove()
+        downgrade(revision="0013_return_codes")
+        assert "return_code_lookup_nodes" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()
