@@ -44,6 +44,8 @@ from voting.models.returncodes import ReturnCodeEntry
 from voting.models.returncodes import ReturnCodeLookupNode
 from voting.models.returncodes import ReturnCodeVoter
 from voting.models.session_types import DbSession
+from voting.models.sql import Params
+from voting.models.sql import run_many
 from voting.models.votedays import VoteDay
 from voting.services.credentials import UPLOAD_STATUSES
 
@@ -279,35 +281,41 @@ def _stored_hashes(
 ) -> dict[tuple[int, int], bytes]:
     """The stored hashes of the perfect subtrees ``(level, index)`` (level 0: an entry's leaf).
 
+    Two statements in one round trip where the driver can: the entries of the
+    leaves, and a ``UNION ALL`` of one primary-key search per level of nodes.
+    Written in SQL with driver placeholders, as the log's proofs are
+    (voting/log/_tree.py): their shape varies, and compiling SQLAlchemy's
+    expressions afresh cost more than the queries.
+
     Raises:
         LookupTreeMissing: a hash is not stored.
     """
-    by_level: dict[int, set[int]] = {}
+    by_level: dict[int, list[int]] = {}
     for level, i in keys:
-        by_level.setdefault(level, set()).add(i)
-    found: dict[tuple[int, int], bytes] = {}
-    if 0 in by_level:
-        rows = session.execute(
-            sa.select(
-                ReturnCodeEntry.position, ReturnCodeEntry.lookup, ReturnCodeEntry.sealed
-            ).where(
-                ReturnCodeEntry.vote_day_id == vote_day_id,
-                ReturnCodeEntry.position.in_(sorted(by_level[0])),
-            )
+        by_level.setdefault(level, []).append(i)
+    leaves = sorted(set(by_level.pop(0, [])))
+    marks = ", ".join(["?"] * len(leaves))
+    statements: list[tuple[str, Params]] = [
+        (
+            "SELECT position, lookup, sealed FROM return_code_entries"  # noqa: S608 (marks only)
+            f" WHERE vote_day_id = ? AND position IN ({marks or 'NULL'})",
+            (vote_day_id, *leaves),
         )
-        found.update({(0, p): merkle.leaf_hash(entry_leaf(a, b)) for p, a, b in rows})
-    inner = [
-        sa.and_(ReturnCodeLookupNode.level == lv, ReturnCodeLookupNode.idx.in_(sorted(ids)))
-        for lv, ids in sorted(by_level.items())
-        if lv
     ]
-    if inner:
-        nodes = session.execute(
-            sa.select(
-                ReturnCodeLookupNode.level, ReturnCodeLookupNode.idx, ReturnCodeLookupNode.hash
-            ).where(ReturnCodeLookupNode.vote_day_id == vote_day_id, sa.or_(*inner))
+    parts, params = [], []
+    for level, ids in sorted(by_level.items()):
+        unique = sorted(set(ids))
+        parts.append(
+            "SELECT level, idx, hash FROM return_code_lookup_nodes"  # noqa: S608 (marks only)
+            f" WHERE vote_day_id = ? AND level = ? AND idx IN ({', '.join(['?'] * len(unique))})"
         )
-        found.update({(lv, i): bytes(h) for lv, i, h in nodes})
+        params += [vote_day_id, level, *unique]
+    if parts:
+        statements.append((" UNION ALL ".join(parts), tuple(params)))
+    results = run_many(session, statements)
+    found = {(0, int(p)): merkle.leaf_hash(entry_leaf(a, b)) for p, a, b in results[0]}
+    for rows in results[1:]:
+        found.update({(int(lv), int(i)): bytes(h) for lv, i, h in rows})
     missing = [key for key in keys if key not in found]
     if missing:
         raise LookupTreeMissing(
