@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from crypto import returncodes as rc
@@ -28,6 +29,8 @@ from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
 from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
+from voting.app.extensions import db
+from voting.models.returncodes import ReturnCodeBallot
 from voting.tools.client import ClientError
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
@@ -121,3 +124,30 @@ def test_a_credential_that_has_cast_is_refused_before_its_proofs_are_checked(
         _post(client, coded, body)
     assert _post(client, coded, body).code == "too_many_attempts"
     assert len(proof_checks) == checked
+
+
+def test_a_resent_request_checked_anew_counts_against_the_credential_too(
+    coded: CodedVoteDay, live_server: str, proof_checks: list[int]
+) -> None:
+    """The server lost the request after the cast (its row is gone): asking again checks
+    the partial codes anew, so wrong ones count and stop at the limit as a cast's do."""
+    client = VotingClient(live_server)
+    code = coded.opened.code(WINTERTHUR, 0)
+    device.cast_with_codes(client, coded.vote_day, code, PICKED)
+    db.session.execute(sa.delete(ReturnCodeBallot))
+    db.session.commit()
+    partial = _mismatched_body(client, coded)["return_codes"]
+    credential = derive_credential(code, coded.vote_day).public_key.hex()
+    body = {"credential": credential, "return_codes": partial}
+    path = f"/api/vote-days/{coded.vote_day}/return-codes"
+    codes = []
+    for _ in range(LIMIT + 2):
+        with pytest.raises(ClientError) as refused:
+            client.post_json(path, body)
+        codes.append(refused.value.code)
+    checked = len(proof_checks)
+    with pytest.raises(ClientError) as refused:
+        client.post_json(path, body)
+    assert refused.value.code == "too_many_attempts"
+    assert len(proof_checks) == checked
+    assert "return_codes_refused" in codes and codes[-1] == "too_many_attempts"

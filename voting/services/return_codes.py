@@ -410,7 +410,9 @@ def _check_resent(
     except InvalidEncoding as exc:
         raise casting.MalformedBallotError(f"the logged ballot is unreadable: {exc}") from exc
     credential = ballot.credential.hex()
-    voter = session.get_one(ReturnCodeVoter, (vote_day_id, credential))
+    voter = session.get(ReturnCodeVoter, (vote_day_id, credential))
+    if voter is None:
+        raise casting.UnknownCredential("this voting credential has no return codes")
     if limits is not None:
         _refuse_over_limit(session, credential, limits.per_credential)
     try:
