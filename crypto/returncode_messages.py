@@ -41,6 +41,7 @@ from crypto.proofs import SchnorrProof
 from crypto.returncodes import ExponentiationProof
 from crypto.returncodes import PartialCode
 from crypto.returncodes import answer_exponentiation
+from crypto.returncodes import authority_public
 from crypto.returncodes import confirmation_point
 from crypto.returncodes import parse_point
 from crypto.returncodes import verify_exponentiation
@@ -164,16 +165,21 @@ def make_choice_answer(
     key: Scalar,
     signing_key: SigningKey,
     rng: RandomBytes = secure_random,
+    request_digest: str | None = None,
 ) -> dict[str, Any]:
     """The authority's signed answer ``k_{j,c}·pCC`` per question, with proofs.
 
-    The caller has checked the ballot and every partial code's proof.
+    The caller has checked the ballot and every partial code's proof;
+    ``request_digest`` is the request's hash if the caller has it.
     """
     ballot = request.ballot
     answers = []
+    public = authority_public(key)  # V_{j,c}, once for every question
     for code in request.partial_codes:
         context = choice_context(ballot.vote_day_id, ballot.credential, code.question_id)
-        (value,), proof = answer_exponentiation(key, [code.value], context=context, rng=rng)
+        (value,), proof = answer_exponentiation(
+            key, [code.value], context=context, rng=rng, public=public
+        )
         answers.append(
             {
                 "question": code.question_id,
@@ -188,7 +194,7 @@ def make_choice_answer(
         "authority": authority,
         "credential": ballot.credential.hex(),
         "leaf_index": request.leaf_index,
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
         "answers": answers,
     }
     return sign_answer(body, signing_key)
