@@ -4,7 +4,8 @@ docs/return-codes.md. For a vote day with return codes:
 
 1. :func:`cast_with_codes` checks the device's partial choice codes (one per
    single-choice question, each with its proof bound to the ballot's
-   ciphertexts and the voter's X_c) before the ballot is cast, casts it
+   ciphertexts and the voter's X_c) before the ballot is cast (these checks
+   count against the credential's cast limit), casts it
    (:func:`voting.services.casting.cast_ballot`: durable on the log), stores
    the request, then asks for the codes (2).
 2. :func:`choice_codes` asks every authority at once
@@ -35,6 +36,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -220,7 +222,7 @@ def _check_partial_codes(
     credential's rate limit (``limits.per_credential``, the casts' own
     counter): a credential over its limit is refused before them, and a
     refusal after the signature counts one attempt (docs/return-codes.md,
-    "Rate limits"). A credential that has cast is refused before them too.
+    "The casting server"). A credential that has cast is refused before them too.
 
     Raises:
         MalformedBallotError, WrongQuestions, UnknownCredential: the ballot is refused.
@@ -239,16 +241,31 @@ def _check_partial_codes(
     voter = session.get(ReturnCodeVoter, (vote_day_id, credential))
     if voter is None:
         raise casting.UnknownCredential("this voting credential is not registered for the vote day")
-    if limits is not None:
-        _refuse_over_limit(session, credential, limits.per_credential)
-    try:
+    with _counted(session, credential, limits):
         _refuse_cast_before(session, vote_day_id, credential)
         _verify_partial_codes(session, vote_day_id, ballot, partial_json, voter.voter_key)
-    except (ReturnCodesRefused, casting.DuplicateBallot):
-        if limits is not None:
-            _count_attempt(session, credential, limits.per_credential)
-        raise
     return ballot, list(partial_json)
+
+
+@contextlib.contextmanager
+def _counted(
+    session: DbSession, credential: str, limits: casting.CastLimits | None
+) -> Iterator[None]:
+    """Around a credential's expensive checks: refused before them when over its limit,
+    and a refusal (:class:`ReturnCodesRefused`, ``DuplicateBallot``) counts one attempt.
+
+    Raises:
+        TooManyAttempts: the credential is over its limit (nothing checked).
+    """
+    if limits is None:
+        yield
+        return
+    _refuse_over_limit(session, credential, limits.per_credential)
+    try:
+        yield
+    except (ReturnCodesRefused, casting.DuplicateBallot):
+        _count_attempt(session, credential, limits.per_credential)
+        raise
 
 
 CREDENTIAL_KEY = "cast:{}"
@@ -413,14 +430,8 @@ def _check_resent(
     voter = session.get(ReturnCodeVoter, (vote_day_id, credential))
     if voter is None:
         raise casting.UnknownCredential("this voting credential has no return codes")
-    if limits is not None:
-        _refuse_over_limit(session, credential, limits.per_credential)
-    try:
+    with _counted(session, credential, limits):
         _verify_partial_codes(session, vote_day_id, ballot, partial_json, voter.voter_key)
-    except ReturnCodesRefused:
-        if limits is not None:
-            _count_attempt(session, credential, limits.per_credential)
-        raise
     return ballot, list(partial_json)
 
 
