@@ -206,6 +206,10 @@ def run_coded(
                 figures["cpu_ms_per_request"] = {
                     k: round(1000 * v / done, 2) for k, v in spent.items()
                 }
+                figures["cpu_ms_per_request_each_authority"] = {
+                    name: round(1000 * (after.get(p.pid, 0.0) - before.get(p.pid, 0.0)) / done, 2)
+                    for name, p in zip(DEMO_AUTHORITIES, authorities, strict=True)
+                }
                 figures["load_average_1min_before"] = round(load_before, 2)
                 phases[phase] = figures
         finally:
@@ -240,6 +244,14 @@ def run_with_return_codes(
         cast["cpu_ms_per_request"]["server_workers"]
         + confirm["cpu_ms_per_request"]["server_workers"]
     )
+    each = {
+        name: round(
+            cast["cpu_ms_per_request_each_authority"][name]
+            + confirm["cpu_ms_per_request_each_authority"][name],
+            2,
+        )
+        for name in cast["cpu_ms_per_request_each_authority"]
+    }
     return {
         "without_return_codes": plain,
         "with_return_codes": coded,
@@ -253,5 +265,12 @@ def run_with_return_codes(
             "p99_cast_ms": [plain["p99_ms"], cast["p99_ms"]],
             "server_cpu_ms_per_vote": [plain_cpu, round(coded_cpu, 2)],
             "server_cpu_ratio": round(coded_cpu / plain_cpu, 2) if plain_cpu else None,
+            # each authority's CPU per vote (its cast answer and its confirmation answer)
+            "authority_cpu_ms_per_vote": each,
+            "load_average_1min_before": [
+                plain["machine"]["load_average_1min_before"],
+                cast["load_average_1min_before"],
+                confirm["load_average_1min_before"],
+            ],
         },
     }

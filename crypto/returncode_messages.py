@@ -41,6 +41,7 @@ from crypto.proofs import SchnorrProof
 from crypto.returncodes import ExponentiationProof
 from crypto.returncodes import PartialCode
 from crypto.returncodes import answer_exponentiation
+from crypto.returncodes import authority_public
 from crypto.returncodes import confirmation_point
 from crypto.returncodes import parse_point
 from crypto.returncodes import verify_exponentiation
@@ -164,16 +165,21 @@ def make_choice_answer(
     key: Scalar,
     signing_key: SigningKey,
     rng: RandomBytes = secure_random,
+    request_digest: str | None = None,
 ) -> dict[str, Any]:
     """The authority's signed answer ``k_{j,c}·pCC`` per question, with proofs.
 
-    The caller has checked the ballot and every partial code's proof.
+    The caller has checked the ballot and every partial code's proof;
+    ``request_digest`` is the request's hash if the caller has it.
     """
     ballot = request.ballot
     answers = []
+    public = authority_public(key)  # V_{j,c}, once for every question
     for code in request.partial_codes:
         context = choice_context(ballot.vote_day_id, ballot.credential, code.question_id)
-        (value,), proof = answer_exponentiation(key, [code.value], context=context, rng=rng)
+        (value,), proof = answer_exponentiation(
+            key, [code.value], context=context, rng=rng, public=public
+        )
         answers.append(
             {
                 "question": code.question_id,
@@ -188,7 +194,7 @@ def make_choice_answer(
         "authority": authority,
         "credential": ballot.credential.hex(),
         "leaf_index": request.leaf_index,
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
         "answers": answers,
     }
     return sign_answer(body, signing_key)
@@ -201,8 +207,12 @@ def verify_choice_answer(
     authority: str,
     authority_key: bytes,
     verification_key: Point,
+    request_digest: str | None = None,
 ) -> tuple[Point, ...]:
     """Check one authority's answer to ``request``; return ``k_{j,c}·pCC`` per question.
+
+    ``request_digest`` is ``request_hash(request.to_json())`` when the caller
+    has it already (a server checking every authority's answer to one request).
 
     Raises:
         InvalidAuthorityAnswer: unsigned, about another request, malformed, or
@@ -224,7 +234,7 @@ def verify_choice_answer(
         "vote_day": ballot.vote_day_id,
         "credential": ballot.credential.hex(),
         "leaf_index": request.leaf_index,
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
     }
     _same(body, expected, authority)
     rows = body["answers"]
@@ -314,8 +324,14 @@ def verify_confirm_answer(
     authority: str,
     authority_key: bytes,
     verification_key: Point,
+    request_digest: str | None = None,
+    confirmation: Point | None = None,
 ) -> Point:
     """Check one authority's confirmation answer; return ``k_{j,c}·Q``.
+
+    ``request_digest`` and ``confirmation`` (``Q``) are the request's hash and
+    :func:`~crypto.returncodes.confirmation_point` when the caller has them
+    already (a server checking every authority's answer to one request).
 
     Raises:
         InvalidAuthorityAnswer: unsigned, about another request, malformed or
@@ -337,7 +353,7 @@ def verify_confirm_answer(
     expected = {
         "vote_day": request.vote_day_id,
         "credential": request.credential.hex(),
-        "request": request_hash(request.to_json()),
+        "request": request_digest or request_hash(request.to_json()),
         "pbck": request.pbck.hex(),
     }
     _same(body, expected, authority)
@@ -345,7 +361,9 @@ def verify_confirm_answer(
         _index(body["attempt"], "attempt")
         value = parse_point(body["value"], "value")
         proof = ExponentiationProof.from_json(body["proof"])
-        q = confirmation_point(request.vote_day_id, request.credential, request.pbck)
+        q = confirmation or confirmation_point(
+            request.vote_day_id, request.credential, request.pbck
+        )
         context = confirm_context(request.vote_day_id, request.credential)
         verify_exponentiation(
             proof, public=verification_key, bases=[q], results=[value], context=context

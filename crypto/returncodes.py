@@ -219,12 +219,17 @@ def answer_exponentiation(
     *,
     context: Sequence[bytes],
     rng: RandomBytes = secure_random,
+    public: Point | None = None,
 ) -> tuple[tuple[Point, ...], ExponentiationProof]:
-    """An authority's answer: ``k·B_i`` for every base, with one proof against ``V = k·G``."""
+    """An authority's answer: ``k·B_i`` for every base, with one proof against ``V = k·G``.
+
+    ``public`` is ``V = k·G`` when the caller has it (answering several questions).
+    """
     results = tuple(base * key for base in bases)
     w = Scalar.random(rng=rng)
     commitments = [Point.base_times(w), *(base * w for base in bases)]
-    c = _exponentiation_challenge(context, authority_public(key), bases, results, commitments)
+    v = authority_public(key) if public is None else public
+    c = _exponentiation_challenge(context, v, bases, results, commitments)
     return results, ExponentiationProof(challenge=c, response=w + c * key)
 
 

@@ -190,3 +190,5 @@ def test_cast_bench_with_return_codes_reports_both_and_the_ratio() -> None:
     assert coded["cast"]["cpu_ms_per_request"]["authorities"] > 0
     assert coded["cast"]["p99_ms"] >= coded["cast"]["p50_ms"] > 0
     assert 0 < figures["ratio"]["casts_per_s"] and figures["ratio"]["server_cpu_ratio"] > 0
+    each = figures["ratio"]["authority_cpu_ms_per_vote"]
+    assert set(each) == {"rca-1", "rca-2", "rca-3", "rca-4"} and all(v > 0 for v in each.values())

@@ -3,7 +3,8 @@
 The registrar hands the server, before opening, each voter's public X_c with
 the authorities' per-voter keys V_{j,c} (:class:`ReturnCodeVoter`, logged at
 opening) and the shuffled lookup table (:class:`ReturnCodeEntry`, committed at
-opening as a Merkle tree whose root is logged). A cast ballot's return-code
+opening as a Merkle tree whose root is logged; the tree's subtree hashes are
+kept in :class:`ReturnCodeLookupNode`). A cast ballot's return-code
 exchange and its confirmation are log records; :class:`ReturnCodeBallot` only
 indexes them so that the server answers in O(1) and the tally finds the
 confirmed ballots.
@@ -50,6 +51,25 @@ class ReturnCodeEntry(db.Model):  # type: ignore[name-defined,misc]
     position: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     sealed: so.Mapped[str] = so.mapped_column(sa.String(256))
     """the SecretBox of the short code (hex)"""
+
+
+class ReturnCodeLookupNode(db.Model):  # type: ignore[name-defined,misc]
+    """A perfect subtree of the committed lookup tree (level >= 1), stored at opening.
+
+    The node ``(level, idx)`` is MTH of the entries at positions
+    ``[idx * 2**level, (idx + 1) * 2**level)``; the leaves (level 0) are the
+    entries themselves. A confirmation's inclusion proof is folded from
+    O(log n) of them (docs/return-codes.md, "Lookup table").
+    """
+
+    __tablename__ = "return_code_lookup_nodes"
+
+    vote_day_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("vote_days.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: so.Mapped[int] = so.mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    idx: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    hash: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary(32))
 
 
 class ReturnCodeBallot(db.Model):  # type: ignore[name-defined,misc]

@@ -38,10 +38,14 @@ from crypto.group import Point
 from voting.errors import CredentialsFrozen
 from voting.errors import InvalidCredentialList
 from voting.errors import VoteDayNotFound
+from voting.errors import VotingError
 from voting.models.credentials import Credential
 from voting.models.returncodes import ReturnCodeEntry
+from voting.models.returncodes import ReturnCodeLookupNode
 from voting.models.returncodes import ReturnCodeVoter
 from voting.models.session_types import DbSession
+from voting.models.sql import Params
+from voting.models.sql import run_many
 from voting.models.votedays import VoteDay
 from voting.services.credentials import UPLOAD_STATUSES
 
@@ -219,6 +223,13 @@ def entry_leaf(lookup: str, sealed: str) -> bytes:
     return bytes.fromhex(lookup) + bytes.fromhex(sealed)
 
 
+class LookupTreeMissing(VotingError):
+    """The lookup tree's stored hashes are missing: an operator must investigate."""
+
+    code = "return_code_lookup_tree_missing"
+    status = 500
+
+
 def _leaf_hashes(session: DbSession, vote_day_id: str) -> list[bytes]:
     rows = session.execute(
         sa.select(ReturnCodeEntry.lookup, ReturnCodeEntry.sealed)
@@ -228,18 +239,118 @@ def _leaf_hashes(session: DbSession, vote_day_id: str) -> list[bytes]:
     return [merkle.leaf_hash(entry_leaf(lookup, sealed)) for lookup, sealed in rows]
 
 
+def subtree_levels(leaf_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every complete perfect subtree's hash, by level: ``levels[l][i]`` is MTH of
+    leaves ``[i * 2**l, (i + 1) * 2**l)``; ``levels[0]`` are the leaf hashes."""
+    levels = [list(leaf_hashes)]
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append(
+            [merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        )
+    return levels
+
+
+def store_lookup_tree(session: DbSession, vote_day_id: str) -> tuple[int, bytes]:
+    """Hash the lookup table once and store its subtree hashes (level >= 1): (size, root).
+
+    Called in the opening's transaction (:func:`opening_records`): the entries
+    cannot change after opening, so every later inclusion proof is folded from
+    these hashes (:func:`lookup_inclusion`). A tree stored before is replaced.
+    """
+    levels = subtree_levels(_leaf_hashes(session, vote_day_id))
+    session.execute(
+        sa.delete(ReturnCodeLookupNode).where(ReturnCodeLookupNode.vote_day_id == vote_day_id)
+    )
+    rows = [
+        {"vote_day_id": vote_day_id, "level": level, "idx": i, "hash": h}
+        for level in range(1, len(levels))
+        for i, h in enumerate(levels[level])
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(sa.insert(ReturnCodeLookupNode), rows[start : start + _CHUNK])
+    size = len(levels[0])
+    if not size:
+        return 0, merkle.EMPTY_ROOT
+    root = merkle.fold_subtrees([levels[lv][i] for lv, i in merkle.perfect_subtrees(0, size)])
+    return size, root
+
+
+def _stored_hashes(
+    session: DbSession, vote_day_id: str, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """The stored hashes of the perfect subtrees ``(level, index)`` (level 0: an entry's leaf).
+
+    Two statements in one round trip where the driver can: the entries of the
+    leaves, and a ``UNION ALL`` of one primary-key search per level of nodes.
+    Written in SQL with driver placeholders, as the log's proofs are
+    (voting/log/_tree.py): their shape varies, and compiling SQLAlchemy's
+    expressions afresh cost more than the queries.
+
+    Raises:
+        LookupTreeMissing: a hash is not stored.
+    """
+    by_level: dict[int, list[int]] = {}
+    for level, i in keys:
+        by_level.setdefault(level, []).append(i)
+    leaves = sorted(set(by_level.pop(0, [])))
+    marks = ", ".join(["?"] * len(leaves))
+    statements: list[tuple[str, Params]] = [
+        (
+            "SELECT position, lookup, sealed FROM return_code_entries"  # noqa: S608 (marks only)
+            f" WHERE vote_day_id = ? AND position IN ({marks or 'NULL'})",
+            (vote_day_id, *leaves),
+        )
+    ]
+    parts, params = [], []
+    for level, ids in sorted(by_level.items()):
+        unique = sorted(set(ids))
+        parts.append(
+            "SELECT level, idx, hash FROM return_code_lookup_nodes"  # noqa: S608 (marks only)
+            f" WHERE vote_day_id = ? AND level = ? AND idx IN ({', '.join(['?'] * len(unique))})"
+        )
+        params += [vote_day_id, level, *unique]
+    if parts:
+        statements.append((" UNION ALL ".join(parts), tuple(params)))
+    results = run_many(session, statements)
+    found = {(0, int(p)): merkle.leaf_hash(entry_leaf(a, b)) for p, a, b in results[0]}
+    for rows in results[1:]:
+        found.update({(int(lv), int(i)): bytes(h) for lv, i, h in rows})
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise LookupTreeMissing(
+            f"vote day {vote_day_id!r}: the lookup tree's hashes (level, index) {missing[:5]} "
+            "are not stored; was migration 0014_return_code_lookup_tree run?"
+        )
+    return found
+
+
 def lookup_inclusion(session: DbSession, vote_day_id: str, position: int) -> dict[str, Any]:
-    """An entry's inclusion proof in the committed lookup tree (size, root, hashes)."""
-    hashes = _leaf_hashes(session, vote_day_id)
-    return {
-        "size": len(hashes),
-        "root": merkle.root_hash(hashes).hex(),
-        "proof": [h.hex() for h in merkle.inclusion_proof(hashes, position)],
-    }
+    """An entry's inclusion proof in the committed lookup tree (size, root, hashes).
+
+    Folded from O(log n) hashes stored at opening (:func:`store_lookup_tree`).
+
+    Raises:
+        LookupTreeMissing: the tree's hashes are not stored.
+    """
+    last = session.scalar(
+        sa.select(sa.func.max(ReturnCodeEntry.position)).where(
+            ReturnCodeEntry.vote_day_id == vote_day_id
+        )
+    )
+    size = 0 if last is None else int(last) + 1
+    ranges = [*merkle.inclusion_proof_ranges(position, size), (0, size)]
+    parts = [merkle.perfect_subtrees(a, b) for a, b in ranges]
+    found = _stored_hashes(session, vote_day_id, [key for part in parts for key in part])
+    hashes = [merkle.fold_subtrees([found[key] for key in part]) for part in parts]
+    return {"size": size, "root": hashes[-1].hex(), "proof": [h.hex() for h in hashes[:-1]]}
 
 
 def opening_records(session: DbSession, vote_day_id: str) -> list[dict[str, Any]]:
     """The records a vote day with return codes logs at opening: keys, then the lookup root.
+
+    The lookup tree's subtree hashes are stored in the caller's transaction
+    (:func:`store_lookup_tree`).
 
     Raises:
         InvalidCredentialList: the registrar's return codes are missing, or do
@@ -259,14 +370,9 @@ def opening_records(session: DbSession, vote_day_id: str) -> list[dict[str, Any]
             f"{registered} credentials: upload the registrar's return-code setup first"
         )
     records = list(_key_records([_voter_json(v) for v in voters]))
-    hashes = _leaf_hashes(session, vote_day_id)
+    size, root = store_lookup_tree(session, vote_day_id)
     records.append(
-        {
-            "type": "return-code-lookup",
-            "vote_day": vote_day_id,
-            "size": len(hashes),
-            "root": merkle.root_hash(hashes).hex(),
-        }
+        {"type": "return-code-lookup", "vote_day": vote_day_id, "size": size, "root": root.hex()}
     )
     return records
 

@@ -4,7 +4,8 @@ docs/return-codes.md. For a vote day with return codes:
 
 1. :func:`cast_with_codes` checks the device's partial choice codes (one per
    single-choice question, each with its proof bound to the ballot's
-   ciphertexts and the voter's X_c) before the ballot is cast, casts it
+   ciphertexts and the voter's X_c) before the ballot is cast (these checks
+   count against the credential's cast limit), casts it
    (:func:`voting.services.casting.cast_ballot`: durable on the log), stores
    the request, then asks for the codes (2).
 2. :func:`choice_codes` asks every authority at once
@@ -29,12 +30,17 @@ No database transaction is open while the authorities are asked.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
+import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -42,6 +48,7 @@ from crypto import returncode_messages as rcm
 from crypto import returncode_table
 from crypto import returncodes as rc
 from crypto.ballot import Ballot
+from crypto.ballot import ElectionContext
 from crypto.ballot import QuestionSpec
 from crypto.ballot import verify_signature
 from crypto.encoding import canonical_json
@@ -53,14 +60,17 @@ from crypto.errors import InvalidProof
 from crypto.errors import InvalidSignature
 from crypto.group import Point
 from crypto.proofs import SchnorrProof
+from crypto.receipt import Receipt
 from voting.errors import Conflict
 from voting.errors import InvalidRequest
 from voting.errors import NotFound
+from voting.errors import TooManyAttempts
 from voting.errors import VotingError
 from voting.log import bulletin
 from voting.log.keys import LogSigning
 from voting.log.reads import get_entry
 from voting.models.elections import CastBallot
+from voting.models.officials import RateCounter
 from voting.models.returncodes import ReturnCodeBallot
 from voting.models.returncodes import ReturnCodeEntry
 from voting.models.returncodes import ReturnCodeVoter
@@ -68,6 +78,7 @@ from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
 from voting.services import casting
 from voting.services import rc_authorities
+from voting.services import throttle
 from voting.services.credentials import unit_of_credential
 from voting.services.lifecycle import get_election
 from voting.services.lifecycle import get_vote_day
@@ -178,13 +189,19 @@ def cast_with_codes(
             with :func:`choice_codes`.
     """
     ballot_json, partial_json = split_cast_body(data)
-    partial = _check_partial_codes(session, vote_day_id, ballot_json, partial_json)
+    ballot, partial = _check_partial_codes(session, vote_day_id, ballot_json, partial_json, limits)
     result = casting.cast_ballot(session, vote_day_id, ballot_json, signing=signing, limits=limits)
     credential = ballot_json["credential"]
     _store_request(session, vote_day_id, result.receipt.index, credential, partial)
     try:
         codes = choice_codes(
-            session, vote_day_id, credential, signing=signing, post=post, timeout=timeout
+            session,
+            vote_day_id,
+            credential,
+            signing=signing,
+            post=post,
+            timeout=timeout,
+            parsed=ballot,
         )
     except (AuthoritiesUnavailable, AuthorityFault) as exc:
         exc.details["receipt"] = result.receipt.to_json()  # the ballot IS stored
@@ -193,9 +210,26 @@ def cast_with_codes(
 
 
 def _check_partial_codes(
-    session: DbSession, vote_day_id: str, ballot_json: Any, partial_json: Any
-) -> list[dict[str, Any]]:
-    """The partial codes, checked against the ballot (signature first: it is cheap)."""
+    session: DbSession,
+    vote_day_id: str,
+    ballot_json: Any,
+    partial_json: Any,
+    limits: casting.CastLimits | None = None,
+) -> tuple[Ballot, list[dict[str, Any]]]:
+    """The ballot and its partial codes, checked against it (signature first: it is cheap).
+
+    Once the signature holds, the expensive proof checks count against the
+    credential's rate limit (``limits.per_credential``, the casts' own
+    counter): a credential over its limit is refused before them, and a
+    refusal after the signature counts one attempt (docs/return-codes.md,
+    "The casting server"). A credential that has cast is refused before them too.
+
+    Raises:
+        MalformedBallotError, WrongQuestions, UnknownCredential: the ballot is refused.
+        TooManyAttempts: the credential is over its limit (nothing verified).
+        DuplicateBallot: the credential has cast already (first counts).
+        ReturnCodesRefused: the partial codes do not match the ballot (an attempt counted).
+    """
     try:
         ballot = Ballot.from_json(ballot_json)
         verify_signature(ballot)
@@ -203,30 +237,122 @@ def _check_partial_codes(
         raise casting.MalformedBallotError(f"the ballot is refused: {exc}") from exc
     if ballot.vote_day_id != vote_day_id:
         raise casting.WrongQuestions(f"the ballot is for vote day {ballot.vote_day_id!r}")
-    voter = session.get(ReturnCodeVoter, (vote_day_id, ballot.credential.hex()))
+    credential = ballot.credential.hex()
+    voter = session.get(ReturnCodeVoter, (vote_day_id, credential))
     if voter is None:
         raise casting.UnknownCredential("this voting credential is not registered for the vote day")
-    specs = _return_code_specs(session, vote_day_id, ballot.credential.hex())
-    context = election_context(vote_day_id, get_election(session, vote_day_id))
+    with _counted(session, credential, limits):
+        _refuse_cast_before(session, vote_day_id, credential)
+        _verify_partial_codes(session, vote_day_id, ballot, partial_json, voter.voter_key)
+    return ballot, list(partial_json)
+
+
+@contextlib.contextmanager
+def _counted(
+    session: DbSession, credential: str, limits: casting.CastLimits | None
+) -> Iterator[None]:
+    """Around a credential's expensive checks: refused before them when over its limit,
+    and a refusal (:class:`ReturnCodesRefused`, ``DuplicateBallot``) counts one attempt.
+
+    Raises:
+        TooManyAttempts: the credential is over its limit (nothing checked).
+    """
+    if limits is None:
+        yield
+        return
+    _refuse_over_limit(session, credential, limits.per_credential)
+    try:
+        yield
+    except (ReturnCodesRefused, casting.DuplicateBallot):
+        _count_attempt(session, credential, limits.per_credential)
+        raise
+
+
+CREDENTIAL_KEY = "cast:{}"
+"""The credential's rate-limit key: the casts' own (voting/services/casting.py)."""
+
+
+def _refuse_over_limit(session: DbSession, credential: str, limit: throttle.Limit) -> None:
+    """Refuse a credential whose counter is at its limit, before any expensive check.
+
+    Raises:
+        TooManyAttempts: it is.
+    """
+    row = session.execute(
+        sa.select(RateCounter.count, RateCounter.window_start).where(
+            RateCounter.key == CREDENTIAL_KEY.format(credential)
+        )
+    ).first()
+    now = int(time.time())
+    if row is not None and int(row[1]) > now - limit.window:
+        throttle.check(int(row[0]) + 1, int(row[1]), limit, what=casting.CREDENTIAL_WHAT, now=now)
+
+
+def _count_attempt(session: DbSession, credential: str, limit: throttle.Limit) -> None:
+    """Count a refused attempt against the credential, in a transaction of its own."""
+    session.rollback()
+    with contextlib.suppress(TooManyAttempts):  # the refusal stands as it is
+        throttle.hit(
+            session, CREDENTIAL_KEY.format(credential), limit, what=casting.CREDENTIAL_WHAT
+        )
+
+
+def _refuse_cast_before(session: DbSession, vote_day_id: str, credential: str) -> None:
+    """Return codes need first-counts: a credential that has cast cannot cast again.
+
+    Raises:
+        DuplicateBallot: it has, with the first ballot's receipt.
+    """
+    first = session.execute(
+        sa.select(CastBallot.leaf_index, CastBallot.leaf_hash)
+        .where(CastBallot.vote_day_id == vote_day_id, CastBallot.credential == credential)
+        .order_by(CastBallot.leaf_index)
+        .limit(1)
+    ).first()
+    if first is not None:
+        receipt = Receipt(vote_day_id, first.leaf_index, bytes.fromhex(first.leaf_hash), None, ())
+        raise casting.DuplicateBallot(
+            "a ballot was already cast with this credential; the first ballot counts",
+            receipt=receipt.to_json(),
+        )
+
+
+def _verify_partial_codes(
+    session: DbSession, vote_day_id: str, ballot: Ballot, partial_json: Any, voter_key: str
+) -> None:
+    """Raises: ReturnCodesRefused: not one valid partial code per single-choice question."""
+    election = get_election(session, vote_day_id)
+    context = election_context(vote_day_id, election)
+    specs = _return_code_specs(session, vote_day_id, ballot.credential.hex(), context)
     if not isinstance(partial_json, list) or len(partial_json) != len(specs):
         raise ReturnCodesRefused(
             f"expected {len(specs)} partial codes, one per single-choice question, in ballot order"
         )
-    voter_key = Point.from_hex(voter.voter_key)
+    key = Point.from_hex(voter_key)
     for spec, value in zip(specs, partial_json, strict=True):
         try:
             code = rc.PartialCode.from_json(value)
-            rc.verify_partial_code(code, ballot, spec, election=context, voter_key=voter_key)
+            rc.verify_partial_code(code, ballot, spec, election=context, voter_key=key)
         except (InvalidEncoding, InvalidProof) as exc:
             raise ReturnCodesRefused(f"question {spec.question_id}: {exc}") from exc
-    return list(partial_json)
 
 
 def _return_code_specs(
-    session: DbSession, vote_day_id: str, credential: str
+    session: DbSession, vote_day_id: str, credential: str, context: ElectionContext
 ) -> tuple[QuestionSpec, ...]:
     unit = unit_of_credential(session, vote_day_id, credential)
-    return rc.return_code_questions(casting.questions_for_unit(session, vote_day_id, unit))
+    key = (vote_day_id, context.manifest_hash, unit.id)
+    cached = _SPECS.get(key)
+    if cached is None:
+        cached = rc.return_code_questions(casting.questions_for_unit(session, vote_day_id, unit))
+        if len(_SPECS) > 10_000:
+            _SPECS.clear()
+        _SPECS[key] = cached
+    return cached
+
+
+_SPECS: dict[tuple[str, bytes, int], tuple[QuestionSpec, ...]] = {}
+"""Return-code questions per (vote day, manifest hash, unit): frozen once the vote day is open."""
 
 
 def _store_request(
@@ -250,17 +376,20 @@ def resend_codes(
     data: Any,
     *,
     signing: LogSigning | None = None,
+    limits: casting.CastLimits | None = None,
     post: rc_authorities.Poster = rc_authorities.http_post,
     timeout: float = rc_authorities.DEFAULT_TIMEOUT,
 ) -> Codes:
     """Ask again for a cast ballot's codes: ``{"credential", "return_codes"}``.
 
     If the request was not stored (the server failed right after the cast),
-    it is checked against the logged ballot and stored now.
+    it is checked against the logged ballot and stored now; that check
+    counts against the credential's rate limit as a cast's does.
 
     Raises:
         NotFound: the credential has cast no ballot.
-        ReturnCodesRefused, AuthoritiesUnavailable, AuthorityFault: as :func:`cast_with_codes`.
+        ReturnCodesRefused, TooManyAttempts, AuthoritiesUnavailable, AuthorityFault: as
+            :func:`cast_with_codes`.
     """
     require_return_codes(session, vote_day_id)
     if not isinstance(data, dict) or set(data) != {"credential", "return_codes"}:
@@ -278,11 +407,32 @@ def resend_codes(
         if index is None:
             raise NotFound("this credential has cast no ballot on this vote day")
         ballot_json = get_entry(session, vote_day_id, index).record["ballot"]
-        partial = _check_partial_codes(session, vote_day_id, ballot_json, data["return_codes"])
+        _, partial = _check_resent(session, vote_day_id, ballot_json, data["return_codes"], limits)
         _store_request(session, vote_day_id, index, credential, partial)
     return choice_codes(
         session, vote_day_id, credential, signing=signing, post=post, timeout=timeout
     )
+
+
+def _check_resent(
+    session: DbSession,
+    vote_day_id: str,
+    ballot_json: Any,
+    partial_json: Any,
+    limits: casting.CastLimits | None,
+) -> tuple[Ballot, list[dict[str, Any]]]:
+    """The partial codes of a ballot already cast, checked as a cast's are (rate limit included)."""
+    try:
+        ballot = Ballot.from_json(ballot_json)
+    except InvalidEncoding as exc:
+        raise casting.MalformedBallotError(f"the logged ballot is unreadable: {exc}") from exc
+    credential = ballot.credential.hex()
+    voter = session.get(ReturnCodeVoter, (vote_day_id, credential))
+    if voter is None:
+        raise casting.UnknownCredential("this voting credential has no return codes")
+    with _counted(session, credential, limits):
+        _verify_partial_codes(session, vote_day_id, ballot, partial_json, voter.voter_key)
+    return ballot, list(partial_json)
 
 
 # --- (2) the authorities' answers and the codes -----------------------------------
@@ -296,8 +446,11 @@ def choice_codes(
     signing: LogSigning | None = None,
     post: rc_authorities.Poster = rc_authorities.http_post,
     timeout: float = rc_authorities.DEFAULT_TIMEOUT,
+    parsed: Ballot | None = None,
 ) -> Codes:
     """The short choice codes of the credential's ballot (asking the authorities if needed).
+
+    ``parsed`` is the ballot as the cast just parsed it (used if it is the logged one).
 
     Raises:
         NotFound: no return-code request stored for the credential.
@@ -317,25 +470,16 @@ def choice_codes(
     index = row.ballot_index
     keys = list(voter.authority_keys)
     session.commit()  # (a) no transaction open while the authorities work
+    if parsed is None or parsed.to_json() != ballot:
+        parsed = Ballot.from_json(ballot)
     request = rcm.ChoiceCodesRequest(
-        ballot=Ballot.from_json(ballot),
+        ballot=parsed,
         leaf_index=index,
         partial_codes=tuple(rc.PartialCode.from_json(p) for p in partial),
     )
-    replies = rc_authorities.ask_all(
-        authorities, CHOICE_PATH, request.to_json(), timeout=timeout, post=post
+    answers = _ask_authorities(
+        authorities, CHOICE_PATH, request, keys, rcm.verify_choice_answer, timeout, post
     )
-
-    def check(number: int, answer: Any) -> None:
-        rcm.verify_choice_answer(
-            answer,
-            request,
-            authority=authorities[number]["name"],
-            authority_key=bytes.fromhex(authorities[number]["key"]),
-            verification_key=Point.from_hex(keys[number]),
-        )
-
-    answers = _checked_answers(authorities, replies, check)
     record = {
         "type": "return-codes",
         "vote_day": vote_day_id,
@@ -355,6 +499,45 @@ def choice_codes(
         if row.codes_index is None:
             row.codes_index = locked.append(record).index
     return _open_codes(session, vote_day_id, index, record)
+
+
+class _Request(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def _ask_authorities(
+    authorities: Sequence[dict[str, str]],
+    path: str,
+    request: _Request,
+    keys: Sequence[str],
+    verify: Callable[..., Any],
+    timeout: float,
+    post: rc_authorities.Poster,
+) -> list[dict[str, Any]]:
+    """Ask every authority at once; every answer checked by ``verify`` against the
+    authority's signing key and V_{j,c} (``keys``, manifest order).
+
+    ``verify`` is :func:`rcm.verify_choice_answer` or :func:`rcm.verify_confirm_answer`;
+    the request is serialised and hashed once for all the authorities.
+
+    Raises:
+        AuthorityFault, AuthoritiesUnavailable: as :func:`_checked_answers`.
+    """
+    body = request.to_json()
+    digest = rcm.request_hash(body)
+    replies = rc_authorities.ask_all(authorities, path, body, timeout=timeout, post=post)
+
+    def check(number: int, answer: Any) -> None:
+        verify(
+            answer,
+            request,
+            authority=authorities[number]["name"],
+            authority_key=bytes.fromhex(authorities[number]["key"]),
+            verification_key=Point.from_hex(keys[number]),
+            request_digest=digest,
+        )
+
+    return _checked_answers(authorities, replies, check)
 
 
 def _checked_answers(
@@ -503,20 +686,9 @@ def confirm(
     request = rcm.ConfirmRequest(
         vote_day_id=vote_day_id, credential=bytes.fromhex(credential), pbck=pbck, proof=proof
     )
-    replies = rc_authorities.ask_all(
-        authorities, CONFIRM_PATH, request.to_json(), timeout=timeout, post=post
-    )
-
-    def check(number: int, answer: Any) -> None:
-        rcm.verify_confirm_answer(
-            answer,
-            request,
-            authority=authorities[number]["name"],
-            authority_key=bytes.fromhex(authorities[number]["key"]),
-            verification_key=Point.from_hex(keys[number]),
-        )
-
-    answers = _checked_answers(authorities, replies, check)
+    q = rc.confirmation_point(vote_day_id, request.credential, pbck)  # once, not per authority
+    verify = functools.partial(rcm.verify_confirm_answer, confirmation=q)
+    answers = _ask_authorities(authorities, CONFIRM_PATH, request, keys, verify, timeout, post)
     return _settle(session, vote_day_id, credential, ballot_index, pbck, proof, answers, signing)
 
 

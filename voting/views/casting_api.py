@@ -125,7 +125,12 @@ def cast(vote_day: str) -> ResponseReturnValue:
 def choice_codes(vote_day: str) -> ResponseReturnValue:
     """A cast ballot's choice codes again: ``{"credential", "return_codes"}`` (after a 503)."""
     codes = return_codes.resend_codes(
-        db.session, vote_day, _body(), signing=log_signing(), timeout=_authority_timeout()
+        db.session,
+        vote_day,
+        _body(),
+        signing=log_signing(),
+        limits=cast_limits(),
+        timeout=_authority_timeout(),
     )
     return jsonify(codes.to_json())
 

@@ -111,6 +111,7 @@ class Authority:
                 authority=self.keys.name,
                 key=self._key(ballot.credential),
                 signing_key=self.keys.signing_key,
+                request_digest=digest,
             )
             self.state.record(answer)
         return answer
