@@ -25,10 +25,8 @@ from crypto.ballot import encrypt_ballot
 from crypto.credentials import derive_credential
 from crypto.testing import deterministic_rng
 from tests.fixtures_casting import OpenVoteDay
-from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import make_authorities
-from tests.returncode_authorities import set_up_return_codes
+from tests.returncode_authorities import coded_vote_day
 from voting.app.extensions import db
 from voting.models.returncodes import ReturnCodeBallot
 from voting.tools.client import ClientError
@@ -44,13 +42,11 @@ LIMIT = 3
 def coded(
     app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
 ) -> Iterator[CodedVoteDay]:
-    authorities: list[AuthorityServer] = make_authorities(tmp_path / "authorities", 4)
-    opened = prepare_vote_day(open_it=False, voters={WINTERTHUR: 1})
-    app.config["URNA_RETURN_CODE_TIMEOUT"] = 30.0
     app.config["URNA_CAST_LIMIT"] = (LIMIT, 15 * 60)
-    coded = set_up_return_codes(app, opened, authorities)
-    yield coded
-    coded.running.close()  # type: ignore[attr-defined]  # a generator
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 1}, timeout=30.0
+    ) as coded:
+        yield coded
 
 
 @pytest.fixture()
