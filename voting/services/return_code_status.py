@@ -33,8 +33,8 @@ from voting.models.returncodes import ReturnCodeBallot
 from voting.models.session_types import DbSession
 from voting.services.return_codes import MAX_CONFIRMATIONS
 from voting.services.return_codes import ReturnCodesRefused
-from voting.services.return_codes import _open_codes
-from voting.services.return_codes import _open_vcc
+from voting.services.return_codes import open_codes
+from voting.services.return_codes import open_vcc
 from voting.services.return_codes import require_return_codes
 
 STATES = ("pending", "unconfirmed", "exhausted", "confirmed")
@@ -103,12 +103,12 @@ def codes_status(session: DbSession, vote_day_id: str, data: Any) -> CodesStatus
     if row.confirmed_index is not None:
         confirmation = get_entry(session, vote_day_id, row.confirmed_index).record
         return CodesStatus(
-            "confirmed", row.ballot_index, tries_left, vote_cast_code=_open_vcc(confirmation)
+            "confirmed", row.ballot_index, tries_left, vote_cast_code=open_vcc(confirmation)
         )
     if tries_left == 0:  # the ballot will not be counted: no codes to compare any more
         return CodesStatus("exhausted", row.ballot_index, 0)
     if row.codes_index is None:
         return CodesStatus("pending", row.ballot_index, tries_left)
     record = get_entry(session, vote_day_id, row.codes_index).record
-    codes = _open_codes(session, vote_day_id, row.ballot_index, record).codes
+    codes = open_codes(session, vote_day_id, row.ballot_index, record).codes
     return CodesStatus("unconfirmed", row.ballot_index, tries_left, codes=codes)

@@ -461,7 +461,7 @@ def choice_codes(
         raise NotFound("this credential has no return-code request on this vote day")
     if row.codes_index is not None:  # logged before: the same codes again
         record = get_entry(session, vote_day_id, row.codes_index).record
-        return _open_codes(session, vote_day_id, row.ballot_index, record)
+        return open_codes(session, vote_day_id, row.ballot_index, record)
     day = session.get_one(VoteDay, vote_day_id)
     authorities = authorities_of(day)
     voter = session.get_one(ReturnCodeVoter, (vote_day_id, credential))
@@ -498,7 +498,7 @@ def choice_codes(
         )
         if row.codes_index is None:
             row.codes_index = locked.append(record).index
-    return _open_codes(session, vote_day_id, index, record)
+    return open_codes(session, vote_day_id, index, record)
 
 
 class _Request(Protocol):
@@ -607,8 +607,9 @@ def _table(session: DbSession, vote_day_id: str, keys: Sequence[bytes]) -> dict[
     return {bytes.fromhex(lookup): bytes.fromhex(sealed) for lookup, sealed in rows}
 
 
-def _open_codes(session: DbSession, vote_day_id: str, index: int, record: dict[str, Any]) -> Codes:
-    """Combine the logged answers, look each long code up and open its short code."""
+def open_codes(session: DbSession, vote_day_id: str, index: int, record: dict[str, Any]) -> Codes:
+    """The short choice codes of a logged ``return-codes`` record: its answers combined,
+    each long code looked up in the table and opened ("" where no entry matches)."""
     long_codes = _long_codes(record)
     table = _table(session, vote_day_id, [returncode_table.lookup_key(c) for c in long_codes])
     codes: dict[str, str] = {}
@@ -673,7 +674,7 @@ def confirm(
         raise ReturnCodesRefused(f"the confirmation is refused: {exc}") from exc
     if row.confirmed_index is not None:
         record = get_entry(session, vote_day_id, row.confirmed_index).record
-        return Confirmed(row.ballot_index, row.confirmed_index, _open_vcc(record))
+        return Confirmed(row.ballot_index, row.confirmed_index, open_vcc(record))
     if row.confirmation_tries >= MAX_CONFIRMATIONS:
         raise ConfirmationsExhausted(
             f"the {MAX_CONFIRMATIONS} confirmation tries are spent: this ballot stays "
@@ -760,10 +761,11 @@ def _settle(
             tries_left=tries_left,
         )
     confirmed = get_entry(session, vote_day_id, index).record
-    return Confirmed(ballot_index, index, _open_vcc(confirmed))
+    return Confirmed(ballot_index, index, open_vcc(confirmed))
 
 
-def _open_vcc(record: dict[str, Any]) -> str:
+def open_vcc(record: dict[str, Any]) -> str:
+    """The short vote cast code of a logged confirmation (its answers and its table entry)."""
     long_code = rc.combine([_values(a)[0] for a in record["answers"]])
     entry = record["entry"]
     table = {bytes.fromhex(entry["lookup"]): bytes.fromhex(entry["sealed"])}
