@@ -211,3 +211,65 @@ def test_a_database_failure_inside_a_batch_stores_none_of_it(
     # The stored tree is untouched: the next batch appends where the failed one would have.
     outcomes = _batch(opened, batch)
     assert [o.index for o in outcomes] == [before[0], before[0] + 1]
+
+
+@pytest.mark.parametrize("policy", ["first-counts", "last-counts"])
+def test_a_replay_found_by_the_insert_refuses_it_alone_and_turns_lookups_on(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], policy: str
+) -> None:
+    """A stranger re-sends a logged ballot's ciphertexts under a code of their own, in a
+    batch with an honest ballot. The batch looks no content key up (docs/log.md,
+    "Replays found by the insert"): its content insert fails on the stored row and the
+    transaction is rolled back; the batch is run again with the keys looked up. The copy
+    is refused naming the original's leaf, the honest ballot is appended right after
+    the log's end, and the vote day's next batches in this process look their keys up
+    (a stream of replays cannot make every batch run twice)."""
+    opened = prepare_vote_day(revote_policy=policy)
+    original, _ = _ballot(opened, 0, "voter")
+    copied, _ = _ballot(opened, 1, "voter")  # the same ciphertexts, re-signed
+    honest, _ = _ballot(opened, 2, "honest")
+    key = (id(db.session.get_bind()), opened.vote_day)
+    casting._LOOKUP_BATCHES.pop(key, None)
+    (first,) = _batch(opened, [_pending(opened, original, policy)])
+    assert isinstance(first, bulletin.Appended)
+    assert key not in casting._LOOKUP_BATCHES  # no replay yet: no lookups
+    size, rows, contents = _state(opened.vote_day)
+    outcomes = _batch(opened, [_pending(opened, copied, policy), _pending(opened, honest, policy)])
+    assert isinstance(outcomes[0], casting.BallotAlreadyOnLog), outcomes[0]
+    assert outcomes[0].details["leaf"] == first.index
+    assert "already on the log as leaf" in str(outcomes[0])
+    assert isinstance(outcomes[1], bulletin.Appended)
+    assert outcomes[1].index == size  # no leaf for the copy
+    honest_keys = len(casting._content_keys(Ballot.from_json(honest)))
+    assert _state(opened.vote_day) == (size + 1, rows + 1, contents + honest_keys)
+    assert casting._LOOKUP_BATCHES[key] == casting.LOOKUP_BATCHES_AFTER_REPLAY
+    again, _ = _ballot(opened, 3, "voter")  # a third copy: refused by the lookup
+    (refused,) = _batch(opened, [_pending(opened, again, policy)])
+    assert isinstance(refused, casting.BallotAlreadyOnLog)
+    assert casting._LOOKUP_BATCHES[key] == casting.LOOKUP_BATCHES_AFTER_REPLAY - 1
+    casting._LOOKUP_BATCHES.pop(key, None)
+
+
+def test_a_unique_violation_elsewhere_is_not_taken_for_a_replay(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duplicate key of another table (a corrupted log's leaf index) is an error of
+    the batch, raised as it is, not a replay to retry."""
+    opened = prepare_vote_day()
+    ballot, _ = _ballot(opened, 0, "honest")
+    before = _state(opened.vote_day)
+    real_lock_log = bulletin.tree.lock_log
+
+    def stale_size(*args: Any, **kwargs: Any) -> Any:
+        state, reads = real_lock_log(*args, **kwargs)
+        state.size -= 1  # as if the log row lagged behind its leaves
+        return state, reads
+
+    monkeypatch.setattr(bulletin.tree, "lock_log", stale_size)
+    with pytest.raises(Exception) as raised:
+        _batch(opened, [_pending(opened, ballot, "first-counts")])
+    monkeypatch.undo()
+    db.session.rollback()
+    assert not casting.sql.unique_violation(raised.value, "ballot_contents")
+    assert casting.sql.unique_violation(raised.value, "log_leaves")
+    assert _state(opened.vote_day) == before

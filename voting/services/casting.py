@@ -368,20 +368,61 @@ def append_batch(
     refused ballot gets its exception (and no leaf); the others are appended.
     Returns one outcome per ballot, after the commit.
 
+    Content already on the log is found by the content rows' primary key
+    (docs/log.md, "Replays found by the insert"): the batch writes its rows
+    without looking its keys up first, and a replay makes that insert fail,
+    which rolls the whole transaction back. The batch is then run again with
+    the keys looked up (:data:`LOOKUP_BATCHES_AFTER_REPLAY` batches of the
+    vote day in this process do so), and the replay is refused as before.
+
     Raises:
         Exception: a database error; the transaction is rolled back, nothing is stored.
     """
+    key = (id(session.get_bind()), vote_day_id)
+    lookups = _LOOKUP_BATCHES.get(key, 0)
+    if lookups:
+        _LOOKUP_BATCHES[key] = lookups - 1
+    else:
+        try:
+            return _append_batch(session, vote_day_id, batch, signing, now, lookup=False)
+        except Exception as exc:
+            if not sql.unique_violation(exc, "ballot_contents"):
+                raise
+            _LOOKUP_BATCHES[key] = LOOKUP_BATCHES_AFTER_REPLAY
+    return _append_batch(session, vote_day_id, batch, signing, now, lookup=True)
+
+
+LOOKUP_BATCHES_AFTER_REPLAY = 64
+"""After a replay made a batch's insert fail, the vote day's next batches in this
+process look their content keys up first: a stream of replays costs a run of
+each batch twice at most once per this many batches (docs/threat-model.md)."""
+_LOOKUP_BATCHES: dict[tuple[int, str], int] = {}
+"""Per (database, vote day): how many more batches look their content keys up."""
+
+
+def _append_batch(
+    session: DbSession,
+    vote_day_id: str,
+    batch: Sequence[_Pending],
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+    *,
+    lookup: bool,
+) -> list[bulletin.Appended | VotingError]:
+    """:func:`append_batch`, with the content keys looked up under the lock or not."""
     credentials = sorted({p.credential for p in batch})
-    keys = sorted({key for p in batch for key in p.keys})
     reads: list[tuple[str, Any]] = [(_BATCH_STATUS, (vote_day_id,))]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # one array parameter each
-        reads += [(_PG_FIRSTS, (credentials, vote_day_id)), (_PG_CONTENTS, (keys, vote_day_id))]
+        reads.append((_PG_FIRSTS, (credentials, vote_day_id)))
     else:
-        reads += [
-            (_in_list(_BATCH_FIRSTS, len(credentials)), (vote_day_id, *credentials)),
-            (_in_list(_BATCH_CONTENTS, len(keys)), (vote_day_id, *keys)),
-        ]
+        reads.append((_in_list(_BATCH_FIRSTS, len(credentials)), (vote_day_id, *credentials)))
+    if lookup:
+        keys = sorted({key for p in batch for key in p.keys})
+        if postgres:
+            reads.append((_PG_CONTENTS, (keys, vote_day_id)))
+        else:
+            reads.append((_in_list(_BATCH_CONTENTS, len(keys)), (vote_day_id, *keys)))
     # Each credential's attempts, counted with one upsert per key in key order:
     # every batch locks counters in one order, so two batches (of two vote
     # days) never wait for each other's counters.
@@ -392,11 +433,13 @@ def append_batch(
     counted = sorted(counters.items())
     tallies = [(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in counted]
     reads += throttle.upsert_many(tallies, arrays=postgres)
+    first_counter = 3 if lookup else 2
     outcomes: list[bulletin.Appended | VotingError] = []
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
-        status_rows, first_rows, content_found = log.reads[:3]
+        status_rows, first_rows = log.reads[:2]
+        content_found = log.reads[2] if lookup else ()
         attempts: dict[str, list[tuple[int, int]]] = {}
-        for key, total, window_start in (row for rows in log.reads[3:] for row in rows):
+        for key, total, window_start in (row for rows in log.reads[first_counter:] for row in rows):
             times = len(counters[key])  # the i-th of n attempts saw total - (n - 1 - i)
             attempts[key] = [(int(total) - times + 1 + i, int(window_start)) for i in range(times)]
         status_row = status_rows.first()
