@@ -12,14 +12,17 @@ the sequencer builds them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask
 from flask import current_app
 
+from crypto import merkle
 from crypto.ballot import Ballot
 from tests.fixtures_casting import OpenVoteDay
 from tests.voting.tally_helpers import WINTERTHUR
@@ -273,3 +276,46 @@ def test_a_unique_violation_elsewhere_is_not_taken_for_a_replay(
     assert not casting.sql.unique_violation(raised.value, "ballot_contents")
     assert casting.sql.unique_violation(raised.value, "log_leaves")
     assert _state(opened.vote_day) == before
+
+
+def test_a_batch_prepared_while_another_node_appends_is_run_again_under_the_lock(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nodes on one database (docs/log.md, "Pipelined batches"): a batch prepares its
+    leaves on the log as it read it without the lock; another node appends before the
+    batch takes the lock. The batch finds the log moved, writes nothing of what it
+    prepared and runs again with every check under the lock: its ballots land after the
+    other node's record, the tree and the content rows stay consistent."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("batches are pipelined on PostgreSQL only")
+    opened = prepare_vote_day()
+    ballots = [_ballot(opened, n, f"node-{n}")[0] for n in (0, 1)]
+    size, rows, contents = _state(opened.vote_day)
+    real_read = bulletin.read_unlocked
+
+    def read_then_other_node_appends(*args: Any, **kwargs: Any) -> Any:
+        read = real_read(*args, **kwargs)
+        with so.Session(db.engine) as other:
+            bulletin.append(other, opened.vote_day, {"type": "note", "from": "node b"})
+        return read
+
+    monkeypatch.setattr(bulletin, "read_unlocked", read_then_other_node_appends)
+    moved = casting.PIPELINE_STATS.moved
+    outcomes = _batch(opened, [_pending(opened, b, "first-counts") for b in ballots])
+    monkeypatch.undo()
+    assert casting.PIPELINE_STATS.moved == moved + 1
+    assert [o.index for o in outcomes] == [size + 1, size + 2]
+    assert bulletin.get_entry(db.session, opened.vote_day, size).record["from"] == "node b"
+    keys = sum(len(casting._content_keys(Ballot.from_json(b))) for b in ballots)
+    before_contents = contents
+    after = _state(opened.vote_day)
+    assert after == (size + 3, rows + 2, before_contents + keys)
+    signing = log_signing(app)
+    checkpoint = bulletin.issue_checkpoint(
+        db.session, opened.vote_day, signing, interval=dt.timedelta(0)
+    )
+    for outcome in outcomes:
+        proof = bulletin.inclusion_proof(db.session, opened.vote_day, outcome.index, after[0])
+        merkle.verify_inclusion(
+            outcome.leaf_hash, outcome.index, after[0], proof, checkpoint.root_hash
+        )

@@ -160,6 +160,12 @@ def _cast_concurrently(
         locked.append(batches[-1])
         return real_lock(session, name, reads)
 
+    real_lock_and_write = tree.lock_and_write
+
+    def counted_lock_and_write(session: Any, state: Any, *args: Any) -> Any:
+        locked.append(batches[-1])  # a pipelined batch: the lock taken with its writes
+        return real_lock_and_write(session, state, *args)
+
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     responses: dict[int, tuple[int, Any]] = {}
 
@@ -170,6 +176,7 @@ def _cast_concurrently(
     key = (id(db.engine), opened.vote_day)
     monkeypatch.setattr(casting, "append_batch", gated)
     monkeypatch.setattr(tree, "lock_log", counted_lock)
+    monkeypatch.setattr(tree, "lock_and_write", counted_lock_and_write)
     try:
         threads = [threading.Thread(target=post, args=(-1, first))]
         threads[0].start()

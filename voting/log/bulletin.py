@@ -301,8 +301,42 @@ class LockedLog:
         self._locked_at = time.perf_counter()
         return rows
 
+    def lock_and_write(self, reads: Sequence[tuple[str, _sql.Params]] = ()) -> list[Rows]:
+        """Take the lock of a log prepared without it and write its appends: one round trip.
+
+        As :meth:`take_lock` followed by :meth:`flush` (the caller's writes
+        included), sent together (PostgreSQL's pipeline): the lock is taken
+        first, the writes follow under it. If the stored log is not the state
+        the appends were prepared on, the writes are void: :class:`LogMoved`
+        is raised and the caller rolls back (nothing is committed before).
+
+        Raises:
+            LogMoved: the log is not at the prepared state, or already holds a
+                leaf at a prepared index.
+        """
+        try:
+            stored, rows, self.flushed_at = tree.lock_and_write(
+                self._session, self._state, reads, self._leaves, self._nodes, self._also
+            )
+        except Exception as exc:
+            if _sql.unique_violation(exc, "log_leaves"):
+                raise LogMoved(f"log {self.name!r} holds a leaf at a prepared index") from exc
+            raise
+        self._locked_at = time.perf_counter()
+        if (stored.size, b"".join(stored.right_edge)) != self._start:
+            raise LogMoved(
+                f"log {self.name!r} is at size {stored.size}, not {self._start[0]} as prepared"
+            )
+        self._state.latest_checkpoint = stored.latest_checkpoint
+        self._leaves.clear()
+        self._nodes.clear()
+        self._also.clear()
+        return rows
+
     def flush(self) -> None:
         """Write the pending leaves, subtree hashes, the log row and the caller's writes."""
+        if self.flushed_at is not None and not (self._leaves or self._nodes or self._also):
+            return  # written (by :meth:`lock_and_write`) and nothing new
         self.flushed_at = tree.write(
             self._session, self._state, self._leaves, self._nodes, self._also
         )

@@ -599,12 +599,13 @@ def _append_pipelined(
     ballots of the batch's credentials. If the log is where this process's
     previous batch (its :class:`_Tail`, which holds the lock) started, the
     batch builds on that batch's end and knows its contents and credentials.
-    (2) The checks, leaves and rows of the batch, in Python. (3) The lock, in
-    one round trip with the status and the attempts' upserts: the stored log
-    must be the state (1) built on, the vote day open and every attempt within
-    its limit. (4) The next batch may prepare (:func:`hand_on`). (5) Writes and
+    (2) The checks, leaves and rows of the batch, in Python. (3) The lock and
+    every write, in one round trip with the status and the attempts' upserts
+    (:meth:`LockedLog.lock_and_write`): the stored log must be the state (1)
+    built on, the vote day open and every attempt within its limit. (4) The
+    next batch may prepare (:func:`hand_on`). (5) A checkpoint if due, and the
     commit. Returns None, with the transaction rolled back and nothing
-    written, when (3) finds anything else: the caller runs the batch with
+    committed, when (3) finds anything else: the caller runs the batch with
     every check under the lock. A replay is found by the content insert, as
     in :func:`append_batch`.
     """
@@ -650,9 +651,13 @@ def _append_pipelined(
                 session, vote_day_id, pending.credential, appended, None
             )
             cast_rows.setdefault(sql_text, []).append(params)
+    for sql_text, rows_params in cast_rows.items():
+        log.write_with(sql_text, rows_params)
+    if content_rows:
+        log.write_with(_INSERT_CONTENT, content_rows)
     counters, upserts = _count_attempts(batch, True)
     try:  # (3)
-        status_rows, *counted = log.take_lock([(_BATCH_STATUS, (vote_day_id,)), *upserts])
+        status_rows, *counted = log.lock_and_write([(_BATCH_STATUS, (vote_day_id,)), *upserts])
         status = status_rows.first()
         if status is None or status[0] != "open":
             raise bulletin.LogMoved(f"vote day {vote_day_id!r} is not open")
@@ -667,11 +672,7 @@ def _append_pipelined(
         session.rollback()
         raise
     _publish_tail(key, log, batch_contents, batch_firsts)  # (4)
-    for sql_text, rows_params in cast_rows.items():  # (5)
-        log.write_with(sql_text, rows_params)
-    if content_rows:
-        log.write_with(_INSERT_CONTENT, content_rows)
-    bulletin.finish_prepared(session, log, signing=signing)
+    bulletin.finish_prepared(session, log, signing=signing)  # (5)
     PIPELINE_STATS.pipelined += 1
     return outcomes
 
