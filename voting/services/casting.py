@@ -493,7 +493,9 @@ def _append_batch(
                 cast_rows.setdefault(sql_text, []).append(params)
         for sql_text, rows_params in cast_rows.items():
             log.write_with(sql_text, rows_params)
-        if content_rows:
+        if content_rows and postgres:
+            log.write_with(*_pg_content_rows(vote_day_id, content_rows))
+        elif content_rows:
             log.write_with(_INSERT_CONTENT, content_rows)
         if postgres:  # the next batch may prepare on this one (as after a pipelined lock)
             _publish_tail(key_of(session, vote_day_id), log, batch_contents, batch_firsts)
@@ -654,7 +656,7 @@ def _append_pipelined(
     for sql_text, rows_params in cast_rows.items():
         log.write_with(sql_text, rows_params)
     if content_rows:
-        log.write_with(_INSERT_CONTENT, content_rows)
+        log.write_with(*_pg_content_rows(vote_day_id, content_rows))
     counters, upserts = _count_attempts(batch, True)
     try:  # (3)
         status_rows, *counted = log.lock_and_write([(_BATCH_STATUS, (vote_day_id,)), *upserts])
@@ -966,6 +968,26 @@ def _content_rows(
     return _INSERT_CONTENT, [(vote_day_id, key, appended.index, kind) for key in keys]
 
 
+def _pg_content_rows(
+    vote_day_id: str, rows: Sequence[tuple[Any, ...]]
+) -> tuple[str, tuple[Any, ...]]:
+    """:data:`_PG_INSERT_CONTENT` writing ``rows`` (vote day, digest, leaf, kind), in leaf order."""
+    leaves: list[int] = []
+    kinds: list[str] = []
+    firsts: list[int] = []
+    counts: list[int] = []
+    for n, (_, _, leaf, kind) in enumerate(rows):
+        if leaves and leaves[-1] == leaf:
+            counts[-1] += 1
+            continue
+        leaves.append(leaf)
+        kinds.append(kind)
+        firsts.append(n)
+        counts.append(1)
+    digests = bytes.fromhex("".join(row[1] for row in rows))
+    return _PG_INSERT_CONTENT, (vote_day_id, digests, leaves, kinds, firsts, counts)
+
+
 def _questions(session: DbSession, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
     key = (election.vote_day_id, election.manifest_hash, unit_id)
     cached = _QUESTIONS.get(key)
@@ -1036,6 +1058,16 @@ _PG_CONTENTS = (
 )
 _INSERT_CONTENT = (
     "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind) VALUES (?, ?, ?, ?)"
+)
+# On PostgreSQL a batch's content rows go as one byte string of their digests
+# and one row per ballot (its leaf, kind, first key and number of keys), split
+# by the server: the driver dumps array elements one by one in Python, and a
+# batch of 32 reference ballots has 224 content rows of four columns.
+_PG_INSERT_CONTENT = (
+    "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind)"
+    " SELECT ?, encode(substring(%b::bytea FROM 32 * (b.first + g.i) + 1 FOR 32), 'hex'),"
+    " b.leaf, b.kind FROM unnest(%b::int8[], %b::text[], %b::int4[], %b::int4[])"
+    " AS b (leaf, kind, first, n), LATERAL generate_series(0, b.n - 1) AS g (i)"
 )
 _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"
