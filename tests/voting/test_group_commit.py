@@ -8,6 +8,7 @@ so that they are appended together, deterministically.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +41,10 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
         time.sleep(0.005)
+
+
+def _queued_is(sequencer: Sequencer[Any, Any], count: int) -> bool:
+    return _queued(sequencer, "log") == count
 
 
 def _queued(sequencer: Sequencer[Any, Any], key: object) -> int:
@@ -113,7 +118,7 @@ def test_a_failed_batch_fails_each_of_its_items_and_the_next_leads() -> None:
     others = [threading.Thread(target=submit, args=(n,)) for n in (1, 2, 3)]
     for n, thread in enumerate(others, start=1):
         thread.start()
-        _wait_for(lambda n=n: _queued(sequencer, "log") == n, f"{n} items are queued")
+        _wait_for(functools.partial(_queued_is, sequencer, n), f"{n} items are queued")
     release.set()
     for thread in [first, *others]:
         thread.join(10)
