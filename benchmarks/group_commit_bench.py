@@ -31,6 +31,7 @@ The database's schema is rebuilt: point ``--database-url`` (or
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -146,10 +147,14 @@ def _submitters(
     ready.wait()
     time.sleep(max(0.0, start_at - time.monotonic()))
     client_before, db_before = time.process_time(), sum(_cpu.cpu_of(backends).values())
+    held = dataclasses.replace(bulletin.LOCK_STATS)
+    paths = dataclasses.replace(casting.PIPELINE_STATS)
     for worker in workers:
         worker.join()
     client_cpu = time.process_time() - client_before
     db_cpu = sum(_cpu.cpu_of(backends).values()) - db_before
+    held_s = bulletin.LOCK_STATS.held_s - held.held_s
+    after = casting.PIPELINE_STATS
     engine.dispose()
     stats = sequencer.stats
     results.put(
@@ -160,6 +165,10 @@ def _submitters(
             "largest": stats.largest,
             "client_cpu_s": client_cpu,
             "db_cpu_s": db_cpu,
+            "lock_held_s": held_s,
+            "pipelined": after.pipelined - paths.pipelined,
+            "moved": after.moved - paths.moved,
+            "replays": after.replays - paths.replays,
         }
     )
 
@@ -209,6 +218,15 @@ def measure(
         "batches": batches,
         "mean_batch": round(appended / batches, 1) if batches else None,
         "largest_batch": max(part["largest"] for part in parts),
+        # Wall time the log's lock was held (from the lock's answer to the
+        # commit's) per append: the serial part of the path, which caps one
+        # log's appends at 1e6 / lock_held_us_per_append per second.
+        "lock_held_us_per_append": round(
+            1e6 * sum(part["lock_held_s"] for part in parts) / max(1, appended), 1
+        ),
+        "batches_pipelined": sum(part["pipelined"] for part in parts),
+        "batches_run_again_log_moved": sum(part["moved"] for part in parts),
+        "batches_run_again_replay": sum(part["replays"] for part in parts),
         # CPU of the submitting processes and their database backends per
         # append (not the WAL writer's): what the same work needs on idle cores.
         "cpu_us_per_append": round(cpu_us, 1) if cpu_us else None,

@@ -12,14 +12,17 @@ the sequencer builds them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Flask
 from flask import current_app
 
+from crypto import merkle
 from crypto.ballot import Ballot
 from tests.fixtures_casting import OpenVoteDay
 from tests.voting.tally_helpers import WINTERTHUR
@@ -211,3 +214,108 @@ def test_a_database_failure_inside_a_batch_stores_none_of_it(
     # The stored tree is untouched: the next batch appends where the failed one would have.
     outcomes = _batch(opened, batch)
     assert [o.index for o in outcomes] == [before[0], before[0] + 1]
+
+
+@pytest.mark.parametrize("policy", ["first-counts", "last-counts"])
+def test_a_replay_found_by_the_insert_refuses_it_alone_and_turns_lookups_on(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], policy: str
+) -> None:
+    """A stranger re-sends a logged ballot's ciphertexts under a code of their own, in a
+    batch with an honest ballot. The batch looks no content key up (docs/log.md,
+    "Replays found by the insert"): its content insert fails on the stored row and the
+    transaction is rolled back; the batch is run again with the keys looked up. The copy
+    is refused naming the original's leaf, the honest ballot is appended right after
+    the log's end, and the vote day's next batches in this process look their keys up
+    (a stream of replays cannot make every batch run twice)."""
+    opened = prepare_vote_day(revote_policy=policy)
+    original, _ = _ballot(opened, 0, "voter")
+    copied, _ = _ballot(opened, 1, "voter")  # the same ciphertexts, re-signed
+    honest, _ = _ballot(opened, 2, "honest")
+    key = (id(db.session.get_bind()), opened.vote_day)
+    casting._LOOKUP_BATCHES.pop(key, None)
+    (first,) = _batch(opened, [_pending(opened, original, policy)])
+    assert isinstance(first, bulletin.Appended)
+    assert key not in casting._LOOKUP_BATCHES  # no replay yet: no lookups
+    size, rows, contents = _state(opened.vote_day)
+    outcomes = _batch(opened, [_pending(opened, copied, policy), _pending(opened, honest, policy)])
+    assert isinstance(outcomes[0], casting.BallotAlreadyOnLog), outcomes[0]
+    assert outcomes[0].details["leaf"] == first.index
+    assert "already on the log as leaf" in str(outcomes[0])
+    assert isinstance(outcomes[1], bulletin.Appended)
+    assert outcomes[1].index == size  # no leaf for the copy
+    honest_keys = len(casting._content_keys(Ballot.from_json(honest)))
+    assert _state(opened.vote_day) == (size + 1, rows + 1, contents + honest_keys)
+    assert casting._LOOKUP_BATCHES[key] == casting.LOOKUP_BATCHES_AFTER_REPLAY
+    again, _ = _ballot(opened, 3, "voter")  # a third copy: refused by the lookup
+    (refused,) = _batch(opened, [_pending(opened, again, policy)])
+    assert isinstance(refused, casting.BallotAlreadyOnLog)
+    assert casting._LOOKUP_BATCHES[key] == casting.LOOKUP_BATCHES_AFTER_REPLAY - 1
+    casting._LOOKUP_BATCHES.pop(key, None)
+
+
+def test_a_unique_violation_elsewhere_is_not_taken_for_a_replay(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duplicate key of another table (a corrupted log's leaf index) is an error of
+    the batch, raised as it is, not a replay to retry."""
+    opened = prepare_vote_day()
+    ballot, _ = _ballot(opened, 0, "honest")
+    before = _state(opened.vote_day)
+    real_lock_log = bulletin.tree.lock_log
+
+    def stale_size(*args: Any, **kwargs: Any) -> Any:
+        state, reads = real_lock_log(*args, **kwargs)
+        state.size -= 1  # as if the log row lagged behind its leaves
+        return state, reads
+
+    monkeypatch.setattr(bulletin.tree, "lock_log", stale_size)
+    with pytest.raises(Exception) as raised:
+        _batch(opened, [_pending(opened, ballot, "first-counts")])
+    monkeypatch.undo()
+    db.session.rollback()
+    assert not casting.sql.unique_violation(raised.value, "ballot_contents")
+    assert casting.sql.unique_violation(raised.value, "log_leaves")
+    assert _state(opened.vote_day) == before
+
+
+def test_a_batch_prepared_while_another_node_appends_is_run_again_under_the_lock(
+    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nodes on one database (docs/log.md, "Pipelined batches"): a batch prepares its
+    leaves on the log as it read it without the lock; another node appends before the
+    batch takes the lock. The batch finds the log moved, writes nothing of what it
+    prepared and runs again with every check under the lock: its ballots land after the
+    other node's record, the tree and the content rows stay consistent."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("batches are pipelined on PostgreSQL only")
+    opened = prepare_vote_day()
+    ballots = [_ballot(opened, n, f"node-{n}")[0] for n in (0, 1)]
+    size, rows, contents = _state(opened.vote_day)
+    real_read = bulletin.read_unlocked
+
+    def read_then_other_node_appends(*args: Any, **kwargs: Any) -> Any:
+        read = real_read(*args, **kwargs)
+        with so.Session(db.engine) as other:
+            bulletin.append(other, opened.vote_day, {"type": "note", "from": "node b"})
+        return read
+
+    monkeypatch.setattr(bulletin, "read_unlocked", read_then_other_node_appends)
+    moved = casting.PIPELINE_STATS.moved
+    outcomes = _batch(opened, [_pending(opened, b, "first-counts") for b in ballots])
+    monkeypatch.undo()
+    assert casting.PIPELINE_STATS.moved == moved + 1
+    assert [o.index for o in outcomes] == [size + 1, size + 2]
+    assert bulletin.get_entry(db.session, opened.vote_day, size).record["from"] == "node b"
+    keys = sum(len(casting._content_keys(Ballot.from_json(b))) for b in ballots)
+    before_contents = contents
+    after = _state(opened.vote_day)
+    assert after == (size + 3, rows + 2, before_contents + keys)
+    signing = log_signing(app)
+    checkpoint = bulletin.issue_checkpoint(
+        db.session, opened.vote_day, signing, interval=dt.timedelta(0)
+    )
+    for outcome in outcomes:
+        proof = bulletin.inclusion_proof(db.session, opened.vote_day, outcome.index, after[0])
+        merkle.verify_inclusion(
+            outcome.leaf_hash, outcome.index, after[0], proof, checkpoint.root_hash
+        )

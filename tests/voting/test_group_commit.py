@@ -8,6 +8,7 @@ so that they are appended together, deterministically.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from voting.log import bulletin
 from voting.models.elections import CastBallot
 from voting.services import casting
 from voting.services.group_commit import Sequencer
+from voting.services.group_commit import beside_running
+from voting.services.group_commit import hand_on
 
 # --- the sequencer ------------------------------------------------------------------
 
@@ -38,6 +41,10 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting until {what}"
         time.sleep(0.005)
+
+
+def _queued_is(sequencer: Sequencer[Any, Any], count: int) -> bool:
+    return _queued(sequencer, "log") == count
 
 
 def _queued(sequencer: Sequencer[Any, Any], key: object) -> int:
@@ -111,13 +118,48 @@ def test_a_failed_batch_fails_each_of_its_items_and_the_next_leads() -> None:
     others = [threading.Thread(target=submit, args=(n,)) for n in (1, 2, 3)]
     for n, thread in enumerate(others, start=1):
         thread.start()
-        _wait_for(lambda n=n: _queued(sequencer, "log") == n, f"{n} items are queued")
+        _wait_for(functools.partial(_queued_is, sequencer, n), f"{n} items are queued")
     release.set()
     for thread in [first, *others]:
         thread.join(10)
     assert calls == [[0], [1, 2], [3]]  # at most max_batch; the third leads its own
     assert outcomes[0] == 0 and outcomes[3] == 3
     assert all(isinstance(outcomes[n], ConnectionError) for n in (1, 2))
+
+
+def test_a_leader_that_hands_on_lets_the_next_batch_run_beside_it() -> None:
+    """group_commit.hand_on: the next batch starts while the first still runs; each
+    batch's outcomes are handed out only when its own run returns."""
+    sequencer: Sequencer[int, int] = Sequencer()
+    handed, finish = threading.Event(), threading.Event()
+    calls: list[list[int]] = []
+    outcomes: dict[int, int] = {}
+
+    def run(batch: Sequence[int]) -> list[int]:
+        calls.append(list(batch))
+        if batch[0] == 0:
+            hand_on()
+            handed.set()
+            assert finish.wait(10)  # still running while the next batch runs
+        return [n * 10 for n in batch]
+
+    def submit(n: int) -> None:
+        outcomes[n] = sequencer.submit("log", n, run)
+
+    threads = [threading.Thread(target=submit, args=(0,))]
+    threads[0].start()
+    assert handed.wait(10)
+    threads += [threading.Thread(target=submit, args=(n,)) for n in (1, 2)]
+    for thread in threads[1:]:
+        thread.start()
+    _wait_for(lambda: 1 in outcomes and 2 in outcomes, "the next batches ran beside the first")
+    assert 0 not in outcomes  # the first batch's run has not returned
+    finish.set()
+    for thread in threads:
+        thread.join(10)
+    assert calls[0] == [0] and sorted(n for batch in calls[1:] for n in batch) == [1, 2]
+    assert outcomes == {0: 0, 1: 10, 2: 20}
+    assert not beside_running() and sequencer.stats.items == 3
 
 
 def test_a_batch_must_give_one_outcome_per_item() -> None:
@@ -160,6 +202,12 @@ def _cast_concurrently(
         locked.append(batches[-1])
         return real_lock(session, name, reads)
 
+    real_lock_and_write = tree.lock_and_write
+
+    def counted_lock_and_write(session: Any, state: Any, *args: Any) -> Any:
+        locked.append(batches[-1])  # a pipelined batch: the lock taken with its writes
+        return real_lock_and_write(session, state, *args)
+
     url = f"/api/vote-days/{opened.vote_day}/ballots"
     responses: dict[int, tuple[int, Any]] = {}
 
@@ -170,6 +218,7 @@ def _cast_concurrently(
     key = (id(db.engine), opened.vote_day)
     monkeypatch.setattr(casting, "append_batch", gated)
     monkeypatch.setattr(tree, "lock_log", counted_lock)
+    monkeypatch.setattr(tree, "lock_and_write", counted_lock_and_write)
     try:
         threads = [threading.Thread(target=post, args=(-1, first))]
         threads[0].start()

@@ -234,6 +234,18 @@ def write(
     trip on PostgreSQL). Returns the database's time, read with the log row's
     update (under the append lock).
     """
+    statements = _writes(session, state, new_leaves, new_nodes)
+    results = run_many(session, [*statements, *also])
+    return from_db(results[len(statements) - 1].one()[0])
+
+
+def _writes(
+    session: DbSession,
+    state: LogState,
+    new_leaves: list[tuple[int, int, bytes, int, bytes]],
+    new_nodes: list[tuple[int, int, bytes]],
+) -> list[tuple[str, Params]]:
+    """The statements of :func:`write`; the last one updates the log row (returning the time)."""
     statements: list[tuple[str, Params]] = []
     if new_leaves:
         statements.append((_INSERT_LEAF, new_leaves))
@@ -241,5 +253,34 @@ def write(
         statements.append((_INSERT_NODE, [(state.id, lv, i, h) for lv, i, h in new_nodes]))
     update = _UPDATE_LOG.replace("{now}", now_sql(session.get_bind().dialect.name))
     statements.append((update, (state.size, b"".join(state.right_edge), state.id)))
-    results = run_many(session, [*statements, *also])
-    return from_db(results[len(statements) - 1].one()[0])
+    return statements
+
+
+def lock_and_write(
+    session: DbSession,
+    state: LogState,
+    reads: Sequence[tuple[str, Params]],
+    new_leaves: list[tuple[int, int, bytes, int, bytes]],
+    new_nodes: list[tuple[int, int, bytes]],
+    also: Sequence[tuple[str, Params]] = (),
+) -> tuple[LogState, list[Rows], dt.datetime]:
+    """Take the log's lock and write appends prepared on ``state``, in one round trip (PostgreSQL).
+
+    The lock comes first, so the writes hold it as :func:`write`'s do; runs
+    ``reads`` after it and ``also`` after the log's rows. Returns the stored log
+    as the lock found it (the caller must check that it is the state the
+    appends were prepared on, and roll back if not), the rows of ``reads``
+    and the database's time. A leaf already stored at a prepared index raises
+    the driver's unique violation.
+    """
+    lock = (_READ_LOG_LOCKED + " FOR UPDATE OF l", (state.name,))
+    writes = _writes(session, state, new_leaves, new_nodes)
+    results = run_many(session, [lock, *reads, *writes, *also])
+    row = results[0].one_or_none()
+    if row is None:
+        raise LogNotFound(f"there is no log named {state.name!r}")
+    log_id, origin, size, edge, checkpoint_size, checkpoint_time = row
+    latest = None if checkpoint_size is None else (int(checkpoint_size), checkpoint_time)
+    stored = LogState(log_id, state.name, origin, size, split_edge(bytes(edge), size), latest)
+    update = 1 + len(reads) + len(writes) - 1
+    return stored, results[1 : 1 + len(reads)], from_db(results[update].one()[0])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from voting.errors import NotFound
 from voting.log import _tree as tree
 from voting.log._tree import LogCorrupted
 from voting.log._tree import LogNotFound
+from voting.log._tree import LogState
 from voting.log.keys import DEFAULT_ORIGIN_TEMPLATE
 from voting.log.keys import LogSigning
 from voting.log.reads import MAX_PAGE
@@ -68,7 +70,9 @@ __all__ = [
     "InvalidRecord",
     "LockedLog",
     "LogCorrupted",
+    "LogMoved",
     "LogNotFound",
+    "LogState",
     "StoredCheckpoint",
     "append",
     "append_many",
@@ -76,6 +80,7 @@ __all__ = [
     "create_log",
     "encode_record",
     "find_index",
+    "finish_prepared",
     "get_checkpoint",
     "get_entries",
     "get_entry",
@@ -85,6 +90,8 @@ __all__ = [
     "locked_log",
     "log_origin",
     "log_size",
+    "prepare_appends",
+    "read_unlocked",
     "receipt_for",
     "root_at",
 ]
@@ -99,6 +106,24 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 class InvalidRecord(InvalidRequest):
     code = "invalid_record"
+
+
+class LogMoved(Exception):
+    """Appends prepared on a state of the log that the locked log no longer is:
+    the caller rolls back and prepares again (never shown to a user)."""
+
+
+@dataclass
+class LockStats:
+    """What this process's appends did under logs' locks (for benchmarks)."""
+
+    transactions: int = 0
+    appends: int = 0
+    held_s: float = 0.0
+    """Wall time from the lock's round trip's answer to the commit's, summed."""
+
+
+LOCK_STATS = LockStats()
 
 
 @dataclass(frozen=True)
@@ -187,6 +212,9 @@ class LockedLog:
         self._also: list[tuple[str, _sql.Params]] = []
         self.flushed_at: dt.datetime | None = None
         """The database's time at the latest :meth:`flush` (read under the lock)."""
+        self._start = (state.size, b"".join(state.right_edge))
+        self._locked_at = time.perf_counter()
+        """The size and right edge the appends start from (checked by :meth:`take_lock`)."""
 
     @property
     def name(self) -> str:
@@ -209,6 +237,16 @@ class LockedLog:
     def size(self) -> int:
         """The size including the appends of this transaction."""
         return self._state.size
+
+    @property
+    def start(self) -> tuple[int, bytes]:
+        """The size and right edge (joined) of the log before this transaction's appends."""
+        return self._start
+
+    @property
+    def edge(self) -> tuple[bytes, ...]:
+        """The right edge at :attr:`size` (the hashes of its perfect subtrees, largest first)."""
+        return tuple(self._state.right_edge)
 
     def root(self) -> bytes:
         """The root hash at :attr:`size`."""
@@ -242,8 +280,63 @@ class LockedLog:
         """
         self._also.append((sql, params))
 
+    def take_lock(self, reads: Sequence[tuple[str, _sql.Params]] = ()) -> list[Rows]:
+        """Take the lock of a log prepared without it (:func:`prepare_appends`).
+
+        Checks that the stored log is still the state the appends were
+        prepared on (its size and right edge, which fix every leaf); runs
+        ``reads`` under the lock in the same round trip and returns their rows.
+
+        Raises:
+            LogMoved: the log is not at that state (it was appended to, or a
+                batch the state was predicted from did not commit).
+        """
+        state, rows = tree.lock_log(self._session, self.name, reads)
+        stored = (state.size, b"".join(state.right_edge))
+        if stored != self._start:
+            raise LogMoved(
+                f"log {self.name!r} is at size {state.size}, not {self._start[0]} as prepared"
+            )
+        self._state.latest_checkpoint = state.latest_checkpoint
+        self._locked_at = time.perf_counter()
+        return rows
+
+    def lock_and_write(self, reads: Sequence[tuple[str, _sql.Params]] = ()) -> list[Rows]:
+        """Take the lock of a log prepared without it and write its appends: one round trip.
+
+        As :meth:`take_lock` followed by :meth:`flush` (the caller's writes
+        included), sent together (PostgreSQL's pipeline): the lock is taken
+        first, the writes follow under it. If the stored log is not the state
+        the appends were prepared on, the writes are void: :class:`LogMoved`
+        is raised and the caller rolls back (nothing is committed before).
+
+        Raises:
+            LogMoved: the log is not at the prepared state, or already holds a
+                leaf at a prepared index.
+        """
+        try:
+            stored, rows, self.flushed_at = tree.lock_and_write(
+                self._session, self._state, reads, self._leaves, self._nodes, self._also
+            )
+        except Exception as exc:
+            if _sql.unique_violation(exc, "log_leaves"):
+                raise LogMoved(f"log {self.name!r} holds a leaf at a prepared index") from exc
+            raise
+        self._locked_at = time.perf_counter()
+        if (stored.size, b"".join(stored.right_edge)) != self._start:
+            raise LogMoved(
+                f"log {self.name!r} is at size {stored.size}, not {self._start[0]} as prepared"
+            )
+        self._state.latest_checkpoint = stored.latest_checkpoint
+        self._leaves.clear()
+        self._nodes.clear()
+        self._also.clear()
+        return rows
+
     def flush(self) -> None:
         """Write the pending leaves, subtree hashes, the log row and the caller's writes."""
+        if self.flushed_at is not None and not (self._leaves or self._nodes or self._also):
+            return  # written (by :meth:`lock_and_write`) and nothing new
         self.flushed_at = tree.write(
             self._session, self._state, self._leaves, self._nodes, self._also
         )
@@ -290,16 +383,76 @@ def locked_log(
         statements = [*([read_with] if read_with else []), *reads]
         log = LockedLog(session, *tree.lock_log(session, name, statements))
         yield log
-        log.flush()
-        if signing is not None:
-            when = now or log.flushed_at or database_now(session)
-            _checkpoint_if_due(session, log, signing, when, CHECKPOINT_INTERVAL)
-        if commit:
-            try:
-                session.commit()
-            except Exception as exc:  # the connection broke with the COMMIT on its way
-                setattr(exc, COMMIT_IN_DOUBT, True)
-                raise
+        _finish(session, log, signing, now, commit=commit)
+    except BaseException:
+        _rollback(session)
+        raise
+
+
+def _finish(
+    session: DbSession,
+    log: LockedLog,
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+    *,
+    commit: bool,
+) -> None:
+    """Write a locked log's appends, sign a checkpoint if due, commit."""
+    log.flush()
+    if signing is not None:
+        when = now or log.flushed_at or database_now(session)
+        _checkpoint_if_due(session, log, signing, when, CHECKPOINT_INTERVAL)
+    if commit:
+        try:
+            session.commit()
+        except Exception as exc:  # the connection broke with the COMMIT on its way
+            setattr(exc, COMMIT_IN_DOUBT, True)
+            raise
+        LOCK_STATS.transactions += 1  # (not atomic: figures for benchmarks)
+        LOCK_STATS.appends += log.size - log._start[0]
+        LOCK_STATS.held_s += time.perf_counter() - log._locked_at
+
+
+def read_unlocked(
+    session: DbSession, name: str, reads: Sequence[tuple[str, _sql.Params]] = ()
+) -> tuple[tree.LogState, list[Rows]]:
+    """The log's committed state without its lock, and the rows of ``reads`` (one round trip).
+
+    ``reads`` run after the log row is read: they see at least what it saw.
+
+    Raises:
+        LogNotFound: no log has that name.
+    """
+    results = _sql.run_many(session, [(tree._READ_LOG, (name,)), *reads])
+    row = results[0].one_or_none()
+    if row is None:
+        raise LogNotFound(f"there is no log named {name!r}")
+    log_id, origin, size, edge = row
+    return tree.LogState(log_id, name, origin, size, tree.split_edge(bytes(edge), size)), results[
+        1:
+    ]
+
+
+def prepare_appends(session: DbSession, state: tree.LogState) -> LockedLog:
+    """Appends to be made on ``state`` (a copy is kept), before the log's lock is taken.
+
+    Append to the result as to a locked log, then :meth:`LockedLog.take_lock`
+    (which checks the stored log is still at ``state``) and
+    :func:`finish_prepared`. Nothing is written before the lock is held.
+    """
+    copy = tree.LogState(state.id, state.name, state.origin, state.size, list(state.right_edge))
+    return LockedLog(session, copy, [])
+
+
+def finish_prepared(
+    session: DbSession, log: LockedLog, *, signing: LogSigning | None = None
+) -> None:
+    """Write a prepared log's appends (its lock taken), sign a checkpoint if due, commit.
+
+    On an exception the transaction is rolled back and the exception raised.
+    """
+    try:
+        _finish(session, log, signing, None, commit=True)
     except BaseException:
         _rollback(session)
         raise

@@ -21,6 +21,7 @@ Reads take one row of parameters; a list of rows is for writes.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from collections.abc import Sequence
 from functools import lru_cache
@@ -230,6 +231,24 @@ def _adapt_format(sql: str) -> str:
 
 def _adapt(sql: str, format_style: bool) -> str:
     return _adapt_format(sql) if format_style else sql
+
+
+def unique_violation(exc: BaseException, table: str) -> bool:
+    """Whether ``exc`` is the driver's error for a duplicate key of ``table``'s unique index.
+
+    psycopg names the table (``diag.table_name``); SQLite's message does
+    (``UNIQUE constraint failed: table.column``). The error may be wrapped by
+    SQLAlchemy (its ``orig``) when the statement went through it.
+    """
+    exc = getattr(exc, "orig", None) or exc
+    if isinstance(exc, sqlite3.IntegrityError):
+        return str(exc).startswith(f"UNIQUE constraint failed: {table}.")
+    module = type(exc).__module__
+    if not module.startswith("psycopg"):
+        return False
+    from psycopg.errors import UniqueViolation
+
+    return isinstance(exc, UniqueViolation) and exc.diag.table_name == table
 
 
 def timestamp_to_db(session: DbSession, value: Any) -> Any:

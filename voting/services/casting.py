@@ -64,6 +64,7 @@ from voting.errors import TooManyAttempts
 from voting.errors import VoteDayNotFound
 from voting.errors import VotingError
 from voting.log import bulletin
+from voting.log.bulletin import LogState
 from voting.log.keys import LogSigning
 from voting.models import sql
 from voting.models.clock import from_db
@@ -75,6 +76,8 @@ from voting.models.session_types import DbSession
 from voting.models.votedays import VoteDay
 from voting.services import throttle
 from voting.services.group_commit import Sequencer
+from voting.services.group_commit import beside_running
+from voting.services.group_commit import hand_on
 from voting.services.json_input import BodyTooLarge
 from voting.services.json_input import MalformedJson
 from voting.services.json_input import parse_json
@@ -334,7 +337,7 @@ def _submit(
         BallotRefused: refused under the lock (closed, duplicate, content on the log).
         TooManyAttempts: the credential's attempt, counted under the lock, is over its limit.
     """
-    key = (id(session.get_bind()), vote_day_id)  # the engine: one database
+    key = key_of(session, vote_day_id)
 
     def run(batch: Sequence[_Pending]) -> list[bulletin.Appended | VotingError]:
         return append_batch(session, vote_day_id, batch, signing=signing, now=now)
@@ -368,37 +371,83 @@ def append_batch(
     refused ballot gets its exception (and no leaf); the others are appended.
     Returns one outcome per ballot, after the commit.
 
+    Content already on the log is found by the content rows' primary key
+    (docs/log.md, "Replays found by the insert"): the batch writes its rows
+    without looking its keys up first, and a replay makes that insert fail,
+    which rolls the whole transaction back. The batch is then run again with
+    the keys looked up (:data:`LOOKUP_BATCHES_AFTER_REPLAY` batches of the
+    vote day in this process do so), and the replay is refused as before.
+
     Raises:
         Exception: a database error; the transaction is rolled back, nothing is stored.
     """
+    key = key_of(session, vote_day_id)
+    lookups = _LOOKUP_BATCHES.get(key, 0)
+    if lookups:
+        _LOOKUP_BATCHES[key] = lookups - 1
+    else:
+        try:
+            busy = len(batch) >= PIPELINE_FROM or beside_running()
+            if busy and now is None and _is_postgres(session):
+                pipelined = _append_pipelined(session, vote_day_id, batch, signing, key)
+                if pipelined is not None:
+                    return pipelined
+            return _append_batch(session, vote_day_id, batch, signing, now, lookup=False)
+        except Exception as exc:
+            if not sql.unique_violation(exc, "ballot_contents"):
+                raise
+            PIPELINE_STATS.replays += 1
+            _LOOKUP_BATCHES[key] = LOOKUP_BATCHES_AFTER_REPLAY
+    return _append_batch(session, vote_day_id, batch, signing, now, lookup=True)
+
+
+PIPELINE_FROM = 2
+"""Batches of this many ballots or more, or that start beside a running batch, are
+pipelined (:func:`_append_pipelined`, on PostgreSQL): a lone ballot on a quiet log
+is not worth the extra round trip."""
+LOOKUP_BATCHES_AFTER_REPLAY = 64
+"""After a replay made a batch's insert fail, the vote day's next batches in this
+process look their content keys up first: a stream of replays costs a run of
+each batch twice at most once per this many batches (docs/threat-model.md)."""
+_LOOKUP_BATCHES: dict[tuple[int, str], int] = {}
+"""Per (database, vote day): how many more batches look their content keys up."""
+
+
+def _is_postgres(session: DbSession) -> bool:
+    return bool(session.get_bind().dialect.name == "postgresql")
+
+
+def _append_batch(
+    session: DbSession,
+    vote_day_id: str,
+    batch: Sequence[_Pending],
+    signing: LogSigning | None,
+    now: dt.datetime | None,
+    *,
+    lookup: bool,
+) -> list[bulletin.Appended | VotingError]:
+    """:func:`append_batch`, with the content keys looked up under the lock or not."""
     credentials = sorted({p.credential for p in batch})
-    keys = sorted({key for p in batch for key in p.keys})
     reads: list[tuple[str, Any]] = [(_BATCH_STATUS, (vote_day_id,))]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # one array parameter each
-        reads += [(_PG_FIRSTS, (credentials, vote_day_id)), (_PG_CONTENTS, (keys, vote_day_id))]
+        reads.append((_PG_FIRSTS, (credentials, vote_day_id)))
     else:
-        reads += [
-            (_in_list(_BATCH_FIRSTS, len(credentials)), (vote_day_id, *credentials)),
-            (_in_list(_BATCH_CONTENTS, len(keys)), (vote_day_id, *keys)),
-        ]
-    # Each credential's attempts, counted with one upsert per key in key order:
-    # every batch locks counters in one order, so two batches (of two vote
-    # days) never wait for each other's counters.
-    counters: dict[str, list[_Counter]] = {}
-    for pending in batch:
-        if pending.counter is not None:
-            counters.setdefault(pending.counter.key, []).append(pending.counter)
-    counted = sorted(counters.items())
-    tallies = [(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in counted]
-    reads += throttle.upsert_many(tallies, arrays=postgres)
+        reads.append((_in_list(_BATCH_FIRSTS, len(credentials)), (vote_day_id, *credentials)))
+    if lookup:
+        keys = sorted({key for p in batch for key in p.keys})
+        if postgres:
+            reads.append((_PG_CONTENTS, (keys, vote_day_id)))
+        else:
+            reads.append((_in_list(_BATCH_CONTENTS, len(keys)), (vote_day_id, *keys)))
+    counters, upserts = _count_attempts(batch, postgres)
+    reads += upserts
+    first_counter = 3 if lookup else 2
     outcomes: list[bulletin.Appended | VotingError] = []
     with bulletin.locked_log(session, vote_day_id, signing=signing, now=now, reads=reads) as log:
-        status_rows, first_rows, content_found = log.reads[:3]
-        attempts: dict[str, list[tuple[int, int]]] = {}
-        for key, total, window_start in (row for rows in log.reads[3:] for row in rows):
-            times = len(counters[key])  # the i-th of n attempts saw total - (n - 1 - i)
-            attempts[key] = [(int(total) - times + 1 + i, int(window_start)) for i in range(times)]
+        status_rows, first_rows = log.reads[:2]
+        content_found = log.reads[2] if lookup else ()
+        attempts = _attempts(counters, log.reads[first_counter:])
         status_row = status_rows.first()
         status = None if status_row is None else status_row[0]
         db_firsts: dict[str, FirstBallot] = {}
@@ -444,8 +493,189 @@ def append_batch(
                 cast_rows.setdefault(sql_text, []).append(params)
         for sql_text, rows_params in cast_rows.items():
             log.write_with(sql_text, rows_params)
-        if content_rows:
+        if content_rows and postgres:
+            log.write_with(*_pg_content_rows(vote_day_id, content_rows))
+        elif content_rows:
             log.write_with(_INSERT_CONTENT, content_rows)
+        if postgres:  # the next batch may prepare on this one (as after a pipelined lock)
+            _publish_tail(key_of(session, vote_day_id), log, batch_contents, batch_firsts)
+    return outcomes
+
+
+def _count_attempts(
+    batch: Sequence[_Pending], postgres: bool
+) -> tuple[dict[str, list[_Counter]], list[tuple[str, Any]]]:
+    """The batch's attempts per counter key, and the upserts counting them under the lock.
+
+    One upsert per key in key order: every batch locks counters in one order,
+    so two batches (of two vote days) never wait for each other's counters.
+    """
+    counters: dict[str, list[_Counter]] = {}
+    for pending in batch:
+        if pending.counter is not None:
+            counters.setdefault(pending.counter.key, []).append(pending.counter)
+    tallies = [(k, cs[0].limit, cs[-1].now, len(cs)) for k, cs in sorted(counters.items())]
+    return counters, throttle.upsert_many(tallies, arrays=postgres)
+
+
+def _attempts(
+    counters: dict[str, list[_Counter]], results: Sequence[sql.Rows]
+) -> dict[str, list[tuple[int, int]]]:
+    """Each attempt's count and window start, from the upserts' rows, in batch order."""
+    attempts: dict[str, list[tuple[int, int]]] = {}
+    for key, total, window_start in (row for rows in results for row in rows):
+        times = len(counters[key])  # the i-th of n attempts saw total - (n - 1 - i)
+        attempts[key] = [(int(total) - times + 1 + i, int(window_start)) for i in range(times)]
+    return attempts
+
+
+# --- pipelined batches (PostgreSQL; docs/log.md, "Pipelined batches") -----------------
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """A batch of this process that holds the log's lock: what the next batch builds on.
+
+    Published once its lock is confirmed, before its writes and commit; the
+    next batch, preparing meanwhile, reads the database without the lock and
+    adds what this one appends (not yet visible to it). Whether the batch
+    committed is checked by the next one under the lock (:meth:`LockedLog.take_lock`).
+    """
+
+    start: tuple[int, bytes]
+    """the log's size and right edge before the batch"""
+    end: LogState
+    """the log after the batch"""
+    contents: dict[str, tuple[int, str]]
+    """the batch's content keys: leaf and kind"""
+    firsts: dict[str, FirstBallot]
+    """the first ballot of each credential that cast in the batch"""
+
+
+@dataclass
+class PipelineStats:
+    """How this process's batches went (for benchmarks and tests)."""
+
+    pipelined: int = 0
+    """batches appended as prepared before the lock"""
+    moved: int = 0
+    """batches whose prepared state the locked log no longer was (run again under the lock)"""
+    replays: int = 0
+    """batches whose content insert found a replay (run again with lookups)"""
+
+
+PIPELINE_STATS = PipelineStats()
+
+
+def _publish_tail(
+    key: tuple[int, str],
+    log: bulletin.LockedLog,
+    contents: dict[str, tuple[int, str]],
+    firsts: dict[str, FirstBallot],
+) -> None:
+    """Leave what a batch holding the lock appends for the next batch, and hand the lead on."""
+    end = LogState(log.log_id, log.name, log.origin, log.size, list(log.edge))
+    _TAILS[key] = _Tail(log.start, end, contents, firsts)
+    hand_on()
+
+
+def key_of(session: DbSession, vote_day_id: str) -> tuple[int, str]:
+    """The sequencer's key of a vote day's appends: the engine (one database) and the vote day."""
+    return (id(session.get_bind()), vote_day_id)
+
+
+_TAILS: dict[tuple[int, str], _Tail] = {}
+"""Per (database, vote day): the latest batch of this process confirmed under the lock."""
+
+
+def _append_pipelined(
+    session: DbSession,
+    vote_day_id: str,
+    batch: Sequence[_Pending],
+    signing: LogSigning | None,
+    key: tuple[int, str],
+) -> list[bulletin.Appended | VotingError] | None:
+    """:func:`append_batch` prepared before the lock, the lock holding only writes and commit.
+
+    (1) Without the lock, in one round trip: the log's state and the first
+    ballots of the batch's credentials. If the log is where this process's
+    previous batch (its :class:`_Tail`, which holds the lock) started, the
+    batch builds on that batch's end and knows its contents and credentials.
+    (2) The checks, leaves and rows of the batch, in Python. (3) The lock and
+    every write, in one round trip with the status and the attempts' upserts
+    (:meth:`LockedLog.lock_and_write`): the stored log must be the state (1)
+    built on, the vote day open and every attempt within its limit. (4) The
+    next batch may prepare (:func:`hand_on`). (5) A checkpoint if due, and the
+    commit. Returns None, with the transaction rolled back and nothing
+    committed, when (3) finds anything else: the caller runs the batch with
+    every check under the lock. A replay is found by the content insert, as
+    in :func:`append_batch`.
+    """
+    credentials = sorted({p.credential for p in batch})
+    state, (first_rows,) = bulletin.read_unlocked(
+        session, vote_day_id, [(_PG_FIRSTS, (credentials, vote_day_id))]
+    )
+    firsts: dict[str, FirstBallot] = {}
+    contents: dict[str, tuple[int, str]] = {}
+    tail = _TAILS.get(key)
+    if tail is not None and (state.size, b"".join(state.right_edge)) == tail.start:
+        state, contents, firsts = tail.end, dict(tail.contents), dict(tail.firsts)
+    for credential, leaf, leaf_hash in sorted(first_rows, key=lambda row: int(row[1])):
+        firsts[credential] = FirstBallot(int(leaf), leaf_hash)  # stored: before any tail's
+    log = bulletin.prepare_appends(session, state)
+    outcomes: list[bulletin.Appended | VotingError] = []
+    batch_contents: dict[str, tuple[int, str]] = {}
+    batch_firsts: dict[str, FirstBallot] = {}
+    cast_rows: dict[str, list[tuple[Any, ...]]] = {}
+    content_rows: list[tuple[Any, ...]] = []
+    for pending in batch:  # (2)
+        earlier = [contents[k] for k in pending.keys if k in contents]
+        earlier += [batch_contents[k] for k in pending.keys if k in batch_contents]
+        try:
+            if earlier:
+                raise _already_on_log(*min(earlier), _PURPOSE[pending.kind])
+            if pending.kind == "ballot":
+                first = firsts.get(pending.credential) or batch_firsts.get(pending.credential)
+                _check_revote(vote_day_id, first, pending.policy)
+        except BallotRefused as exc:
+            outcomes.append(exc)
+            continue
+        appended = log.append_encoded(pending.record)
+        outcomes.append(appended)
+        for content in pending.keys:
+            batch_contents[content] = (appended.index, pending.kind)
+        content_rows += [(vote_day_id, k, appended.index, pending.kind) for k in pending.keys]
+        if pending.kind == "ballot":
+            batch_firsts.setdefault(
+                pending.credential, FirstBallot(appended.index, appended.leaf_hash.hex())
+            )
+            sql_text, params = _cast_ballot_row(
+                session, vote_day_id, pending.credential, appended, None
+            )
+            cast_rows.setdefault(sql_text, []).append(params)
+    for sql_text, rows_params in cast_rows.items():
+        log.write_with(sql_text, rows_params)
+    if content_rows:
+        log.write_with(*_pg_content_rows(vote_day_id, content_rows))
+    counters, upserts = _count_attempts(batch, True)
+    try:  # (3)
+        status_rows, *counted = log.lock_and_write([(_BATCH_STATUS, (vote_day_id,)), *upserts])
+        status = status_rows.first()
+        if status is None or status[0] != "open":
+            raise bulletin.LogMoved(f"vote day {vote_day_id!r} is not open")
+        attempts = _attempts(counters, counted)
+        for pending in batch:
+            _check_counted(pending, attempts)
+    except (bulletin.LogMoved, TooManyAttempts):
+        session.rollback()
+        PIPELINE_STATS.moved += 1
+        return None
+    except BaseException:
+        session.rollback()
+        raise
+    _publish_tail(key, log, batch_contents, batch_firsts)  # (4)
+    bulletin.finish_prepared(session, log, signing=signing)  # (5)
+    PIPELINE_STATS.pipelined += 1
     return outcomes
 
 
@@ -738,6 +968,26 @@ def _content_rows(
     return _INSERT_CONTENT, [(vote_day_id, key, appended.index, kind) for key in keys]
 
 
+def _pg_content_rows(
+    vote_day_id: str, rows: Sequence[tuple[Any, ...]]
+) -> tuple[str, tuple[Any, ...]]:
+    """:data:`_PG_INSERT_CONTENT` writing ``rows`` (vote day, digest, leaf, kind), in leaf order."""
+    leaves: list[int] = []
+    kinds: list[str] = []
+    firsts: list[int] = []
+    counts: list[int] = []
+    for n, (_, _, leaf, kind) in enumerate(rows):
+        if leaves and leaves[-1] == leaf:
+            counts[-1] += 1
+            continue
+        leaves.append(leaf)
+        kinds.append(kind)
+        firsts.append(n)
+        counts.append(1)
+    digests = bytes.fromhex("".join(row[1] for row in rows))
+    return _PG_INSERT_CONTENT, (vote_day_id, digests, leaves, kinds, firsts, counts)
+
+
 def _questions(session: DbSession, election: OpenElection, unit_id: int) -> list[QuestionSpec]:
     key = (election.vote_day_id, election.manifest_hash, unit_id)
     cached = _QUESTIONS.get(key)
@@ -808,6 +1058,16 @@ _PG_CONTENTS = (
 )
 _INSERT_CONTENT = (
     "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind) VALUES (?, ?, ?, ?)"
+)
+# On PostgreSQL a batch's content rows go as one byte string of their digests
+# and one row per ballot (its leaf, kind, first key and number of keys), split
+# by the server: the driver dumps array elements one by one in Python, and a
+# batch of 32 reference ballots has 224 content rows of four columns.
+_PG_INSERT_CONTENT = (
+    "INSERT INTO ballot_contents (vote_day_id, digest, leaf_index, kind)"
+    " SELECT ?, encode(substring(%b::bytea FROM 32 * (b.first + g.i) + 1 FOR 32), 'hex'),"
+    " b.leaf, b.kind FROM unnest(%b::int8[], %b::text[], %b::int4[], %b::int4[])"
+    " AS b (leaf, kind, first, n), LATERAL generate_series(0, b.n - 1) AS g (i)"
 )
 _INSERT_CAST_BALLOT = (
     "INSERT INTO cast_ballots (vote_day_id, credential, leaf_index, leaf_hash, cast_at)"

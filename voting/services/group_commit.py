@@ -21,6 +21,16 @@ after its transaction committed: a waiter never answers for an item that is
 not durable. If ``run`` raises, nothing of the batch was committed (the
 transaction is rolled back) and every item of it gets that exception.
 
+A leader may hand the lead on before its batch is done
+(:func:`hand_on`): once its batch holds the log's lock and only its writes
+and commit are left, the next batch can prepare meanwhile (its reads, checks
+and hashes) and queue for the lock (docs/log.md, "Pipelined batches"). At
+most that one next batch runs beside it: the one after waits for the next to
+hand on in turn. A batch that starts beside a running one takes at most half
+of the items of both (but at least :data:`SPLIT_FROM`): with a fixed number
+of requests in flight, batches of 1 and 63 would otherwise follow each other
+for ever (each batch's requests come back for the batch after next).
+
 Across processes nothing changes: each process's batches take the log's
 lock in turn. Works with gunicorn's sync workers (a batch of one) and
 gthread workers (a batch of up to the worker's threads).
@@ -65,6 +75,31 @@ class _Queue:
     """A leader is running a batch of this key (then ``waiting`` is its next batch)."""
 
 
+SPLIT_FROM = 16
+"""A batch that starts beside a running one takes at least this many items (if
+queued): a small batch is not worth its lock's fixed costs (round trips, flush)."""
+_leading = threading.local()
+"""The current thread's way to hand the lead on, while it runs a batch."""
+
+
+def beside_running() -> bool:
+    """Whether the current thread's batch started while a batch it was handed on by ran."""
+    return bool(getattr(_leading, "beside", False))
+
+
+def hand_on() -> None:
+    """Let the next batch of the current thread's batch's key start now (once; else nothing).
+
+    Called from inside a sequencer's ``run``: the items queued meanwhile form
+    the next batch, led by their first, while this batch finishes. Outcomes
+    are still handed out only when ``run`` returns. Outside a batch, or
+    called twice, it does nothing.
+    """
+    release = getattr(_leading, "hand_on", None)
+    if release is not None:
+        release()
+
+
 @dataclass
 class BatchStats:
     """What a sequencer has done (for tests and benchmarks)."""
@@ -84,6 +119,8 @@ class Sequencer(Generic[Item, Result]):
         self.stats = BatchStats()
         self._lock = threading.Lock()
         self._queues: dict[Hashable, _Queue] = {}
+        self._running: dict[Hashable, int] = {}
+        """Items in the batches of a key that are running (two once one handed on)."""
 
     def submit(
         self,
@@ -118,28 +155,54 @@ class Sequencer(Generic[Item, Result]):
         run: Callable[[Sequence[Item]], Sequence[Result | BaseException]],
     ) -> None:
         with self._lock:  # the leader is first in line: always in its own batch
-            batch = queue.waiting[: self.max_batch]
-            del queue.waiting[: self.max_batch]
+            running = self._running.get(key, 0)
+            size = min(self.max_batch, len(queue.waiting))
+            if running:  # a batch handed on is still running: share the items with it
+                size = min(size, max(SPLIT_FROM, (running + len(queue.waiting)) // 2))
+            batch = queue.waiting[:size]
+            del queue.waiting[:size]
+            self._running[key] = running + size
+        handed = False
+
+        def release() -> None:
+            nonlocal handed
+            if handed:
+                return
+            handed = True
+            self._pass_lead(key, queue)
+
         outcomes: Sequence[object]
+        _leading.hand_on, _leading.beside = release, bool(running)
         try:
             outcomes = run([w.item for w in batch])  # type: ignore[misc]
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} gave {len(outcomes)} outcomes")
         except BaseException as exc:  # nothing of the batch is committed
             outcomes = [exc] * len(batch)
+        finally:
+            _leading.hand_on, _leading.beside = None, False
         with self._lock:
             self.stats.batches += 1
             self.stats.items += len(batch)
             self.stats.largest = max(self.stats.largest, len(batch))
-            successor = queue.waiting[0] if queue.waiting else None
-            if successor is None:
-                queue.busy = False
-                del self._queues[key]
-            else:
-                successor.lead = True
+            self._running[key] -= len(batch)
+            if not self._running[key]:
+                del self._running[key]
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
             waiter.wake.release()  # once per waiter (the leader never waits on its own)
+        release()
+
+    def _pass_lead(self, key: Hashable, queue: _Queue) -> None:
+        """Wake the first item queued under ``key`` to lead the next batch, or free the key."""
+        with self._lock:
+            successor = queue.waiting[0] if queue.waiting else None
+            if successor is None:
+                queue.busy = False
+                if self._queues.get(key) is queue:
+                    del self._queues[key]
+            else:
+                successor.lead = True
         if successor is not None:
             successor.wake.release()
 
