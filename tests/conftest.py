@@ -4,6 +4,11 @@ The database is SQLite by default. Set ``URNA_TEST_DATABASE_URL`` (for example
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to run the same suite on
 PostgreSQL. The schema is built once per run with the Alembic migrations;
 each test then starts from empty tables.
+
+Every test whose fixtures reach that database (``migrated_database``, through
+``app``, ``client``, ``runner``, ``db_session`` or any fixture built on them) is
+marked ``database`` at collection; ``--database-tests-only`` runs only those, as
+the PostgreSQL pass of scripts/test does (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -25,9 +30,42 @@ from tests.official_actions import OfficialActions
 from voting.app import create_app
 from voting.app.extensions import db
 
-pytest_plugins = ["tests.fixtures_casting"]
+pytest_plugins = ["tests.fixtures_casting", "pytester"]
 
 POSTGRES_URL = os.environ.get("URNA_TEST_DATABASE_URL", "")
+DATABASE_FIXTURE = "migrated_database"
+"""The one fixture that reaches the suite's database: a test whose fixture closure holds it
+is marked ``database`` (:func:`pytest_collection_modifyitems`)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests marked `database` (scripts/test's PostgreSQL pass)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that use the suite's database; with ``--database-tests-only``,
+    deselect the others (they do the same on every database: docs/testing.md)."""
+    for item in items:
+        if DATABASE_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
+    if not config.getoption("--database-tests-only"):
+        return
+    keep = [item for item in items if item.get_closest_marker("database")]
+    dropped = [item for item in items if not item.get_closest_marker("database")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str:
+    database = sum(1 for item in items if item.get_closest_marker("database"))
+    if config.getoption("--database-tests-only"):
+        return f"database tests only: {len(items)} tests use the database"
+    return f"{database} of {len(items)} tests use the database (marked `database`)"
 
 
 def _config(database_url: str, instance: Path) -> dict[str, object]:
@@ -59,7 +97,13 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture()
-def app(migrated_database: str, tmp_path: Path) -> Iterator[Flask]:
+def app(migrated_database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    if request.node.get_closest_marker("database") is None:  # reached through getfixturevalue
+        pytest.fail(
+            f"{request.node.nodeid} uses the database but is not marked `database`, so the "
+            "PostgreSQL pass would leave it out: add @pytest.mark.database (docs/testing.md)",
+            pytrace=False,
+        )
     if POSTGRES_URL:
         url = migrated_database
     else:

@@ -32,4 +32,5 @@ def test_the_test_script_runs_the_suite_on_sqlite_and_on_postgresql() -> None:
     assert len(lines) == 2
     assert lines[0].startswith("env -u URNA_TEST_DATABASE_URL ")
     assert lines[1].startswith('URNA_TEST_DATABASE_URL="$POSTGRES_URL" ')
+    assert "--database-tests-only" in lines[1]  # the tests marked `database` (docs/testing.md)
     assert all(line.endswith('"$@"') for line in lines)
