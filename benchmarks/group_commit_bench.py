@@ -63,7 +63,7 @@ from voting.services import casting  # noqa: E402
 from voting.services import throttle  # noqa: E402
 from voting.services.group_commit import Sequencer  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test_h1"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/urna_bench"
 LIMIT = throttle.Limit(attempts=20, window=15 * 60)
 
 

@@ -33,7 +33,7 @@ first (``--attack-first`` swaps them, to see what the order weighs).
         [--clients 16] [--workers 2] [--attack-first] [--database-url URL] [--json]
 
 PostgreSQL by default (``--database-url``, default the local scratch
-database ``test_h2``; its schema is rebuilt: use a scratch database);
+database ``urna_bench``; its schema is rebuilt: use a scratch database);
 ``--database-url sqlite`` runs on SQLite in a temporary folder.
 """
 
@@ -75,7 +75,7 @@ from voting.app.extensions import db  # noqa: E402
 from voting.app.log_signing import log_signing  # noqa: E402
 from voting.rehearsal.steps import register_witnesses  # noqa: E402
 
-DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test_h2"
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/urna_bench"
 WITNESS = "rehearsal-witness-1"
 """The name :func:`register_witnesses` gives the one real witness."""
 
