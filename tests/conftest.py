@@ -30,7 +30,7 @@ from tests.official_actions import OfficialActions
 from voting.app import create_app
 from voting.app.extensions import db
 
-pytest_plugins = ["tests.fixtures_casting", "pytester"]
+pytest_plugins = ["tests.fixtures_casting", "tests.returncode_authorities", "pytester"]
 
 POSTGRES_URL = os.environ.get("URNA_TEST_DATABASE_URL", "")
 DATABASE_FIXTURE = "migrated_database"

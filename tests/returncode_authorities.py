@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crypto import returncode_messages as rcm
 from crypto import returncodes as rc
+from crypto.credentials import derive_credential
 from crypto.encoding import canonical_json
+from crypto.returncode_status import sign_status_request
 from crypto.testing import deterministic_rng
 from voting.tools.returncodes.__main__ import main as returncodes_main
 from voting.tools.returncodes.core import Authority
@@ -266,3 +270,23 @@ def coded_vote_day(
         yield coded
     finally:
         coded.running.close()  # type: ignore[attr-defined]
+
+
+WINTERTHUR = "municipality:230"
+
+
+@pytest.fixture()
+def coded(app: Any, prepare_vote_day: Any, tmp_path: Path) -> Iterator[CodedVoteDay]:
+    """Three Winterthur voters on a vote day with return codes, four authorities serving
+    (a plugin of tests/conftest.py: a module may define its own `coded`)."""
+    with coded_vote_day(
+        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
+    ) as coded:
+        yield coded
+
+
+def signed_status(coded: CodedVoteDay, code: str, vote_day: str | None = None) -> dict[str, str]:
+    """A status request for the voting code's ballot, signed by its credential."""
+    credential = derive_credential(code, coded.vote_day)
+    signature = sign_status_request(vote_day or coded.vote_day, credential)
+    return {"credential": credential.public_key.hex(), "signature": signature.hex()}

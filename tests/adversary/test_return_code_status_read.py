@@ -11,43 +11,19 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from crypto.credentials import derive_credential
-from crypto.returncode_status import sign_status_request
-from tests.fixtures_casting import OpenVoteDay
+from tests.returncode_authorities import WINTERTHUR
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import coded_vote_day
+from tests.returncode_authorities import signed_status
 from voting.app.extensions import db
 from voting.services.return_code_status import codes_status
 from voting.services.return_codes import ReturnCodesRefused
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
 
-WINTERTHUR = "municipality:230"
 PICKED = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
-
-
-@pytest.fixture()
-def coded(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
-) -> Iterator[CodedVoteDay]:
-    with coded_vote_day(
-        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
-    ) as coded:
-        yield coded
-
-
-def _signed(coded: CodedVoteDay, code: str, vote_day: str | None = None) -> dict[str, str]:
-    credential = derive_credential(code, coded.vote_day)
-    signature = sign_status_request(vote_day or coded.vote_day, credential)
-    return {"credential": credential.public_key.hex(), "signature": signature.hex()}
 
 
 def test_a_stranger_with_the_public_credential_cannot_read_a_voters_codes(
@@ -58,11 +34,11 @@ def test_a_stranger_with_the_public_credential_cannot_read_a_voters_codes(
     voter = VotingClient(live_server)
     code, other = coded.opened.code(WINTERTHUR, 0), coded.opened.code(WINTERTHUR, 2)
     device.cast_with_codes(voter, coded.vote_day, code, PICKED)
-    mine = _signed(coded, code)
-    stolen = {**mine, "signature": _signed(coded, other)["signature"]}
+    mine = signed_status(coded, code)
+    stolen = {**mine, "signature": signed_status(coded, other)["signature"]}
     for bad in (
         stolen,
-        _signed(coded, code, vote_day="another-day"),
+        signed_status(coded, code, vote_day="another-day"),
         {"credential": mine["credential"]},
         {**mine, "signature": "zz" * 64},
         {**mine, "credential": mine["credential"][:-2]},

@@ -12,20 +12,14 @@ ballots were cast but not confirmed, per unit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from crypto import returncode_table
-from crypto.credentials import derive_credential
-from crypto.returncode_status import sign_status_request
-from tests.fixtures_casting import OpenVoteDay
+from tests.returncode_authorities import WINTERTHUR
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import coded_vote_day
+from tests.returncode_authorities import signed_status
 from tests.voting.tally_helpers import close_and_start
 from tests.voting.tally_helpers import decrypt_as
 from voting.app.extensions import db
@@ -36,24 +30,7 @@ from voting.tools.client import ClientError
 from voting.tools.client import VotingClient
 from voting.tools.client import return_codes as device
 
-WINTERTHUR = "municipality:230"
 PICKED = {"bike-paths": ["yes"], "winterthur-square": ["eulach"]}
-
-
-@pytest.fixture()
-def coded(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
-) -> Iterator[CodedVoteDay]:
-    with coded_vote_day(
-        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
-    ) as coded:
-        yield coded
-
-
-def _signed(coded: CodedVoteDay, code: str, vote_day: str | None = None) -> dict[str, str]:
-    credential = derive_credential(code, coded.vote_day)
-    signature = sign_status_request(vote_day or coded.vote_day, credential)
-    return {"credential": credential.public_key.hex(), "signature": signature.hex()}
 
 
 def _wrong_keys(right: str) -> list[str]:
@@ -69,13 +46,13 @@ def test_coming_back_shows_the_same_codes_and_the_tries_left_without_asking_the_
     code = coded.opened.code(WINTERTHUR, 0)
     card = coded.cards[code]
     with pytest.raises(NotFound, match="cast no ballot"):
-        codes_status(db.session, coded.vote_day, _signed(coded, code))
+        codes_status(db.session, coded.vote_day, signed_status(coded, code))
     cast = device.cast_with_codes(client, coded.vote_day, code, PICKED)
     with pytest.raises(ClientError, match="does not match"):
         device.confirm(client, coded.vote_day, code, _wrong_keys(card.bck)[0])
     coded.running.close()  # type: ignore[attr-defined]  # no authority answers any more
 
-    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    status = codes_status(db.session, coded.vote_day, signed_status(coded, code))
     assert status.state == "unconfirmed"
     assert status.ballot_index == cast.receipt.index
     assert status.tries_left == 4
@@ -96,7 +73,7 @@ def test_a_ballot_whose_codes_never_came_is_pending(
     with pytest.raises(ClientError) as unavailable:
         device.cast_with_codes(VotingClient(live_server), coded.vote_day, code, PICKED)
     assert unavailable.value.status == 503
-    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    status = codes_status(db.session, coded.vote_day, signed_status(coded, code))
     assert (status.state, status.tries_left, status.codes) == ("pending", 5, None)
     assert status.ballot_index == unavailable.value.body["receipt"]["index"]
 
@@ -110,7 +87,7 @@ def test_a_confirmed_ballot_shows_its_vote_cast_code_again(
     card = coded.cards[code]
     assert device.confirm(voter, coded.vote_day, code, card.bck) == card.vcc
     answer = client.post(
-        f"/api/vote-days/{coded.vote_day}/return-codes/status", json=_signed(coded, code)
+        f"/api/vote-days/{coded.vote_day}/return-codes/status", json=signed_status(coded, code)
     )
     assert answer.status_code == 200
     assert answer.get_json() == {
@@ -130,7 +107,7 @@ def test_after_five_wrong_keys_the_ballot_is_not_counted_and_no_codes_are_shown(
     for wrong in _wrong_keys(coded.cards[code].bck):
         with pytest.raises(ClientError):
             device.confirm(client, coded.vote_day, code, wrong)
-    status = codes_status(db.session, coded.vote_day, _signed(coded, code))
+    status = codes_status(db.session, coded.vote_day, signed_status(coded, code))
     assert (status.state, status.tries_left, status.codes) == ("exhausted", 0, None)
 
 

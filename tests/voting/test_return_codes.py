@@ -4,7 +4,6 @@ the codes with the card, confirm, tally, verify — through real HTTP with the P
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -18,9 +17,9 @@ from crypto.group import Scalar
 from tests.fixtures_casting import OpenVoteDay
 from tests.record_schemas import errors
 from tests.record_schemas import second_validator
+from tests.returncode_authorities import WINTERTHUR
 from tests.returncode_authorities import AuthorityServer
 from tests.returncode_authorities import CodedVoteDay
-from tests.returncode_authorities import coded_vote_day
 from tests.returncode_authorities import make_authorities
 from tests.returncode_authorities import set_up_return_codes
 from voting.app.extensions import db
@@ -50,7 +49,6 @@ from voting.tools.verify.report import Report
 from voting.tools.verify.return_code_checks import Authority
 from voting.tools.verify.structure import parse_entries
 
-WINTERTHUR = "municipality:230"
 RETURN_CODE_RECORDS = {"return-code-keys", "return-code-lookup", "return-codes", "confirmation"}
 
 
@@ -59,16 +57,6 @@ def authorities(tmp_path: Path) -> list[AuthorityServer]:
     """Four authorities, ``python -m voting.returncodes init`` each (set up and served by
     :func:`set_up_return_codes`)."""
     return make_authorities(tmp_path / "authorities", 4)
-
-
-@pytest.fixture()
-def coded(
-    app: Flask, prepare_vote_day: Callable[..., OpenVoteDay], tmp_path: Path
-) -> Iterator[CodedVoteDay]:
-    with coded_vote_day(
-        app, prepare_vote_day, tmp_path / "authorities", voters={WINTERTHUR: 3}
-    ) as coded:
-        yield coded
 
 
 def verify(coded: CodedVoteDay, tmp_path: Path, app: Flask) -> dict[str, object]:
